@@ -6,5 +6,11 @@
 //! runs them and never talks to AWS.
 
 pub mod asl;
+pub mod builder;
+pub mod dataflow;
+pub mod emit;
+pub mod errors;
 pub mod intrinsic;
 pub mod path;
+pub mod validate;
+pub mod workflow;

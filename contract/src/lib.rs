@@ -83,7 +83,12 @@ pub trait ActivityDef {
     /// Every error name this activity can fail with: the standard ones, then its own.
     fn error_names() -> Vec<ErrorName> {
         let mut names = errors::STANDARD.to_vec();
-        names.extend(Self::ERRORS.iter().copied().filter(|n| !errors::STANDARD.contains(n)));
+        names.extend(
+            Self::ERRORS
+                .iter()
+                .copied()
+                .filter(|n| !errors::STANDARD.contains(n)),
+        );
         names
     }
 
@@ -162,14 +167,24 @@ mod tests {
         let names: Vec<_> = Demo::error_names().iter().map(|n| n.as_str()).collect();
         assert_eq!(
             names,
-            ["InvalidInput", "Throttled", "Transient", "NotFound", "Permanent", "DemoFailed"]
+            [
+                "InvalidInput",
+                "Throttled",
+                "Transient",
+                "NotFound",
+                "Permanent",
+                "DemoFailed"
+            ]
         );
     }
 
     #[test]
     fn schemas_inline_nested_types() {
         let schema = Demo::input_schema();
-        assert_eq!(schema["properties"]["inner"]["properties"]["n"]["type"], "integer");
+        assert_eq!(
+            schema["properties"]["inner"]["properties"]["n"]["type"],
+            "integer"
+        );
         assert_eq!(schema["additionalProperties"], false);
         assert!(schema.get("$defs").is_none() && schema.get("definitions").is_none());
     }

@@ -208,7 +208,10 @@ fn take_string(map: &mut Map<String, Value>, key: &str) -> Result<Option<String>
     match map.remove(key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!("{key}: expected a string, found {}", kind_of(&other))),
+        Some(other) => Err(format!(
+            "{key}: expected a string, found {}",
+            kind_of(&other)
+        )),
     }
 }
 
@@ -221,7 +224,10 @@ fn take_rules(map: &mut Map<String, Value>, key: &str) -> Result<Option<Vec<Choi
             .map(|(i, item)| rule_from_value(item).map_err(|e| format!("{key}[{i}]: {e}")))
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
-        Some(other) => Err(format!("{key}: expected an array, found {}", kind_of(&other))),
+        Some(other) => Err(format!(
+            "{key}: expected an array, found {}",
+            kind_of(&other)
+        )),
     }
 }
 
@@ -245,7 +251,9 @@ fn rule_from_map(mut map: Map<String, Value>) -> Result<ChoiceRule, String> {
         ..ChoiceRule::default()
     };
     if let Some(not) = map.remove("Not") {
-        rule.not = Some(Box::new(rule_from_value(not).map_err(|e| format!("Not: {e}"))?));
+        rule.not = Some(Box::new(
+            rule_from_value(not).map_err(|e| format!("Not: {e}"))?,
+        ));
     }
     for (key, operand) in map {
         match ComparisonOp::from_name(&key) {
@@ -303,7 +311,10 @@ mod tests {
             json!({"Variable": "$.a", "StringEqual": "x", "Next": "X"}),
         )
         .unwrap_err();
-        assert!(err.to_string().contains("unknown field `StringEqual`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `StringEqual`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -312,6 +323,9 @@ mod tests {
             json!({"And": [{"Variable": "$.a", "Bogus": 1}], "Next": "X"}),
         )
         .unwrap_err();
-        assert!(err.to_string().starts_with("And[0]: unknown field `Bogus`"), "{err}");
+        assert!(
+            err.to_string().starts_with("And[0]: unknown field `Bogus`"),
+            "{err}"
+        );
     }
 }

@@ -33,12 +33,18 @@ pub struct Problem {
 impl Problem {
     /// A problem of the root document.
     pub fn top(message: impl Into<String>) -> Self {
-        Problem { location: Location::TopLevel, message: message.into() }
+        Problem {
+            location: Location::TopLevel,
+            message: message.into(),
+        }
     }
 
     /// A problem of the state `name`.
     pub fn state(name: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem { location: Location::State(name.into()), message: message.into() }
+        Problem {
+            location: Location::State(name.into()),
+            message: message.into(),
+        }
     }
 }
 
@@ -60,11 +66,21 @@ pub struct ParseError {
 }
 
 fn join_lines(problems: &[Problem]) -> String {
-    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-const TOP_LEVEL_FIELDS: &[&str] =
-    &["Comment", "QueryLanguage", "StartAt", "States", "TimeoutSeconds", "Version"];
+const TOP_LEVEL_FIELDS: &[&str] = &[
+    "Comment",
+    "QueryLanguage",
+    "StartAt",
+    "States",
+    "TimeoutSeconds",
+    "Version",
+];
 
 /// Parses an ASL document from JSON text.
 pub fn from_json(text: &str) -> Result<StateMachine, ParseError> {
@@ -103,7 +119,9 @@ pub fn from_value(value: Value) -> Result<StateMachine, ParseError> {
     }
     serde_path_to_error::deserialize::<_, StateMachine>(value).map_err(|e| {
         let message = describe(&e.path().to_string(), &e.inner().to_string());
-        ParseError { problems: vec![problem_from_message(Location::TopLevel, message)] }
+        ParseError {
+            problems: vec![problem_from_message(Location::TopLevel, message)],
+        }
     })
 }
 
@@ -119,12 +137,15 @@ fn collect_state_problems(states: &Map<String, Value>, problems: &mut Vec<Proble
 /// Turns a message into a problem, recognising messages that already name a (nested)
 /// state.
 fn problem_from_message(default: Location, message: String) -> Problem {
-    if let Some(rest) = message.strip_prefix("State \"") {
-        if let Some((name, msg)) = rest.split_once("\": ") {
-            return Problem::state(name, msg);
-        }
+    if let Some(rest) = message.strip_prefix("State \"")
+        && let Some((name, msg)) = rest.split_once("\": ")
+    {
+        return Problem::state(name, msg);
     }
-    Problem { location: default, message }
+    Problem {
+        location: default,
+        message,
+    }
 }
 
 /// Deserialises a `States` map, prefixing each state's problem with its name.
@@ -158,12 +179,20 @@ impl State {
     /// (or, for a problem in a nested state, a message starting with that state's name).
     pub fn from_value(value: Value) -> Result<State, String> {
         let Value::Object(mut map) = value else {
-            return Err(format!("expected a state object, found {}", kind_of(&value)));
+            return Err(format!(
+                "expected a state object, found {}",
+                kind_of(&value)
+            ));
         };
         let type_name = match map.remove("Type") {
             None => return Err("missing field \"Type\"".into()),
             Some(Value::String(t)) => t,
-            Some(other) => return Err(format!("Type: expected a string, found {}", kind_of(&other))),
+            Some(other) => {
+                return Err(format!(
+                    "Type: expected a string, found {}",
+                    kind_of(&other)
+                ));
+            }
         };
         let body = Value::Object(map);
         Ok(match type_name.as_str() {

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::parse::deserialize_states;
-use super::serde_util::nullable;
 pub use super::serde_util::Numeric;
+use super::serde_util::nullable;
 use super::{ChoiceRule, QueryLanguage, States};
 
 /// A path field that may be explicitly `null` (`Some(None)`), a path (`Some(Some(..))`) or
@@ -214,11 +214,7 @@ pub struct Catcher {
     /// The error names this rule matches.
     pub error_equals: Vec<String>,
     /// Where the error output goes in the state's input (JSONPath mode).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub result_path: NullablePath,
     /// Variables to assign.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,11 +239,7 @@ pub struct TaskState {
     /// What runs: an ARN or a `${Placeholder}`.
     pub resource: String,
     /// Selects part of the input (JSONPath).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub input_path: NullablePath,
     /// The payload template sent to the resource (JSONPath).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -262,18 +254,10 @@ pub struct TaskState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_selector: Option<Value>,
     /// Where the result goes in the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub result_path: NullablePath,
     /// Selects part of the output.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub output_path: NullablePath,
     /// The output (JSONata).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -318,11 +302,7 @@ pub struct PassState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// Selects part of the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub input_path: NullablePath,
     /// A payload template applied to the input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,18 +311,10 @@ pub struct PassState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<Value>,
     /// Where the result goes in the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub result_path: NullablePath,
     /// Selects part of the output.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub output_path: NullablePath,
     /// The output (JSONata).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -369,18 +341,10 @@ pub struct ChoiceState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// Selects part of the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub input_path: NullablePath,
     /// Selects part of the output.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub output_path: NullablePath,
     /// The rules, tried in order.
     pub choices: Vec<ChoiceRule>,
@@ -406,18 +370,10 @@ pub struct WaitState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// Selects part of the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub input_path: NullablePath,
     /// Selects part of the output.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub output_path: NullablePath,
     /// Seconds to wait.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -456,18 +412,10 @@ pub struct SucceedState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// Selects part of the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub input_path: NullablePath,
     /// Selects part of the output.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub output_path: NullablePath,
     /// The output (JSONata).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -509,11 +457,7 @@ pub struct ParallelState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// Selects part of the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub input_path: NullablePath,
     /// A payload template each branch receives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -527,18 +471,10 @@ pub struct ParallelState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_selector: Option<Value>,
     /// Where the result goes in the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub result_path: NullablePath,
     /// Selects part of the output.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub output_path: NullablePath,
     /// The output (JSONata).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -571,11 +507,7 @@ pub struct MapState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query_language: Option<QueryLanguage>,
     /// Selects part of the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub input_path: NullablePath,
     /// Where the items are in the input (JSONPath).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -629,18 +561,10 @@ pub struct MapState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_selector: Option<Value>,
     /// Where the result goes in the input.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub result_path: NullablePath,
     /// Selects part of the output.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "nullable"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "nullable")]
     pub output_path: NullablePath,
     /// The output (JSONata).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -707,13 +631,25 @@ pub struct ReaderConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_type: Option<String>,
     /// `FIRST_ROW` or `GIVEN`.
-    #[serde(default, rename = "CSVHeaderLocation", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "CSVHeaderLocation",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub csv_header_location: Option<String>,
     /// Header names when `CSVHeaderLocation` is `GIVEN`.
-    #[serde(default, rename = "CSVHeaders", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "CSVHeaders",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub csv_headers: Option<Vec<String>>,
     /// `COMMA`, `PIPE`, `SEMICOLON`, `SPACE`, `TAB`.
-    #[serde(default, rename = "CSVDelimiter", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "CSVDelimiter",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub csv_delimiter: Option<String>,
     /// Maximum number of items read.
     #[serde(default, skip_serializing_if = "Option::is_none")]

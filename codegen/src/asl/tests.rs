@@ -30,7 +30,9 @@ fn every_parsable_corpus_document_round_trips_to_an_equal_value() {
         let accepted_by_reference = valid.lines().any(|l| l.trim() == name);
         // Documents the reference validator rejects must round-trip when they parse;
         // the validator tests say why the others do not.
-        let parsed = serde_json::from_str::<Value>(&text).ok().map(|v| (from_value(v.clone()), v));
+        let parsed = serde_json::from_str::<Value>(&text)
+            .ok()
+            .map(|v| (from_value(v.clone()), v));
         match parsed {
             Some((Ok(machine), original)) => {
                 assert_eq!(machine.to_value(), original, "{name}");
@@ -70,7 +72,11 @@ fn problems_in_several_states_are_all_reported() {
     assert_eq!(lines[0], "Top level: unknown field \"Bogus\"");
     assert_eq!(lines[1], "State \"A\": unknown Type \"Taks\"");
     assert_eq!(lines[2], "State \"B\": missing field \"Resource\"");
-    assert!(lines[3].starts_with("State \"C\": Retry[0].MaxAttempts: invalid type"), "{}", lines[3]);
+    assert!(
+        lines[3].starts_with("State \"C\": Retry[0].MaxAttempts: invalid type"),
+        "{}",
+        lines[3]
+    );
 }
 
 #[test]
@@ -82,7 +88,10 @@ fn nested_state_problems_name_the_nested_state() {
         ]}}
     }))
     .unwrap_err();
-    assert_eq!(err.to_string(), "State \"Inner\": unknown field \"Sekonds\"");
+    assert_eq!(
+        err.to_string(),
+        "State \"Inner\": unknown field \"Sekonds\""
+    );
 }
 
 #[test]
@@ -98,7 +107,9 @@ fn nulls_and_number_spellings_are_kept() {
         }}
     });
     let machine = from_value(doc.clone()).unwrap();
-    let State::Task(task) = &machine.states["T"] else { panic!() };
+    let State::Task(task) = &machine.states["T"] else {
+        panic!()
+    };
     assert_eq!(task.result_path, Some(None));
     assert_eq!(task.output_path, Some(Some("$".into())));
     assert_eq!(machine.to_value(), doc);
@@ -116,12 +127,20 @@ fn canonical_text_puts_type_first_and_keeps_state_order() {
     let a = text.find("\"A\"").unwrap();
     assert!(text.starts_with("{\n  \"StartAt\": \"Z\""), "{text}");
     assert!(z < a);
-    assert!(text.contains("\"Z\": {\n      \"Type\": \"Pass\",\n      \"End\": true"), "{text}");
+    assert!(
+        text.contains("\"Z\": {\n      \"Type\": \"Pass\",\n      \"End\": true"),
+        "{text}"
+    );
 }
 
 #[test]
 fn invalid_json_and_non_objects_are_top_level_problems() {
-    assert!(from_json("{").unwrap_err().to_string().starts_with("Top level: invalid JSON"));
+    assert!(
+        from_json("{")
+            .unwrap_err()
+            .to_string()
+            .starts_with("Top level: invalid JSON")
+    );
     assert_eq!(
         from_json("[]").unwrap_err().to_string(),
         "Top level: expected a JSON object, found an array"

@@ -1,0 +1,19 @@
+//! `activities`: every pipeline step as a small typed Rust activity.
+//!
+//! An activity is a type implementing [`Activity`]: its definition (name, typed input and
+//! output, error names — [`ActivityDef`], shared with the code generator) plus an async
+//! `run`. The [`Registry`] calls any activity by name with a JSON value through the same
+//! serde boundary Lambda uses, so the in-process executor and tests exercise exactly what
+//! a deployed function would receive. This crate knows nothing of `codegen` or `sfn-local`.
+
+mod activity;
+mod context;
+mod error;
+pub mod orders;
+mod registry;
+
+pub use activity::Activity;
+pub use context::Context;
+pub use error::ActivityError;
+pub use registry::{Registry, all};
+pub use stepwise_contract::{ActivityDef, ActivityInfo, ErrorName, errors};

@@ -1,0 +1,76 @@
+//! `stepwise`: the command line of Stepwise.
+//!
+//! Exit codes everywhere: 0 ok, 1 invalid input or definition, 2 usage. Results go to
+//! stdout, errors to stderr.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Stepwise: typed Rust activities and workflows for AWS Step Functions.
+#[derive(Debug, Parser)]
+#[command(name = "stepwise", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write every workflow's generated files (ASL, Mermaid, input schema and example,
+    /// mock config, manifest) to statemachines/generated/.
+    Generate {
+        /// Write nothing; exit 1 naming every stale, missing or extra file.
+        #[arg(long)]
+        check: bool,
+        /// The output directory (default: statemachines/generated of the workspace
+        /// containing the current directory).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Validate ASL files: one line per problem, `FILE: State "X": message`.
+    Validate {
+        /// The ASL JSON files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Print the canonical form of an ASL document.
+    Fmt {
+        /// The ASL JSON file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Print the Mermaid flowchart of a workflow (by name) or of an ASL file.
+    Graph {
+        /// A workflow name or an ASL JSON file.
+        #[arg(value_name = "WORKFLOW|FILE")]
+        target: String,
+    },
+    /// List every activity with its error names, or print one activity's schemas.
+    Activities {
+        /// Print the input and output JSON Schemas of this activity.
+        #[arg(long, value_name = "NAME")]
+        schema: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate { check, out } => commands::generate::run(check, out),
+        Command::Validate { files } => commands::validate::run(&files),
+        Command::Fmt { file } => commands::fmt::run(&file),
+        Command::Graph { target } => commands::graph::run(&target),
+        Command::Activities { schema } => commands::activities::run(schema.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! Step Functions' own error names, as [`ErrorName`] constants for Retry and Catch.
+//!
+//! Activity error names live next to the activities (see `stepwise_contract::errors`).
+
+use stepwise_contract::ErrorName;
+
+/// Matches every error. Must appear alone, in the last rule.
+pub const STATES_ALL: ErrorName = ErrorName::new("States.ALL");
+/// Matches every error except `States.Runtime`.
+pub const STATES_TASK_FAILED: ErrorName = ErrorName::new("States.TaskFailed");
+/// A state ran longer than its TimeoutSeconds, or the execution timed out.
+pub const STATES_TIMEOUT: ErrorName = ErrorName::new("States.Timeout");
+/// A task sent no heartbeat within HeartbeatSeconds.
+pub const STATES_HEARTBEAT_TIMEOUT: ErrorName = ErrorName::new("States.HeartbeatTimeout");
+/// An unrecoverable runtime error (e.g. a path that does not resolve). Not matched by
+/// `States.TaskFailed`; only by `States.ALL` or by name.
+pub const STATES_RUNTIME: ErrorName = ErrorName::new("States.Runtime");
+/// A state input, output or task result exceeded 256 KiB.
+pub const STATES_DATA_LIMIT_EXCEEDED: ErrorName = ErrorName::new("States.DataLimitExceeded");
+/// No Choice rule matched and there is no Default.
+pub const STATES_NO_CHOICE_MATCHED: ErrorName = ErrorName::new("States.NoChoiceMatched");
+/// An intrinsic function failed.
+pub const STATES_INTRINSIC_FAILURE: ErrorName = ErrorName::new("States.IntrinsicFailure");
+/// A Parameters path did not resolve.
+pub const STATES_PARAMETER_PATH_FAILURE: ErrorName = ErrorName::new("States.ParameterPathFailure");
+/// A ResultPath could not be applied to the input.
+pub const STATES_RESULT_PATH_MATCH_FAILURE: ErrorName =
+    ErrorName::new("States.ResultPathMatchFailure");
+/// A Map failed more items than it tolerates.
+pub const STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD: ErrorName =
+    ErrorName::new("States.ExceedToleratedFailureThreshold");
+/// A Parallel branch failed.
+pub const STATES_BRANCH_FAILED: ErrorName = ErrorName::new("States.BranchFailed");
+/// The task failed because of missing permissions.
+pub const STATES_PERMISSIONS: ErrorName = ErrorName::new("States.Permissions");
+/// A distributed Map's item reader failed.
+pub const STATES_ITEM_READER_FAILED: ErrorName = ErrorName::new("States.ItemReaderFailed");
+/// A distributed Map's result writer failed.
+pub const STATES_RESULT_WRITER_FAILED: ErrorName = ErrorName::new("States.ResultWriterFailed");
+
+/// Every Step Functions error name.
+pub const ALL: &[ErrorName] = &[
+    STATES_ALL,
+    STATES_TASK_FAILED,
+    STATES_TIMEOUT,
+    STATES_HEARTBEAT_TIMEOUT,
+    STATES_RUNTIME,
+    STATES_DATA_LIMIT_EXCEEDED,
+    STATES_NO_CHOICE_MATCHED,
+    STATES_INTRINSIC_FAILURE,
+    STATES_PARAMETER_PATH_FAILURE,
+    STATES_RESULT_PATH_MATCH_FAILURE,
+    STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    STATES_BRANCH_FAILED,
+    STATES_PERMISSIONS,
+    STATES_ITEM_READER_FAILED,
+    STATES_RESULT_WRITER_FAILED,
+];
+
+/// Whether `name` is one of Step Functions' own error names.
+pub fn is_states_error(name: &str) -> bool {
+    ALL.iter().any(|e| e.as_str() == name)
+}

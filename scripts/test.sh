@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's test command (`make test`): every check, as CI runs it.
+# Installs what it needs inside the clone (npm packages under scripts/node).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+
+step "lints (cargo clippy -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust tests (cargo test)"
+cargo test --workspace --locked
+
+step "generated files are current (stepwise generate --check)"
+cargo build --locked -p stepwise-cli
+target/debug/stepwise generate --check
+
+step "cross-check with npm asl-validator"
+scripts/asl-validator-check.sh target/debug/stepwise

@@ -1,0 +1,24 @@
+//! `statemachines`: the workflow descriptions, one module per workflow.
+//!
+//! Each module exposes a function returning a [`Workflow`]; [`all`] lists them for
+//! `stepwise generate`, which writes `generated/` (committed, checked for drift with
+//! `stepwise generate --check`).
+
+pub mod example_orders;
+
+use codegen::workflow::Workflow;
+
+/// Every workflow of the project, in a stable order.
+pub fn all() -> Vec<Workflow> {
+    vec![example_orders::workflow()]
+}
+
+/// The workflow called `name`.
+pub fn find(name: &str) -> Option<Workflow> {
+    all().into_iter().find(|w| w.name() == name)
+}
+
+/// The names of every workflow.
+pub fn names() -> Vec<String> {
+    all().iter().map(|w| w.name().to_string()).collect()
+}
