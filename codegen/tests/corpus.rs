@@ -45,6 +45,18 @@ fn hand_written_valid_documents_pass() {
 }
 
 #[test]
+fn hand_written_valid_documents_round_trip() {
+    for f in files(&manifest_dir().join("tests/asl/valid"), "json") {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let original: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let machine = codegen::asl::from_value(original.clone()).unwrap();
+        assert_eq!(machine.to_value(), original, "{}", f.display());
+        let again = codegen::asl::from_json(&machine.to_pretty_json()).unwrap();
+        assert_eq!(again, machine, "{}", f.display());
+    }
+}
+
+#[test]
 fn hand_written_invalid_documents_fail_with_the_expected_message() {
     let dir = manifest_dir().join("tests/asl/invalid");
     let all = files(&dir, "json");
