@@ -1,8 +1,34 @@
-//! What an invocation knows about where it runs.
+//! What an invocation knows about where it runs, and the shared services it may use.
 
-/// The invocation context passed to [`crate::Activity::run`]: the request id and, when
-/// the caller passes them, the Step Functions execution and state names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+use std::sync::{Arc, OnceLock};
+
+use crate::aws::Aws;
+
+/// Process-wide services: the AWS context (and, through it, every client). Create one per
+/// process and share it across invocations.
+#[derive(Debug, Default)]
+pub struct Services {
+    /// AWS configuration and clients.
+    pub aws: Aws,
+}
+
+impl Services {
+    /// Services configured from the standard environment.
+    pub fn from_env() -> Arc<Self> {
+        Arc::new(Services { aws: Aws::from_env() })
+    }
+
+    /// The process-wide services configured from the standard environment.
+    pub fn shared() -> Arc<Self> {
+        static SHARED: OnceLock<Arc<Services>> = OnceLock::new();
+        SHARED.get_or_init(Services::from_env).clone()
+    }
+}
+
+/// The invocation context passed to [`crate::Activity::run`]: the request id, the Step
+/// Functions execution and state names when the caller passes them, and the shared
+/// services.
+#[derive(Debug, Clone)]
 pub struct Context {
     /// The runtime's request id (Lambda's `awsRequestId`, or a local id).
     pub request_id: Option<String>,
@@ -10,4 +36,29 @@ pub struct Context {
     pub execution: Option<String>,
     /// The state that invoked the activity.
     pub state: Option<String>,
+    services: Arc<Services>,
+}
+
+impl Default for Context {
+    /// A context on the process-wide services from the environment.
+    fn default() -> Self {
+        Context::new(Services::shared())
+    }
+}
+
+impl Context {
+    /// A context on `services`.
+    pub fn new(services: Arc<Services>) -> Self {
+        Context { request_id: None, execution: None, state: None, services }
+    }
+
+    /// The AWS clients.
+    pub fn aws(&self) -> &Aws {
+        &self.services.aws
+    }
+
+    /// The shared services.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
 }

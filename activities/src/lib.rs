@@ -7,13 +7,14 @@
 //! a deployed function would receive. This crate knows nothing of `codegen` or `sfn-local`.
 
 mod activity;
+pub mod aws;
 mod context;
 mod error;
 pub mod orders;
 mod registry;
 
 pub use activity::Activity;
-pub use context::Context;
+pub use context::{Context, Services};
 pub use error::ActivityError;
 pub use registry::{Registry, all};
 pub use stepwise_contract::{ActivityDef, ActivityInfo, ErrorName, errors};

@@ -1,0 +1,82 @@
+//! The AWS context: one `aws_config` load, each SDK client created once and reused
+//! across warm invocations.
+//!
+//! Configuration comes from the standard environment (`AWS_REGION`, profiles,
+//! credentials, `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`), so local services
+//! and AWS are the same code path: point the endpoint variables at moto server and
+//! nothing else changes.
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use tokio::sync::OnceCell;
+
+/// Lazily loaded AWS configuration and clients, shared by every invocation of a process.
+#[derive(Debug, Default)]
+pub struct Aws {
+    preset: Option<SdkConfig>,
+    config: OnceCell<SdkConfig>,
+    ssm: OnceCell<aws_sdk_ssm::Client>,
+    s3: OnceCell<aws_sdk_s3::Client>,
+    dynamodb: OnceCell<aws_sdk_dynamodb::Client>,
+    bedrock_runtime: OnceCell<aws_sdk_bedrockruntime::Client>,
+}
+
+impl Aws {
+    /// Loads the configuration from the standard environment on first use.
+    pub fn from_env() -> Self {
+        Self::default()
+    }
+
+    /// Uses `config` instead of loading one (tests, tools that already have one).
+    pub fn with_config(config: SdkConfig) -> Self {
+        Aws { preset: Some(config), ..Self::default() }
+    }
+
+    /// The shared SDK configuration (loaded once).
+    pub async fn config(&self) -> &SdkConfig {
+        self.config
+            .get_or_init(|| async {
+                match &self.preset {
+                    Some(config) => config.clone(),
+                    None => aws_config::defaults(BehaviorVersion::latest()).load().await,
+                }
+            })
+            .await
+    }
+
+    /// Whether an endpoint override is configured (local services): S3 then uses
+    /// path-style addressing, which loopback endpoints need.
+    async fn endpoint_overridden(&self) -> bool {
+        self.config().await.endpoint_url().is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+    }
+
+    /// The SSM client.
+    pub async fn ssm(&self) -> &aws_sdk_ssm::Client {
+        self.ssm.get_or_init(|| async { aws_sdk_ssm::Client::new(self.config().await) }).await
+    }
+
+    /// The S3 client.
+    pub async fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3
+            .get_or_init(|| async {
+                let path_style = self.endpoint_overridden().await;
+                let config = aws_sdk_s3::config::Builder::from(self.config().await)
+                    .force_path_style(path_style)
+                    .build();
+                aws_sdk_s3::Client::from_conf(config)
+            })
+            .await
+    }
+
+    /// The DynamoDB client.
+    pub async fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamodb.get_or_init(|| async { aws_sdk_dynamodb::Client::new(self.config().await) }).await
+    }
+
+    /// The Bedrock Runtime client.
+    pub async fn bedrock_runtime(&self) -> &aws_sdk_bedrockruntime::Client {
+        self.bedrock_runtime
+            .get_or_init(|| async { aws_sdk_bedrockruntime::Client::new(self.config().await) })
+            .await
+    }
+}

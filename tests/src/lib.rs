@@ -1,0 +1,1 @@
+//! Support for the integration tests: local services started on free loopback ports and stopped when dropped.
