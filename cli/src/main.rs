@@ -49,6 +49,48 @@ enum Command {
         #[arg(value_name = "WORKFLOW|FILE")]
         target: String,
     },
+    /// Run any ASL document in-process (sfn-local). Prints the output JSON (exit 0) or
+    /// {"error", "cause"} (exit 1) on stdout.
+    Exec {
+        /// The ASL JSON file.
+        #[arg(long, value_name = "FILE")]
+        definition: PathBuf,
+        /// The execution input: JSON, or @FILE (default {}).
+        #[arg(long, value_name = "JSON|@FILE")]
+        input: Option<String>,
+        /// A stepfunctions-local mock config.
+        #[arg(long, value_name = "FILE", requires = "test_case")]
+        mock_config: Option<PathBuf>,
+        /// The test case of the mock config to use.
+        #[arg(long, value_name = "NAME", requires = "mock_config")]
+        test_case: Option<String>,
+        /// Make waits and retry backoff instant (timestamps still move on).
+        #[arg(long)]
+        virtual_time: bool,
+        /// Write the execution history (GetExecutionHistory JSON) to FILE.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+    },
+    /// Run a workflow with the real activities, with progress on stderr.
+    Run {
+        /// The workflow's name.
+        workflow: String,
+        /// The execution input: JSON, or @FILE (default: the workflow's example input).
+        #[arg(long, value_name = "JSON|@FILE")]
+        input: Option<String>,
+        /// Make waits and retry backoff instant (timestamps still move on).
+        #[arg(long)]
+        virtual_time: bool,
+        /// Write the execution history (GetExecutionHistory JSON) to FILE.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        /// A stepfunctions-local mock config.
+        #[arg(long, value_name = "FILE", requires = "test_case")]
+        mock_config: Option<PathBuf>,
+        /// The test case of the mock config to use.
+        #[arg(long, value_name = "NAME", requires = "mock_config")]
+        test_case: Option<String>,
+    },
     /// List every activity with its error names, or print one activity's schemas.
     Activities {
         /// Print the input and output JSON Schemas of this activity.
@@ -64,6 +106,36 @@ fn main() -> ExitCode {
         Command::Validate { files } => commands::validate::run(&files),
         Command::Fmt { file } => commands::fmt::run(&file),
         Command::Graph { target } => commands::graph::run(&target),
+        Command::Exec {
+            definition,
+            input,
+            mock_config,
+            test_case,
+            virtual_time,
+            history,
+        } => commands::exec::run(commands::exec::ExecArgs {
+            definition,
+            input,
+            mock_config,
+            test_case,
+            virtual_time,
+            history,
+        }),
+        Command::Run {
+            workflow,
+            input,
+            virtual_time,
+            history,
+            mock_config,
+            test_case,
+        } => commands::run::run(commands::run::RunArgs {
+            workflow,
+            input,
+            virtual_time,
+            history,
+            mock_config,
+            test_case,
+        }),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
     };
     match result {

@@ -211,3 +211,174 @@ fn usage_errors_exit_2() {
     stepwise().arg("frobnicate").assert().code(2);
     stepwise().arg("validate").assert().code(2);
 }
+
+fn write_temp(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn exec_prints_the_output_or_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = write_temp(
+        &dir,
+        "ok.asl.json",
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.a, $.b)"},"End":true}}}"#,
+    );
+    stepwise()
+        .args(["exec", "--definition"])
+        .arg(&ok)
+        .args(["--input", r#"{"a": 2, "b": 3}"#])
+        .assert()
+        .success()
+        .stdout("{\n  \"sum\": 5\n}\n");
+    let failing = write_temp(
+        &dir,
+        "fail.asl.json",
+        r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Nope","Cause":"because"}}}"#,
+    );
+    stepwise()
+        .args(["exec", "--definition"])
+        .arg(&failing)
+        .assert()
+        .code(1)
+        .stdout("{\"error\":\"Nope\",\"cause\":\"because\"}\n");
+}
+
+#[test]
+fn exec_reads_input_files_and_writes_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = write_temp(
+        &dir,
+        "w.asl.json",
+        r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}"#,
+    );
+    let input = write_temp(&dir, "in.json", r#"{"x": 1}"#);
+    let history = dir.path().join("history.json");
+    let started = std::time::Instant::now();
+    stepwise()
+        .args(["exec", "--virtual-time", "--definition"])
+        .arg(&def)
+        .arg("--input")
+        .arg(format!("@{}", input.display()))
+        .arg("--history")
+        .arg(&history)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"x\": 1"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let events: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    let kinds: Vec<_> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "ExecutionStarted",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+}
+
+#[test]
+fn exec_runs_the_generated_mock_config() {
+    let generated = generated_dir();
+    stepwise()
+        .args(["exec", "--virtual-time", "--definition"])
+        .arg(generated.join("example-orders.asl.json"))
+        .arg("--input")
+        .arg(format!(
+            "@{}",
+            generated
+                .join("example-orders.input.example.json")
+                .display()
+        ))
+        .arg("--mock-config")
+        .arg(generated.join("example-orders.mock-config.json"))
+        .args(["--test-case", "HappyPath"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"summary\"").and(predicate::str::contains("\"audit\"")));
+}
+
+#[test]
+fn exec_rejects_bad_input_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = write_temp(
+        &dir,
+        "t.asl.json",
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"${NoSuchActivity}","End":true}}}"#,
+    );
+    stepwise()
+        .args(["exec", "--definition"])
+        .arg(&def)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "names activity \"NoSuchActivity\", which is not registered",
+        ));
+    stepwise()
+        .args(["exec", "--definition"])
+        .arg(&def)
+        .args(["--input", "{not json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("invalid JSON input"));
+    let generated = generated_dir();
+    stepwise()
+        .args(["exec", "--definition"])
+        .arg(generated.join("example-orders.asl.json"))
+        .arg("--mock-config")
+        .arg(generated.join("example-orders.mock-config.json"))
+        .args(["--test-case", "SadPath"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("no test case named \"SadPath\"")
+                .and(predicate::str::contains("example-orders/HappyPath")),
+        );
+    stepwise()
+        .args(["exec", "--definition"])
+        .arg(corpus("invalid/both-next-and-end.json"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("has both Next and End"));
+}
+
+#[test]
+fn run_executes_a_workflow_with_the_real_activities_and_shows_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.json");
+    let out = stepwise()
+        .args(["run", "example-orders", "--virtual-time", "--history"])
+        .arg(&history)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains("▶ ValidateOrder").and(predicate::str::contains(
+                "Price lines: 2 items, 2 succeeded, 0 failed",
+            )),
+        )
+        .get_output()
+        .stdout
+        .clone();
+    let output: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    // 2 × 12.50 and 1 × 24.00, 10 % off each line.
+    assert_eq!(output["summary"]["total_cents"], 2250 + 2160);
+    assert_eq!(output["summary"]["line_count"], 2);
+    assert_eq!(output["audit"]["customer_id"], "customer-42");
+    assert!(history.is_file());
+    stepwise()
+        .args(["run", "no-such-workflow"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("workflows: example-orders"));
+}

@@ -2,9 +2,12 @@
 //! prints to stderr with exit code 1.
 
 pub mod activities;
+pub mod exec;
+mod execution;
 pub mod fmt;
 pub mod generate;
 pub mod graph;
+pub mod run;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

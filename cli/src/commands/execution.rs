@@ -1,0 +1,181 @@
+//! What `exec` and `run` share: reading the input, choosing the task runner (real
+//! activities, optionally behind a mock config), running, printing the result and the
+//! history.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use codegen::asl::StateMachine;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+use sfn_local::{
+    MockConfig, MockTasks, Options, Outcome, Progress, RegistryTasks, Status, TaskRunner,
+};
+
+use super::{CliError, read};
+
+/// Reads `--input`: inline JSON, or `@FILE`.
+pub fn read_input(input: Option<&str>, default: Value) -> Result<Value, CliError> {
+    let Some(text) = input else {
+        return Ok(default);
+    };
+    let (source, text) = match text.strip_prefix('@') {
+        Some(file) => (file.to_string(), read(Path::new(file))?),
+        None => ("--input".to_string(), text.to_string()),
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| CliError::Message(format!("{source}: invalid JSON input: {e}")))
+}
+
+/// The task runner: the real activities, behind the mocks of a test case when given.
+pub fn task_runner(
+    mock_config: Option<&PathBuf>,
+    test_case: Option<&str>,
+    machine_name: &str,
+) -> Result<Arc<dyn TaskRunner>, CliError> {
+    let real: Arc<dyn TaskRunner> = Arc::new(RegistryTasks::new(
+        activities::all(),
+        activities::Services::shared(),
+    ));
+    match (mock_config, test_case) {
+        (None, None) => Ok(real),
+        (Some(_), None) => Err(CliError::Message(
+            "--mock-config needs --test-case NAME".into(),
+        )),
+        (None, Some(_)) => Err(CliError::Message(
+            "--test-case needs --mock-config FILE".into(),
+        )),
+        (Some(file), Some(case)) => {
+            let config = MockConfig::parse(&read(file)?)
+                .map_err(|e| CliError::Message(format!("{}: {e}", file.display())))?;
+            let case = config
+                .test_case(None, case)
+                .or_else(|_| config.test_case(Some(machine_name), case))
+                .map_err(|e| CliError::Message(format!("{}: {e}", file.display())))?;
+            Ok(Arc::new(MockTasks::new(case, Some(real))))
+        }
+    }
+}
+
+/// Runs the machine and reports: the output on stdout (exit 0), or
+/// `{"error": ..., "cause": ...}` on stdout (exit 1); the history to `history` if asked.
+pub fn run_and_report(
+    machine: &StateMachine,
+    input: Value,
+    tasks: Arc<dyn TaskRunner>,
+    options: Options,
+    history: Option<&PathBuf>,
+) -> Result<ExitCode, CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Message(format!("cannot start the async runtime: {e}")))?;
+    let outcome: Outcome = runtime
+        .block_on(sfn_local::execute(machine, input, tasks, options))
+        .map_err(|e| CliError::Message(e.to_string()))?;
+    if let Some(file) = history {
+        let text = codegen::emit::pretty(&sfn_local::history::to_json(&outcome.events));
+        std::fs::write(file, text).map_err(|source| CliError::Io {
+            path: file.clone(),
+            source,
+        })?;
+    }
+    match (outcome.status, &outcome.output, &outcome.failure) {
+        (Status::Succeeded, Some(output), _) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(output).unwrap_or_else(|_| output.to_string())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        (_, _, failure) => {
+            let (error, cause) = failure
+                .as_ref()
+                .map(|f| (f.error.clone(), f.cause.clone()))
+                .unwrap_or_default();
+            println!("{}", json!({"error": error, "cause": cause}));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Progress on stderr: each state the first time it is entered, a bar per Map.
+pub struct ProgressDisplay {
+    bars: MultiProgress,
+    state: Mutex<DisplayState>,
+}
+
+#[derive(Default)]
+struct DisplayState {
+    seen: std::collections::HashSet<String>,
+    maps: std::collections::HashMap<String, (ProgressBar, usize, usize)>,
+}
+
+impl ProgressDisplay {
+    /// A display on stderr.
+    pub fn new() -> Arc<Self> {
+        Arc::new(ProgressDisplay {
+            bars: MultiProgress::new(),
+            state: Mutex::new(DisplayState::default()),
+        })
+    }
+
+    fn say(&self, line: String) {
+        if self.bars.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            let _ = self.bars.println(line);
+        }
+    }
+}
+
+impl Progress for ProgressDisplay {
+    fn state_entered(&self, name: &str) {
+        let first = self
+            .state
+            .lock()
+            .map(|mut s| s.seen.insert(name.to_string()))
+            .unwrap_or(false);
+        if first {
+            self.say(format!("▶ {name}"));
+        }
+    }
+
+    fn map_started(&self, state: &str, total: usize) {
+        let bar = self.bars.add(ProgressBar::new(total as u64));
+        bar.set_style(
+            ProgressStyle::with_template("  {prefix} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(state.to_string());
+        bar.enable_steady_tick(Duration::from_millis(200));
+        if let Ok(mut s) = self.state.lock() {
+            s.maps.insert(state.to_string(), (bar, 0, 0));
+        }
+    }
+
+    fn map_item_finished(&self, state: &str, _index: usize, succeeded: bool) {
+        let Ok(mut s) = self.state.lock() else { return };
+        let Some((bar, done, failed)) = s.maps.get_mut(state) else {
+            return;
+        };
+        *done += 1;
+        if !succeeded {
+            *failed += 1;
+            bar.set_message(format!("({failed} failed)"));
+        }
+        bar.inc(1);
+        if bar.position() >= bar.length().unwrap_or(0) {
+            bar.finish();
+            let summary = format!(
+                "  {state}: {done} items, {} succeeded, {failed} failed",
+                *done - *failed
+            );
+            drop(s);
+            self.say(summary);
+        }
+    }
+}

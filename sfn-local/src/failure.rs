@@ -1,0 +1,81 @@
+//! Failures as Step Functions reports them (`Error` + `Cause`), and how Retry/Catch rules
+//! match them.
+
+use codegen::errors::{
+    STATES_ALL, STATES_DATA_LIMIT_EXCEEDED, STATES_RUNTIME, STATES_TASK_FAILED, STATES_TIMEOUT,
+};
+
+/// An error with Step Functions' `Error` name and `Cause`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}: {cause}")]
+pub struct Failure {
+    /// The error name (`States.Timeout`, `Throttled`, ...).
+    pub error: String,
+    /// The human explanation.
+    pub cause: String,
+}
+
+impl Failure {
+    /// A failure with any name.
+    pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
+        Failure {
+            error: error.into(),
+            cause: cause.into(),
+        }
+    }
+
+    /// `States.Runtime`: not retried, not caught by `States.ALL`.
+    pub fn runtime(cause: impl Into<String>) -> Self {
+        Self::new(STATES_RUNTIME.as_str(), cause)
+    }
+
+    /// Whether no Retry or Catch can handle it except by naming it explicitly
+    /// (`States.Runtime`, `States.DataLimitExceeded`).
+    pub fn is_terminal(&self) -> bool {
+        self.error == STATES_RUNTIME.as_str() || self.error == STATES_DATA_LIMIT_EXCEEDED.as_str()
+    }
+
+    /// The error output a Catch passes on: `{"Error": ..., "Cause": ...}`.
+    pub fn to_output(&self) -> serde_json::Value {
+        serde_json::json!({"Error": self.error, "Cause": self.cause})
+    }
+}
+
+/// Whether a rule's `ErrorEquals` matches `failure`, with Step Functions' wildcards:
+/// `States.ALL` matches everything but the terminal errors; `States.TaskFailed` matches
+/// everything but `States.Timeout` and the terminal errors.
+pub fn matches(error_equals: &[String], failure: &Failure) -> bool {
+    error_equals.iter().any(|pattern| {
+        if *pattern == failure.error {
+            return true;
+        }
+        if failure.is_terminal() {
+            return false;
+        }
+        (pattern == STATES_ALL.as_str())
+            || (pattern == STATES_TASK_FAILED.as_str() && failure.error != STATES_TIMEOUT.as_str())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn wildcards_follow_step_functions() {
+        let throttled = Failure::new("Throttled", "");
+        let timeout = Failure::new("States.Timeout", "");
+        let runtime = Failure::runtime("");
+        assert!(matches(&list(&["States.ALL"]), &throttled));
+        assert!(matches(&list(&["States.TaskFailed"]), &throttled));
+        assert!(!matches(&list(&["States.TaskFailed"]), &timeout));
+        assert!(matches(&list(&["States.ALL"]), &timeout));
+        assert!(!matches(&list(&["States.ALL"]), &runtime));
+        assert!(matches(&list(&["States.Runtime"]), &runtime));
+        assert!(!matches(&list(&["Transient"]), &throttled));
+    }
+}

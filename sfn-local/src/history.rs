@@ -1,0 +1,217 @@
+//! The execution history, in Step Functions' vocabulary (`ExecutionStarted`,
+//! `TaskStateEntered`, `TaskScheduled`, `TaskSucceeded`, `MapIterationStarted`, ...),
+//! with ids, previous ids and timestamps; printable as a timeline and exportable in the
+//! shape of `GetExecutionHistory`.
+
+use std::sync::Mutex;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::failure::Failure;
+
+/// Step Functions' limit on events per execution.
+pub const MAX_EVENTS: usize = 25_000;
+
+/// One history event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// 1-based id.
+    pub id: u64,
+    /// The event this one follows on its path of execution (0 for the first).
+    pub previous_event_id: u64,
+    /// When it happened (virtual time included).
+    pub timestamp: DateTime<Utc>,
+    /// The event type (`TaskStateEntered`, ...).
+    pub kind: String,
+    /// The type-specific details (`stateEnteredEventDetails`, ...), if any.
+    pub details: Option<Value>,
+}
+
+impl Event {
+    /// The name of the state the event is about, if any.
+    pub fn state_name(&self) -> Option<&str> {
+        self.details.as_ref()?.get("name")?.as_str()
+    }
+
+    /// The event as `GetExecutionHistory` returns it.
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        map.insert("id".into(), json!(self.id));
+        map.insert("previousEventId".into(), json!(self.previous_event_id));
+        map.insert(
+            "timestamp".into(),
+            json!(self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        );
+        map.insert("type".into(), json!(self.kind));
+        if let Some(details) = &self.details {
+            map.insert(details_key(&self.kind), details.clone());
+        }
+        Value::Object(map)
+    }
+}
+
+/// The details field name of an event type, as in `GetExecutionHistory`.
+fn details_key(kind: &str) -> String {
+    let base = if kind.ends_with("StateEntered") {
+        "stateEntered"
+    } else if kind.ends_with("StateExited") {
+        "stateExited"
+    } else if kind.starts_with("MapIteration") {
+        "mapIteration"
+    } else {
+        return format!("{}{}EventDetails", kind[..1].to_lowercase(), &kind[1..]);
+    };
+    format!("{base}EventDetails")
+}
+
+/// The history of one execution, shared by its concurrent paths.
+#[derive(Debug)]
+pub struct History {
+    events: Mutex<Vec<Event>>,
+    limit: usize,
+}
+
+impl History {
+    /// An empty history with a limit on its length.
+    pub fn new(limit: usize) -> Self {
+        History {
+            events: Mutex::new(Vec::new()),
+            limit,
+        }
+    }
+
+    /// Appends an event after `previous`; fails with `States.Runtime` past the limit.
+    pub fn record(
+        &self,
+        previous: u64,
+        timestamp: DateTime<Utc>,
+        kind: &str,
+        details: Option<Value>,
+    ) -> Result<u64, Failure> {
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        if events.len() >= self.limit {
+            return Err(Failure::runtime(format!(
+                "the execution history exceeded the limit of {} events",
+                self.limit
+            )));
+        }
+        let id = events.len() as u64 + 1;
+        events.push(Event {
+            id,
+            previous_event_id: previous,
+            timestamp,
+            kind: kind.to_string(),
+            details,
+        });
+        Ok(id)
+    }
+
+    /// Appends a final event even past the limit (the execution's own end).
+    pub fn record_final(
+        &self,
+        previous: u64,
+        timestamp: DateTime<Utc>,
+        kind: &str,
+        details: Option<Value>,
+    ) -> u64 {
+        let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
+        let id = events.len() as u64 + 1;
+        events.push(Event {
+            id,
+            previous_event_id: previous,
+            timestamp,
+            kind: kind.to_string(),
+            details,
+        });
+        id
+    }
+
+    /// A copy of every event so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The number of events so far.
+    pub fn len(&self) -> usize {
+        self.events.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether no event was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `{"events": [...]}` as `GetExecutionHistory` returns it.
+pub fn to_json(events: &[Event]) -> Value {
+    json!({"events": events.iter().map(Event::to_json).collect::<Vec<_>>()})
+}
+
+/// A readable timeline, one line per event: id, time since start, type, state, and the
+/// error of failures.
+pub fn timeline(events: &[Event]) -> String {
+    let Some(first) = events.first() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for e in events {
+        let since = (e.timestamp - first.timestamp).num_milliseconds() as f64 / 1000.0;
+        let mut line = format!("{:>5}  +{since:>9.3}s  {:<28}", e.id, e.kind);
+        if let Some(name) = e.state_name() {
+            line.push_str(&format!(" {name}"));
+        }
+        if let Some(d) = &e.details {
+            if let Some(index) = d.get("index") {
+                line.push_str(&format!(" [{index}]"));
+            }
+            if let (Some(error), cause) = (
+                d.get("error").and_then(Value::as_str),
+                d.get("cause").and_then(Value::as_str),
+            ) {
+                line.push_str(&format!(" {error}"));
+                if let Some(c) = cause.filter(|c| !c.is_empty()) {
+                    let short: String = c.chars().take(120).collect();
+                    line.push_str(&format!(": {short}"));
+                }
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_keys_follow_the_api() {
+        assert_eq!(details_key("TaskStateEntered"), "stateEnteredEventDetails");
+        assert_eq!(details_key("MapStateExited"), "stateExitedEventDetails");
+        assert_eq!(
+            details_key("MapIterationStarted"),
+            "mapIterationEventDetails"
+        );
+        assert_eq!(details_key("TaskFailed"), "taskFailedEventDetails");
+        assert_eq!(
+            details_key("ExecutionSucceeded"),
+            "executionSucceededEventDetails"
+        );
+    }
+
+    #[test]
+    fn the_limit_fails_with_states_runtime() {
+        let h = History::new(2);
+        let now = Utc::now();
+        assert_eq!(h.record(0, now, "ExecutionStarted", None).unwrap(), 1);
+        assert_eq!(h.record(1, now, "PassStateEntered", None).unwrap(), 2);
+        let err = h.record(2, now, "PassStateExited", None).unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(h.record_final(2, now, "ExecutionFailed", None), 3);
+    }
+}

@@ -1,0 +1,320 @@
+//! Input and output processing: InputPath/OutputPath selection, payload templates
+//! (`.$` keys with paths and intrinsic functions), ResultPath, and the payload limit.
+//!
+//! Parsed paths and intrinsic calls are cached, so a Map over thousands of items parses
+//! each template once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use codegen::intrinsic::{self, Call};
+use codegen::path::{self, JsonPath};
+use serde_json::{Map, Value};
+
+use crate::failure::Failure;
+use crate::intrinsics::{self, Scope};
+
+/// Step Functions' limit on a state's input, output or task result, in bytes.
+pub const PAYLOAD_LIMIT: usize = 262_144;
+
+/// What paths and templates are evaluated against.
+pub struct Env<'a> {
+    /// The state's (effective) input.
+    pub input: &'a Value,
+    /// The context object (`$$`).
+    pub context: &'a Value,
+    /// Workflow variables (`$name`).
+    pub variables: &'a Map<String, Value>,
+}
+
+/// Parsed paths and intrinsic calls, by text.
+#[derive(Debug, Default)]
+pub struct Cache {
+    paths: RwLock<HashMap<String, Arc<JsonPath>>>,
+    calls: RwLock<HashMap<String, Arc<Call>>>,
+}
+
+impl Cache {
+    /// The parsed path `text`.
+    pub fn path(&self, text: &str) -> Result<Arc<JsonPath>, Failure> {
+        if let Some(p) = self
+            .paths
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(text)
+        {
+            return Ok(p.clone());
+        }
+        let parsed = Arc::new(
+            path::parse(text)
+                .map_err(|e| Failure::runtime(format!("invalid path \"{text}\": {e}")))?,
+        );
+        self.paths
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(text.to_string(), parsed.clone());
+        Ok(parsed)
+    }
+
+    /// The parsed intrinsic call `text`.
+    pub fn call(&self, text: &str) -> Result<Arc<Call>, Failure> {
+        if let Some(c) = self
+            .calls
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(text)
+        {
+            return Ok(c.clone());
+        }
+        let parsed = Arc::new(intrinsic::parse(text).map_err(|e| {
+            Failure::new(
+                "States.IntrinsicFailure",
+                format!("invalid intrinsic function \"{text}\": {e}"),
+            )
+        })?);
+        self.calls
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(text.to_string(), parsed.clone());
+        Ok(parsed)
+    }
+
+    /// Selects `text` from `env` (`$` = input, `$$` = context, `$x` = variable `x`).
+    pub fn select(&self, text: &str, env: &Env, field: &str) -> Result<Value, Failure> {
+        let p = self.path(text)?;
+        p.select_with(env.input, env.context, env.variables).map_err(|_| {
+            Failure::runtime(format!(
+                "the JSONPath \"{text}\" specified for the field \"{field}\" could not be found in the input {}",
+                truncate(env.input)
+            ))
+        })
+    }
+
+    /// Applies an optional path field (InputPath / OutputPath): absent = everything,
+    /// `null` = `{}`.
+    pub fn apply_path(
+        &self,
+        path: &Option<Option<String>>,
+        value: &Value,
+        field: &str,
+        env: &Env,
+    ) -> Result<Value, Failure> {
+        match path {
+            None => Ok(value.clone()),
+            Some(None) => Ok(Value::Object(Map::new())),
+            Some(Some(p)) if p == "$" => Ok(value.clone()),
+            Some(Some(p)) => {
+                let env = Env {
+                    input: value,
+                    context: env.context,
+                    variables: env.variables,
+                };
+                self.select(p, &env, field)
+            }
+        }
+    }
+
+    /// Evaluates a payload template: every `key.$` becomes `key` with the value of its
+    /// path or intrinsic function.
+    pub fn template(&self, template: &Value, env: &Env, field: &str) -> Result<Value, Failure> {
+        match template {
+            Value::Object(map) => {
+                let mut out = Map::with_capacity(map.len());
+                for (key, value) in map {
+                    match (key.strip_suffix(".$"), value) {
+                        (Some(name), Value::String(expr)) => {
+                            let here = format!("{field}.{key}");
+                            out.insert(name.to_string(), self.expression(expr, env, &here)?);
+                        }
+                        _ => {
+                            out.insert(key.clone(), self.template(value, env, field)?);
+                        }
+                    }
+                }
+                Ok(Value::Object(out))
+            }
+            Value::Array(items) => items
+                .iter()
+                .map(|i| self.template(i, env, field))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// The value of a `.$` expression: an intrinsic call or a path.
+    pub fn expression(&self, expr: &str, env: &Env, field: &str) -> Result<Value, Failure> {
+        if intrinsic::looks_like_call(expr) {
+            let call = self.call(expr)?;
+            let scope = Scope {
+                input: env.input,
+                context: env.context,
+                variables: env.variables,
+            };
+            intrinsics::evaluate(&call, &scope).map_err(|f| Failure::new(f.error, f.cause))
+        } else {
+            self.select(expr, env, field)
+        }
+    }
+}
+
+/// Applies ResultPath: absent = the result replaces the input, `null` = the input is kept,
+/// a reference path = the result is placed there.
+pub fn apply_result_path(
+    cache: &Cache,
+    result_path: &Option<Option<String>>,
+    input: &Value,
+    result: Value,
+) -> Result<Value, Failure> {
+    match result_path {
+        None => Ok(result),
+        Some(None) => Ok(input.clone()),
+        Some(Some(p)) if p == "$" => Ok(result),
+        Some(Some(p)) => {
+            let path = cache.path(p)?;
+            let mut out = input.clone();
+            path.assign(&mut out, result).map_err(|e| {
+                Failure::new(
+                    "States.ResultPathMatchFailure",
+                    format!(
+                        "unable to apply ResultPath \"{p}\" to the input {}: {e}",
+                        truncate(input)
+                    ),
+                )
+            })?;
+            Ok(out)
+        }
+    }
+}
+
+/// Fails with `States.DataLimitExceeded` when `value` serialises to more than the limit.
+pub fn check_size(value: &Value, what: &str, state: &str) -> Result<(), Failure> {
+    let size = serialized_len(value);
+    if size > PAYLOAD_LIMIT {
+        return Err(Failure::new(
+            "States.DataLimitExceeded",
+            format!(
+                "the {what} of state \"{state}\" is {size} bytes, more than the limit of {PAYLOAD_LIMIT} bytes"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The length of `value` as compact JSON, without allocating the text.
+pub fn serialized_len(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a Value into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+/// A short rendering of a value for messages.
+pub fn truncate(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= 200 {
+        text
+    } else {
+        let mut short: String = text.chars().take(200).collect();
+        short.push('…');
+        short
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env<'a>(input: &'a Value, context: &'a Value, vars: &'a Map<String, Value>) -> Env<'a> {
+        Env {
+            input,
+            context,
+            variables: vars,
+        }
+    }
+
+    #[test]
+    fn templates_resolve_paths_context_and_intrinsics() {
+        let cache = Cache::default();
+        let input = json!({"a": {"b": 1}, "list": [1, 2]});
+        let context = json!({"Execution": {"Id": "exec-1"}});
+        let vars = Map::new();
+        let out = cache
+            .template(
+                &json!({"x.$": "$.a.b", "nested": {"id.$": "$$.Execution.Id"}, "n.$": "States.ArrayLength($.list)", "lit": [{"y.$": "$.a"}]}),
+                &env(&input, &context, &vars),
+                "Parameters",
+            )
+            .unwrap();
+        assert_eq!(
+            out,
+            json!({"x": 1, "nested": {"id": "exec-1"}, "n": 2, "lit": [{"y": {"b": 1}}]})
+        );
+    }
+
+    #[test]
+    fn a_missing_path_is_a_runtime_error_naming_the_field() {
+        let cache = Cache::default();
+        let input = json!({"a": 1});
+        let vars = Map::new();
+        let err = cache
+            .template(
+                &json!({"x.$": "$.nope"}),
+                &env(&input, &Value::Null, &vars),
+                "Parameters",
+            )
+            .unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert!(
+            err.cause.contains("\"$.nope\"") && err.cause.contains("\"Parameters.x.$\""),
+            "{}",
+            err.cause
+        );
+    }
+
+    #[test]
+    fn result_path_null_keeps_input_and_paths_merge() {
+        let cache = Cache::default();
+        let input = json!({"a": 1});
+        assert_eq!(
+            apply_result_path(&cache, &Some(None), &input, json!(2)).unwrap(),
+            input
+        );
+        assert_eq!(
+            apply_result_path(&cache, &None, &input, json!(2)).unwrap(),
+            json!(2)
+        );
+        assert_eq!(
+            apply_result_path(&cache, &Some(Some("$.r.s".into())), &input, json!(2)).unwrap(),
+            json!({"a": 1, "r": {"s": 2}})
+        );
+        let err =
+            apply_result_path(&cache, &Some(Some("$.a.b".into())), &input, json!(2)).unwrap_err();
+        assert_eq!(err.error, "States.ResultPathMatchFailure");
+    }
+
+    #[test]
+    fn sizes_are_measured_as_compact_json() {
+        assert_eq!(
+            serialized_len(&json!({"a": [1, "x"]})),
+            r#"{"a":[1,"x"]}"#.len()
+        );
+        let big = json!("x".repeat(PAYLOAD_LIMIT));
+        assert_eq!(
+            check_size(&big, "output", "S").unwrap_err().error,
+            "States.DataLimitExceeded"
+        );
+        assert!(check_size(&json!("x".repeat(PAYLOAD_LIMIT - 2)), "output", "S").is_ok());
+    }
+}

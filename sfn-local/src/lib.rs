@@ -1,0 +1,36 @@
+//! `sfn-local`: the in-process ASL executor.
+//!
+//! It runs the exact ASL that gets deployed (JSONPath mode), with the real activities
+//! called in-process through `activities::Registry` ([`RegistryTasks`]), Step Functions'
+//! input/output processing, error names, retries, catches, Map and Parallel concurrency,
+//! payload and history limits, virtual time, stepfunctions-local mock configs
+//! ([`MockConfig`]) and fault injection ([`Faults`]), and an execution history in Step
+//! Functions' vocabulary ([`history`]).
+//!
+//! ```no_run
+//! # async fn demo(machine: codegen::asl::StateMachine) {
+//! use std::sync::Arc;
+//! use sfn_local::{Options, RegistryTasks, execute};
+//!
+//! let tasks = Arc::new(RegistryTasks::new(activities::all(), activities::Services::shared()));
+//! let options = Options { virtual_time: true, ..Options::default() };
+//! let outcome = execute(&machine, serde_json::json!({}), tasks, options).await.expect("starts");
+//! println!("{:?} {:?}", outcome.status, outcome.output);
+//! # }
+//! ```
+
+mod choice;
+pub mod clock;
+mod executor;
+mod failure;
+pub mod history;
+pub mod intrinsics;
+mod io;
+mod mock;
+mod tasks;
+
+pub use executor::{Options, Outcome, Progress, StartError, Status, execute};
+pub use failure::{Failure, matches};
+pub use io::{PAYLOAD_LIMIT, serialized_len};
+pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase};
+pub use tasks::{RegistryTasks, TaskFuture, TaskRequest, TaskRunner, activity_name};

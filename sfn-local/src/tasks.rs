@@ -1,0 +1,130 @@
+//! How Task states run: the [`TaskRunner`] trait, the runner that calls the real
+//! activities in-process, and the resource contract (`${Name}` placeholders, Lambda and
+//! Activity ARNs name an activity).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use activities::{Context, Registry, Services};
+use serde_json::Value;
+
+use crate::failure::Failure;
+
+/// A boxed task future.
+pub type TaskFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, Failure>> + Send + 'a>>;
+
+/// One invocation of a Task state.
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    /// The state's name.
+    pub state: String,
+    /// The state's `Resource`.
+    pub resource: String,
+    /// The effective input (after InputPath and Parameters).
+    pub input: Value,
+    /// 0 for the first attempt, 1 for the first retry, ...
+    pub attempt: u32,
+    /// The index of the enclosing Map item, if the state runs inside a Map.
+    pub map_item: Option<usize>,
+    /// The execution's ARN.
+    pub execution: String,
+}
+
+/// Runs Task states.
+pub trait TaskRunner: Send + Sync {
+    /// Checks before the run that `resource` (of state `state`) can be served; the
+    /// message says why not.
+    fn check(&self, state: &str, resource: &str) -> Result<(), String>;
+
+    /// Runs one attempt.
+    fn run(&self, request: TaskRequest) -> TaskFuture<'_>;
+}
+
+/// The activity a resource names: `${Name}`, `arn:aws:lambda:…:function:Name[:alias]`,
+/// or `arn:aws:states:…:activity:Name`.
+pub fn activity_name(resource: &str) -> Option<&str> {
+    if let Some(inner) = resource
+        .strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+    {
+        return Some(inner);
+    }
+    let parts: Vec<&str> = resource.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "lambda", _, _, "function", name, ..] => Some(name),
+        ["arn", _, "states", _, _, "activity", name] => Some(name),
+        _ => None,
+    }
+}
+
+/// Runs activities in-process through the registry — the same serde boundary a Lambda
+/// invocation crosses.
+#[derive(Debug, Clone)]
+pub struct RegistryTasks {
+    registry: Registry,
+    services: Arc<Services>,
+}
+
+impl RegistryTasks {
+    /// Runs the activities of `registry` with `services`.
+    pub fn new(registry: Registry, services: Arc<Services>) -> Self {
+        RegistryTasks { registry, services }
+    }
+}
+
+impl TaskRunner for RegistryTasks {
+    fn check(&self, state: &str, resource: &str) -> Result<(), String> {
+        match activity_name(resource) {
+            Some(name) if self.registry.contains(name) => Ok(()),
+            Some(name) => Err(format!(
+                "State \"{state}\": resource \"{resource}\" names activity \"{name}\", which is not registered (known: {})",
+                self.registry.names().join(", ")
+            )),
+            None => Err(format!(
+                "State \"{state}\": resource \"{resource}\" is not an activity (use ${{Name}}, a Lambda function ARN or an Activity ARN), and no mock is configured for it"
+            )),
+        }
+    }
+
+    fn run(&self, request: TaskRequest) -> TaskFuture<'_> {
+        Box::pin(async move {
+            let name = activity_name(&request.resource).ok_or_else(|| {
+                Failure::runtime(format!(
+                    "resource \"{}\" is not an activity",
+                    request.resource
+                ))
+            })?;
+            let mut ctx = Context::new(self.services.clone());
+            ctx.execution = Some(request.execution.clone());
+            ctx.state = Some(request.state.clone());
+            self.registry
+                .invoke(name, request.input, &ctx)
+                .await
+                .map_err(|e| Failure::new(e.name.as_str(), e.cause))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_name_activities() {
+        assert_eq!(activity_name("${PriceLine}"), Some("PriceLine"));
+        assert_eq!(
+            activity_name("arn:aws:lambda:us-east-1:123456789012:function:PriceLine"),
+            Some("PriceLine")
+        );
+        assert_eq!(
+            activity_name("arn:aws:lambda:us-east-1:123456789012:function:PriceLine:live"),
+            Some("PriceLine")
+        );
+        assert_eq!(
+            activity_name("arn:aws:states:us-east-1:123456789012:activity:PriceLine"),
+            Some("PriceLine")
+        );
+        assert_eq!(activity_name("arn:aws:states:::dynamodb:putItem"), None);
+    }
+}
