@@ -3,19 +3,32 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::aws::Aws;
+use crate::params::ParameterCache;
 
-/// Process-wide services: the AWS context (and, through it, every client). Create one per
-/// process and share it across invocations.
+/// Process-wide services: the AWS context (and, through it, every client) and the
+/// parameter cache. Create one per process and share it across invocations, so warm
+/// invocations reuse clients and cached parameters.
 #[derive(Debug, Default)]
 pub struct Services {
     /// AWS configuration and clients.
     pub aws: Aws,
+    /// SSM parameters, cached for a time to live.
+    pub params: ParameterCache,
 }
 
 impl Services {
     /// Services configured from the standard environment.
     pub fn from_env() -> Arc<Self> {
-        Arc::new(Services { aws: Aws::from_env() })
+        Self::with_aws(Aws::from_env())
+    }
+
+    /// Services on a given AWS context (tests, tools that already have a configuration),
+    /// with a parameter cache of the default TTL.
+    pub fn with_aws(aws: Aws) -> Arc<Self> {
+        Arc::new(Services {
+            aws,
+            params: ParameterCache::new(),
+        })
     }
 
     /// The process-wide services configured from the standard environment.
@@ -49,12 +62,22 @@ impl Default for Context {
 impl Context {
     /// A context on `services`.
     pub fn new(services: Arc<Services>) -> Self {
-        Context { request_id: None, execution: None, state: None, services }
+        Context {
+            request_id: None,
+            execution: None,
+            state: None,
+            services,
+        }
     }
 
     /// The AWS clients.
     pub fn aws(&self) -> &Aws {
         &self.services.aws
+    }
+
+    /// The parameter cache: `ctx.params().get(ctx.aws(), name)`.
+    pub fn params(&self) -> &ParameterCache {
+        &self.services.params
     }
 
     /// The shared services.

@@ -8,13 +8,17 @@
 
 mod activity;
 pub mod aws;
+pub mod config;
 mod context;
 mod error;
+pub mod lambda;
+pub mod logging;
 pub mod orders;
+pub mod params;
 mod registry;
 
 pub use activity::Activity;
 pub use context::{Context, Services};
 pub use error::ActivityError;
-pub use registry::{Registry, all};
+pub use registry::{Registry, UNKNOWN_ACTIVITY, all};
 pub use stepwise_contract::{ActivityDef, ActivityInfo, ErrorName, errors};

@@ -46,13 +46,33 @@ impl<A: Activity> Erased for Adapter<A> {
 
 /// Decodes an activity input, naming the offending field on failure (`InvalidInput`).
 pub fn decode<T: DeserializeOwned>(input: Value) -> Result<T, ActivityError> {
-    serde_path_to_error::deserialize(input).map_err(|e| {
+    decode_json(input).map_err(|e| match e.path {
+        None => ActivityError::invalid_input(format!("input: {}", e.message)),
+        Some(path) => {
+            ActivityError::invalid_input(format!("input field \"{path}\": {}", e.message))
+        }
+    })
+}
+
+/// Why a JSON value did not decode: where, and serde's message (backticks turned into
+/// double quotes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DecodeError {
+    /// The offending field's path (`items[0].quantity`), `None` for the document itself.
+    pub path: Option<String>,
+    /// What is wrong there.
+    pub message: String,
+}
+
+/// Decodes any JSON document (an input, a configuration), reporting the field path of a
+/// failure. The message can quote the offending value; callers decoding secrets must
+/// scrub it.
+pub(crate) fn decode_json<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.inner().to_string().replace('`', "\"");
-        if path == "." {
-            ActivityError::invalid_input(format!("input: {message}"))
-        } else {
-            ActivityError::invalid_input(format!("input field \"{path}\": {message}"))
+        DecodeError {
+            path: (path != ".").then_some(path),
+            message: e.inner().to_string().replace('`', "\""),
         }
     })
 }
@@ -134,6 +154,7 @@ pub fn all() -> Registry {
         .with(crate::orders::ValidateOrder)
         .with(crate::orders::PriceLine)
         .with(crate::orders::SummariseOrder)
+        .with(crate::config::LoadConfig)
 }
 
 #[cfg(test)]

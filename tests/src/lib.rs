@@ -1,1 +1,45 @@
-//! Support for the integration tests: local services started on free loopback ports and stopped when dropped.
+//! Support for the integration tests: local services started on free loopback ports and
+//! stopped when dropped, and unique resource names so tests can share a server.
+//!
+//! Everything here is test scaffolding: it must not be used by the product crates and
+//! must not reach anything but loopback services it started itself.
+
+mod moto;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use moto::{ACCESS_KEY_ID, MotoError, MotoServer, REGION, SECRET_ACCESS_KEY, workspace_root};
+
+/// A name no other test (in this process or another) uses:
+/// `/stepwise-test/<label>/<pid>-<time>-<counter>`. Valid as an SSM parameter name; use
+/// [`unique_id`] where slashes are not allowed.
+pub fn unique_name(label: &str) -> String {
+    format!("/stepwise-test/{label}/{}", unique_id())
+}
+
+/// A short unique token of digits and hyphens (bucket-, table- and
+/// key-safe): `<pid>-<time>-<counter>`.
+pub fn unique_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() % 1_000_000_000)
+        .unwrap_or_default();
+    format!("{}-{micros}-{n}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_names_differ() {
+        let a = unique_name("x");
+        let b = unique_name("x");
+        assert_ne!(a, b);
+        assert!(a.starts_with("/stepwise-test/x/"), "{a}");
+        assert!(unique_id().chars().all(|c| c.is_ascii_digit() || c == '-'));
+    }
+}

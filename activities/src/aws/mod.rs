@@ -4,10 +4,14 @@
 //! Configuration comes from the standard environment (`AWS_REGION`, profiles,
 //! credentials, `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`), so local services
 //! and AWS are the same code path: point the endpoint variables at moto server and
-//! nothing else changes.
+//! nothing else changes. The SDK's own retries are off: throttling and transient faults
+//! surface as `Throttled` / `Transient` and the state machine's Retry rules retry them.
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use tokio::sync::OnceCell;
+
+pub mod errors;
 
 /// Lazily loaded AWS configuration and clients, shared by every invocation of a process.
 #[derive(Debug, Default)]
@@ -28,7 +32,10 @@ impl Aws {
 
     /// Uses `config` instead of loading one (tests, tools that already have one).
     pub fn with_config(config: SdkConfig) -> Self {
-        Aws { preset: Some(config), ..Self::default() }
+        Aws {
+            preset: Some(config),
+            ..Self::default()
+        }
     }
 
     /// The shared SDK configuration (loaded once).
@@ -37,7 +44,14 @@ impl Aws {
             .get_or_init(|| async {
                 match &self.preset {
                     Some(config) => config.clone(),
-                    None => aws_config::defaults(BehaviorVersion::latest()).load().await,
+                    // Retries belong to the state machine's Retry rules (with backoff and
+                    // jitter the workflow declares), not to a hidden SDK loop.
+                    None => {
+                        aws_config::defaults(BehaviorVersion::latest())
+                            .retry_config(RetryConfig::disabled())
+                            .load()
+                            .await
+                    }
                 }
             })
             .await
@@ -52,7 +66,9 @@ impl Aws {
 
     /// The SSM client.
     pub async fn ssm(&self) -> &aws_sdk_ssm::Client {
-        self.ssm.get_or_init(|| async { aws_sdk_ssm::Client::new(self.config().await) }).await
+        self.ssm
+            .get_or_init(|| async { aws_sdk_ssm::Client::new(self.config().await) })
+            .await
     }
 
     /// The S3 client.
@@ -70,7 +86,9 @@ impl Aws {
 
     /// The DynamoDB client.
     pub async fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
-        self.dynamodb.get_or_init(|| async { aws_sdk_dynamodb::Client::new(self.config().await) }).await
+        self.dynamodb
+            .get_or_init(|| async { aws_sdk_dynamodb::Client::new(self.config().await) })
+            .await
     }
 
     /// The Bedrock Runtime client.
