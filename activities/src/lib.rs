@@ -16,6 +16,7 @@ pub mod logging;
 pub mod orders;
 pub mod params;
 mod registry;
+pub mod sales;
 
 pub use activity::Activity;
 pub use context::{Context, Services};
