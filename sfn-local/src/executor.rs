@@ -52,6 +52,9 @@ pub struct Options {
     pub seed: Option<u64>,
     /// Progress callbacks.
     pub progress: Option<Arc<dyn Progress>>,
+    /// The AWS clients a distributed Map's ItemReader and ResultWriter use (default: the
+    /// process-wide services from the environment).
+    pub services: Option<Arc<activities::Services>>,
 }
 
 impl Default for Options {
@@ -63,6 +66,7 @@ impl Default for Options {
             history_limit: MAX_EVENTS,
             seed: None,
             progress: None,
+            services: None,
         }
     }
 }
@@ -162,6 +166,9 @@ struct Path {
     offset: Duration,
     prev: u64,
     map_item: Option<usize>,
+    /// The history of the child execution this path runs in (a distributed Map item),
+    /// instead of the execution's own.
+    child: Option<Arc<History>>,
 }
 
 /// The result-processing fields of a Task, Parallel or Map state.
@@ -232,9 +239,9 @@ impl<'m> Run<'m> {
     }
 
     fn record(&self, path: &mut Path, kind: &str, details: Option<Value>) -> Result<(), Failure> {
-        path.prev = self
-            .history
-            .record(path.prev, self.now(path), kind, details)?;
+        let now = self.now(path);
+        let history = path.child.as_deref().unwrap_or(&self.history);
+        path.prev = history.record(path.prev, now, kind, details)?;
         Ok(())
     }
 
@@ -1080,21 +1087,30 @@ impl<'m> Run<'m> {
             context: &ctx,
             variables: vars,
         };
-        if m.item_reader.is_some() {
-            return Err(Failure::runtime(format!(
-                "Map \"{name}\" reads its items with an ItemReader (distributed mode), which sfn-local does not run"
-            )));
-        }
-        let items = match &m.items_path {
-            Some(p) if p != "$" => self.cache.select(p, &env, "ItemsPath")?,
-            _ => eff.clone(),
+        let items = match &m.item_reader {
+            Some(reader) => {
+                let services = self.services();
+                crate::distributed::read_items(&services.aws, reader, &env, &self.cache).await?
+            }
+            None => {
+                let items = match &m.items_path {
+                    Some(p) if p != "$" => self.cache.select(p, &env, "ItemsPath")?,
+                    _ => eff.clone(),
+                };
+                let Value::Array(items) = items else {
+                    return Err(Failure::runtime(format!(
+                        "ItemsPath of Map \"{name}\" selects {}, not an array",
+                        truncate(&items)
+                    )));
+                };
+                items
+            }
         };
-        let Value::Array(items) = items else {
-            return Err(Failure::runtime(format!(
-                "ItemsPath of Map \"{name}\" selects {}, not an array",
-                truncate(&items)
-            )));
+        let items = match &m.item_batcher {
+            Some(batcher) => crate::distributed::batch(items, batcher, &env, &self.cache)?,
+            None => items,
         };
+        let distributed = m.is_distributed();
         let concurrency = match (&m.max_concurrency, &m.max_concurrency_path) {
             (Some(n), _) => n.as_i64().unwrap_or(0),
             (None, Some(p)) => {
@@ -1120,6 +1136,18 @@ impl<'m> Run<'m> {
             )));
         };
         self.record(path, "MapStateStarted", Some(json!({"length": total})))?;
+        let map_run_id = uuid::Uuid::new_v4().to_string();
+        let map_run_arn = format!(
+            "arn:aws:states:{ACCOUNT_REGION}:mapRun:{}/{name}:{map_run_id}",
+            self.options.state_machine_name
+        );
+        if distributed {
+            self.record(
+                path,
+                "MapRunStarted",
+                Some(json!({"mapRunArn": map_run_arn})),
+            )?;
+        }
         if let Some(p) = &self.options.progress {
             p.map_started(name, total);
         }
@@ -1128,14 +1156,20 @@ impl<'m> Run<'m> {
         let base_vars = vars.clone();
         let iterations = stream::iter(items.into_iter().enumerate())
             .map(|(index, item)| {
+                // A distributed Map runs each item as a child execution with its own
+                // history; an inline Map records its iterations in the execution's.
                 let mut item_path = Path {
                     map_item: Some(index),
+                    child: distributed.then(|| Arc::new(History::new(self.options.history_limit))),
                     ..start.clone()
                 };
+                if distributed {
+                    item_path.prev = 0;
+                }
                 let mut item_vars = base_vars.clone();
                 let eff = &eff;
                 async move {
-                    let result = self
+                    let (item_input, result) = self
                         .map_iteration(
                             name,
                             index,
@@ -1151,19 +1185,31 @@ impl<'m> Run<'m> {
                     if let Some(p) = &self.options.progress {
                         p.map_item_finished(name, index, result.is_ok());
                     }
-                    (index, result, item_path)
+                    (index, item_input, result, item_path)
                 }
             })
             .buffer_unordered(limit);
         futures::pin_mut!(iterations);
         let mut outputs: Vec<Value> = vec![Value::Null; total];
+        let mut children: Vec<Option<crate::distributed::ChildResult>> = Vec::new();
+        if m.result_writer.is_some() {
+            children.resize_with(total, || None);
+        }
         let mut failed = 0usize;
         let mut first_failure: Option<Failure> = None;
         let mut max_offset = path.offset;
         let mut last_event = path.prev;
-        while let Some((index, result, item_path)) = iterations.next().await {
+        while let Some((index, item_input, result, item_path)) = iterations.next().await {
             max_offset = max_offset.max(item_path.offset);
-            last_event = last_event.max(item_path.prev);
+            if !distributed {
+                last_event = last_event.max(item_path.prev);
+            }
+            if let Some(slot) = children.get_mut(index) {
+                *slot = Some(crate::distributed::ChildResult {
+                    input: item_input,
+                    result: result.clone(),
+                });
+            }
             match result {
                 Ok(v) => outputs[index] = v,
                 Err(f) if f.is_terminal() => {
@@ -1199,6 +1245,13 @@ impl<'m> Run<'m> {
             _ => None,
         };
         if let Some(f) = failure {
+            if distributed {
+                self.record(
+                    path,
+                    "MapRunFailed",
+                    Some(json!({"error": f.error, "cause": f.cause})),
+                )?;
+            }
             self.record(
                 path,
                 "MapStateFailed",
@@ -1206,9 +1259,29 @@ impl<'m> Run<'m> {
             )?;
             return Err(f);
         }
+        if distributed {
+            self.record(path, "MapRunSucceeded", None)?;
+        }
+        let result = match &m.result_writer {
+            Some(writer) => {
+                let children: Vec<_> = children.into_iter().flatten().collect();
+                let services = self.services();
+                crate::distributed::write_results(
+                    &services.aws,
+                    writer,
+                    &env,
+                    &self.cache,
+                    &map_run_arn,
+                    &map_run_id,
+                    &children,
+                )
+                .await?
+            }
+            None => Value::Array(outputs),
+        };
         self.record(path, "MapStateSucceeded", None)?;
         self.finish(
-            Value::Array(outputs),
+            result,
             Tail {
                 selector: &m.result_selector,
                 assign: &m.assign,
@@ -1262,13 +1335,36 @@ impl<'m> Run<'m> {
         processor: &codegen::asl::Branch,
         path: &mut Path,
         vars: &mut Map<String, Value>,
+    ) -> (Value, Result<Value, Failure>) {
+        let iteration_input =
+            match self.iteration_input(name, index, item, selector, eff, entered, path, vars) {
+                Ok(v) => v,
+                Err(f) => return (Value::Null, Err(f)),
+            };
+        let result = self
+            .iterate(name, index, iteration_input.clone(), processor, path, vars)
+            .await;
+        (iteration_input, result)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn iteration_input(
+        &self,
+        name: &str,
+        index: usize,
+        item: Value,
+        selector: Option<&Value>,
+        eff: &Value,
+        entered: &str,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
         self.record(
             path,
             "MapIterationStarted",
             Some(json!({"name": name, "index": index})),
         )?;
-        let iteration_input = match selector {
+        match selector {
             Some(tpl) => {
                 let ctx = self.context(
                     name,
@@ -1281,10 +1377,21 @@ impl<'m> Run<'m> {
                     context: &ctx,
                     variables: vars,
                 };
-                self.cache.template(tpl, &env, "ItemSelector")?
+                self.cache.template(tpl, &env, "ItemSelector")
             }
-            None => item,
-        };
+            None => Ok(item),
+        }
+    }
+
+    async fn iterate(
+        &self,
+        name: &str,
+        index: usize,
+        iteration_input: Value,
+        processor: &codegen::asl::Branch,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> Result<Value, Failure> {
         match self
             .run_scope(
                 &processor.states,
@@ -1306,7 +1413,8 @@ impl<'m> Run<'m> {
             Err(f) => {
                 // The iteration's own end is recorded even when the history is full.
                 let now = self.now(path);
-                path.prev = self.history.record_final(
+                let history = path.child.as_deref().unwrap_or(&self.history);
+                path.prev = history.record_final(
                     path.prev,
                     now,
                     "MapIterationFailed",
@@ -1315,6 +1423,16 @@ impl<'m> Run<'m> {
                 Err(f)
             }
         }
+    }
+}
+
+impl Run<'_> {
+    /// The services for distributed Map I/O.
+    fn services(&self) -> Arc<activities::Services> {
+        self.options
+            .services
+            .clone()
+            .unwrap_or_else(activities::Services::shared)
     }
 }
 

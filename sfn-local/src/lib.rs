@@ -21,6 +21,7 @@
 
 mod choice;
 pub mod clock;
+mod distributed;
 mod executor;
 mod failure;
 pub mod history;
