@@ -28,6 +28,7 @@ pub mod history;
 pub mod intrinsics;
 mod io;
 mod mock;
+pub mod progress;
 mod tasks;
 
 pub use executor::{Options, Outcome, Progress, StartError, Status, execute};

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use sfn_local::Options;
 
 use super::CliError;
-use super::execution::{ProgressDisplay, read_input, run_and_report, task_runner};
+use super::execution::{read_input, run_and_report, task_runner};
+use sfn_local::progress::ProgressDisplay;
 
 /// The arguments of `run`.
 pub struct RunArgs {
