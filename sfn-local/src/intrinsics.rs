@@ -37,14 +37,16 @@
 //!   remaining arguments is a failure.
 //! * `States.StringToJson` parses a string (invalid JSON is a failure);
 //!   `States.JsonToString` prints compact JSON.
-//! * `States.ArrayPartition(array, size)`: `size` must be an integer ≥ 1; the last chunk
-//!   may be shorter. `States.ArrayContains` and `States.ArrayUnique` compare values
-//!   structurally (object key order does not matter; like the service's Jackson nodes, `1`
-//!   and `1.0` are different values); `States.ArrayUnique` keeps first occurrences in
-//!   order. `States.ArrayRange(start, end, step)`: integers, inclusive `end`, `step` ≠ 0
-//!   (negative steps count down), at most [`MAX_ARRAY_RANGE_LEN`] elements; a range that
-//!   cannot reach `end` is empty. `States.ArrayGetItem(array, index)`: a non-negative
-//!   integer index inside the array.
+//! * `States.ArrayPartition(array, size)`: `size` is rounded to the nearest integer, as
+//!   the documentation prescribes (halves up, like `States.MathAdd` below), and must be
+//!   ≥ 1; the last chunk may be shorter. `States.ArrayContains` and `States.ArrayUnique`
+//!   compare values structurally (object key order does not matter; like the service's
+//!   Jackson nodes, `1` and `1.0` are different values); `States.ArrayUnique` keeps first
+//!   occurrences in order. `States.ArrayRange(start, end, step)`: numbers rounded to the
+//!   nearest integer the same way, inclusive `end`, `step` ≠ 0 (negative steps count
+//!   down), at most [`MAX_ARRAY_RANGE_LEN`] elements; a range that cannot reach `end` is
+//!   empty. `States.ArrayGetItem(array, index)`: a non-negative integer index inside the
+//!   array.
 //! * `States.Base64Encode` / `States.Base64Decode`: at most [`MAX_ENCODING_INPUT_CHARS`]
 //!   characters of input; standard alphabet. Decoding follows the "MIME" flavour the
 //!   documentation names as far as line breaks go (ASCII whitespace is skipped, padding is
@@ -651,7 +653,7 @@ fn string_to_json(args: &Args) -> Result<Value, Problem> {
 
 fn array_partition(args: &Args) -> Result<Value, Problem> {
     let items = args.array(0)?;
-    let size = args.integer(1)?;
+    let size = args.rounded_int64(1)?;
     let size = usize::try_from(size)
         .ok()
         .filter(|s| *s >= 1)
@@ -671,9 +673,9 @@ fn array_partition(args: &Args) -> Result<Value, Problem> {
 }
 
 fn array_range(args: &Args) -> Result<Value, Problem> {
-    let start = i128::from(args.integer(0)?);
-    let end = i128::from(args.integer(1)?);
-    let step = i128::from(args.integer(2)?);
+    let start = i128::from(args.rounded_int64(0)?);
+    let end = i128::from(args.rounded_int64(1)?);
+    let step = i128::from(args.rounded_int64(2)?);
     if step == 0 {
         return Err(invalid(args.function, Some(3), "the step must not be zero"));
     }
@@ -1198,10 +1200,25 @@ mod tests {
                 "States.ArrayPartition: argument 2: the chunk size must be a positive integer, got 0",
             ],
         );
+        // A non-integer chunk size is rounded to the nearest integer, as documented.
+        let five = json!({"inputArray": [1, 2, 3, 4, 5], "down": 2.4, "up": 2.5, "tiny": 0.4});
+        assert_eq!(
+            ok("States.ArrayPartition($.inputArray, $.down)", five.clone()),
+            json!([[1, 2], [3, 4], [5]])
+        );
+        assert_eq!(
+            ok("States.ArrayPartition($.inputArray, $.up)", five.clone()),
+            json!([[1, 2, 3], [4, 5]])
+        );
+        assert_intrinsic_failure(
+            "States.ArrayPartition($.inputArray, $.tiny)",
+            five,
+            &["the chunk size must be a positive integer, got 0"],
+        );
         assert_intrinsic_failure(
             "States.ArrayPartition($.inputArray, $.size)",
-            json!({"inputArray": [1], "size": 1.5}),
-            &["argument 2: expected an integer, got 1.5"],
+            json!({"inputArray": [1], "size": "2"}),
+            &["argument 2: expected a number, got a string"],
         );
     }
 
@@ -1269,10 +1286,22 @@ mod tests {
             json!({"step": 0}),
             &["States.ArrayRange: argument 3: the step must not be zero"],
         );
+        // Non-integer arguments are rounded to the nearest integer, as documented.
+        assert_eq!(
+            ok(
+                "States.ArrayRange($.start, $.end, $.step)",
+                json!({"start": 1.2, "end": 5.7, "step": 1.6})
+            ),
+            json!([1, 3, 5])
+        );
+        assert_eq!(
+            ok("States.ArrayRange($.start, 2, 1)", json!({"start": 0.5})),
+            json!([1, 2])
+        );
         assert_intrinsic_failure(
-            "States.ArrayRange($.start, 5, 1)",
-            json!({"start": 0.5}),
-            &["argument 1: expected an integer, got 0.5"],
+            "States.ArrayRange(0, 5, $.step)",
+            json!({"step": 0.4}),
+            &["States.ArrayRange: argument 3: the step must not be zero"],
         );
     }
 

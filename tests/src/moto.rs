@@ -249,6 +249,31 @@ impl MotoServer {
         ]
     }
 
+    /// Turns on moto's ASL interpreter (`POST /moto-api/config` with
+    /// `{"stepfunctions": {"execute_state_machine": true}}`), so StartExecution runs the
+    /// definition instead of only recording it. The response does not echo the setting.
+    pub fn enable_asl_execution(&self) -> Result<(), MotoError> {
+        let body = r#"{"stepfunctions": {"execute_state_machine": true}}"#;
+        let request = format!(
+            "POST /moto-api/config HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).map_err(io_err("connecting to moto"))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(io_err("setting a timeout"))?;
+        stream.write_all(request.as_bytes()).map_err(io_err("sending moto's config"))?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).map_err(io_err("reading moto's answer"))?;
+        let status_line = response.lines().next().unwrap_or_default();
+        if status_line.contains(" 200") || status_line.contains(" 201") {
+            Ok(())
+        } else {
+            Err(MotoError::Io {
+                what: format!("moto refused the stepfunctions config: {status_line}"),
+                source: io::Error::other(status_line.to_string()),
+            })
+        }
+    }
+
     /// The end of the server's output so far.
     pub fn log_tail(&self) -> String {
         let mut text = String::new();
