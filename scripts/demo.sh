@@ -1,23 +1,22 @@
 #!/usr/bin/env bash
-# The project's main command (`make demo`): build the CLI, regenerate the workflows and
-# show the example workflow — its activities, its diagram and its validation.
+# The project's main command (`make demo`): the local demo of daily-sales-export.
+# Installs what it needs inside the clone (a Python venv with moto server), builds, then
+# runs the demo: moto server and the local Bedrock endpoint on free loopback ports, a
+# seeded SQLite SmartGo database, product photos in S3 (one corrupt), the generated state
+# machine under sfn-local with the real activities, a summary, and the artifacts in
+# target/demo/. Everything it starts stops when it ends.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s\n' "$*" >&2; }
 
-step "building the stepwise CLI"
-cargo build --locked -p stepwise-cli
-sw=target/debug/stepwise
+step "Python tools (moto server) in .venv"
+scripts/python-env.sh >/dev/null
 
-step "activities (name, then the error names Retry/Catch can match)"
-"$sw" activities
+step "building (cargo build)"
+cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo
 
-step "generating statemachines/generated/"
-"$sw" generate
+step "generated state machines are current"
+target/debug/stepwise generate --check
 
-step "validating the generated definitions"
-"$sw" validate statemachines/generated/*.asl.json
-
-step "the example workflow (Mermaid; paste into https://mermaid.live to draw it)"
-"$sw" graph example-orders
+target/debug/demo

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (`make test`): every check, as CI runs it.
 # Installs what it needs inside the clone: a Python venv in .venv (moto server,
-# cargo-lambda) and npm packages under scripts/node.
+# cargo-lambda, pyarrow), npm packages under scripts/node, and Debian's PostgreSQL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,6 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Python tools (moto server, cargo-lambda) in .venv"
 scripts/python-env.sh >/dev/null
+
+step "PostgreSQL server programs (Debian package)"
+scripts/postgres-env.sh >/dev/null
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check

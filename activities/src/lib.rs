@@ -10,13 +10,17 @@ mod activity;
 pub mod aws;
 pub mod config;
 mod context;
+pub mod embed_image;
 mod error;
 pub mod lambda;
 pub mod logging;
 pub mod orders;
 pub mod params;
+pub mod query_sales;
+pub mod record_progress;
 mod registry;
 pub mod sales;
+pub mod write_partition;
 
 pub use activity::Activity;
 pub use context::{Context, Services};

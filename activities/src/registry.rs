@@ -155,6 +155,10 @@ pub fn all() -> Registry {
         .with(crate::orders::PriceLine)
         .with(crate::orders::SummariseOrder)
         .with(crate::config::LoadConfig)
+        .with(crate::embed_image::EmbedImage::new())
+        .with(crate::query_sales::QuerySales)
+        .with(crate::write_partition::WritePartition)
+        .with(crate::record_progress::RecordProgress)
 }
 
 #[cfg(test)]

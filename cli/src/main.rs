@@ -70,6 +70,9 @@ enum Command {
         /// Write the execution history (GetExecutionHistory JSON) to FILE.
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
+        /// Print the execution history as a readable timeline on stderr.
+        #[arg(long)]
+        timeline: bool,
     },
     /// Run a workflow with the real activities, with progress on stderr.
     Run {
@@ -84,6 +87,9 @@ enum Command {
         /// Write the execution history (GetExecutionHistory JSON) to FILE.
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
+        /// Print the execution history as a readable timeline on stderr.
+        #[arg(long)]
+        timeline: bool,
         /// A stepfunctions-local mock config.
         #[arg(long, value_name = "FILE", requires = "test_case")]
         mock_config: Option<PathBuf>,
@@ -113,7 +119,9 @@ fn main() -> ExitCode {
             test_case,
             virtual_time,
             history,
+            timeline,
         } => commands::exec::run(commands::exec::ExecArgs {
+            timeline,
             definition,
             input,
             mock_config,
@@ -126,9 +134,11 @@ fn main() -> ExitCode {
             input,
             virtual_time,
             history,
+            timeline,
             mock_config,
             test_case,
         } => commands::run::run(commands::run::RunArgs {
+            timeline,
             workflow,
             input,
             virtual_time,

@@ -264,9 +264,14 @@ fn exec_reads_input_files_and_writes_history() {
         .arg(format!("@{}", input.display()))
         .arg("--history")
         .arg(&history)
+        .arg("--timeline")
         .assert()
         .success()
-        .stdout(predicate::str::contains("\"x\": 1"));
+        .stdout(predicate::str::contains("\"x\": 1"))
+        .stderr(
+            predicate::str::contains("WaitStateEntered")
+                .and(predicate::str::contains("ExecutionSucceeded")),
+        );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     let events: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();

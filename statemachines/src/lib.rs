@@ -4,13 +4,14 @@
 //! `stepwise generate`, which writes `generated/` (committed, checked for drift with
 //! `stepwise generate --check`).
 
+pub mod daily_sales_export;
 pub mod example_orders;
 
 use codegen::workflow::Workflow;
 
 /// Every workflow of the project, in a stable order.
 pub fn all() -> Vec<Workflow> {
-    vec![example_orders::workflow()]
+    vec![daily_sales_export::workflow(), example_orders::workflow()]
 }
 
 /// The workflow called `name`.

@@ -5,6 +5,7 @@
 //! must not reach anything but loopback services it started itself.
 
 mod moto;
+pub mod postgres;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

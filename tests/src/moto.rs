@@ -226,7 +226,8 @@ impl MotoServer {
     }
 
     /// An SDK configuration for this server: its endpoint, region `us-east-1`, static
-    /// test credentials.
+    /// test credentials, and no SDK retries (like production's: the state machine
+    /// retries, so a test must see the first throttle).
     pub fn sdk_config(&self) -> SdkConfig {
         let credentials =
             Credentials::new(ACCESS_KEY_ID, SECRET_ACCESS_KEY, None, None, "moto-test");
@@ -235,6 +236,7 @@ impl MotoServer {
             .region(Region::new(REGION))
             .endpoint_url(self.endpoint())
             .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .retry_config(aws_config::retry::RetryConfig::disabled())
             .build()
     }
 
@@ -258,11 +260,18 @@ impl MotoServer {
             "POST /moto-api/config HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
-        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).map_err(io_err("connecting to moto"))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(io_err("setting a timeout"))?;
-        stream.write_all(request.as_bytes()).map_err(io_err("sending moto's config"))?;
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port))
+            .map_err(io_err("connecting to moto"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(io_err("setting a timeout"))?;
+        stream
+            .write_all(request.as_bytes())
+            .map_err(io_err("sending moto's config"))?;
         let mut response = String::new();
-        stream.read_to_string(&mut response).map_err(io_err("reading moto's answer"))?;
+        stream
+            .read_to_string(&mut response)
+            .map_err(io_err("reading moto's answer"))?;
         let status_line = response.lines().next().unwrap_or_default();
         if status_line.contains(" 200") || status_line.contains(" 201") {
             Ok(())

@@ -11,11 +11,26 @@ use sfn_local::{Options, RegistryTasks, Status, execute};
 use stepwise_tests::{MotoServer, unique_id};
 
 async fn s3_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {
-    let object = s3.get_object().bucket(bucket).key(key).send().await.expect("get_object");
-    String::from_utf8(object.body.collect().await.expect("body").into_bytes().to_vec()).expect("utf-8")
+    let object = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get_object");
+    String::from_utf8(
+        object
+            .body
+            .collect()
+            .await
+            .expect("body")
+            .into_bytes()
+            .to_vec(),
+    )
+    .expect("utf-8")
 }
 
-fn machine(bucket: &str) -> codegen::asl::StateMachine {
+fn machine() -> codegen::asl::StateMachine {
     codegen::asl::from_value(json!({
         "StartAt": "Each",
         "States": {"Each": {
@@ -49,37 +64,70 @@ fn machine(bucket: &str) -> codegen::asl::StateMachine {
 async fn reads_items_tolerates_failures_and_writes_results_to_s3() {
     let moto = MotoServer::shared();
     let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&moto.sdk_config()).force_path_style(true).build(),
+        aws_sdk_s3::config::Builder::from(&moto.sdk_config())
+            .force_path_style(true)
+            .build(),
     );
     let bucket = format!("dmap-{}", unique_id());
-    s3.create_bucket().bucket(&bucket).send().await.expect("create_bucket");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create_bucket");
     let lines: Vec<String> = (1..=20).map(|n| json!({"n": n}).to_string()).collect();
-    s3.put_object().bucket(&bucket).key("items.jsonl").body(lines.join("\n").into_bytes().into()).send().await.expect("put");
+    s3.put_object()
+        .bucket(&bucket)
+        .key("items.jsonl")
+        .body(lines.join("\n").into_bytes().into())
+        .send()
+        .await
+        .expect("put");
 
     let services = Services::with_aws(Aws::with_config(moto.sdk_config()));
     let tasks = Arc::new(RegistryTasks::new(Registry::new(), services.clone()));
-    let options = Options { virtual_time: true, services: Some(services), ..Options::default() };
-    let outcome = execute(&machine(&bucket), json!({"bucket": bucket}), tasks, options).await.expect("starts");
+    let options = Options {
+        virtual_time: true,
+        services: Some(services),
+        ..Options::default()
+    };
+    let outcome = execute(&machine(), json!({"bucket": bucket}), tasks, options)
+        .await
+        .expect("starts");
     assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
 
     let output = outcome.output.expect("output");
     let details = &output["map"]["ResultWriterDetails"];
     assert_eq!(details["Bucket"], bucket.as_str());
-    let manifest: Value = serde_json::from_str(&s3_text(&s3, &bucket, details["Key"].as_str().unwrap()).await).unwrap();
+    let manifest: Value =
+        serde_json::from_str(&s3_text(&s3, &bucket, details["Key"].as_str().unwrap()).await)
+            .unwrap();
     assert_eq!(manifest["DestinationBucket"], bucket.as_str());
-    let failed_key = manifest["ResultFiles"]["FAILED"][0]["Key"].as_str().expect("a FAILED file");
+    let failed_key = manifest["ResultFiles"]["FAILED"][0]["Key"]
+        .as_str()
+        .expect("a FAILED file");
     let failed: Value = serde_json::from_str(&s3_text(&s3, &bucket, failed_key).await).unwrap();
     assert_eq!(failed.as_array().unwrap().len(), 1);
     assert_eq!(failed[0]["Error"], "SevenIsBad");
-    assert_eq!(serde_json::from_str::<Value>(failed[0]["Input"].as_str().unwrap()).unwrap(), json!({"n": 7, "index": 6}));
-    let ok_key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].as_str().expect("a SUCCEEDED file");
+    assert_eq!(
+        serde_json::from_str::<Value>(failed[0]["Input"].as_str().unwrap()).unwrap(),
+        json!({"n": 7, "index": 6})
+    );
+    let ok_key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .expect("a SUCCEEDED file");
     let succeeded: Value = serde_json::from_str(&s3_text(&s3, &bucket, ok_key).await).unwrap();
     assert_eq!(succeeded.as_array().unwrap().len(), 19);
-    assert_eq!(serde_json::from_str::<Value>(succeeded[0]["Output"].as_str().unwrap()).unwrap(), json!({"double": 2}));
+    assert_eq!(
+        serde_json::from_str::<Value>(succeeded[0]["Output"].as_str().unwrap()).unwrap(),
+        json!({"double": 2})
+    );
 
     // Child executions keep their own histories: the parent's shows the map run only.
     let kinds: Vec<_> = outcome.events.iter().map(|e| e.kind.as_str()).collect();
-    assert!(kinds.contains(&"MapRunStarted") && kinds.contains(&"MapRunSucceeded"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"MapRunStarted") && kinds.contains(&"MapRunSucceeded"),
+        "{kinds:?}"
+    );
     assert!(!kinds.contains(&"PassStateEntered"), "{kinds:?}");
 }
 
@@ -88,9 +136,15 @@ async fn a_missing_manifest_fails_with_item_reader_failed() {
     let moto = MotoServer::shared();
     let services = Services::with_aws(Aws::with_config(moto.sdk_config()));
     let tasks = Arc::new(RegistryTasks::new(Registry::new(), services.clone()));
-    let options = Options { virtual_time: true, services: Some(services), ..Options::default() };
+    let options = Options {
+        virtual_time: true,
+        services: Some(services),
+        ..Options::default()
+    };
     let bucket = format!("dmap-missing-{}", unique_id());
-    let outcome = execute(&machine(&bucket), json!({"bucket": bucket}), tasks, options).await.expect("starts");
+    let outcome = execute(&machine(), json!({"bucket": bucket}), tasks, options)
+        .await
+        .expect("starts");
     assert_eq!(outcome.status, Status::Failed);
     let failure = outcome.failure.expect("failure");
     assert_eq!(failure.error, "States.ItemReaderFailed");

@@ -7,8 +7,11 @@
 //! nothing else changes. The SDK's own retries are off: throttling and transient faults
 //! surface as `Throttled` / `Transient` and the state machine's Retry rules retry them.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
 use tokio::sync::OnceCell;
 
 pub mod errors;
@@ -22,6 +25,10 @@ pub struct Aws {
     s3: OnceCell<aws_sdk_s3::Client>,
     dynamodb: OnceCell<aws_sdk_dynamodb::Client>,
     bedrock_runtime: OnceCell<aws_sdk_bedrockruntime::Client>,
+    /// Where Bedrock Runtime requests go instead of the configured endpoint.
+    bedrock_endpoint: Option<String>,
+    /// Bedrock Runtime clients of regions other than the configuration's, by region.
+    bedrock_regional: Mutex<HashMap<String, aws_sdk_bedrockruntime::Client>>,
 }
 
 impl Aws {
@@ -36,6 +43,15 @@ impl Aws {
             preset: Some(config),
             ..Self::default()
         }
+    }
+
+    /// Sends Bedrock Runtime requests to `endpoint` (`http://127.0.0.1:PORT`) instead of
+    /// the configured endpoint, keeping everything else: for tests and local runs that
+    /// serve Bedrock apart from the other services. A process started with
+    /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` gets the same from the standard environment.
+    pub fn with_bedrock_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.bedrock_endpoint = Some(endpoint.into());
+        self
     }
 
     /// The shared SDK configuration (loaded once).
@@ -94,7 +110,49 @@ impl Aws {
     /// The Bedrock Runtime client.
     pub async fn bedrock_runtime(&self) -> &aws_sdk_bedrockruntime::Client {
         self.bedrock_runtime
-            .get_or_init(|| async { aws_sdk_bedrockruntime::Client::new(self.config().await) })
+            .get_or_init(|| async {
+                aws_sdk_bedrockruntime::Client::from_conf(self.bedrock_config(None).await)
+            })
             .await
+    }
+
+    /// The Bedrock Runtime client of `region`: the shared one when `region` is the
+    /// configuration's, otherwise one created on first use and kept for the process
+    /// (Bedrock models are not offered in every region the pipeline runs in).
+    pub async fn bedrock_runtime_in(&self, region: &str) -> aws_sdk_bedrockruntime::Client {
+        if self.config().await.region().map(Region::as_ref) == Some(region) {
+            return self.bedrock_runtime().await.clone();
+        }
+        if let Some(client) = self.regional_clients().get(region) {
+            return client.clone();
+        }
+        let client =
+            aws_sdk_bedrockruntime::Client::from_conf(self.bedrock_config(Some(region)).await);
+        self.regional_clients()
+            .entry(region.to_string())
+            .or_insert(client)
+            .clone()
+    }
+
+    /// The Bedrock Runtime configuration: the shared one, with the endpoint override and
+    /// `region` when given.
+    async fn bedrock_config(&self, region: Option<&str>) -> aws_sdk_bedrockruntime::Config {
+        let mut builder = aws_sdk_bedrockruntime::config::Builder::from(self.config().await);
+        if let Some(endpoint) = &self.bedrock_endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        if let Some(region) = region {
+            builder = builder.region(Region::new(region.to_string()));
+        }
+        builder.build()
+    }
+
+    /// The regional Bedrock Runtime clients (a poisoned lock still holds valid clients).
+    fn regional_clients(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, aws_sdk_bedrockruntime::Client>> {
+        self.bedrock_regional
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -23,6 +23,8 @@ pub struct ExecArgs {
     pub virtual_time: bool,
     /// `--history FILE`.
     pub history: Option<PathBuf>,
+    /// `--timeline`: print the history as a readable timeline on stderr.
+    pub timeline: bool,
 }
 
 /// Runs the definition; see [`run_and_report`] for what is printed.
@@ -51,5 +53,12 @@ pub fn run(args: ExecArgs) -> Result<ExitCode, CliError> {
         state_machine_name: name,
         ..Options::default()
     };
-    run_and_report(&machine, input, tasks, options, args.history.as_ref())
+    run_and_report(
+        &machine,
+        input,
+        tasks,
+        options,
+        args.history.as_ref(),
+        args.timeline,
+    )
 }

@@ -63,6 +63,7 @@ pub fn run_and_report(
     tasks: Arc<dyn TaskRunner>,
     options: Options,
     history: Option<&PathBuf>,
+    timeline: bool,
 ) -> Result<ExitCode, CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -71,6 +72,9 @@ pub fn run_and_report(
     let outcome: Outcome = runtime
         .block_on(sfn_local::execute(machine, input, tasks, options))
         .map_err(|e| CliError::Message(e.to_string()))?;
+    if timeline {
+        eprint!("{}", sfn_local::history::timeline(&outcome.events));
+    }
     if let Some(file) = history {
         let text = codegen::emit::pretty(&sfn_local::history::to_json(&outcome.events));
         std::fs::write(file, text).map_err(|source| CliError::Io {

@@ -20,6 +20,8 @@ pub struct RunArgs {
     pub virtual_time: bool,
     /// `--history FILE`.
     pub history: Option<PathBuf>,
+    /// `--timeline`: print the history as a readable timeline on stderr.
+    pub timeline: bool,
     /// `--mock-config`.
     pub mock_config: Option<PathBuf>,
     /// `--test-case`.
@@ -50,5 +52,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         progress: Some(ProgressDisplay::new()),
         ..Options::default()
     };
-    run_and_report(&built.machine, input, tasks, options, args.history.as_ref())
+    run_and_report(
+        &built.machine,
+        input,
+        tasks,
+        options,
+        args.history.as_ref(),
+        args.timeline,
+    )
 }

@@ -1,0 +1,304 @@
+//! WritePartition's Parquet encoding against pyarrow writing the same table, in the same
+//! run.
+//!
+//! 10,000 sales of one tenant (about 10 products, 2 currencies) with 1024-float
+//! embeddings (normalised pseudo-random vectors from a fixed seed) are generated once.
+//! The Arrow table is handed to Python as an Arrow IPC file, loaded before its clock
+//! starts; each side then times only the encoding to bytes in memory, over several
+//! iterations after a warm-up:
+//!
+//! - `encode_partition` — the activity's function: rows → Arrow → Parquet bytes;
+//! - `encode_batch` — the same Parquet writer from the already-built Arrow batch (the
+//!   like-for-like comparison: pyarrow starts from a table too);
+//! - `pyarrow.parquet.write_table` with the same settings: zstd at the same explicit
+//!   level, dictionary encoding on the same columns, statistics on the same columns, the
+//!   same row group and data page sizes, data page v1, the Arrow schema stored.
+//!
+//! Both outputs are then read by `scripts/check_parquet.py` to show they hold the same
+//! schema, rows and encodings. Reported: median time, rows/s and file size of each, and
+//! the ratios against the targets (rows/s at least pyarrow's, size within 10%).
+//!
+//! Run with `cargo bench -p stepwise-tests --bench parquet_vs_pyarrow` (release build);
+//! needs the project venv with pyarrow (`scripts/python-env.sh`).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use activities::sales::{EMBEDDING_DIM, Sale};
+use activities::write_partition::{
+    DATA_PAGE_BYTES, DICTIONARY_COLUMNS, NO_STATISTICS_COLUMNS, ROW_GROUP_ROWS, ZSTD_LEVEL,
+    encode_batch, encode_partition, partition_batch, partition_schema,
+};
+use arrow::ipc::writer::FileWriter;
+use chrono::NaiveDate;
+use serde_json::Value;
+use stepwise_tests::workspace_root;
+
+const ROWS: usize = 10_000;
+const ITERATIONS: usize = 7;
+const PRODUCTS: usize = 10;
+const SEED: u64 = 0x5EED_2026_0309;
+
+/// Loads the IPC file (untimed), then times `pq.write_table` into memory. Prints JSON.
+const PYTHON: &str = r#"
+import json, sys, time
+import pyarrow as pa, pyarrow.ipc as ipc, pyarrow.parquet as pq
+path, out, iterations, level, row_group, page, dictionary, no_stats = sys.argv[1:9]
+with pa.memory_map(path) as source:
+    table = ipc.open_file(source).read_all()
+dictionary = [c for c in dictionary.split(",") if c]
+no_stats = set(c for c in no_stats.split(",") if c)
+statistics = [name for name in table.schema.names if name not in no_stats]
+def write(sink):
+    pq.write_table(table, sink, compression="zstd", compression_level=int(level),
+                   use_dictionary=dictionary, write_statistics=statistics,
+                   row_group_size=int(row_group), data_page_size=int(page),
+                   version="2.6", data_page_version="1.0", store_schema=True)
+write(pa.BufferOutputStream())  # warm-up
+seconds, size = [], 0
+for _ in range(int(iterations)):
+    sink = pa.BufferOutputStream()
+    start = time.perf_counter()
+    write(sink)
+    seconds.append(time.perf_counter() - start)
+    size = sink.getvalue().size
+write(out)
+print(json.dumps({"seconds": seconds, "bytes": size, "rows": table.num_rows, "version": pa.__version__}))
+"#;
+
+/// SplitMix64: a small, fixed-seed generator (no dependency, same data every run).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Standard normal (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let u = self.unit().max(f64::MIN_POSITIVE);
+        let v = self.unit();
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+/// The benchmark's sales: one tenant's day, unit-length embeddings like Titan's.
+fn rows() -> Vec<(Sale, Vec<f32>)> {
+    let mut rng = SplitMix(SEED);
+    (0..ROWS)
+        .map(|i| {
+            let product = (rng.next() % PRODUCTS as u64) as usize;
+            let second = rng.next() % 86_400;
+            let sale = Sale {
+                sale_id: format!("S-{:08}", 1_000_000 + i),
+                tenant_id: "acme".to_string(),
+                product_id: format!("P-{product:04}"),
+                sold_at: format!(
+                    "2026-03-09T{:02}:{:02}:{:02}Z",
+                    second / 3600,
+                    second / 60 % 60,
+                    second % 60
+                ),
+                quantity: 1 + (rng.next() % 5) as i64,
+                unit_price_cents: 499 + 250 * product as i64,
+                currency: if product.is_multiple_of(3) {
+                    "USD"
+                } else {
+                    "EUR"
+                }
+                .to_string(),
+                image_url: format!("s3://smartgo-images/products/P-{product:04}.jpg"),
+            };
+            let raw: Vec<f64> = (0..EMBEDDING_DIM).map(|_| rng.normal()).collect();
+            let norm = raw.iter().map(|x| x * x).sum::<f64>().sqrt();
+            let embedding = raw.iter().map(|x| (x / norm) as f32).collect();
+            (sale, embedding)
+        })
+        .collect()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// Times `f` over [`ITERATIONS`] runs after one warm-up; returns the median and the
+/// size of what it produced.
+fn time(mut f: impl FnMut() -> Vec<u8>) -> (Duration, usize) {
+    let size = f().len();
+    let samples = (0..ITERATIONS)
+        .map(|_| {
+            let start = Instant::now();
+            let bytes = f();
+            let elapsed = start.elapsed();
+            assert_eq!(bytes.len(), size, "the encoding is deterministic");
+            elapsed
+        })
+        .collect();
+    (median(samples), size)
+}
+
+fn rate(rows: usize, time: Duration) -> f64 {
+    rows as f64 / time.as_secs_f64()
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn check(root: &Path, python: &Path, files: &[&Path]) -> Vec<Value> {
+    let output = Command::new(python)
+        .arg(root.join("scripts/check_parquet.py"))
+        .args(files)
+        .output()
+        .expect("check_parquet.py");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    summary["files"].as_array().cloned().unwrap_or_default()
+}
+
+fn main() {
+    let root = workspace_root();
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "no {} (run scripts/python-env.sh)",
+        python.display()
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let date = NaiveDate::from_ymd_opt(2026, 3, 9).expect("a date");
+
+    let rows = rows();
+    let batch = partition_batch(&rows, date).expect("a batch");
+    let ipc = dir.path().join("sales.arrow");
+    {
+        let file = std::fs::File::create(&ipc).expect("IPC file");
+        let mut writer = FileWriter::try_new(file, &partition_schema()).expect("IPC writer");
+        writer.write(&batch).expect("IPC batch");
+        writer.finish().expect("IPC footer");
+    }
+
+    let (rows_time, rows_size) = time(|| encode_partition(&rows, date).expect("encode_partition"));
+    let (batch_time, batch_size) = time(|| encode_batch(&batch).expect("encode_batch"));
+    let rust_file = dir.path().join("rust.parquet");
+    std::fs::write(&rust_file, encode_partition(&rows, date).expect("encode")).expect("write");
+
+    let py_file = dir.path().join("pyarrow.parquet");
+    let output = Command::new(&python)
+        .arg("-c")
+        .arg(PYTHON)
+        .arg(&ipc)
+        .arg(&py_file)
+        .arg(ITERATIONS.to_string())
+        .arg(ZSTD_LEVEL.to_string())
+        .arg(ROW_GROUP_ROWS.to_string())
+        .arg(DATA_PAGE_BYTES.to_string())
+        .arg(DICTIONARY_COLUMNS.join(","))
+        .arg(NO_STATISTICS_COLUMNS.join(","))
+        .output()
+        .expect("python");
+    assert!(
+        output.status.success(),
+        "pyarrow side failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let py: Value = serde_json::from_slice(&output.stdout).expect("pyarrow's JSON");
+    let py_samples: Vec<Duration> = py["seconds"]
+        .as_array()
+        .expect("seconds")
+        .iter()
+        .filter_map(Value::as_f64)
+        .map(Duration::from_secs_f64)
+        .collect();
+    let py_time = median(py_samples);
+    let py_size = py["bytes"].as_u64().expect("bytes") as usize;
+    assert_eq!(py["rows"].as_u64(), Some(ROWS as u64));
+
+    let summaries = check(&root, &python, &[&rust_file, &py_file]);
+    let (rust, pyarrow) = (&summaries[0], &summaries[1]);
+    for field in [
+        "schema",
+        "num_rows",
+        "num_row_groups",
+        "compression",
+        "dictionary_columns",
+        "statistics_columns",
+    ] {
+        assert_eq!(
+            rust[field], pyarrow[field],
+            "{field} differs between the two files"
+        );
+    }
+
+    let uncompressed = ROWS * EMBEDDING_DIM * 4;
+    println!(
+        "Parquet encoding of {ROWS} sales × {EMBEDDING_DIM} f32 (embeddings {:.1} MiB raw), zstd level {ZSTD_LEVEL}, \
+         row groups of {ROW_GROUP_ROWS}, pages of {} KiB, dictionary on {}; median of {ITERATIONS}",
+        mib(uncompressed),
+        DATA_PAGE_BYTES / 1024,
+        DICTIONARY_COLUMNS.join("/"),
+    );
+    println!(
+        "{:<44} {:>10} {:>14} {:>11}",
+        "encoder", "time (ms)", "rows/s", "size (MiB)"
+    );
+    let line = |name: &str, t: Duration, size: usize| {
+        println!(
+            "{name:<44} {:>10.1} {:>14.0} {:>11.2}",
+            t.as_secs_f64() * 1e3,
+            rate(ROWS, t),
+            mib(size)
+        );
+    };
+    line(
+        "parquet-rs encode_partition (rows → bytes)",
+        rows_time,
+        rows_size,
+    );
+    line(
+        "parquet-rs encode_batch (Arrow → bytes)",
+        batch_time,
+        batch_size,
+    );
+    line(
+        &format!(
+            "pyarrow {} write_table (Arrow → bytes)",
+            py["version"].as_str().unwrap_or("?")
+        ),
+        py_time,
+        py_size,
+    );
+    let speed = py_time.as_secs_f64() / batch_time.as_secs_f64();
+    let speed_rows = py_time.as_secs_f64() / rows_time.as_secs_f64();
+    let size_ratio = batch_size as f64 / py_size as f64;
+    println!(
+        "speed vs pyarrow: encode_batch {speed:.2}x, encode_partition {speed_rows:.2}x (target ≥ 1.00x): {}",
+        if speed_rows >= 1.0 { "met" } else { "MISSED" }
+    );
+    println!(
+        "size vs pyarrow: {size_ratio:.3} (target within ±10%): {}",
+        if (size_ratio - 1.0).abs() <= 0.10 {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+    println!(
+        "both files: {} rows, {} row group(s), dictionary {:?}",
+        rust["num_rows"], rust["num_row_groups"], rust["dictionary_columns"]
+    );
+}
