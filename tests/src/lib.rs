@@ -6,6 +6,7 @@
 
 mod moto;
 pub mod postgres;
+pub mod world;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

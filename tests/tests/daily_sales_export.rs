@@ -1,0 +1,340 @@
+//! daily-sales-export end to end: the generated state machine under sfn-local with the
+//! real activities, against moto server (S3, DynamoDB, SSM), the local Bedrock endpoint
+//! and a SQLite SmartGo database — with fault injection, a re-run of the same date, a
+//! broken config, and the Parquet files read back by pyarrow.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use activities::Services;
+use activities::aws::Aws;
+use chrono::NaiveDate;
+use local_bedrock::LocalBedrock;
+use serde_json::{Value, json};
+use sfn_local::{Fault, Faults, Options, Outcome, RegistryTasks, Status, TaskRunner, execute};
+use stepwise_tests::world::{TENANTS, World, broken_sale};
+use stepwise_tests::{MotoServer, unique_id, workspace_root};
+
+const SCHEDULED: &str = "2026-11-24T03:00:00Z";
+
+fn export_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date")
+}
+
+struct Setup {
+    world: World,
+    services: Arc<Services>,
+    _bedrock: LocalBedrock,
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+async fn setup() -> Setup {
+    let moto = MotoServer::shared();
+    let bedrock = LocalBedrock::start().await.expect("local bedrock");
+    let services = Services::with_aws(
+        Aws::with_config(moto.sdk_config()).with_bedrock_endpoint(bedrock.endpoint()),
+    );
+    let id = unique_id();
+    let world = World::new(
+        format!("e2e-{id}"),
+        format!("e2e-progress-{id}"),
+        format!("/e2e/{id}/config"),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("smartgo.db");
+    world
+        .seed_database(&db, export_date())
+        .await
+        .expect("database");
+    world.seed_aws(&services, &db).await.expect("aws");
+    Setup {
+        world,
+        services,
+        _bedrock: bedrock,
+        _dir: dir,
+        db,
+    }
+}
+
+async fn run(setup: &Setup, input: Value, tasks: Arc<dyn TaskRunner>, name: &str) -> Outcome {
+    let built = statemachines::daily_sales_export::workflow()
+        .build()
+        .expect("builds");
+    let options = Options {
+        virtual_time: true,
+        state_machine_name: built.name.clone(),
+        execution_name: Some(name.to_string()),
+        services: Some(setup.services.clone()),
+        seed: Some(11),
+        ..Options::default()
+    };
+    execute(&built.machine, input, tasks, options)
+        .await
+        .expect("starts")
+}
+
+fn real_tasks(setup: &Setup) -> Arc<dyn TaskRunner> {
+    Arc::new(RegistryTasks::new(
+        activities::all(),
+        setup.services.clone(),
+    ))
+}
+
+async fn s3_json(setup: &Setup, key: &str) -> Value {
+    let s3 = setup.services.aws.s3().await;
+    let object = s3
+        .get_object()
+        .bucket(&setup.world.bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get_object");
+    serde_json::from_slice(&object.body.collect().await.expect("body").into_bytes()).expect("json")
+}
+
+async fn keys_under(setup: &Setup, prefix: &str) -> Vec<String> {
+    let s3 = setup.services.aws.s3().await;
+    let mut keys = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(&setup.world.bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        keys.extend(
+            page.expect("list")
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
+    keys.sort();
+    keys
+}
+
+async fn download(setup: &Setup, key: &str, dir: &Path) -> PathBuf {
+    let s3 = setup.services.aws.s3().await;
+    let object = s3
+        .get_object()
+        .bucket(&setup.world.bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("get_object");
+    let path = dir.join(key.replace('/', "_"));
+    std::fs::write(
+        &path,
+        object.body.collect().await.expect("body").into_bytes(),
+    )
+    .expect("write");
+    path
+}
+
+fn pyarrow_summaries(paths: &[PathBuf]) -> Vec<Value> {
+    let root = workspace_root();
+    let out = Command::new(root.join(".venv/bin/python"))
+        .arg(root.join("scripts/check_parquet.py"))
+        .args(paths)
+        .output()
+        .expect("python runs (scripts/python-env.sh installs pyarrow)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    doc["files"].as_array().expect("files").clone()
+}
+
+#[tokio::test]
+async fn throttling_a_corrupt_image_and_a_rerun() {
+    let setup = setup().await;
+    let input = setup.world.scheduled_input(SCHEDULED);
+
+    // Bedrock throttles 30 % of the items on their first attempt.
+    let faults = Arc::new(Faults::new(
+        real_tasks(&setup),
+        [Fault::on("EmbedImage")
+            .items_where(|i| i % 10 < 3)
+            .first_attempts(1)
+            .throw("Throttled", "Rate exceeded")],
+    ));
+    let outcome = run(&setup, input.clone(), faults.clone(), "first").await;
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    assert_eq!(
+        faults.injected().len(),
+        60,
+        "30 % of 200 first attempts throttled"
+    );
+    let output = outcome.output.expect("output");
+    let written = &output["written"];
+    assert_eq!(
+        output["sales"]["count"], 200,
+        "only the export date's sales"
+    );
+    assert_eq!(written["embedded"], 199);
+    assert_eq!(written["failed_count"], 1);
+    assert_eq!(
+        written["failed"][0]["sale_id"],
+        broken_sale(export_date()).as_str()
+    );
+    assert_eq!(written["failed"][0]["error"], "InvalidImage");
+
+    // Every item embedded exactly once: one success per sale in the ResultWriter files.
+    let manifest = s3_json(
+        &setup,
+        output["embedded"]["ResultWriterDetails"]["Key"]
+            .as_str()
+            .unwrap(),
+    )
+    .await;
+    let succeeded_key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .expect("SUCCEEDED file")
+        .to_string();
+    let succeeded = s3_json(&setup, &succeeded_key).await;
+    let mut sale_ids: Vec<String> = succeeded
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<Value>(e["Input"].as_str().unwrap()).unwrap()["sale"]["sale_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let total = sale_ids.len();
+    sale_ids.sort();
+    sale_ids.dedup();
+    assert_eq!((total, sale_ids.len()), (199, 199));
+    let vectors = keys_under(&setup, &format!("staging/vectors/{}/", export_date())).await;
+    assert_eq!(vectors.len(), 199);
+
+    // The progress records: PARTIAL for the tenant with the corrupt image, naming it.
+    let records = setup
+        .world
+        .progress_records(&setup.services, export_date())
+        .await
+        .expect("records");
+    let acme = records
+        .iter()
+        .find(|r| r["tenant_id"] == "acme")
+        .expect("acme record");
+    assert_eq!(acme["status"], "PARTIAL");
+    assert_eq!(acme["failed"], 1);
+    assert!(
+        acme["failures"]
+            .to_string()
+            .contains(&broken_sale(export_date())),
+        "{acme}"
+    );
+
+    // The Parquet files, read back with pyarrow.
+    let lake = keys_under(&setup, "lake/").await;
+    assert_eq!(
+        lake,
+        TENANTS
+            .iter()
+            .map(|(t, _)| format!(
+                "lake/smartgo_sales/tenant_id={t}/year=2026/month=11/2026-11-23.parquet"
+            ))
+            .collect::<Vec<_>>()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for key in &lake {
+        paths.push(download(&setup, key, dir.path()).await);
+    }
+    let summaries = pyarrow_summaries(&paths);
+    let rows: Vec<u64> = summaries
+        .iter()
+        .map(|s| s["num_rows"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [119, 80]);
+    for (summary, (tenant, _)) in summaries.iter().zip(TENANTS) {
+        assert_eq!(summary["embedding_list_size"], 1024);
+        assert_eq!(summary["tenant_ids"], json!([tenant]));
+        assert_eq!(summary["export_dates"], json!(["2026-11-23"]));
+        assert_eq!(summary["distinct_sale_ids"], summary["num_rows"]);
+    }
+
+    // A re-run of the same date writes the same keys, without duplicate rows.
+    let again = run(&setup, input, real_tasks(&setup), "second").await;
+    assert_eq!(again.status, Status::Succeeded, "{:?}", again.failure);
+    assert_eq!(keys_under(&setup, "lake/").await, lake);
+    let mut paths = Vec::new();
+    for key in &lake {
+        paths.push(download(&setup, key, dir.path()).await);
+    }
+    let rows: Vec<u64> = pyarrow_summaries(&paths)
+        .iter()
+        .map(|s| s["num_rows"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rows, [119, 80]);
+}
+
+#[tokio::test]
+async fn a_config_missing_a_field_records_failed_naming_it() {
+    let setup = setup().await;
+    let mut config = setup.world.config(&setup.db);
+    config.as_object_mut().unwrap().remove("bucket");
+    let parameter = format!("{}-broken", setup.world.parameter);
+    setup
+        .services
+        .aws
+        .ssm()
+        .await
+        .put_parameter()
+        .name(&parameter)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .value(config.to_string())
+        .send()
+        .await
+        .expect("put_parameter");
+    let input = json!({"config_parameter": parameter, "progress_table": setup.world.table, "scheduled_time": SCHEDULED});
+    let outcome = run(&setup, input, real_tasks(&setup), "broken-config").await;
+    assert_eq!(outcome.status, Status::Failed);
+    let failure = outcome.failure.clone().expect("failure");
+    assert_eq!(failure.error, "InvalidInput");
+    assert!(failure.cause.contains("bucket"), "{}", failure.cause);
+    assert_eq!(
+        outcome.states_entered(),
+        [
+            "LoadConfig",
+            "Config loaded?",
+            "Record failure (no config)",
+            "Export failed"
+        ]
+    );
+    // Without a config the tenants are unknown: the record is for every tenant ("*").
+    let dynamodb = setup.services.aws.dynamodb().await;
+    let item = dynamodb
+        .get_item()
+        .table_name(&setup.world.table)
+        .key(
+            "tenant_id",
+            aws_sdk_dynamodb::types::AttributeValue::S("*".into()),
+        )
+        .key(
+            "export_date",
+            aws_sdk_dynamodb::types::AttributeValue::S(export_date().to_string()),
+        )
+        .send()
+        .await
+        .expect("get_item");
+    let record = stepwise_tests::world::to_json(item.item().expect("a FAILED record"));
+    assert_eq!(record["status"], "FAILED");
+    assert!(
+        record["cause"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("bucket"),
+        "{record}"
+    );
+    // Nothing was exported.
+    assert!(keys_under(&setup, "lake/").await.is_empty());
+}
