@@ -103,7 +103,7 @@ fn graph_draws_workflows_and_files() {
         .assert()
         .code(1)
         .stderr(
-            predicate::str::contains("neither a workflow (example-orders")
+            predicate::str::contains("neither a workflow (daily-sales-export, example-orders)")
                 .and(predicate::str::contains("nor a file")),
         );
 }
@@ -385,5 +385,7 @@ fn run_executes_a_workflow_with_the_real_activities_and_shows_progress() {
         .args(["run", "no-such-workflow"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("workflows: example-orders"));
+        .stderr(predicate::str::contains(
+            "workflows: daily-sales-export, example-orders",
+        ));
 }

@@ -575,7 +575,8 @@ mod tests {
                 "manifest": {
                     "bucket": "smartgo-analytics",
                     "key": "staging/daily-sales/runs/2026-11-23/exec-1/sales.jsonl"
-                }
+                },
+                "run_prefix": "staging/daily-sales/runs/2026-11-23/exec-1/"
             })
         );
         let schema = QuerySales::output_schema();
@@ -588,7 +589,8 @@ mod tests {
                 "window_end",
                 "count",
                 "tenants",
-                "manifest"
+                "manifest",
+                "run_prefix"
             ]
         );
         assert_eq!(schema["additionalProperties"], false);
