@@ -18,6 +18,11 @@
 //! schema, rows and encodings. Reported: median time, rows/s and file size of each, and
 //! the ratios against the targets (rows/s at least pyarrow's, size within 10%).
 //!
+//! pyarrow runs twice: with its default memory pool (mimalloc, which keeps freed memory
+//! for reuse) — the target — and with the system allocator (glibc malloc, what the Rust
+//! side uses), to show how much of a difference is the allocator's rather than the
+//! encoder's.
+//!
 //! Run with `cargo bench -p stepwise-tests --bench parquet_vs_pyarrow` (release build);
 //! needs the project venv with pyarrow (`scripts/python-env.sh`).
 
@@ -64,7 +69,8 @@ for _ in range(int(iterations)):
     seconds.append(time.perf_counter() - start)
     size = sink.getvalue().size
 write(out)
-print(json.dumps({"seconds": seconds, "bytes": size, "rows": table.num_rows, "version": pa.__version__}))
+print(json.dumps({"seconds": seconds, "bytes": size, "rows": table.num_rows, "version": pa.__version__,
+                  "allocator": pa.default_memory_pool().backend_name}))
 "#;
 
 /// SplitMix64: a small, fixed-seed generator (no dependency, same data every run).
@@ -198,35 +204,47 @@ fn main() {
     std::fs::write(&rust_file, encode_partition(&rows, date).expect("encode")).expect("write");
 
     let py_file = dir.path().join("pyarrow.parquet");
-    let output = Command::new(&python)
-        .arg("-c")
-        .arg(PYTHON)
-        .arg(&ipc)
-        .arg(&py_file)
-        .arg(ITERATIONS.to_string())
-        .arg(ZSTD_LEVEL.to_string())
-        .arg(ROW_GROUP_ROWS.to_string())
-        .arg(DATA_PAGE_BYTES.to_string())
-        .arg(DICTIONARY_COLUMNS.join(","))
-        .arg(NO_STATISTICS_COLUMNS.join(","))
-        .output()
-        .expect("python");
-    assert!(
-        output.status.success(),
-        "pyarrow side failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let py: Value = serde_json::from_slice(&output.stdout).expect("pyarrow's JSON");
-    let py_samples: Vec<Duration> = py["seconds"]
-        .as_array()
-        .expect("seconds")
-        .iter()
-        .filter_map(Value::as_f64)
-        .map(Duration::from_secs_f64)
-        .collect();
-    let py_time = median(py_samples);
-    let py_size = py["bytes"].as_u64().expect("bytes") as usize;
-    assert_eq!(py["rows"].as_u64(), Some(ROWS as u64));
+    let pyarrow = |allocator: Option<&str>| -> (Duration, usize, String, String) {
+        let mut command = Command::new(&python);
+        command
+            .arg("-c")
+            .arg(PYTHON)
+            .arg(&ipc)
+            .arg(&py_file)
+            .arg(ITERATIONS.to_string())
+            .arg(ZSTD_LEVEL.to_string())
+            .arg(ROW_GROUP_ROWS.to_string())
+            .arg(DATA_PAGE_BYTES.to_string())
+            .arg(DICTIONARY_COLUMNS.join(","))
+            .arg(NO_STATISTICS_COLUMNS.join(","));
+        if let Some(allocator) = allocator {
+            command.env("ARROW_DEFAULT_MEMORY_POOL", allocator);
+        }
+        let output = command.output().expect("python");
+        assert!(
+            output.status.success(),
+            "pyarrow side failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let py: Value = serde_json::from_slice(&output.stdout).expect("pyarrow's JSON");
+        assert_eq!(py["rows"].as_u64(), Some(ROWS as u64));
+        let samples: Vec<Duration> = py["seconds"]
+            .as_array()
+            .expect("seconds")
+            .iter()
+            .filter_map(Value::as_f64)
+            .map(Duration::from_secs_f64)
+            .collect();
+        let text = |field: &str| py[field].as_str().unwrap_or("?").to_string();
+        (
+            median(samples),
+            py["bytes"].as_u64().expect("bytes") as usize,
+            text("version"),
+            text("allocator"),
+        )
+    };
+    let (system_time, system_size, _, system_allocator) = pyarrow(Some("system"));
+    let (py_time, py_size, py_version, py_allocator) = pyarrow(None);
 
     let summaries = check(&root, &python, &[&rust_file, &py_file]);
     let (rust, pyarrow) = (&summaries[0], &summaries[1]);
@@ -275,30 +293,43 @@ fn main() {
         batch_size,
     );
     line(
-        &format!(
-            "pyarrow {} write_table (Arrow → bytes)",
-            py["version"].as_str().unwrap_or("?")
-        ),
+        &format!("pyarrow {py_version} write_table ({py_allocator})"),
         py_time,
         py_size,
     );
-    let speed = py_time.as_secs_f64() / batch_time.as_secs_f64();
-    let speed_rows = py_time.as_secs_f64() / rows_time.as_secs_f64();
-    let size_ratio = batch_size as f64 / py_size as f64;
+    line(
+        &format!("pyarrow {py_version} write_table ({system_allocator})"),
+        system_time,
+        system_size,
+    );
+    let speed = |ours: Duration, theirs: Duration| theirs.as_secs_f64() / ours.as_secs_f64();
+    let verdict = |met: bool| if met { "met" } else { "MISSED" };
+    let rows_speed = speed(rows_time, py_time);
     println!(
-        "speed vs pyarrow: encode_batch {speed:.2}x, encode_partition {speed_rows:.2}x (target ≥ 1.00x): {}",
-        if speed_rows >= 1.0 { "met" } else { "MISSED" }
+        "rows/s vs pyarrow ({py_allocator}): encode_partition {rows_speed:.2}x, encode_batch {:.2}x \
+         (target ≥ 1.00x): {}",
+        speed(batch_time, py_time),
+        verdict(rows_speed >= 1.0)
     );
     println!(
-        "size vs pyarrow: {size_ratio:.3} (target within ±10%): {}",
-        if (size_ratio - 1.0).abs() <= 0.10 {
-            "met"
-        } else {
-            "MISSED"
-        }
+        "rows/s vs pyarrow ({system_allocator}, the same allocator as Rust): encode_partition {:.2}x, \
+         encode_batch {:.2}x",
+        speed(rows_time, system_time),
+        speed(batch_time, system_time)
     );
+    let size_ratio = rows_size as f64 / py_size as f64;
     println!(
-        "both files: {} rows, {} row group(s), dictionary {:?}",
-        rust["num_rows"], rust["num_row_groups"], rust["dictionary_columns"]
+        "size vs pyarrow: {size_ratio:.4} (target within ±10%): {}",
+        verdict((size_ratio - 1.0).abs() <= 0.10)
+    );
+    let columns: Vec<&str> = rust["dictionary_columns"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    println!(
+        "both files: {} rows, {} row groups, dictionary-encoded: {}",
+        rust["num_rows"],
+        rust["num_row_groups"],
+        columns.join(", ")
     );
 }

@@ -366,7 +366,8 @@ async fn scheduled_export(dialect: Dialect) -> String {
             "manifest": {
                 "bucket": config["bucket"],
                 "key": "staging/daily-sales/runs/2026-11-23/exec-42/sales.jsonl"
-            }
+            },
+            "run_prefix": "staging/daily-sales/runs/2026-11-23/exec-42/"
         }),
         "{:?}",
         db.dialect()
