@@ -54,8 +54,8 @@ use stepwise_contract::{ActivityDef, ErrorName};
 
 pub use encode::{
     DATA_PAGE_BYTES, DICTIONARY_COLUMNS, EMBEDDING_ELEMENT, ENCODE_CHUNK_ROWS, EncodeError,
-    NO_STATISTICS_COLUMNS, PARQUET_CONTENT_TYPE, ROW_GROUP_ROWS, ZSTD_LEVEL, encode_batch,
-    encode_partition, partition_batch, partition_schema, writer_properties,
+    NO_STATISTICS_COLUMNS, PARQUET_CONTENT_TYPE, ROW_GROUP_ROWS, ZSTD_LEVEL, encode_partition,
+    partition_batch, partition_schema, writer_properties,
 };
 
 use crate::aws::errors::{SdkResultExt, classify};
