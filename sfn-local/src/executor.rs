@@ -406,7 +406,10 @@ impl<'m> Run<'m> {
         check_size(&input, "input", name)?;
         let result = match state {
             State::Pass(s) => self.pass(name, s, &input, &entered, vars),
-            State::Task(t) => self.task(name, t, &input, &entered, path, vars).await,
+            State::Task(_) | State::Parallel(_) | State::Map(_) => {
+                self.with_retries(name, state, &input, &entered, path, vars)
+                    .await
+            }
             State::Choice(c) => self.choice(name, c, &input, &entered, vars),
             State::Wait(w) => self.wait(name, w, &input, &entered, path, vars).await,
             State::Succeed(s) => {
@@ -425,8 +428,6 @@ impl<'m> Run<'m> {
                 Ok((Flow::End, out))
             }
             State::Fail(f) => Err(self.fail(name, f, &input, &entered, vars)),
-            State::Parallel(p) => self.parallel(name, p, &input, &entered, path, vars).await,
-            State::Map(m) => self.map(name, m, &input, &entered, path, vars).await,
         };
         let (flow, output) = result?;
         check_size(&output, "output", name)?;
@@ -784,29 +785,41 @@ impl<'m> Run<'m> {
         Ok(None)
     }
 
-    async fn task(
+    /// Runs a Task, Parallel or Map state: attempts until one succeeds or no Retry rule
+    /// applies any more (waiting the backoff between attempts), then the Catch rules.
+    async fn with_retries(
         &self,
         name: &str,
-        t: &TaskState,
+        state: &State,
         input: &Value,
         entered: &str,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<(Flow, Value), Failure> {
-        let mut counts = vec![0u32; t.retry.len()];
+        let retry = state.retry();
+        let mut counts = vec![0u32; retry.len()];
         let mut attempt = 0u32;
         loop {
-            match self
-                .task_attempt(name, t, input, entered, attempt, path, vars)
-                .await
-            {
-                Ok(v) => return Ok((Self::flow(&t.next), v)),
-                Err(failure) => match self.retry_after(&t.retry, &mut counts, &failure) {
+            let result = match state {
+                State::Task(t) => {
+                    self.task_attempt(name, t, input, entered, attempt, path, vars)
+                        .await
+                }
+                State::Parallel(p) => {
+                    self.parallel_attempt(name, p, input, entered, path, vars)
+                        .await
+                }
+                State::Map(m) => self.map_attempt(name, m, input, entered, path, vars).await,
+                _ => return Err(Failure::runtime(format!("State \"{name}\" has no Retry"))),
+            };
+            match result {
+                Ok(v) => return Ok((Self::flow(&state.next().map(str::to_string)), v)),
+                Err(failure) => match self.retry_after(retry, &mut counts, &failure) {
                     Some(delay) => {
                         self.clock.sleep(delay, &mut path.offset).await;
                         attempt += 1;
                     }
-                    None => return self.catch(name, &t.catch, failure, input, entered, vars),
+                    None => return self.catch(name, state.catch(), failure, input, entered, vars),
                 },
             }
         }
@@ -934,30 +947,6 @@ impl<'m> Run<'m> {
         }
     }
 
-    async fn parallel(
-        &self,
-        name: &str,
-        p: &ParallelState,
-        input: &Value,
-        entered: &str,
-        path: &mut Path,
-        vars: &mut Map<String, Value>,
-    ) -> Result<(Flow, Value), Failure> {
-        let mut counts = vec![0u32; p.retry.len()];
-        loop {
-            match self
-                .parallel_attempt(name, p, input, entered, path, vars)
-                .await
-            {
-                Ok(v) => return Ok((Self::flow(&p.next), v)),
-                Err(failure) => match self.retry_after(&p.retry, &mut counts, &failure) {
-                    Some(delay) => self.clock.sleep(delay, &mut path.offset).await,
-                    None => return self.catch(name, &p.catch, failure, input, entered, vars),
-                },
-            }
-        }
-    }
-
     async fn parallel_attempt(
         &self,
         name: &str,
@@ -1039,27 +1028,6 @@ impl<'m> Run<'m> {
                     Some(json!({"error": f.error, "cause": f.cause})),
                 )?;
                 Err(f)
-            }
-        }
-    }
-
-    async fn map(
-        &self,
-        name: &str,
-        m: &MapState,
-        input: &Value,
-        entered: &str,
-        path: &mut Path,
-        vars: &mut Map<String, Value>,
-    ) -> Result<(Flow, Value), Failure> {
-        let mut counts = vec![0u32; m.retry.len()];
-        loop {
-            match self.map_attempt(name, m, input, entered, path, vars).await {
-                Ok(v) => return Ok((Self::flow(&m.next), v)),
-                Err(failure) => match self.retry_after(&m.retry, &mut counts, &failure) {
-                    Some(delay) => self.clock.sleep(delay, &mut path.offset).await,
-                    None => return self.catch(name, &m.catch, failure, input, entered, vars),
-                },
             }
         }
     }
