@@ -11,9 +11,10 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
+use stepwise_contract::deploy::{Permission, Resource};
 use stepwise_contract::{ActivityInfo, schema_of};
 
-use crate::asl::{Problem, StateMachine};
+use crate::asl::{Problem, State, StateMachine, States};
 use crate::builder::{Chain, compile_with_activities, whole_seconds};
 
 /// A workflow description.
@@ -25,6 +26,7 @@ pub struct Workflow {
     express: bool,
     input_schema: Value,
     example_input: Value,
+    permissions: Vec<Permission>,
     definition: Chain,
 }
 
@@ -45,6 +47,10 @@ pub struct Built {
     pub activities: BTreeMap<String, ActivityInfo>,
     /// For each Task state that runs an activity (at any depth): the activity's name.
     pub task_activities: BTreeMap<String, String>,
+    /// What the state machine's own role needs besides invoking its activities: the
+    /// workflow's declared permissions, then those its definition implies (a distributed
+    /// Map starts and watches child executions of its own state machine).
+    pub permissions: Vec<Permission>,
 }
 
 /// A workflow that does not build.
@@ -79,6 +85,7 @@ impl Workflow {
             express: false,
             input_schema: serde_json::json!({"type": "object"}),
             example_input: serde_json::json!({}),
+            permissions: Vec::new(),
             definition: definition.into(),
         }
     }
@@ -112,6 +119,15 @@ impl Workflow {
         self.input_schema = schema_of::<I>();
         self.example_input = serde_json::to_value(example)
             .expect("example inputs are plain data and always serialise to JSON");
+        self
+    }
+
+    /// A permission the state machine's role needs for what its states do directly, e.g.
+    /// reading an ItemReader's object or writing a ResultWriter's files. (Activities
+    /// declare their own; permissions a distributed Map implies are added by
+    /// [`Workflow::build`].)
+    pub fn permission(mut self, permission: Permission) -> Self {
+        self.permissions.push(permission);
         self
     }
 
@@ -154,12 +170,96 @@ impl Workflow {
         }
         Ok(Built {
             name: self.name.clone(),
-            machine,
             express: self.express,
             input_schema: self.input_schema.clone(),
             example_input: self.example_input.clone(),
             activities: compiled.activities,
             task_activities: compiled.task_activities,
+            permissions: self
+                .permissions
+                .iter()
+                .copied()
+                .chain(implied_permissions(&machine.states))
+                .collect(),
+            machine,
         })
+    }
+}
+
+/// Rights on its own state machine that a distributed Map needs to run child executions.
+const DISTRIBUTED_MAP_PERMISSIONS: [Permission; 2] = [
+    Permission {
+        actions: &["states:StartExecution"],
+        resource: Resource::OwnStateMachine,
+        reason: "a distributed Map starts its child executions on the state machine itself",
+    },
+    Permission {
+        actions: &["states:DescribeExecution", "states:StopExecution"],
+        resource: Resource::OwnMapRunExecutions,
+        reason: "a distributed Map watches its child executions and stops them when the run fails",
+    },
+];
+
+/// The permissions the definition itself implies, found at any depth.
+fn implied_permissions(states: &States) -> Vec<Permission> {
+    fn distributed(states: &States) -> bool {
+        states.values().any(|state| {
+            let own = matches!(state, State::Map(m) if m
+                .item_processor
+                .as_ref()
+                .and_then(|p| p.processor_config.as_ref())
+                .and_then(|c| c.mode.as_deref())
+                == Some("DISTRIBUTED"));
+            own || state.children().iter().any(|(_, b)| distributed(&b.states))
+        })
+    }
+    if distributed(states) {
+        DISTRIBUTED_MAP_PERMISSIONS.to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::{map, parallel, pass};
+    use stepwise_contract::deploy::Area;
+
+    fn permissions(definition: Chain) -> Vec<Permission> {
+        Workflow::new("w", definition).build().unwrap().permissions
+    }
+
+    #[test]
+    fn a_distributed_map_at_any_depth_implies_its_child_execution_rights() {
+        let nested = parallel("Both")
+            .branch(Chain::start(pass("A")))
+            .branch(Chain::start(
+                map("Items")
+                    .items_path("$.items")
+                    .distributed(true, None)
+                    .processor(pass("Item")),
+            ));
+        assert_eq!(
+            permissions(Chain::start(nested)),
+            DISTRIBUTED_MAP_PERMISSIONS.to_vec()
+        );
+    }
+
+    #[test]
+    fn inline_maps_imply_nothing_and_declared_permissions_come_first() {
+        let declared = Permission {
+            actions: &["s3:GetObject"],
+            resource: Resource::Objects {
+                area: Area::Staging,
+            },
+            reason: "reads",
+        };
+        let inline = map("Items").items_path("$.items").processor(pass("Item"));
+        let built = Workflow::new("w", Chain::start(inline))
+            .permission(declared)
+            .build()
+            .unwrap();
+        assert_eq!(built.permissions, vec![declared]);
     }
 }

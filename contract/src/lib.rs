@@ -8,6 +8,9 @@
 
 use std::fmt;
 
+pub mod deploy;
+
+pub use deploy::Deployment;
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::Value;
@@ -74,6 +77,9 @@ pub trait ActivityDef {
     const NAME: &'static str;
     /// Error names specific to this activity, beyond [`errors::STANDARD`].
     const ERRORS: &'static [ErrorName] = &[];
+    /// What its Lambda function needs: memory, timeout and the IAM permissions the code
+    /// uses. Declared here, next to the code, so deployment grants exactly these.
+    const DEPLOYMENT: Deployment = Deployment::DEFAULT;
     /// What the activity receives. Unknown fields must be rejected
     /// (`#[serde(deny_unknown_fields)]`).
     type Input: DeserializeOwned + Serialize + JsonSchema;
@@ -124,6 +130,8 @@ pub struct ActivityInfo {
     pub input_schema: Value,
     /// [`ActivityDef::output_schema`].
     pub output_schema: Value,
+    /// [`ActivityDef::DEPLOYMENT`].
+    pub deployment: Deployment,
 }
 
 impl ActivityInfo {
@@ -134,6 +142,7 @@ impl ActivityInfo {
             errors: A::error_names(),
             input_schema: A::input_schema(),
             output_schema: A::output_schema(),
+            deployment: A::DEPLOYMENT,
         }
     }
 }

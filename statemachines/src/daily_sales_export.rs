@@ -27,6 +27,7 @@ use activities::write_partition::WritePartition;
 use codegen::builder::*;
 use codegen::workflow::Workflow;
 use serde_json::{Value, json};
+use stepwise_contract::deploy::{Area, Permission, Resource};
 use stepwise_contract::errors::{THROTTLED, TRANSIENT};
 
 /// The name of the workflow (and of its generated files and state machine).
@@ -206,4 +207,19 @@ pub fn workflow() -> Workflow {
     .comment("Nightly export of yesterday's SmartGo sales with image embeddings to the analytics lake (Parquet).")
     .timeout(Duration::from_secs(6 * 3600))
     .input(&example_input())
+    .permission(Permission {
+        actions: &["s3:GetObject"],
+        resource: Resource::Objects { area: Area::Staging },
+        reason: "the Map's ItemReader reads the run's sales manifest",
+    })
+    .permission(Permission {
+        actions: &[
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:ListMultipartUploadParts",
+            "s3:AbortMultipartUpload",
+        ],
+        resource: Resource::Objects { area: Area::Staging },
+        reason: "the Map's ResultWriter writes its result files (multipart uploads)",
+    })
 }

@@ -79,3 +79,74 @@ fn generated_files_are_committed_and_current() {
         );
     }
 }
+
+#[test]
+fn every_function_fits_lambda_limits_and_names_real_actions() {
+    for workflow in statemachines::all() {
+        let built = workflow.build().unwrap();
+        for (name, info) in &built.activities {
+            let d = info.deployment;
+            assert!(
+                (128..=10_240).contains(&d.memory_mb),
+                "{name}: memory {} MB is outside Lambda's 128..=10240",
+                d.memory_mb
+            );
+            assert!(
+                (1..=900).contains(&d.timeout_seconds),
+                "{name}: timeout {} s is outside Lambda's 1..=900",
+                d.timeout_seconds
+            );
+            for p in d.permissions.iter().chain(&built.permissions) {
+                assert!(
+                    !p.actions.is_empty() && !p.reason.is_empty(),
+                    "{name}: {p:?}"
+                );
+                for a in p.actions {
+                    assert!(is_action(a), "{name}: {a:?} is not service:Action");
+                }
+            }
+        }
+    }
+}
+
+/// `service:Action`, no wildcard: every grant names the exact call.
+fn is_action(a: &str) -> bool {
+    matches!(a.split_once(':'), Some((service, call))
+        if !service.is_empty()
+            && service.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && call.starts_with(|c: char| c.is_ascii_uppercase())
+            && call.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+#[test]
+fn the_export_role_may_run_its_distributed_map_and_the_orders_role_nothing_more() {
+    use stepwise_contract::deploy::Resource;
+    let export = statemachines::find("daily-sales-export")
+        .unwrap()
+        .build()
+        .unwrap();
+    let own: Vec<_> = export
+        .permissions
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.resource,
+                Resource::OwnStateMachine | Resource::OwnMapRunExecutions
+            )
+        })
+        .flat_map(|p| p.actions.iter().copied())
+        .collect();
+    assert_eq!(
+        own,
+        [
+            "states:StartExecution",
+            "states:DescribeExecution",
+            "states:StopExecution"
+        ]
+    );
+    let orders = statemachines::find("example-orders")
+        .unwrap()
+        .build()
+        .unwrap();
+    assert!(orders.permissions.is_empty(), "{:?}", orders.permissions);
+}

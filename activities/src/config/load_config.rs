@@ -3,6 +3,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use stepwise_contract::deploy::{Deployment, Permission, Resource};
 use stepwise_contract::{ActivityDef, ErrorName};
 
 use super::{PipelineConfig, PipelineSettings};
@@ -31,6 +32,15 @@ pub struct LoadConfig;
 
 impl ActivityDef for LoadConfig {
     const NAME: &'static str = "LoadConfig";
+    const DEPLOYMENT: Deployment = Deployment {
+        memory_mb: 128,
+        timeout_seconds: 30,
+        permissions: &[Permission {
+            actions: &["ssm:GetParameter"],
+            resource: Resource::ConfigParameter,
+            reason: "reads and checks the configuration (SecureString, decrypted)",
+        }],
+    };
     const ERRORS: &'static [ErrorName] = &[];
     type Input = LoadConfigInput;
     type Output = PipelineSettings;

@@ -22,6 +22,7 @@ mod source;
 mod titan;
 
 use std::time::Duration;
+use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
 
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::NaiveDate;
@@ -109,6 +110,34 @@ impl EmbedImage {
 
 impl ActivityDef for EmbedImage {
     const NAME: &'static str = "EmbedImage";
+    const DEPLOYMENT: Deployment = Deployment {
+        memory_mb: 1024,
+        timeout_seconds: 120,
+        permissions: &[
+            Permission {
+                actions: &["s3:GetObject"],
+                resource: Resource::Objects { area: Area::Images },
+                reason: "fetches product images given as s3:// URLs",
+            },
+            Permission {
+                actions: &["s3:ListBucket"],
+                resource: Resource::Listing { area: Area::Images },
+                reason: "a missing image is NoSuchKey (NotFound), not AccessDenied",
+            },
+            Permission {
+                actions: &["bedrock:InvokeModel"],
+                resource: Resource::FoundationModel,
+                reason: "embeds the image with the configured Titan model",
+            },
+            Permission {
+                actions: &["s3:PutObject"],
+                resource: Resource::Objects {
+                    area: Area::Staging,
+                },
+                reason: "stages the vector at its deterministic key",
+            },
+        ],
+    };
     const ERRORS: &'static [ErrorName] = &[INVALID_IMAGE, IMAGE_TOO_LARGE];
     type Input = EmbedImageInput;
     type Output = EmbedImageOutput;

@@ -63,6 +63,7 @@ mod manifest;
 pub mod sql;
 
 use std::collections::BTreeMap;
+use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::TryStreamExt;
@@ -150,6 +151,24 @@ pub struct QuerySales;
 
 impl ActivityDef for QuerySales {
     const NAME: &'static str = "QuerySales";
+    const DEPLOYMENT: Deployment = Deployment {
+        memory_mb: 512,
+        timeout_seconds: 300,
+        permissions: &[
+            Permission {
+                actions: &["ssm:GetParameter"],
+                resource: Resource::ConfigParameter,
+                reason: "re-reads the database URL, which never travels through the state machine",
+            },
+            Permission {
+                actions: &["s3:PutObject"],
+                resource: Resource::Objects {
+                    area: Area::Staging,
+                },
+                reason: "writes the run's sales manifest (JSON Lines) for the Map's ItemReader",
+            },
+        ],
+    };
     const ERRORS: &'static [ErrorName] = &[];
     type Input = QuerySalesInput;
     type Output = QuerySalesOutput;

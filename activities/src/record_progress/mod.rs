@@ -50,6 +50,7 @@ mod store;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use stepwise_contract::deploy::{Deployment, Permission, Resource};
 use stepwise_contract::{ActivityDef, ErrorName};
 
 use crate::sales::{ExportRequest, export_window};
@@ -160,6 +161,19 @@ pub struct RecordProgress;
 
 impl ActivityDef for RecordProgress {
     const NAME: &'static str = "RecordProgress";
+    const DEPLOYMENT: Deployment = Deployment {
+        memory_mb: 128,
+        timeout_seconds: 30,
+        permissions: &[Permission {
+            actions: &[
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+            resource: Resource::ProgressTable,
+            reason: "records each run's status with conditional writes, reading the item on a conflict",
+        }],
+    };
     const ERRORS: &'static [ErrorName] = &[PROGRESS_CONFLICT];
     type Input = RecordProgressInput;
     type Output = RecordProgressOutput;

@@ -44,6 +44,7 @@ mod encode;
 mod results;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
 
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, NaiveDate};
@@ -171,6 +172,32 @@ pub struct WritePartition;
 
 impl ActivityDef for WritePartition {
     const NAME: &'static str = "WritePartition";
+    const DEPLOYMENT: Deployment = Deployment {
+        // 1,769 MB is one full vCPU: Parquet encoding is CPU-bound.
+        memory_mb: 1769,
+        timeout_seconds: 900,
+        permissions: &[
+            Permission {
+                actions: &["s3:GetObject"],
+                resource: Resource::Objects {
+                    area: Area::Staging,
+                },
+                reason: "reads the sales manifest, the Map's result files and the staged vectors",
+            },
+            Permission {
+                actions: &["s3:ListBucket"],
+                resource: Resource::Listing {
+                    area: Area::Staging,
+                },
+                reason: "a vector that was never staged reads as NoSuchKey and is reported, not AccessDenied",
+            },
+            Permission {
+                actions: &["s3:PutObject"],
+                resource: Resource::Objects { area: Area::Lake },
+                reason: "writes the Parquet partitions",
+            },
+        ],
+    };
     const ERRORS: &'static [ErrorName] = &[];
     type Input = WritePartitionInput;
     type Output = WritePartitionOutput;

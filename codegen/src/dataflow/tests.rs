@@ -16,6 +16,7 @@ fn activity(name: &'static str, input: Value, output: Value) -> ActivityInfo {
         errors: vec![],
         input_schema: input,
         output_schema: output,
+        deployment: Default::default(),
     }
 }
 

@@ -74,8 +74,9 @@ pub fn all_files(workflows: &[Built]) -> Vec<GeneratedFile> {
     files
 }
 
-/// The manifest: which workflows exist, which placeholders each definition uses, and
-/// every activity with its error names — what deployment tooling needs without parsing
+/// The manifest: which workflows exist, which placeholders each definition uses and
+/// what their state machines' roles need, and every activity with its error names,
+/// memory, timeout and IAM permissions — what deployment tooling needs without parsing
 /// Rust.
 pub fn manifest(workflows: &[Built]) -> Value {
     let mut activities = std::collections::BTreeMap::new();
@@ -92,10 +93,14 @@ pub fn manifest(workflows: &[Built]) -> Value {
             "activities": b.activities.keys().collect::<Vec<_>>(),
             "exampleInput": format!("{}.input.example.json", b.name),
             "inputSchema": format!("{}.input.schema.json", b.name),
+            "permissions": b.permissions,
         })).collect::<Vec<_>>(),
         "activities": activities.values().map(|a| json!({
             "name": a.name,
             "errors": a.errors.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+            "memoryMb": a.deployment.memory_mb,
+            "timeoutSeconds": a.deployment.timeout_seconds,
+            "permissions": a.deployment.permissions,
         })).collect::<Vec<_>>(),
     })
 }
