@@ -1,0 +1,123 @@
+/**
+ * Turns the manifest's declared permissions into IAM statements: one statement per
+ * declared permission (plus a kms:Decrypt statement next to a config-parameter read when
+ * the SecureString uses a customer-managed key). The actions are exactly the declared
+ * ones; the resources are the concrete ARNs of this stack's bucket prefixes, table,
+ * parameter, model and state machine — never `*`.
+ */
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Area, Permission, Resource } from './manifest';
+import { ManifestError } from './manifest';
+
+/** The concrete names and ARNs the resource kinds resolve to (tokens allowed). */
+export interface ResourceScope {
+  partition: string;
+  region: string;
+  account: string;
+  /** ARN of the pipeline bucket (staging and lake). */
+  bucketArn: string;
+  /** ARN of the bucket images are read from. */
+  imagesBucketArn: string;
+  prefixes: Record<Area, string>;
+  progressTableArn: string;
+  configParameterName: string;
+  configKeyArn?: string;
+  bedrockRegion: string;
+  bedrockModelId: string;
+  /** The workflow's state machine name; undefined for an activity's function. */
+  stateMachineName?: string;
+}
+
+/** The ARN of an SSM parameter (names with and without a leading slash). */
+export function parameterArn(scope: ResourceScope): string {
+  const name = scope.configParameterName.startsWith('/') ? scope.configParameterName : `/${scope.configParameterName}`;
+  return `arn:${scope.partition}:ssm:${scope.region}:${scope.account}:parameter${name}`;
+}
+
+export function stateMachineArn(scope: ResourceScope, name: string): string {
+  return `arn:${scope.partition}:states:${scope.region}:${scope.account}:stateMachine:${name}`;
+}
+
+/**
+ * Execution ARNs of a state machine's distributed Map runs. AWS's "IAM policies for using
+ * Distributed Map states" page grants DescribeExecution (and StopExecution) on the
+ * machine's executions: the current page writes `execution:NAME:*` (the parent
+ * executions), earlier versions `execution:NAME/*` (the Map Run's child executions,
+ * `execution:NAME/LABEL:ID`). Both are this machine's executions only, so both are granted.
+ */
+export function mapRunExecutionArns(scope: ResourceScope, name: string): string[] {
+  const base = `arn:${scope.partition}:states:${scope.region}:${scope.account}:execution:${name}`;
+  return [`${base}/*`, `${base}:*`];
+}
+
+function areaBucketArn(scope: ResourceScope, area: Area): string {
+  return area === 'images' ? scope.imagesBucketArn : scope.bucketArn;
+}
+
+/** The statements granting `permission`; `where` names its place in the manifest. */
+export function statementsFor(permission: Permission, scope: ResourceScope, where: string): iam.PolicyStatement[] {
+  const { actions } = permission;
+  const r: Resource = permission.resource;
+  const statement = (resources: string[], conditions?: Record<string, Record<string, unknown>>) =>
+    new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions: [...actions], resources, conditions });
+  const only = (allowed: RegExp, what: string) => {
+    const bad = actions.filter((a) => !allowed.test(a));
+    if (bad.length > 0) {
+      throw new ManifestError(`${where}: ${bad.join(', ')} cannot apply to ${what} (resource kind "${r.kind}")`);
+    }
+  };
+  switch (r.kind) {
+    case 'objects':
+      only(/^s3:(?!ListBucket|ListAllMyBuckets|CreateBucket|DeleteBucket|PutBucket|GetBucket)/, 'S3 objects');
+      return [statement([`${areaBucketArn(scope, r.area)}/${scope.prefixes[r.area]}*`])];
+    case 'listing':
+      only(/^s3:ListBucket/, 'a bucket listing');
+      return [
+        statement([areaBucketArn(scope, r.area)], {
+          StringLike: { 's3:prefix': [`${scope.prefixes[r.area]}*`] },
+        }),
+      ];
+    case 'progressTable':
+      only(/^dynamodb:/, 'a DynamoDB table');
+      return [statement([scope.progressTableArn])];
+    case 'configParameter': {
+      only(/^ssm:/, 'an SSM parameter');
+      const out = [statement([parameterArn(scope)])];
+      if (scope.configKeyArn !== undefined && actions.some((a) => /^ssm:GetParameter/.test(a))) {
+        // A SecureString under a customer-managed key: reading it decrypts through SSM.
+        // (With the default aws/ssm key, SSM decrypts on the caller's behalf: no grant.)
+        out.push(
+          new iam.PolicyStatement({
+            effect: iam.Effect.ALLOW,
+            actions: ['kms:Decrypt'],
+            resources: [scope.configKeyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `ssm.${scope.region}.amazonaws.com` } },
+          }),
+        );
+      }
+      return out;
+    }
+    case 'foundationModel':
+      only(/^bedrock:/, 'a Bedrock foundation model');
+      return [
+        statement([`arn:${scope.partition}:bedrock:${scope.bedrockRegion}::foundation-model/${scope.bedrockModelId}`]),
+      ];
+    case 'ownStateMachine':
+      if (scope.stateMachineName === undefined) {
+        throw new ManifestError(`${where}: resource kind "ownStateMachine" is only meaningful in a workflow's permissions`);
+      }
+      only(/^states:/, 'a state machine');
+      return [statement([stateMachineArn(scope, scope.stateMachineName)])];
+    case 'ownMapRunExecutions':
+      if (scope.stateMachineName === undefined) {
+        throw new ManifestError(`${where}: resource kind "ownMapRunExecutions" is only meaningful in a workflow's permissions`);
+      }
+      only(/^states:/, 'state machine executions');
+      return [statement(mapRunExecutionArns(scope, scope.stateMachineName))];
+    default: {
+      // The manifest parser rejects unknown kinds; this keeps the switch exhaustive.
+      const never: never = r;
+      throw new ManifestError(`${where}: unknown resource ${JSON.stringify(never)}`);
+    }
+  }
+}

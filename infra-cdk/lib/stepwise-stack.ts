@@ -1,0 +1,504 @@
+/**
+ * The Stepwise stack: one Lambda function per manifest activity (all running the single
+ * `bootstrap` artifact), one state machine per manifest workflow (its generated ASL with
+ * every `${Activity}` placeholder substituted by that function's ARN), the pipeline
+ * bucket and progress table, the daily-sales-export schedule with its dead-letter queue,
+ * and the alarms.
+ *
+ * Workflows, activities, memory, timeouts and IAM permissions come from the manifest;
+ * nothing here names an activity. The only workflow named in code is the trigger of
+ * daily-sales-export (DAILY_SALES_EXPORT): a trigger is deployment policy, not something
+ * the generator knows.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, TimeZone, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { Artifact } from './artifact';
+import type { ActivitySpec, Area, Manifest, Resource, WorkflowSpec } from './manifest';
+import { ManifestError, placeholders } from './manifest';
+import type { ResourceScope } from './permissions';
+import { mapRunExecutionArns, statementsFor } from './permissions';
+import type { Settings } from './settings';
+
+/** The workflow EventBridge Scheduler starts every day. */
+export const DAILY_SALES_EXPORT = 'daily-sales-export';
+/** Its schedule: 03:00 every day, UTC. */
+export const DAILY_SCHEDULE = { minute: '0', hour: '3', timeZone: 'UTC' } as const;
+
+export interface StepwiseStackProps extends StackProps {
+  manifest: Manifest;
+  settings: Settings;
+  artifact: Artifact;
+}
+
+/** Actions AWS only authorizes on `Resource: "*"`, with why they appear in this stack. */
+export const WILDCARD_ALLOWED: Record<string, string> = {
+  'xray:PutTraceSegments': 'X-Ray tracing (functions and state machines): X-Ray has no resource-level permissions',
+  'xray:PutTelemetryRecords': 'X-Ray tracing: no resource-level permissions',
+  'xray:GetSamplingRules': 'X-Ray tracing of state machines: no resource-level permissions',
+  'xray:GetSamplingTargets': 'X-Ray tracing of state machines: no resource-level permissions',
+  'logs:CreateLogDelivery': 'Step Functions logging to CloudWatch Logs: the log-delivery APIs take no resource',
+  'logs:GetLogDelivery': 'Step Functions logging: the log-delivery APIs take no resource',
+  'logs:UpdateLogDelivery': 'Step Functions logging: the log-delivery APIs take no resource',
+  'logs:DeleteLogDelivery': 'Step Functions logging: the log-delivery APIs take no resource',
+  'logs:ListLogDeliveries': 'Step Functions logging: the log-delivery APIs take no resource',
+  'logs:PutResourcePolicy': 'Step Functions logging: the log group resource policy is account-wide',
+  'logs:DescribeResourcePolicies': 'Step Functions logging: the log group resource policy is account-wide',
+  'logs:DescribeLogGroups': 'Step Functions logging: DescribeLogGroups has no resource-level permissions',
+};
+
+export class StepwiseStack extends Stack {
+  readonly bucket: s3.Bucket;
+  readonly accessLogBucket: s3.Bucket;
+  readonly progressTable: dynamodb.Table;
+  readonly functions = new Map<string, lambda.Function>();
+  readonly stateMachines = new Map<string, sfn.StateMachine>();
+  readonly deadLetterQueue: sqs.Queue;
+  readonly schedule: scheduler.Schedule;
+  readonly scheduleRole: iam.Role;
+  readonly alarmTopic?: sns.ITopic;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: StepwiseStackProps) {
+    super(scope, id, props);
+    const { manifest, settings, artifact } = props;
+
+    // ---- data ------------------------------------------------------------------------
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED, // server access logs support SSE-S3 only
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [
+        { id: 'expire-access-logs', expiration: Duration.days(365) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // cdk-nag's S1 (access logs) does not apply to a bucket that receives access logs.
+
+    this.bucket = new s3.Bucket(this, 'PipelineBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'pipeline-bucket/',
+      lifecycleRules: [
+        {
+          id: 'expire-staging',
+          prefix: settings.stagingPrefix,
+          expiration: Duration.days(settings.stagingExpirationDays),
+        },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.progressTable = new dynamodb.Table(this, 'ProgressTable', {
+      // activities/src/record_progress/store.rs: key (tenant_id, export_date), TTL expires_at.
+      partitionKey: { name: 'tenant_id', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'export_date', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expires_at',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const resourceScope = (stateMachineName?: string): ResourceScope => ({
+      partition: Aws.PARTITION,
+      region: Aws.REGION,
+      account: Aws.ACCOUNT_ID,
+      bucketArn: this.bucket.bucketArn,
+      imagesBucketArn:
+        settings.imagesBucket === undefined
+          ? this.bucket.bucketArn
+          : `arn:${Aws.PARTITION}:s3:::${settings.imagesBucket}`,
+      prefixes: { staging: settings.stagingPrefix, lake: settings.lakePrefix, images: settings.imagesPrefix },
+      progressTableArn: this.progressTable.tableArn,
+      configParameterName: settings.configParameterName,
+      configKeyArn: settings.configKeyArn,
+      bedrockRegion: settings.bedrockRegion ?? Aws.REGION,
+      bedrockModelId: settings.bedrockModelId,
+      stateMachineName,
+    });
+
+    // ---- functions -------------------------------------------------------------------
+    const code = lambda.Code.fromAsset(artifact.dir);
+    const architecture = artifact.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+    for (const activity of manifest.activities) {
+      this.functions.set(activity.name, this.activityFunction(activity, code, architecture, settings, resourceScope()));
+    }
+
+    // ---- state machines --------------------------------------------------------------
+    for (const workflow of manifest.workflows) {
+      this.stateMachines.set(workflow.name, this.workflowStateMachine(workflow, manifest, settings, resourceScope));
+    }
+
+    // ---- the daily schedule ----------------------------------------------------------
+    const daily = this.stateMachines.get(DAILY_SALES_EXPORT);
+    if (daily === undefined) {
+      throw new ManifestError(
+        `${manifest.dir}/manifest.json has no workflow "${DAILY_SALES_EXPORT}", which the daily schedule starts ` +
+          `(workflows: ${[...this.stateMachines.keys()].join(', ')})`,
+      );
+    }
+    this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      "This queue is the schedule's dead-letter queue: it receives the start requests EventBridge Scheduler gave up on; nothing consumes it automatically, so it needs no dead-letter queue of its own.",
+    );
+    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      description: `EventBridge Scheduler: may start only the ${DAILY_SALES_EXPORT} state machine`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    });
+    this.schedule = new scheduler.Schedule(this, 'DailySalesExportSchedule', {
+      description: `Starts ${DAILY_SALES_EXPORT} at 03:00 UTC for the day before`,
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: DAILY_SCHEDULE.minute,
+        hour: DAILY_SCHEDULE.hour,
+        // aws-cdk-lib's TimeZone has no UTC constant; TimeZone.of is its escape hatch.
+        timeZone: TimeZone.of(DAILY_SCHEDULE.timeZone),
+      }),
+      timeWindow: scheduler.TimeWindow.off(),
+      enabled: settings.scheduleEnabled,
+      target: new targets.StepFunctionsStartExecution(daily, {
+        role: this.scheduleRole,
+        input: scheduler.ScheduleTargetInput.fromObject(this.dailyInput(settings)),
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 5,
+        maxEventAge: Duration.hours(2),
+      }),
+    });
+
+    // ---- alarms ----------------------------------------------------------------------
+    this.alarmTopic = this.makeAlarmTopic(settings);
+    for (const [name, machine] of this.stateMachines) {
+      this.alarm(`${name} executions failed`, machine.metricFailed({ period: Duration.minutes(5) }), 1);
+      this.alarm(`${name} executions timed out`, machine.metricTimedOut({ period: Duration.minutes(5) }), 1);
+    }
+    this.alarm(
+      'schedule dead-letter queue not empty',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      1,
+    );
+    for (const [name, fn] of this.functions) {
+      this.alarm(
+        `${name} function errors`,
+        fn.metricErrors({ period: Duration.minutes(5) }),
+        settings.functionErrorsThreshold,
+      );
+      this.alarm(`${name} function throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1);
+    }
+
+    // ---- outputs ---------------------------------------------------------------------
+    new CfnOutput(this, 'BucketName', {
+      value: this.bucket.bucketName,
+      description: 'The pipeline bucket: "bucket" in the SSM config',
+    });
+    new CfnOutput(this, 'StagingPrefix', { value: settings.stagingPrefix, description: '"staging_prefix" in the SSM config' });
+    new CfnOutput(this, 'LakePrefix', { value: settings.lakePrefix, description: '"lake_prefix" in the SSM config' });
+    new CfnOutput(this, 'ProgressTableName', {
+      value: this.progressTable.tableName,
+      description: '"progress_table" in the SSM config and in the execution input',
+    });
+    new CfnOutput(this, 'ConfigParameterName', {
+      value: settings.configParameterName,
+      description: 'Create this SSM SecureString (the pipeline config) before the first run',
+    });
+    new CfnOutput(this, 'ScheduleDeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    for (const [name, machine] of this.stateMachines) {
+      new CfnOutput(this, `StateMachineArn${pascal(name)}`, {
+        value: machine.stateMachineArn,
+        description: `The ${name} state machine`,
+      });
+    }
+    if (this.alarmTopic !== undefined) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+  }
+
+  /** The input EventBridge Scheduler passes to daily-sales-export (its input schema: ExportRequest). */
+  private dailyInput(settings: Settings): Record<string, string> {
+    return {
+      config_parameter: settings.configParameterName,
+      progress_table: this.progressTable.tableName,
+      scheduled_time: scheduler.ContextAttribute.scheduledTime,
+    };
+  }
+
+  private activityFunction(
+    activity: ActivitySpec,
+    code: lambda.Code,
+    architecture: lambda.Architecture,
+    settings: Settings,
+    scope: ResourceScope,
+  ): lambda.Function {
+    const id = pascal(activity.name);
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = new iam.Role(this, `${id}Role`, {
+      description: `The ${activity.name} activity's function: its declared permissions and its own log group`,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    // Basic logging, scoped to the function's own log group (instead of the managed
+    // AWSLambdaBasicExecutionRole, which allows every log group in the account).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    activity.permissions.forEach((permission, i) => {
+      for (const statement of statementsFor(permission, scope, `activity "${activity.name}" permissions[${i}]`)) {
+        role.addToPrincipalPolicy(statement);
+      }
+    });
+    const fn = new lambda.Function(this, `${id}Function`, {
+      description: `Stepwise activity ${activity.name}`,
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture,
+      code,
+      // bootstrap reads _HANDLER (the handler) to pick the activity (activities/src/lambda.rs).
+      handler: activity.name,
+      memorySize: activity.memoryMb,
+      timeout: Duration.seconds(activity.timeoutSeconds),
+      environment: { RUST_LOG: settings.logLevel },
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      role,
+    });
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support only Resource "*" (the only "*" statement of this role).',
+    );
+    for (const finding of objectWildcards(activity.permissions.map((p) => p.resource), this.bucket, settings)) {
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[${finding}]`,
+        'Object permissions are scoped to one key prefix of one bucket (bucket ARN/prefix*), as declared next to the activity; cdk-nag reports the trailing * as a wildcard.',
+      );
+    }
+    return fn;
+  }
+
+  private workflowStateMachine(
+    workflow: WorkflowSpec,
+    manifest: Manifest,
+    settings: Settings,
+    scopeFor: (name?: string) => ResourceScope,
+  ): sfn.StateMachine {
+    const id = pascal(workflow.name);
+    const file = path.join(manifest.dir, workflow.definition);
+    const asl = fs.readFileSync(file, 'utf8');
+    const found = placeholders(asl);
+    const declared = new Set(workflow.activities);
+    const unknown = found.filter((p) => !declared.has(p));
+    if (unknown.length > 0) {
+      throw new ManifestError(
+        `${file}: placeholder(s) ${unknown.map((p) => '${' + p + '}').join(', ')} are not activities of workflow "${workflow.name}" ` +
+          `in manifest.json (its activities: ${workflow.activities.join(', ')}): nothing would substitute them`,
+      );
+    }
+    const unused = workflow.activities.filter((a) => !found.includes(a));
+    if (unused.length > 0) {
+      throw new ManifestError(
+        `manifest.json: workflow "${workflow.name}" lists activities ${unused.join(', ')} that ${file} never uses: regenerate with \`stepwise generate\``,
+      );
+    }
+    const substitutions: Record<string, string> = {};
+    const functions: lambda.Function[] = [];
+    for (const name of workflow.activities) {
+      const fn = this.functions.get(name);
+      if (fn === undefined) throw new ManifestError(`workflow "${workflow.name}": no function for activity "${name}"`);
+      substitutions[name] = fn.functionArn;
+      functions.push(fn);
+    }
+
+    const stateMachineName = `${settings.namePrefix}${workflow.name}`;
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(stateMachineName)) {
+      throw new ManifestError(`state machine name "${stateMachineName}" (namePrefix + workflow name) is not a valid name`);
+    }
+    const role = new iam.Role(this, `${id}StateMachineRole`, {
+      description: `The ${workflow.name} state machine: invoke its own functions, plus its declared permissions`,
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    });
+    // Task resources are unqualified function ARNs, so only those are granted (no ":*").
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: functions.map((f) => f.functionArn),
+      }),
+    );
+    const scope = scopeFor(stateMachineName);
+    workflow.permissions.forEach((permission, i) => {
+      for (const statement of statementsFor(permission, scope, `workflow "${workflow.name}" permissions[${i}]`)) {
+        role.addToPrincipalPolicy(statement);
+      }
+    });
+    const logGroup = new logs.LogGroup(this, `${id}StateMachineLogs`, {
+      // The /aws/vendedlogs/ prefix keeps the account's log resource policy small.
+      logGroupName: `/aws/vendedlogs/states/${stateMachineName}`,
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const machine = new sfn.StateMachine(this, `${id}StateMachine`, {
+      stateMachineName,
+      stateMachineType: workflow.type === 'EXPRESS' ? sfn.StateMachineType.EXPRESS : sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(asl),
+      definitionSubstitutions: substitutions,
+      role,
+      tracingEnabled: true,
+      // Every event is logged; execution data (state inputs and outputs, which carry
+      // sales data) stays in the execution history only.
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Resource "*" only for the actions AWS authorizes on "*" alone: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) ' +
+        'and the CloudWatch Logs delivery APIs that Step Functions logging calls (see WILDCARD_ALLOWED).',
+    );
+    for (const finding of objectWildcards(workflow.permissions.map((p) => p.resource), this.bucket, settings)) {
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[${finding}]`,
+        "Object permissions (the distributed Map's ItemReader and ResultWriter) are scoped to one key prefix of one bucket (bucket ARN/prefix*), as declared by the workflow; cdk-nag reports the trailing * as a wildcard.",
+      );
+    }
+    if (workflow.permissions.some((p) => p.resource.kind === 'ownMapRunExecutions')) {
+      for (const arn of mapRunExecutionArns(nagScope, stateMachineName)) {
+        acknowledge(
+          role,
+          `AwsSolutions-IAM5[Resource::${arn}]`,
+          "Distributed Map child executions: the IDs are made at run time, so the grant covers this state machine's own executions only (execution:NAME/* and execution:NAME:*).",
+        );
+      }
+    }
+    return machine;
+  }
+
+  private makeAlarmTopic(settings: Settings): sns.ITopic | undefined {
+    if (settings.alarmTopicArn !== undefined) {
+      return sns.Topic.fromTopicArn(this, 'AlarmTopic', settings.alarmTopicArn);
+    }
+    if (settings.alarmEmail === undefined) return undefined;
+    // CloudWatch can publish to an encrypted topic only under a customer-managed key whose
+    // policy lets it use the key (the AWS-managed aws/sns key does not).
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the Stepwise alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'], // in a key policy, "*" is this key
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'Stepwise alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    topic.addSubscription(new subscriptions.EmailSubscription(settings.alarmEmail));
+    return topic;
+  }
+
+  private alarm(description: string, metric: cloudwatch.IMetric, threshold: number): void {
+    const alarm = new cloudwatch.Alarm(this, `Alarm${pascal(description)}`, {
+      alarmDescription: `Stepwise: ${description}`,
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this.alarmTopic !== undefined) {
+      alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+      alarm.addOkAction(new cwActions.SnsAction(this.alarmTopic));
+    }
+    this.alarms.push(alarm);
+  }
+}
+
+/** `daily-sales-export` → `DailySalesExport` (construct ids and output names). */
+export function pascal(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter((p) => p !== '')
+    .map((p) => p[0].toUpperCase() + p.slice(1))
+    .join('');
+}
+
+/**
+ * The cdk-nag `appliesTo` strings of the prefix-scoped object ARNs (`<bucket>/<prefix>*`)
+ * that `resources` grant, rendered as cdk-nag renders them.
+ */
+function objectWildcards(resources: Resource[], bucket: s3.Bucket, settings: Settings): string[] {
+  const logicalId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+  const prefixes: Record<Area, string> = {
+    staging: settings.stagingPrefix,
+    lake: settings.lakePrefix,
+    images: settings.imagesPrefix,
+  };
+  const out = new Set<string>();
+  for (const r of resources) {
+    if (r.kind !== 'objects') continue;
+    const bucketPart =
+      r.area === 'images' && settings.imagesBucket !== undefined
+        ? `arn:<AWS::Partition>:s3:::${settings.imagesBucket}`
+        : `<${logicalId}.Arn>`;
+    out.add(`Resource::${bucketPart}/${prefixes[r.area]}*`);
+  }
+  return [...out];
+}
+
+/** How cdk-nag renders the pseudo parameters in a finding id. */
+const nagScope: ResourceScope = {
+  partition: '<AWS::Partition>',
+  region: '<AWS::Region>',
+  account: '<AWS::AccountId>',
+  bucketArn: '',
+  imagesBucketArn: '',
+  prefixes: { staging: '', lake: '', images: '' },
+  progressTableArn: '',
+  configParameterName: '',
+  bedrockRegion: '',
+  bedrockModelId: '',
+};
+
+/** Acknowledges one cdk-nag finding on `scope` (and its children) with the reason. */
+function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
