@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The infra-cdk tests, offline and without AWS credentials (run by the project's
+# scripts/test.sh as its last step):
+#
+#  1. npm ci: exactly the pinned packages of package-lock.json.
+#  2. tsc --noEmit: the app and the tests type-check.
+#  3. The Lambda artifact: infra-cdk/scripts/build-functions.sh (cargo lambda build
+#     --release), unless target/lambda/bootstrap/bootstrap is newer than every source it
+#     is built from (activities/, contract/, Cargo.toml, Cargo.lock). A fresh clone builds
+#     it (10-15 minutes on two cores); later runs reuse it.
+#  4. node's test runner on test/*.test.ts: template assertions on the real generated
+#     manifest, cdk-nag, failure modes, and `cdk synth` through the real CLI with the
+#     real artifact.
+set -euo pipefail
+infra=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=$(cd "$infra/.." && pwd)
+cd "$infra"
+
+step() { printf '\n==> infra-cdk: %s\n' "$*"; }
+
+# No credentials, no account or region, nothing phoning home.
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep -E '^(AWS_|CDK_DEFAULT_)' || true)
+export CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
+
+step "npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "type check (tsc --noEmit)"
+node_modules/.bin/tsc --noEmit -p .
+
+step "Lambda artifact (cargo lambda)"
+artifact="$root/target/lambda/bootstrap/bootstrap"
+newer=""
+if [ -x "$artifact" ]; then
+  newer=$(find "$root/activities" "$root/contract" "$root/Cargo.toml" "$root/Cargo.lock" -newer "$artifact" -type f -print -quit)
+fi
+if [ -x "$artifact" ] && [ -z "$newer" ]; then
+  echo "target/lambda/bootstrap/bootstrap is newer than its sources: not rebuilt"
+else
+  [ -n "$newer" ] && echo "rebuilding: $newer is newer than target/lambda/bootstrap/bootstrap"
+  scripts/build-functions.sh
+fi
+
+step "tests (node --test)"
+node --import tsx --test --test-reporter=spec --test-concurrency=1 test/*.test.ts

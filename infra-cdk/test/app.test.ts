@@ -1,0 +1,217 @@
+/**
+ * The app as a whole: cdk-nag finds nothing unacknowledged, bad inputs fail synth with a
+ * message naming what to fix, and the manifest parser rejects what it cannot deploy.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { buildApp } from '../lib/app';
+import { ArtifactError } from '../lib/artifact';
+import { ManifestError, parseManifest, placeholders } from '../lib/manifest';
+import { SettingsError, readSettings } from '../lib/settings';
+import { GENERATED_DIR, MANIFEST, fakeArtifact, synth, tempDir } from './helpers';
+
+const X86 = fakeArtifact('x86_64');
+
+/** A copy of the generated directory with manifest.json (and maybe a definition) changed. */
+function editedGenerated(edit: (manifest: any) => void, definitions: Record<string, string> = {}): string {
+  const dir = tempDir('generated');
+  for (const f of fs.readdirSync(GENERATED_DIR)) fs.copyFileSync(path.join(GENERATED_DIR, f), path.join(dir, f));
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  edit(manifest);
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  for (const [f, text] of Object.entries(definitions)) fs.writeFileSync(path.join(dir, f), text);
+  return dir;
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('synth passes the checks with zero unacknowledged findings and no error or warning annotations', () => {
+    for (const context of [{}, { alarmEmail: 'ops@example.com', configKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc-123', imagesBucket: 'photos' }]) {
+      const { app, stack } = buildApp({ artifactDir: X86, ...context }, tempDir('nag'));
+      const assembly = app.synth(); // cdk-nag 3 is a validation plugin: a finding throws here
+      const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
+      assert.deepEqual(report.pluginReports, [], JSON.stringify(report, null, 1));
+      assert.deepEqual(Annotations.fromStack(stack).findError('*', Match.anyValue()), []);
+      assert.deepEqual(Annotations.fromStack(stack).findWarning('*', Match.anyValue()), []);
+    }
+  });
+
+  it('is active: a non-compliant resource fails synth naming the rule', () => {
+    const { app, stack } = buildApp({ artifactDir: X86 }, tempDir('nag-bad'));
+    new s3.Bucket(stack, 'Careless');
+    assert.throws(() => app.synth(), /Validation failed/);
+  });
+
+  it('every acknowledgment carries a reason', () => {
+    const { stack } = buildApp({ artifactDir: X86 }, tempDir('nag-ack'));
+    let count = 0;
+    for (const c of stack.node.findAll()) {
+      for (const entry of c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules')) {
+        // { "<rule id>": "<reason>" } (cdk-nag matches the id with or without "Annotation::")
+        for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
+          count++;
+          assert.match(id, /^Annotation::AwsSolutions-[A-Z]+\d+(\[.+\])?$/, `${c.node.path}: ${id}`);
+          assert.ok(typeof reason === 'string' && reason.length > 40, `${c.node.path}: ${id}: ${reason}`);
+        }
+      }
+    }
+    assert.ok(count > 0, 'acknowledgments are found (the check reads the right metadata)');
+  });
+});
+
+describe('the artifact', () => {
+  it('missing: synth fails naming the build command', () => {
+    assert.throws(
+      () => buildApp({ artifactDir: tempDir('empty') }),
+      (e: Error) => e instanceof ArtifactError && /infra-cdk\/scripts\/build-functions\.sh/.test(e.message),
+    );
+  });
+
+  it('an arm64 context with an x86_64 artifact fails synth, and the reverse', () => {
+    assert.throws(
+      () => buildApp({ artifactDir: X86, architecture: 'arm64' }),
+      (e: Error) => e instanceof ArtifactError && /"architecture" is arm64 but .* is an x86_64 executable/.test(e.message),
+    );
+    assert.throws(
+      () => buildApp({ artifactDir: fakeArtifact('arm64'), architecture: 'x86_64' }),
+      (e: Error) => e instanceof ArtifactError && /is an arm64 executable/.test(e.message),
+    );
+  });
+
+  it('not an ELF executable: synth fails', () => {
+    const dir = tempDir('script');
+    fs.writeFileSync(path.join(dir, 'bootstrap'), '#!/bin/sh\necho hi\n');
+    assert.throws(() => buildApp({ artifactDir: dir }), (e: Error) => e instanceof ArtifactError && /not an ELF/.test(e.message));
+  });
+});
+
+describe('the manifest', () => {
+  it('an unknown resource kind or area fails synth naming the activity', () => {
+    const kind = editedGenerated((m) => {
+      m.activities[0].permissions.push({ actions: ['s3:GetObject'], resource: { kind: 'everything' }, reason: 'r' });
+    });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: kind }),
+      (e: Error) =>
+        e instanceof ManifestError && e.message.includes(`("${MANIFEST.activities[0].name}")`) && /unknown resource kind "everything"/.test(e.message),
+    );
+    const area = editedGenerated((m) => {
+      m.workflows[0].permissions.push({ actions: ['s3:GetObject'], resource: { kind: 'objects', area: 'attic' }, reason: 'r' });
+    });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: area }),
+      (e: Error) => e instanceof ManifestError && /unknown area "attic" \(known: staging, lake, images\)/.test(e.message),
+    );
+  });
+
+  it('missing fields from an older generator fail with a hint', () => {
+    const old = editedGenerated((m) => {
+      delete m.activities[0].memoryMb;
+    });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: old }),
+      (e: Error) => e instanceof ManifestError && /memoryMb: expected an integer, found nothing.*older `stepwise generate`/.test(e.message),
+    );
+  });
+
+  it('a placeholder no activity substitutes fails synth', () => {
+    const w = MANIFEST.workflows[0];
+    const text = fs.readFileSync(path.join(GENERATED_DIR, w.definition), 'utf8').replace(
+      '${' + w.activities[0] + '}',
+      '${Nobody}',
+    );
+    const dir = editedGenerated(() => {}, { [w.definition]: text });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: dir }),
+      (e: Error) => e instanceof ManifestError && /placeholder\(s\) \$\{Nobody\} are not activities/.test(e.message),
+    );
+  });
+
+  it('a workflow naming an activity the manifest lacks fails', () => {
+    assert.throws(
+      () =>
+        parseManifest(
+          { workflows: [{ ...MANIFEST.workflows[0], activities: ['Ghost'] }], activities: [] },
+          GENERATED_DIR,
+          'test',
+        ),
+      /uses activity "Ghost", which is not in "activities"/,
+    );
+  });
+
+  it('mismatched actions and resource kinds fail (a listing grants only s3:ListBucket*)', () => {
+    const dir = editedGenerated((m) => {
+      m.activities[0].permissions.push({ actions: ['s3:GetObject'], resource: { kind: 'listing', area: 'lake' }, reason: 'r' });
+    });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: dir }),
+      (e: Error) => e instanceof ManifestError && /s3:GetObject cannot apply to a bucket listing/.test(e.message),
+    );
+  });
+
+  it('ownStateMachine in an activity fails (it has no state machine)', () => {
+    const dir = editedGenerated((m) => {
+      m.activities[0].permissions.push({ actions: ['states:StartExecution'], resource: { kind: 'ownStateMachine' }, reason: 'r' });
+    });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: dir }),
+      (e: Error) => e instanceof ManifestError && /only meaningful in a workflow's permissions/.test(e.message),
+    );
+  });
+
+  it('a new workflow and activity deploy with no code change', () => {
+    const w = MANIFEST.workflows.find((x) => x.name === 'example-orders');
+    assert.ok(w);
+    const dir = editedGenerated((m) => {
+      const copy = { ...m.workflows.find((x: any) => x.name === 'example-orders'), name: 'example-orders-copy' };
+      m.workflows.push(copy);
+    });
+    const { json } = synth({ generatedDir: dir });
+    const names = Object.values(json.Resources as Record<string, any>)
+      .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')
+      .map((r) => r.Properties.StateMachineName)
+      .sort();
+    assert.deepEqual(names, ['stepwise-daily-sales-export', 'stepwise-example-orders', 'stepwise-example-orders-copy']);
+  });
+
+  it('placeholders() lists each ${Name} once', () => {
+    assert.deepEqual(placeholders('{"a":"${A}","b":"${B}","c":"${A}","d":"States.Format(\'{}\', $.x)"}'), ['A', 'B']);
+  });
+});
+
+describe('settings', () => {
+  const read = (context: Record<string, unknown>) => readSettings((k) => context[k]);
+
+  it('defaults', () => {
+    const s = read({});
+    assert.equal(s.architecture, undefined);
+    assert.equal(s.configParameterName, '/stepwise/daily-sales-export/config');
+    assert.equal(s.stagingPrefix, 'staging/');
+    assert.equal(s.lakePrefix, 'lake/');
+    assert.equal(s.imagesPrefix, 'images/');
+    assert.equal(s.imagesBucket, undefined);
+    assert.equal(s.bedrockModelId, 'amazon.titan-embed-image-v1');
+    assert.equal(s.logRetention, 30);
+    assert.ok(s.artifactDir.endsWith(path.join('target', 'lambda', 'bootstrap')));
+    assert.ok(s.generatedDir.endsWith(path.join('statemachines', 'generated')));
+  });
+
+  it('bad values fail naming the parameter', () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ architecture: 'arm' }, /"architecture": "arm" is neither arm64 nor x86_64/],
+      [{ stagingPrefix: 'staging' }, /"stagingPrefix": "staging" is not a key prefix/],
+      [{ lakePrefix: '/lake/' }, /"lakePrefix"/],
+      [{ logRetentionDays: '31' }, /"logRetentionDays": 31 is not a CloudWatch Logs retention/],
+      [{ alarmEmail: 'a@b.co', alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:t' }, /both set/],
+      [{ configKeyArn: 'alias/aws/ssm' }, /"configKeyArn"/],
+      [{ scheduleEnabled: 'yes' }, /"scheduleEnabled"/],
+      [{ bedrockRegion: 'mars' }, /"bedrockRegion"/],
+    ];
+    for (const [context, message] of cases) {
+      assert.throws(() => read(context), (e: Error) => e instanceof SettingsError && message.test(e.message), JSON.stringify(context));
+    }
+  });
+});

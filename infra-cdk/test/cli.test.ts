@@ -1,0 +1,77 @@
+/**
+ * The real CLI: `cdk synth` of the app with the real artifact (target/lambda/bootstrap,
+ * built by infra-cdk/scripts/build-functions.sh), no AWS credentials and no network.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { REPO_ROOT } from '../lib/settings';
+import { MANIFEST, tempDir } from './helpers';
+
+const INFRA = path.join(REPO_ROOT, 'infra-cdk');
+const CDK = path.join(INFRA, 'node_modules', '.bin', 'cdk');
+const ARTIFACT = path.join(REPO_ROOT, 'target', 'lambda', 'bootstrap', 'bootstrap');
+
+/** The environment without AWS credentials or settings, with every proxy pointing at a closed port. */
+function offlineEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(AWS_|CDK_DEFAULT_)/.test(k) && !/_proxy$/i.test(k)) env[k] = v;
+  }
+  const home = tempDir('home'); // no ~/.aws, no ~/.cdk cache
+  return {
+    ...env,
+    HOME: home,
+    AWS_CONFIG_FILE: path.join(home, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    HTTP_PROXY: 'http://127.0.0.1:9',
+    HTTPS_PROXY: 'http://127.0.0.1:9',
+    NO_PROXY: '',
+    CDK_DISABLE_VERSION_CHECK: '1',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+  };
+}
+
+function cdkSynth(args: string[]) {
+  const out = tempDir('cdk-out');
+  const run = spawnSync(CDK, ['synth', '--no-notices', '--no-version-reporting', '-o', out, '-q', ...args], {
+    cwd: INFRA,
+    env: offlineEnv(),
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  return { ...run, out };
+}
+
+describe('cdk synth (the real CLI, offline, no credentials)', () => {
+  it('synthesizes the stack with the real artifact and its real architecture', () => {
+    assert.ok(
+      fs.existsSync(ARTIFACT),
+      `${ARTIFACT} is missing: build it with infra-cdk/scripts/build-functions.sh (infra-cdk/scripts/test.sh does)`,
+    );
+    const run = cdkSynth([]);
+    assert.equal(run.status, 0, `cdk synth failed:\n${run.stdout}\n${run.stderr}`);
+    const template = JSON.parse(fs.readFileSync(path.join(run.out, 'Stepwise.template.json'), 'utf8'));
+    const machine = fs.readFileSync(ARTIFACT).readUInt16LE(18);
+    const arch = machine === 183 ? 'arm64' : machine === 62 ? 'x86_64' : `ELF machine ${machine}`;
+    const functions = Object.values(template.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::Lambda::Function');
+    assert.equal(functions.length, MANIFEST.activities.length);
+    for (const f of functions) assert.deepEqual(f.Properties.Architectures, [arch]);
+    // The asset staged for deployment is the real executable.
+    const assets = JSON.parse(fs.readFileSync(path.join(run.out, 'Stepwise.assets.json'), 'utf8'));
+    const staged = Object.values(assets.files as Record<string, any>)
+      .map((a) => path.join(run.out, a.source.path, 'bootstrap'))
+      .filter((p) => fs.existsSync(p));
+    assert.equal(staged.length, 1, 'one staged function asset');
+    assert.ok(fs.readFileSync(staged[0]).equals(fs.readFileSync(ARTIFACT)), 'the staged bootstrap is the built one');
+  });
+
+  it('fails with exit 1 and one line naming the build command when the artifact is missing', () => {
+    const run = cdkSynth(['-c', `artifactDir=${tempDir('no-artifact')}`]);
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /stepwise infra: the Lambda artifact .*bootstrap does not exist: build it with `infra-cdk\/scripts\/build-functions\.sh`/);
+  });
+});

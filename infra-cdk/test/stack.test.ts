@@ -1,0 +1,481 @@
+/**
+ * Assertions on the synthesized template of the app built on the real generated manifest
+ * (statemachines/generated/manifest.json): functions, state machines, IAM, schedule,
+ * data stores, alarms and cdk-nag.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import Ajv from 'ajv';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { Permission } from '../lib/manifest';
+import { WILDCARD_ALLOWED } from '../lib/stepwise-stack';
+import {
+  MANIFEST,
+  actionsOf,
+  fakeArtifact,
+  functionId,
+  resourcesOf,
+  resourcesOfType,
+  roleIdOf,
+  roleStatements,
+  synth,
+  type Statement,
+} from './helpers';
+import { render, substitute } from './render';
+
+const DEFAULT = synth();
+const { json, template } = DEFAULT;
+
+const only = (type: string): [string, any] => {
+  const found = resourcesOfType(json, type);
+  assert.equal(found.length, 1, `one ${type}`);
+  return found[0];
+};
+const [bucketId] = resourcesOfType(json, 'AWS::S3::Bucket').find(([, r]) => r.Properties.LoggingConfiguration) ?? [''];
+const [tableId] = only('AWS::DynamoDB::Table');
+const [queueId] = only('AWS::SQS::Queue');
+const stateMachineId = (workflow: string): string => {
+  const found = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(
+    ([, r]) => r.Properties.StateMachineName === `stepwise-${workflow}`,
+  );
+  assert.equal(found.length, 1, `one state machine named stepwise-${workflow}`);
+  return found[0][0];
+};
+
+/** What a declared resource must render to in this template (written independently of lib/permissions.ts). */
+function expectedResources(p: Permission, workflow?: string, context: { imagesBucket?: string } = {}): string[] {
+  const prefixes = { staging: 'staging/', lake: 'lake/', images: 'images/' };
+  const arnHead = (service: string) => `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}`;
+  const r = p.resource;
+  switch (r.kind) {
+    case 'objects':
+      return [
+        r.area === 'images' && context.imagesBucket
+          ? `arn:\${AWS::Partition}:s3:::${context.imagesBucket}/images/*`
+          : `\${${bucketId}.Arn}/${prefixes[r.area]}*`,
+      ];
+    case 'listing':
+      return [r.area === 'images' && context.imagesBucket ? `arn:\${AWS::Partition}:s3:::${context.imagesBucket}` : `\${${bucketId}.Arn}`];
+    case 'progressTable':
+      return [`\${${tableId}.Arn}`];
+    case 'configParameter':
+      return [`${arnHead('ssm')}:parameter/stepwise/daily-sales-export/config`];
+    case 'foundationModel':
+      return ['arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/amazon.titan-embed-image-v1'];
+    case 'ownStateMachine':
+      return [`${arnHead('states')}:stateMachine:stepwise-${workflow}`];
+    case 'ownMapRunExecutions':
+      return [`${arnHead('states')}:execution:stepwise-${workflow}/*`, `${arnHead('states')}:execution:stepwise-${workflow}:*`];
+  }
+}
+
+const key = (actions: string[], resources: string[], condition?: unknown) =>
+  JSON.stringify([[...actions].sort(), [...resources].sort(), condition ?? null]);
+const statementKey = (s: Statement) => key(actionsOf(s), resourcesOf(s).map(render), s.Condition);
+const declaredKey = (p: Permission, workflow?: string, context = {}) =>
+  key(
+    p.actions,
+    expectedResources(p, workflow, context),
+    p.resource.kind === 'listing' ? { StringLike: { 's3:prefix': [`${p.resource.area}/*`] } } : undefined,
+  );
+const isWildcard = (s: Statement) => resourcesOf(s).includes('*');
+
+describe('functions', () => {
+  it('one per manifest activity, each with its handler, runtime, architecture, memory and timeout', () => {
+    template.resourceCountIs('AWS::Lambda::Function', MANIFEST.activities.length);
+    for (const a of MANIFEST.activities) {
+      const fn = json.Resources[functionId(json, a.name)].Properties;
+      assert.equal(fn.Runtime, 'provided.al2023', a.name);
+      assert.deepEqual(fn.Architectures, ['x86_64'], a.name);
+      assert.equal(fn.MemorySize, a.memoryMb, `${a.name} memory`);
+      assert.equal(fn.Timeout, a.timeoutSeconds, `${a.name} timeout`);
+      assert.deepEqual(fn.TracingConfig, { Mode: 'Active' }, a.name);
+      assert.deepEqual(fn.Environment, { Variables: { RUST_LOG: 'info' } }, a.name);
+      const logGroup = json.Resources[fn.LoggingConfig.LogGroup.Ref];
+      assert.equal(logGroup.Type, 'AWS::Logs::LogGroup');
+      assert.equal(logGroup.Properties.RetentionInDays, 30);
+    }
+  });
+
+  it('all run the same artifact', () => {
+    const codes = resourcesOfType(json, 'AWS::Lambda::Function').map(([, r]) => JSON.stringify(r.Properties.Code));
+    assert.equal(new Set(codes).size, 1);
+  });
+
+  it('declare the architecture the artifact was built for', () => {
+    const arm = synth({ artifactDir: fakeArtifact('arm64') });
+    for (const [, r] of resourcesOfType(arm.json, 'AWS::Lambda::Function')) {
+      assert.deepEqual(r.Properties.Architectures, ['arm64']);
+    }
+    // An explicit matching architecture is accepted.
+    synth({ artifactDir: fakeArtifact('arm64'), architecture: 'arm64' });
+  });
+
+  it('each role has its log group, X-Ray and exactly the declared permissions', () => {
+    for (const a of MANIFEST.activities) {
+      const id = functionId(json, a.name);
+      const fn = json.Resources[id].Properties;
+      const roleId = roleIdOf(fn.Role);
+      const role = json.Resources[roleId].Properties;
+      assert.equal(role.ManagedPolicyArns, undefined, `${a.name}: no managed policies`);
+      assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+      const statements = roleStatements(json, roleId);
+      const logs = statements.filter((s) => actionsOf(s).some((x) => x.startsWith('logs:')));
+      assert.deepEqual(
+        logs.map(statementKey),
+        [key(['logs:CreateLogStream', 'logs:PutLogEvents'], [`\${${fn.LoggingConfig.LogGroup.Ref}.Arn}`])],
+        `${a.name}: logging only to its own log group`,
+      );
+      const xray = statements.filter(isWildcard);
+      assert.deepEqual(xray.map(statementKey), [key(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*'])], a.name);
+      const rest = statements.filter((s) => !logs.includes(s) && !xray.includes(s)).map(statementKey).sort();
+      assert.deepEqual(rest, a.permissions.map((p) => declaredKey(p)).sort(), `${a.name}: exactly the declared permissions`);
+    }
+  });
+});
+
+describe('state machines', () => {
+  it('one per manifest workflow, definition = the generated file with every placeholder substituted', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', MANIFEST.workflows.length);
+    for (const w of MANIFEST.workflows) {
+      const sm = json.Resources[stateMachineId(w.name)].Properties;
+      const file = fs.readFileSync(path.join(MANIFEST.dir, w.definition), 'utf8');
+      assert.equal(sm.StateMachineType, w.type, w.name);
+      assert.equal(typeof sm.DefinitionString, 'string', `${w.name}: the definition is the file's text`);
+      // What CloudFormation deploys: the definition with DefinitionSubstitutions applied.
+      const fakeArn = (id: string) => `arn:aws:lambda:eu-west-1:123456789012:function:${id}`;
+      const values: Record<string, string> = {};
+      for (const [name, ref] of Object.entries(sm.DefinitionSubstitutions as Record<string, any>)) {
+        const fnId = ref['Fn::GetAtt']?.[0];
+        assert.equal(json.Resources[fnId]?.Properties.Handler, name, `${w.name}: \${${name}} is the ${name} function's ARN`);
+        assert.deepEqual(ref, { 'Fn::GetAtt': [fnId, 'Arn'] });
+        values[name] = fakeArn(fnId);
+      }
+      const deployed = substitute(sm.DefinitionString, values);
+      assert.doesNotMatch(deployed, /\$\{/, `${w.name}: a placeholder is left unsubstituted`);
+      const expected: Record<string, string> = {};
+      for (const a of w.activities) expected[a] = fakeArn(functionId(json, a));
+      assert.deepEqual(JSON.parse(deployed), JSON.parse(substitute(file, expected)), w.name);
+      assert.deepEqual(Object.keys(values).sort(), [...w.activities].sort(), `${w.name}: substitutions = its activities`);
+    }
+  });
+
+  it('log ALL to a log group with retention, and trace with X-Ray', () => {
+    for (const w of MANIFEST.workflows) {
+      const sm = json.Resources[stateMachineId(w.name)].Properties;
+      assert.equal(sm.LoggingConfiguration.Level, 'ALL');
+      const logGroupId = sm.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+      assert.deepEqual(json.Resources[logGroupId].Properties, {
+        LogGroupName: `/aws/vendedlogs/states/stepwise-${w.name}`,
+        RetentionInDays: 30,
+      });
+      assert.deepEqual(sm.TracingConfiguration, { Enabled: true });
+    }
+  });
+
+  it('each role invokes only its own functions, plus the workflow\'s declared permissions', () => {
+    for (const w of MANIFEST.workflows) {
+      const smId = stateMachineId(w.name);
+      const roleId = roleIdOf(json.Resources[smId].Properties.RoleArn);
+      const trust = json.Resources[roleId].Properties.AssumeRolePolicyDocument.Statement;
+      assert.deepEqual(trust.map((s: any) => s.Principal), [{ Service: 'states.amazonaws.com' }]);
+      const statements = roleStatements(json, roleId);
+      const invoke = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+      assert.deepEqual(
+        invoke.map(statementKey),
+        [key(['lambda:InvokeFunction'], w.activities.map((a) => `\${${functionId(json, a)}.Arn}`))],
+        `${w.name}: invokes exactly its functions`,
+      );
+      const rest = statements.filter((s) => !invoke.includes(s) && !isWildcard(s)).map(statementKey).sort();
+      assert.deepEqual(rest, w.permissions.map((p) => declaredKey(p, w.name)).sort(), `${w.name}: declared permissions`);
+    }
+  });
+});
+
+describe('IAM', () => {
+  it('no statement allows Resource "*" except the listed actions AWS only authorizes on "*"', () => {
+    const policies = resourcesOfType(json, 'AWS::IAM::Policy');
+    assert.ok(policies.length > 0);
+    let wildcards = 0;
+    for (const [id, policy] of policies) {
+      for (const s of policy.Properties.PolicyDocument.Statement as Statement[]) {
+        assert.equal(s.Effect, 'Allow');
+        for (const action of actionsOf(s)) assert.doesNotMatch(action, /\*/, `${id}: wildcard action ${action}`);
+        if (!isWildcard(s)) continue;
+        wildcards++;
+        for (const action of actionsOf(s)) {
+          assert.ok(action in WILDCARD_ALLOWED, `${id}: ${action} on Resource "*" is not in the allow-list`);
+        }
+      }
+    }
+    assert.ok(wildcards > 0, 'the X-Ray statements are found (the check reads the right thing)');
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    for (const [id, role] of resourcesOfType(json, 'AWS::IAM::Role')) {
+      assert.equal(role.Properties.ManagedPolicyArns, undefined, `${id} has a managed policy`);
+    }
+  });
+
+  it('a customer-managed config key adds kms:Decrypt via SSM next to every config read, and only then', () => {
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const withKey = synth({ configKeyArn: keyArn });
+    const readers = MANIFEST.activities.filter((a) => a.permissions.some((p) => p.resource.kind === 'configParameter'));
+    assert.ok(readers.length > 0, 'some activity reads the config');
+    for (const a of MANIFEST.activities) {
+      const roleId = roleIdOf(withKey.json.Resources[functionId(withKey.json, a.name)].Properties.Role);
+      const kms = roleStatements(withKey.json, roleId).filter((s) => actionsOf(s).some((x) => x.startsWith('kms:')));
+      if (readers.includes(a)) {
+        assert.deepEqual(
+          kms,
+          [
+            {
+              Action: 'kms:Decrypt',
+              Effect: 'Allow',
+              Resource: keyArn,
+              Condition: {
+                StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['ssm.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+              },
+            },
+          ],
+          a.name,
+        );
+      } else {
+        assert.deepEqual(kms, [], `${a.name} does not read the config`);
+      }
+    }
+    for (const [, p] of resourcesOfType(json, 'AWS::IAM::Policy')) {
+      assert.ok(!JSON.stringify(p).includes('kms:'), 'no KMS grant with the default aws/ssm key');
+    }
+  });
+
+  it('images in another bucket, a Bedrock region and other prefixes reach the ARNs', () => {
+    const other = synth({ imagesBucket: 'product-photos', bedrockRegion: 'us-east-1', stagingPrefix: 'tmp/x/' });
+    const embed = MANIFEST.activities.find((a) => a.permissions.some((p) => p.resource.kind === 'objects' && p.resource.area === 'images'));
+    assert.ok(embed, 'an activity reads images');
+    const statements = roleStatements(other.json, roleIdOf(other.json.Resources[functionId(other.json, embed.name)].Properties.Role));
+    const rendered = statements.flatMap((s) => resourcesOf(s).map(render));
+    assert.ok(rendered.includes('arn:${AWS::Partition}:s3:::product-photos/images/*'), rendered.join('\n'));
+    if (embed.permissions.some((p) => p.resource.kind === 'foundationModel')) {
+      assert.ok(rendered.includes('arn:${AWS::Partition}:bedrock:us-east-1::foundation-model/amazon.titan-embed-image-v1'));
+    }
+    const all = JSON.stringify(other.json);
+    assert.ok(!all.includes('/staging/*'), 'the staging prefix comes from the context');
+    assert.ok(all.includes('/tmp/x/*'));
+  });
+});
+
+describe('daily schedule', () => {
+  const [scheduleId, schedule] = only('AWS::Scheduler::Schedule');
+  const target = schedule.Properties.Target;
+  const daily = MANIFEST.workflows.find((w) => w.name === 'daily-sales-export');
+
+  it('fires at 03:00 UTC with no flexible window', () => {
+    assert.ok(scheduleId);
+    assert.equal(schedule.Properties.ScheduleExpression, 'cron(0 3 * * ? *)');
+    assert.equal(schedule.Properties.ScheduleExpressionTimezone, 'UTC');
+    assert.deepEqual(schedule.Properties.FlexibleTimeWindow, { Mode: 'OFF' });
+    assert.equal(schedule.Properties.State, 'ENABLED');
+  });
+
+  it('targets the daily-sales-export state machine with retries and the dead-letter queue', () => {
+    assert.deepEqual(target.Arn, { Ref: stateMachineId('daily-sales-export') });
+    assert.deepEqual(target.DeadLetterConfig, { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+    assert.deepEqual(target.RetryPolicy, { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 5 });
+  });
+
+  it('its role can start only that state machine (and write to the DLQ)', () => {
+    const roleId = roleIdOf(target.RoleArn);
+    const trust = json.Resources[roleId].Properties.AssumeRolePolicyDocument.Statement;
+    assert.deepEqual(trust, [
+      {
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        Effect: 'Allow',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+      },
+    ]);
+    assert.deepEqual(roleStatements(json, roleId).map(statementKey).sort(), [
+      key(['sqs:SendMessage'], [`\${${queueId}.Arn}`]),
+      key(['states:StartExecution'], [`\${${stateMachineId('daily-sales-export')}}`]),
+    ].sort());
+  });
+
+  it('its input validates against the workflow input schema and names this stack\'s table and parameter', () => {
+    assert.ok(daily);
+    const schema = JSON.parse(fs.readFileSync(path.join(MANIFEST.dir, daily.inputSchema), 'utf8'));
+    const text = render(target.Input).replace('${' + tableId + '}', 'Stepwise-ProgressTable-ABC');
+    const input = JSON.parse(text);
+    assert.deepEqual(input, {
+      config_parameter: '/stepwise/daily-sales-export/config',
+      progress_table: 'Stepwise-ProgressTable-ABC',
+      scheduled_time: '<aws.scheduler.scheduled-time>',
+    });
+    const validate = new Ajv({ strict: false }).compile(schema);
+    assert.ok(validate(input), JSON.stringify(validate.errors));
+    // As delivered: Scheduler replaces the placeholder with the RFC 3339 time.
+    assert.ok(validate({ ...input, scheduled_time: '2026-11-24T03:00:00Z' }), JSON.stringify(validate.errors));
+    // The check can fail: the schema rejects an unknown field.
+    assert.ok(!validate({ ...input, scheduledTime: 'x' }));
+  });
+
+  it('can be deployed disabled', () => {
+    const off = synth({ scheduleEnabled: 'false' });
+    off.template.hasResourceProperties('AWS::Scheduler::Schedule', { State: 'DISABLED' });
+  });
+});
+
+describe('data', () => {
+  it('the pipeline bucket: SSE, no public access, TLS only, access logs, staging expiry, retained', () => {
+    const bucket = json.Resources[bucketId];
+    assert.equal(bucket.DeletionPolicy, 'Retain');
+    assert.deepEqual(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration, [
+      { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+    ]);
+    assert.deepEqual(bucket.Properties.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    const logBucketRef = bucket.Properties.LoggingConfiguration.DestinationBucketName.Ref;
+    assert.equal(json.Resources[logBucketRef].Type, 'AWS::S3::Bucket');
+    assert.deepEqual(bucket.Properties.LifecycleConfiguration.Rules, [
+      { ExpirationInDays: 7, Id: 'expire-staging', Prefix: 'staging/', Status: 'Enabled' },
+      { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Id: 'abort-incomplete-uploads', Status: 'Enabled' },
+    ]);
+    for (const id of [bucketId, logBucketRef]) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('the progress table: (tenant_id, export_date), on demand, TTL expires_at, PITR, retained', () => {
+    const table = json.Resources[tableId];
+    assert.equal(table.DeletionPolicy, 'Retain');
+    assert.deepEqual(table.Properties.KeySchema, [
+      { AttributeName: 'tenant_id', KeyType: 'HASH' },
+      { AttributeName: 'export_date', KeyType: 'RANGE' },
+    ]);
+    assert.deepEqual(table.Properties.AttributeDefinitions, [
+      { AttributeName: 'tenant_id', AttributeType: 'S' },
+      { AttributeName: 'export_date', AttributeType: 'S' },
+    ]);
+    assert.equal(table.Properties.BillingMode, 'PAY_PER_REQUEST');
+    assert.deepEqual(table.Properties.TimeToLiveSpecification, { AttributeName: 'expires_at', Enabled: true });
+    assert.deepEqual(table.Properties.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+  });
+
+  it('the dead-letter queue: encrypted, TLS only', () => {
+    assert.equal(json.Resources[queueId].Properties.SqsManagedSseEnabled, true);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('outputs what the SSM config and the console need', () => {
+    const outputs = json.Outputs;
+    assert.deepEqual(outputs.BucketName.Value, { Ref: bucketId });
+    assert.deepEqual(outputs.ProgressTableName.Value, { Ref: tableId });
+    assert.equal(outputs.ConfigParameterName.Value, '/stepwise/daily-sales-export/config');
+    assert.equal(outputs.StagingPrefix.Value, 'staging/');
+    assert.equal(outputs.LakePrefix.Value, 'lake/');
+    assert.deepEqual(outputs.StateMachineArnDailySalesExport.Value, { Ref: stateMachineId('daily-sales-export') });
+    for (const w of MANIFEST.workflows) {
+      const found = Object.values(outputs as Record<string, any>).filter((o) => o.Value?.Ref === stateMachineId(w.name));
+      assert.equal(found.length, 1, `an output for ${w.name}`);
+    }
+  });
+});
+
+describe('alarms', () => {
+  const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+  const find = (namespace: string, metric: string, dimension: string, value: unknown) =>
+    alarms.filter(
+      (a) =>
+        a.Namespace === namespace &&
+        a.MetricName === metric &&
+        JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: dimension, Value: value }]),
+    );
+
+  it('per state machine: executions failed and timed out', () => {
+    for (const w of MANIFEST.workflows) {
+      for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+        const found = find('AWS/States', metric, 'StateMachineArn', { Ref: stateMachineId(w.name) });
+        assert.equal(found.length, 1, `${w.name} ${metric}`);
+        assert.equal(found[0].Threshold, 1);
+        assert.equal(found[0].ComparisonOperator, 'GreaterThanOrEqualToThreshold');
+      }
+    }
+  });
+
+  it('per function: errors and throttles', () => {
+    for (const a of MANIFEST.activities) {
+      for (const [metric, threshold] of [['Errors', 5], ['Throttles', 1]] as const) {
+        const found = find('AWS/Lambda', metric, 'FunctionName', { Ref: functionId(json, a.name) });
+        assert.equal(found.length, 1, `${a.name} ${metric}`);
+        assert.equal(found[0].Threshold, threshold);
+      }
+    }
+  });
+
+  it('the dead-letter queue is not empty', () => {
+    const found = find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': [queueId, 'QueueName'] });
+    assert.equal(found.length, 1);
+    assert.equal(found[0].Threshold, 1);
+    assert.equal(found[0].Statistic, 'Maximum');
+  });
+
+  it('no actions without a topic', () => {
+    assert.equal(alarms.length, MANIFEST.workflows.length * 2 + MANIFEST.activities.length * 2 + 1);
+    for (const a of alarms) assert.equal(a.AlarmActions, undefined);
+  });
+
+  it('alarmEmail: an encrypted topic with the subscription, on every alarm', () => {
+    const withEmail = synth({ alarmEmail: 'ops@example.com' });
+    const [topicId, topic] = resourcesOfType(withEmail.json, 'AWS::SNS::Topic')[0];
+    assert.ok(topic.Properties.KmsMasterKeyId, 'the topic is encrypted');
+    withEmail.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topicId },
+    });
+    withEmail.template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
+        ]),
+      },
+    });
+    const all = resourcesOfType(withEmail.json, 'AWS::CloudWatch::Alarm');
+    assert.equal(all.length, alarms.length);
+    for (const [id, a] of all) assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }], id);
+  });
+
+  it('alarmTopicArn: your topic on every alarm', () => {
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:ops';
+    const withTopic = synth({ alarmTopicArn: arn });
+    withTopic.template.resourceCountIs('AWS::SNS::Topic', 0);
+    for (const [id, a] of resourcesOfType(withTopic.json, 'AWS::CloudWatch::Alarm')) {
+      assert.deepEqual(a.Properties.AlarmActions, [arn], id);
+    }
+  });
+});
