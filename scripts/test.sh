@@ -28,3 +28,6 @@ target/debug/stepwise generate --check
 
 step "cross-check with npm asl-validator"
 scripts/asl-validator-check.sh target/debug/stepwise
+
+step "infra-cdk: build the Lambda artifact, synth offline, template assertions, cdk-nag"
+infra-cdk/scripts/test.sh
