@@ -198,11 +198,14 @@ describe('state machines', () => {
 
 describe('IAM', () => {
   it('no statement allows Resource "*" except the listed actions AWS only authorizes on "*"', () => {
-    const policies = resourcesOfType(json, 'AWS::IAM::Policy');
+    const policies: Array<[string, any]> = resourcesOfType(json, 'AWS::IAM::Policy').map(([id, p]) => [id, p.Properties.PolicyDocument]);
+    for (const [id, role] of resourcesOfType(json, 'AWS::IAM::Role')) {
+      for (const inline of role.Properties.Policies ?? []) policies.push([`${id} inline`, inline.PolicyDocument]);
+    }
     assert.ok(policies.length > 0);
     let wildcards = 0;
-    for (const [id, policy] of policies) {
-      for (const s of policy.Properties.PolicyDocument.Statement as Statement[]) {
+    for (const [id, document] of policies) {
+      for (const s of document.Statement as Statement[]) {
         assert.equal(s.Effect, 'Allow');
         for (const action of actionsOf(s)) assert.doesNotMatch(action, /\*/, `${id}: wildcard action ${action}`);
         if (!isWildcard(s)) continue;
