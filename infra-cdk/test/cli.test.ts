@@ -69,6 +69,26 @@ describe('cdk synth (the real CLI, offline, no credentials)', () => {
     assert.ok(fs.readFileSync(staged[0]).equals(fs.readFileSync(ARTIFACT)), 'the staged bootstrap is the built one');
   });
 
+  it('the built bootstrap serves every manifest activity as a handler, and rejects others', () => {
+    // Outside Lambda, bootstrap checks _HANDLER first, then stops at the missing Runtime API.
+    const start = (handler: string) => {
+      const run = spawnSync(ARTIFACT, [], {
+        env: { PATH: '/usr/bin:/bin', _HANDLER: handler },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      return { status: run.status, output: `${run.stdout}${run.stderr}` };
+    };
+    for (const a of MANIFEST.activities) {
+      const run = start(a.name);
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.output, /AWS_LAMBDA_RUNTIME_API is not set/, `${a.name}: ${run.output}`);
+      assert.doesNotMatch(run.output, /is not an activity/, `${a.name}: ${run.output}`);
+    }
+    const unknown = start('NoSuchActivity');
+    assert.match(unknown.output, /handler "NoSuchActivity" is not an activity/, unknown.output);
+  });
+
   it('fails with exit 1 and one line naming the build command when the artifact is missing', () => {
     const run = cdkSynth(['-c', `artifactDir=${tempDir('no-artifact')}`]);
     assert.notEqual(run.status, 0);
