@@ -193,6 +193,11 @@ async fn started_then_completed_with_counts_files_and_bounded_failures() {
     assert_eq!(files.len(), 1);
     assert!(files[0].as_s().expect("a key").contains("tenant_id=acme"));
     let globex = progress.item("globex").await;
+    assert_eq!(
+        s(&globex, "status"),
+        "COMPLETED",
+        "none of globex's sales failed in the PARTIAL run"
+    );
     assert_eq!((n(&globex, "rows"), n(&globex, "failed")), (2, 0));
     assert!(globex["failures"].as_l().expect("a list").is_empty());
 }

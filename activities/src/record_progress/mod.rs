@@ -8,7 +8,7 @@
 //!
 //! | attribute | when | what |
 //! | --- | --- | --- |
-//! | `status` | always | `STARTED`, `COMPLETED`, `PARTIAL` or `FAILED` |
+//! | `status` | always | `STARTED`, `COMPLETED`, `PARTIAL` or `FAILED` (a PARTIAL run records `COMPLETED` for a tenant none of whose sales failed) |
 //! | `execution` | always | the execution ARN (or name) that wrote it |
 //! | `started_at` | STARTED | RFC 3339, kept by the terminal write |
 //! | `updated_at` | always | RFC 3339, the last write |
@@ -190,7 +190,7 @@ impl Activity for RecordProgress {
         let records: Vec<TenantRecord> = plan
             .tenants
             .iter()
-            .map(|t| TenantRecord::of(t, input.written.as_ref()))
+            .map(|t| TenantRecord::of(t, input.status, input.written.as_ref()))
             .collect();
         store::write_all(dynamodb, &plan, &input, &records).await?;
         Ok(RecordProgressOutput {

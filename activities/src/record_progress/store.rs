@@ -18,10 +18,13 @@ use crate::aws::errors::{SdkResultExt, classify};
 use crate::write_partition::WritePartitionOutput;
 
 /// One tenant's share of WritePartition's output.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantRecord {
     /// The tenant (or [`ALL_TENANTS`]).
     pub tenant_id: String,
+    /// The status stored for this tenant: the run's, except that a PARTIAL run records
+    /// COMPLETED for a tenant none of whose sales failed.
+    pub status: ProgressStatus,
     /// Whether WritePartition's output was given (counts are only stored then).
     pub has_counts: bool,
     /// Its sales.
@@ -37,13 +40,24 @@ pub struct TenantRecord {
 }
 
 impl TenantRecord {
-    /// The record of `tenant` from WritePartition's output (zeros for a tenant without
-    /// sales; the totals for [`ALL_TENANTS`]).
-    pub fn of(tenant: &str, written: Option<&WritePartitionOutput>) -> Self {
+    /// The record of `tenant` in a run ending (or starting) with `status`, from
+    /// WritePartition's output (zeros for a tenant without sales; the totals for
+    /// [`ALL_TENANTS`]).
+    pub fn of(
+        tenant: &str,
+        status: ProgressStatus,
+        written: Option<&WritePartitionOutput>,
+    ) -> Self {
         let Some(written) = written else {
             return TenantRecord {
                 tenant_id: tenant.to_string(),
-                ..TenantRecord::default()
+                status,
+                has_counts: false,
+                rows: 0,
+                embedded: 0,
+                failed: 0,
+                failures: Vec::new(),
+                files: Vec::new(),
             };
         };
         let all = tenant == ALL_TENANTS;
@@ -59,6 +73,10 @@ impl TenantRecord {
         };
         TenantRecord {
             tenant_id: tenant.to_string(),
+            status: match status {
+                ProgressStatus::Partial if failed == 0 => ProgressStatus::Completed,
+                other => other,
+            },
             has_counts: true,
             rows,
             embedded: rows.saturating_sub(failed),
@@ -124,7 +142,7 @@ async fn write_one(
         Written::ConditionFailed(Some(item)) => item,
         Written::ConditionFailed(None) => read(dynamodb, plan, &record.tenant_id).await?,
     };
-    judge_conflict(plan, input, &record.tenant_id, &stored)
+    judge_conflict(plan, input, record, &stored)
 }
 
 /// After a failed condition: success when `stored` already holds this execution and
@@ -132,9 +150,10 @@ async fn write_one(
 fn judge_conflict(
     plan: &Plan,
     input: &RecordProgressInput,
-    tenant: &str,
+    record: &TenantRecord,
     stored: &HashMap<String, AttributeValue>,
 ) -> Result<(), ActivityError> {
+    let tenant = &record.tenant_id;
     let text = |name: &str| {
         stored
             .get(name)
@@ -148,7 +167,7 @@ fn judge_conflict(
         )));
     }
     let (status, execution) = (text("status"), text("execution"));
-    if status == Some(input.status.as_str()) && execution == Some(input.execution.as_str()) {
+    if status == Some(record.status.as_str()) && execution == Some(input.execution.as_str()) {
         return Ok(());
     }
     Err(ActivityError::new(
@@ -159,7 +178,7 @@ fn judge_conflict(
             plan.table,
             status.unwrap_or("(no status)"),
             execution.unwrap_or("(none)"),
-            input.status.as_str(),
+            record.status.as_str(),
             input.execution,
             if execution == Some(input.execution.as_str()) {
                 "a late or repeated write of the same execution"
@@ -225,7 +244,7 @@ async fn start(
     now: DateTime<Utc>,
 ) -> Result<Written, ActivityError> {
     let mut item = key(plan, &record.tenant_id);
-    item.insert("status".into(), s(input.status.as_str()));
+    item.insert("status".into(), s(record.status.as_str()));
     item.insert("execution".into(), s(&input.execution));
     item.insert("started_at".into(), timestamp(now));
     item.insert("updated_at".into(), timestamp(now));
@@ -269,7 +288,7 @@ async fn finish(
 ) -> Result<Written, ActivityError> {
     let mut expr = Expression::default();
     let mut sets: Vec<(&str, AttributeValue)> = vec![
-        ("status", s(input.status.as_str())),
+        ("status", s(record.status.as_str())),
         ("execution", s(&input.execution)),
         ("updated_at", timestamp(now)),
         ("completed_at", timestamp(now)),
@@ -396,25 +415,52 @@ mod tests {
     #[test]
     fn a_tenant_gets_its_own_counts_failures_and_files() {
         let w = written();
-        let acme = TenantRecord::of("acme", Some(&w));
+        let acme = TenantRecord::of("acme", ProgressStatus::Partial, Some(&w));
         assert_eq!((acme.rows, acme.embedded, acme.failed), (100, 80, 20));
         assert_eq!(acme.failures.len(), MAX_FAILURES_RECORDED);
         assert_eq!(acme.failures[0].0, "S-1");
         assert_eq!(acme.files, ["lake/acme.parquet"]);
-        let globex = TenantRecord::of("globex", Some(&w));
+        let globex = TenantRecord::of("globex", ProgressStatus::Partial, Some(&w));
         assert_eq!(globex.failures.len(), 10);
-        let none = TenantRecord::of("initech", Some(&w));
+        let none = TenantRecord::of("initech", ProgressStatus::Partial, Some(&w));
         assert_eq!((none.rows, none.failed, none.has_counts), (0, 0, true));
         assert!(none.files.is_empty());
     }
 
     #[test]
+    fn a_partial_run_records_completed_for_a_tenant_without_failures() {
+        let mut w = written();
+        w.per_tenant[1].failed = 0;
+        let status = |tenant, run| TenantRecord::of(tenant, run, Some(&w)).status;
+        assert_eq!(
+            status("acme", ProgressStatus::Partial),
+            ProgressStatus::Partial
+        );
+        assert_eq!(
+            status("globex", ProgressStatus::Partial),
+            ProgressStatus::Completed
+        );
+        assert_eq!(
+            status("initech", ProgressStatus::Partial),
+            ProgressStatus::Completed
+        );
+        assert_eq!(
+            status("globex", ProgressStatus::Failed),
+            ProgressStatus::Failed
+        );
+        assert_eq!(
+            status(ALL_TENANTS, ProgressStatus::Partial),
+            ProgressStatus::Partial
+        );
+    }
+
+    #[test]
     fn the_pseudo_tenant_gets_the_totals_and_nothing_without_output() {
         let w = written();
-        let all = TenantRecord::of(ALL_TENANTS, Some(&w));
+        let all = TenantRecord::of(ALL_TENANTS, ProgressStatus::Partial, Some(&w));
         assert_eq!((all.rows, all.embedded, all.failed), (115, 85, 30));
         assert_eq!(all.failures.len(), MAX_FAILURES_RECORDED);
         assert_eq!(all.files.len(), 2);
-        assert!(!TenantRecord::of("acme", None).has_counts);
+        assert!(!TenantRecord::of("acme", ProgressStatus::Started, None).has_counts);
     }
 }
