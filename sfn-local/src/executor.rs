@@ -196,10 +196,56 @@ struct Run<'m> {
     execution_name: String,
     state_machine_arn: String,
     input: Value,
+    /// Names of the states whose text may read `$$.Execution.Input` (see
+    /// [`reads_execution_input`]): only their context objects carry a copy of it.
+    input_readers: std::collections::HashSet<String>,
     rng: Mutex<StdRng>,
 }
 
 const ACCOUNT_REGION: &str = "us-east-1:123456789012";
+
+/// Where `$$` may be followed by one of these, the path cannot reach
+/// `$$.Execution.Input`.
+const CONTEXT_PATHS_WITHOUT_INPUT: [&str; 9] = [
+    ".Map.",
+    ".State.",
+    ".StateMachine.",
+    ".Task.",
+    ".Execution.Id",
+    ".Execution.Name",
+    ".Execution.StartTime",
+    ".Execution.RoleArn",
+    ".Execution.RedriveCount",
+];
+
+/// Whether a state's JSON text may read `$$.Execution.Input`: any `$$` not followed by
+/// a path known to stay clear of it (`$$`, `$$.Execution`, `$$..x` and bracket forms all
+/// count as reading it).
+fn reads_execution_input(text: &str) -> bool {
+    text.match_indices("$$").any(|(at, _)| {
+        let rest = &text[at + 2..];
+        !CONTEXT_PATHS_WITHOUT_INPUT
+            .iter()
+            .any(|p| rest.starts_with(p))
+    })
+}
+
+/// Adds the names of the states (at any depth) whose text may read the execution input.
+/// A name used at two depths counts if either may read it.
+fn collect_input_readers(
+    states: &codegen::asl::States,
+    into: &mut std::collections::HashSet<String>,
+) {
+    for (name, state) in states {
+        let text = serde_json::to_string(state).unwrap_or_else(|_| "$$".into());
+        if reads_execution_input(&text) {
+            into.insert(name.clone());
+        }
+        for (_, branch) in state.children() {
+            collect_input_readers(&branch.states, into);
+        }
+    }
+}
 
 impl<'m> Run<'m> {
     fn new(
@@ -217,8 +263,11 @@ impl<'m> Run<'m> {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => rand::make_rng(),
         };
+        let mut input_readers = std::collections::HashSet::new();
+        collect_input_readers(&machine.states, &mut input_readers);
         Run {
             machine,
+            input_readers,
             tasks,
             cache: Cache::default(),
             clock: Clock::new(options.virtual_time),
@@ -365,7 +414,6 @@ impl<'m> Run<'m> {
         let mut ctx = json!({
             "Execution": {
                 "Id": self.execution_arn,
-                "Input": self.input,
                 "Name": self.execution_name,
                 "RoleArn": format!("arn:aws:iam::123456789012:role/{}", self.options.state_machine_name),
                 "StartTime": self.clock.started_at().to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -376,6 +424,13 @@ impl<'m> Run<'m> {
         });
         if let (Some((key, value)), Some(map)) = (extra, ctx.as_object_mut()) {
             map.insert(key.to_string(), value);
+        }
+        // The execution input is copied only into the context of states that may read
+        // it: a Map over a large input would otherwise copy all of it for every item.
+        if self.input_readers.contains(state)
+            && let Some(execution) = ctx.get_mut("Execution").and_then(Value::as_object_mut)
+        {
+            execution.insert("Input".into(), self.input.clone());
         }
         ctx
     }

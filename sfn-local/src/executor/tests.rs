@@ -439,3 +439,59 @@ async fn variables_assigned_in_jsonpath_mode_are_readable_later() {
     .await;
     assert_eq!(outcome.output, Some(json!({"again": "x-1"})));
 }
+
+#[test]
+fn only_context_paths_that_can_reach_the_input_count_as_reading_it() {
+    for text in [
+        r#"{"x.$":"$$.Execution.Input.a"}"#,
+        r#"{"x.$":"$$"}"#,
+        r#"{"x.$":"$$.Execution"}"#,
+        r#"{"x.$":"$$..a"}"#,
+        r#"{"x.$":"$$['Execution']"}"#,
+        r#"{"x.$":"States.Format('{}', $$.Execution.Input.a)"}"#,
+        r#"{"a.$":"$$.Map.Item.Value","b.$":"$$.Execution.Input"}"#,
+    ] {
+        assert!(reads_execution_input(text), "{text}");
+    }
+    for text in [
+        r#"{"x.$":"$.a"}"#,
+        r#"{"x.$":"$$.Map.Item.Value","i.$":"$$.Map.Item.Index"}"#,
+        r#"{"x.$":"$$.Execution.Id","s.$":"$$.State.Name","m.$":"$$.StateMachine.Name"}"#,
+        r#"{"t.$":"$$.Task.Token","r.$":"$$.State.RetryCount"}"#,
+    ] {
+        assert!(!reads_execution_input(text), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_execution_input_stays_readable_from_every_depth() {
+    let outcome = run_with(
+        json!({"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "ItemsPath": "$.items",
+            "ItemSelector": {"n.$": "$$.Map.Item.Value"},
+            "ItemProcessor": {"StartAt": "Read", "States": {"Read": {
+                "Type": "Pass",
+                "Parameters": {"n.$": "$.n", "tag.$": "$$.Execution.Input.tag", "whole.$": "$$.Execution.Input.items"},
+                "End": true
+            }}},
+            "Next": "Top"
+        }, "Top": {
+            "Type": "Pass",
+            "Parameters": {"each.$": "$", "ctx.$": "$$.Execution"},
+            "End": true
+        }}}),
+        json!({"items": [1, 2], "tag": "t"}),
+        echo(),
+    )
+    .await;
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    let output = outcome.output.unwrap();
+    assert_eq!(
+        output["each"],
+        json!([
+            {"n": 1, "tag": "t", "whole": [1, 2]},
+            {"n": 2, "tag": "t", "whole": [1, 2]}
+        ])
+    );
+    assert_eq!(output["ctx"]["Input"], json!({"items": [1, 2], "tag": "t"}));
+}
