@@ -11,6 +11,10 @@
 #  4. node's test runner on test/*.test.ts: template assertions on the real generated
 #     manifest, cdk-nag, failure modes, and `cdk synth` through the real CLI with the
 #     real artifact.
+#  5. cfn-lint (pinned in scripts/requirements.txt, in .venv) on the template the CLI
+#     synthesizes: CloudFormation's resource specs, property values and the Step
+#     Functions definitions. W3005 (a DependsOn that a GetAtt already implies, which
+#     CDK emits for every role policy) is the one check skipped.
 set -euo pipefail
 infra=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 root=$(cd "$infra/.." && pwd)
@@ -43,3 +47,11 @@ fi
 
 step "tests (node --test)"
 node --import tsx --test --test-reporter=spec --test-concurrency=1 test/*.test.ts
+
+step "CloudFormation linter (cfn-lint) on the synthesized template"
+venv_bin=$("$root/scripts/python-env.sh")
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+node_modules/.bin/cdk synth --no-notices -q -o "$out" >/dev/null
+"$venv_bin/cfn-lint" --ignore-checks W3005 -- "$out"/*.template.json
+echo "cfn-lint: no findings"
