@@ -41,8 +41,12 @@ pub const DEFAULT_IMAGE_TIMEOUT_SECONDS: u32 = 30;
 pub const DEFAULT_IMAGE_MAX_DIMENSION: u32 = 2048;
 /// The highest `embed_concurrency` accepted (the Map state's `MaxConcurrency`).
 pub const MAX_EMBED_CONCURRENCY: u32 = 100;
-/// The longest image fetch timeout accepted: a Lambda function's own limit (15 minutes).
-const MAX_IMAGE_TIMEOUT_SECONDS: u32 = 900;
+/// The longest image fetch timeout accepted: half of EmbedImage's function timeout, so a
+/// slow image ends as the activity's own `Transient` error with the rest of the time left
+/// for Bedrock, never as Lambda killing the function mid-fetch.
+pub const MAX_IMAGE_TIMEOUT_SECONDS: u32 =
+    <crate::embed_image::EmbedImage as stepwise_contract::ActivityDef>::DEPLOYMENT.timeout_seconds
+        / 2;
 
 /// The pipeline configuration as stored in the SSM parameter, secret included.
 ///
@@ -108,9 +112,9 @@ pub struct ImageLimits {
     #[serde(default = "default_max_bytes")]
     #[schemars(range(min = 1))]
     pub max_bytes: u64,
-    /// The time limit of one fetch, in seconds (1 to 900).
+    /// The time limit of one fetch, in seconds (1 to 60: half of EmbedImage's function timeout).
     #[serde(default = "default_timeout_seconds")]
-    #[schemars(range(min = 1, max = 900))]
+    #[schemars(range(min = 1, max = MAX_IMAGE_TIMEOUT_SECONDS))]
     pub timeout_seconds: u32,
     /// The largest side, in pixels; larger images are downscaled before embedding.
     #[serde(default = "default_max_dimension")]
@@ -293,7 +297,7 @@ impl PipelineConfig {
             problem(
                 "image_limits.timeout_seconds",
                 format!(
-                    "must be between 1 and {MAX_IMAGE_TIMEOUT_SECONDS}, got {}",
+                    "must be between 1 and {MAX_IMAGE_TIMEOUT_SECONDS} (half of EmbedImage's function timeout), got {}",
                     self.image_limits.timeout_seconds
                 ),
             );
@@ -518,7 +522,7 @@ mod tests {
         let mut doc = full();
         doc["embed_concurrency"] = json!(0);
         doc["tenants"] = json!(["acme", "", "acme", "a/b"]);
-        doc["image_limits"]["timeout_seconds"] = json!(901);
+        doc["image_limits"]["timeout_seconds"] = json!(61);
         doc["bucket"] = json!("Not_A_Bucket");
         doc["lake_prefix"] = json!("/lake");
         let cause = cause_of(&doc);
@@ -527,7 +531,7 @@ mod tests {
             "field \"tenants[1]\": must not be empty",
             "field \"tenants[2]\": \"acme\" is listed twice",
             "field \"tenants[3]\": \"a/b\" must not contain \"/\"",
-            "field \"image_limits.timeout_seconds\": must be between 1 and 900, got 901",
+            "field \"image_limits.timeout_seconds\": must be between 1 and 60 (half of EmbedImage's function timeout), got 61",
             "field \"bucket\": \"Not_A_Bucket\" is not an S3 bucket name",
             "field \"lake_prefix\": must not start with \"/\"",
         ] {
