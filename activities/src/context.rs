@@ -1,6 +1,7 @@
 //! What an invocation knows about where it runs, and the shared services it may use.
 
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
 
 use crate::aws::Aws;
 use crate::params::ParameterCache;
@@ -39,8 +40,8 @@ impl Services {
 }
 
 /// The invocation context passed to [`crate::Activity::run`]: the request id, the Step
-/// Functions execution and state names when the caller passes them, and the shared
-/// services.
+/// Functions execution and state names when the caller passes them, the invocation's
+/// deadline under Lambda, and the shared services.
 #[derive(Debug, Clone)]
 pub struct Context {
     /// The runtime's request id (Lambda's `awsRequestId`, or a local id).
@@ -49,6 +50,8 @@ pub struct Context {
     pub execution: Option<String>,
     /// The state that invoked the activity.
     pub state: Option<String>,
+    /// When the runtime stops the invocation (Lambda's deadline); `None` locally.
+    pub deadline: Option<SystemTime>,
     services: Arc<Services>,
 }
 
@@ -66,8 +69,18 @@ impl Context {
             request_id: None,
             execution: None,
             state: None,
+            deadline: None,
             services,
         }
+    }
+
+    /// The time left before [`Context::deadline`] (zero once it has passed); `None`
+    /// without a deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline.map(|d| {
+            d.duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO)
+        })
     }
 
     /// The AWS clients.

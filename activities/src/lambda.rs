@@ -28,7 +28,10 @@
 //! `InvalidInput`, `DiscountTooHigh`, …) and `errorMessage` = its cause, which is what
 //! Step Functions' Retry and Catch match (`From<ActivityError> for Diagnostic`). A panic
 //! inside an activity is caught here and reported as `Permanent` ("activity X panicked:
-//! …"), never left as a hung invocation.
+//! …"), never left as a hung invocation. An activity still running
+//! [`DEADLINE_MARGIN`] before the invocation's deadline is stopped and reported as
+//! `Transient`, which the workflows' Retry matches; Lambda's own timeout
+//! (`Sandbox.Timedout`) would match nothing but `States.ALL`/`States.TaskFailed`.
 //!
 //! This module must not log payloads (see [`crate::logging`]), must not make AWS calls at
 //! init (clients are created on first use), and must not panic on anything the caller
@@ -38,7 +41,7 @@ use std::any::Any;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::FutureExt;
 use lambda_runtime::{Diagnostic, LambdaEvent, Runtime, service_fn};
@@ -54,6 +57,9 @@ pub const CALLER_KEY: &str = "__stepwise";
 
 /// The environment variable naming the function's handler: the activity to serve.
 pub const HANDLER_ENV: &str = "_HANDLER";
+/// How long before Lambda's deadline a still-running activity is stopped with
+/// `Transient`: time to report the failure before the runtime kills the function.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 
 /// The environment variables `lambda_runtime` needs (it would panic without them).
 const RUNTIME_ENV: &[&str] = &[
@@ -182,15 +188,33 @@ impl Handler {
         self.activity
     }
 
+    /// Handles one invocation without a deadline; see [`Handler::handle_until`].
+    pub async fn handle(
+        &self,
+        payload: Value,
+        request_id: Option<String>,
+    ) -> Result<Value, ActivityError> {
+        self.handle_until(payload, request_id, None).await
+    }
+
     /// Handles one invocation: takes the caller's names out of `payload`, runs the
     /// activity inside the `invocation` log span, and turns a panic into `Permanent`.
-    pub async fn handle(
+    /// With a `deadline` (Lambda's), an activity still running [`DEADLINE_MARGIN`]
+    /// before it is stopped and fails with `Transient`, so the state machine sees a named,
+    /// retryable error instead of the runtime killing the function (`Sandbox.Timedout`,
+    /// which no Retry on the activity's errors matches).
+    pub async fn handle_until(
         &self,
         mut payload: Value,
         request_id: Option<String>,
+        deadline: Option<SystemTime>,
     ) -> Result<Value, ActivityError> {
         let mut ctx = Context::new(self.services.clone());
         ctx.request_id = request_id;
+        ctx.deadline = deadline;
+        let budget = ctx
+            .remaining()
+            .map(|left| left.saturating_sub(DEADLINE_MARGIN));
         let caller = take_caller(&mut payload);
         if let Ok(caller) = &caller {
             ctx.execution.clone_from(&caller.execution);
@@ -199,8 +223,21 @@ impl Handler {
         let name = self.activity;
         logging::logged(name, &ctx, async {
             caller?;
-            let invocation = self.registry.invoke(name, payload, &ctx);
-            match AssertUnwindSafe(invocation).catch_unwind().await {
+            let invocation = AssertUnwindSafe(self.registry.invoke(name, payload, &ctx)).catch_unwind();
+            let outcome = match budget {
+                None => invocation.await,
+                Some(budget) => match tokio::time::timeout(budget, invocation).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        return Err(ActivityError::transient(format!(
+                            "activity {name} was still running {} ms before the function's deadline and was stopped after {} ms; a Retry may run it again",
+                            DEADLINE_MARGIN.as_millis(),
+                            budget.as_millis()
+                        )));
+                    }
+                },
+            };
+            match outcome {
                 Ok(result) => result,
                 Err(panic) => Err(ActivityError::permanent(format!(
                     "activity {name} panicked: {}",
@@ -271,8 +308,13 @@ pub async fn serve(registry: Registry, services: Arc<Services>) -> Result<(), La
     let service = service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();
         async move {
+            let deadline = event.context.deadline();
             handler
-                .handle(event.payload, Some(event.context.request_id))
+                .handle_until(
+                    event.payload,
+                    Some(event.context.request_id),
+                    Some(deadline),
+                )
                 .await
                 .map_err(Failure)
         }
@@ -398,8 +440,31 @@ mod tests {
         }
     }
 
+    /// Sleeps for the given milliseconds, then reports the time it saw left.
+    struct Slow;
+
+    #[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct SlowInput {
+        sleep_ms: u64,
+    }
+
+    impl ActivityDef for Slow {
+        const NAME: &'static str = "Slow";
+        type Input = SlowInput;
+        type Output = Value;
+    }
+
+    impl Activity for Slow {
+        async fn run(&self, input: SlowInput, ctx: &Context) -> Result<Value, ActivityError> {
+            let left = ctx.remaining().map(|d| d.as_millis() as u64);
+            tokio::time::sleep(Duration::from_millis(input.sleep_ms)).await;
+            Ok(json!({"left_ms": left}))
+        }
+    }
+
     fn handler(name: &str) -> Handler {
-        let registry = crate::all().with(Boom).with(Secretive);
+        let registry = crate::all().with(Boom).with(Secretive).with(Slow);
         Handler::new(registry, Services::from_env(), name).expect("a registered activity")
     }
 
@@ -516,6 +581,44 @@ mod tests {
             out,
             json!({"sku": "A", "quantity": 2, "line_total_cents": 200})
         );
+    }
+
+    #[tokio::test]
+    async fn an_activity_running_into_the_deadline_is_stopped_as_transient() {
+        let deadline = SystemTime::now() + DEADLINE_MARGIN + Duration::from_millis(200);
+        let started = std::time::Instant::now();
+        let err = handler("Slow")
+            .handle_until(json!({"sleep_ms": 60_000}), None, Some(deadline))
+            .await
+            .unwrap_err();
+        assert_eq!(err.name.as_str(), "Transient", "{}", err.cause);
+        assert!(
+            err.cause.starts_with(
+                "activity Slow was still running 500 ms before the function's deadline"
+            ),
+            "{}",
+            err.cause
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "stopped at the deadline, not after the sleep"
+        );
+    }
+
+    #[tokio::test]
+    async fn activities_see_the_time_left_and_finish_when_there_is_enough() {
+        let deadline = SystemTime::now() + Duration::from_secs(30);
+        let out = handler("Slow")
+            .handle_until(json!({"sleep_ms": 1}), None, Some(deadline))
+            .await
+            .unwrap();
+        let left = out["left_ms"].as_u64().expect("a deadline was seen");
+        assert!((25_000..=30_000).contains(&left), "{left}");
+        let without = handler("Slow")
+            .handle(json!({"sleep_ms": 1}), None)
+            .await
+            .unwrap();
+        assert_eq!(without["left_ms"], Value::Null);
     }
 
     #[tokio::test]
