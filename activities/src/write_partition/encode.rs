@@ -126,7 +126,7 @@ fn embedding_element() -> FieldRef {
     Arc::new(Field::new(EMBEDDING_ELEMENT, DataType::Float32, true))
 }
 
-/// The Arrow schema of a lake partition (see the [module docs](self)).
+/// The Arrow schema of a lake partition (see the `encode` module docs).
 pub fn partition_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
     Arc::new(Schema::new(vec![
@@ -236,8 +236,8 @@ pub fn partition_batch(
     Ok(RecordBatch::try_new(partition_schema(), columns)?)
 }
 
-/// Encodes sales and their embeddings as one Parquet file (see the [module
-/// docs](self)), returning its bytes. Rows keep their order. CPU-bound: call it from a
+/// Encodes sales and their embeddings as one Parquet file (see the `encode` module
+/// docs), returning its bytes. Rows keep their order. CPU-bound: call it from a
 /// blocking thread.
 ///
 /// # Errors

@@ -8,7 +8,7 @@
 //!    tenant is one the configuration lists (tenant ids become S3 key segments), no sale
 //!    appears twice.
 //! 2. When `embed_results` is given (the embedding Map's `ResultWriterDetails`), reads the
-//!    ResultWriter export to learn why children failed ([`results`]).
+//!    ResultWriter export to learn why children failed (the `results` module).
 //! 3. Per tenant, in tenant order: reads each sale's staged vector
 //!    ([`crate::sales::vector_key`], 4096 bytes of little-endian `f32`) with at most
 //!    [`VECTOR_FETCH_CONCURRENCY`] requests in flight; encodes the sales that have one

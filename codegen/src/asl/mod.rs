@@ -3,7 +3,7 @@
 //! The model is faithful rather than clever: every field a document can carry has a
 //! place here, nothing is normalised away, and serialising a parsed document gives back
 //! an equal JSON value (`stepwise fmt`). Unknown fields are errors that name the state and
-//! the field ([`parse`]). Rules that need more than one field at a time (transitions,
+//! the field (the `parse` module). Rules that need more than one field at a time (transitions,
 //! ranges, exclusive pairs) belong to [`crate::validate`], not here.
 //!
 //! Strings are plain `String`s wherever ASL allows a string, so definition-substitution
