@@ -61,3 +61,32 @@ pub const ALL: &[ErrorName] = &[
 pub fn is_states_error(name: &str) -> bool {
     ALL.iter().any(|e| e.as_str() == name)
 }
+
+/// The Lambda service failed the invocation (a 500 from Lambda).
+pub const LAMBDA_SERVICE_EXCEPTION: ErrorName = ErrorName::new("Lambda.ServiceException");
+/// Lambda returned an error of its own (not the function's).
+pub const LAMBDA_AWS_LAMBDA_EXCEPTION: ErrorName = ErrorName::new("Lambda.AWSLambdaException");
+/// Step Functions could not reach Lambda.
+pub const LAMBDA_SDK_CLIENT_EXCEPTION: ErrorName = ErrorName::new("Lambda.SdkClientException");
+/// The function's (or the account's) concurrency limit was reached.
+pub const LAMBDA_TOO_MANY_REQUESTS: ErrorName = ErrorName::new("Lambda.TooManyRequestsException");
+/// The call to Lambda timed out before the function answered.
+pub const LAMBDA_CLIENT_EXECUTION_TIMEOUT: ErrorName =
+    ErrorName::new("Lambda.ClientExecutionTimeoutException");
+
+/// The transient failures of the Lambda service itself, which Step Functions reports for a
+/// Task that invokes a function whatever the function does (AWS's best practice is to
+/// retry them). Every activity Task retries them first (see
+/// [`Retry::lambda_service`](crate::builder::Retry::lambda_service)).
+pub const LAMBDA_SERVICE: &[ErrorName] = &[
+    LAMBDA_SERVICE_EXCEPTION,
+    LAMBDA_AWS_LAMBDA_EXCEPTION,
+    LAMBDA_SDK_CLIENT_EXCEPTION,
+    LAMBDA_TOO_MANY_REQUESTS,
+    LAMBDA_CLIENT_EXECUTION_TIMEOUT,
+];
+
+/// Whether `name` is one of [`LAMBDA_SERVICE`].
+pub fn is_lambda_service_error(name: &str) -> bool {
+    LAMBDA_SERVICE.iter().any(|e| e.as_str() == name)
+}

@@ -8,7 +8,7 @@ use stepwise_contract::ActivityInfo;
 use super::chain::{Chain, Step};
 use super::retry::{Catch, Retry};
 use crate::asl::{Branch, Problem, State, StateMachine, States};
-use crate::errors::is_states_error;
+use crate::errors::{is_lambda_service_error, is_states_error};
 
 /// The result of compiling a chain.
 #[derive(Debug, Clone)]
@@ -278,7 +278,10 @@ impl Compiler {
         let mut found = Vec::new();
         for (at, errors) in rules {
             for e in errors {
-                if !is_states_error(e.as_str()) && !info.errors.contains(e) {
+                if !is_states_error(e.as_str())
+                    && !is_lambda_service_error(e.as_str())
+                    && !info.errors.contains(e)
+                {
                     let known: Vec<_> = info.errors.iter().map(|e| e.as_str()).collect();
                     found.push(format!(
                         "{at}: {} never raises \"{e}\" (it raises {})",

@@ -6,7 +6,7 @@ use stepwise_contract::ErrorName;
 
 use super::whole_seconds;
 use crate::asl::{Catcher, Retrier};
-use crate::errors::STATES_ALL;
+use crate::errors::{LAMBDA_SERVICE, STATES_ALL};
 
 /// A Retry rule. Unset fields take Step Functions' defaults (1 s, 3 attempts, ×2.0).
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +35,20 @@ impl Retry {
     /// Retries every error (`States.ALL`; must be the last rule).
     pub fn all() -> Self {
         Retry::on([STATES_ALL])
+    }
+
+    /// The rule every activity Task starts with: the Lambda service's own transient
+    /// failures ([`crate::errors::LAMBDA_SERVICE`], concurrency throttling included),
+    /// 2 s then doubling up to 60 s, full jitter, 6 attempts — AWS's best practice for
+    /// Tasks that invoke Lambda functions. They never come from the activity itself, so
+    /// its own Retry rules stay as written.
+    pub fn lambda_service() -> Self {
+        Retry::on(LAMBDA_SERVICE.iter().copied())
+            .interval(Duration::from_secs(2))
+            .backoff_rate(2.0)
+            .max_attempts(6)
+            .max_delay(Duration::from_secs(60))
+            .full_jitter()
     }
 
     /// Wait before the first retry.

@@ -106,10 +106,12 @@ pub struct Task {
 }
 
 /// A Task that runs the activity `A`: named after it, with the `${Name}` resource
-/// placeholder that CDK, the CLI and sfn-local substitute.
+/// placeholder that CDK, the CLI and sfn-local substitute, and a first Retry rule for
+/// the Lambda service's transient failures ([`Retry::lambda_service`]).
 pub fn task<A: ActivityDef>() -> Task {
     let mut t = task_resource(A::NAME, format!("${{{}}}", A::NAME));
     t.activity = Some(ActivityInfo::of::<A>());
+    t.retries.push(Retry::lambda_service());
     t
 }
 

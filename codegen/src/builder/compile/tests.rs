@@ -23,6 +23,18 @@ impl ActivityDef for Work {
     type Output = Empty;
 }
 
+/// The rule every activity Task starts with.
+static LAMBDA_RETRY: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
+    json!({
+        "ErrorEquals": [
+            "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+            "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"
+        ],
+        "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2.0, "MaxDelaySeconds": 60,
+        "JitterStrategy": "FULL"
+    })
+});
+
 #[test]
 fn a_sequence_links_next_and_ends() {
     let machine = compile(
@@ -37,7 +49,7 @@ fn a_sequence_links_next_and_ends() {
             "StartAt": "A",
             "States": {
                 "A": {"Type": "Pass", "Next": "Work"},
-                "Work": {"Type": "Task", "Resource": "${Work}", "Next": "Done"},
+                "Work": {"Type": "Task", "Resource": "${Work}", "Next": "Done", "Retry": [LAMBDA_RETRY.clone()]},
                 "Done": {"Type": "Succeed"}
             }
         })
@@ -116,12 +128,35 @@ fn retry_and_catch_are_typed_and_handlers_can_jump() {
     let v = machine.to_value();
     assert_eq!(
         v["States"]["Work"]["Retry"],
-        json!([{"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "JitterStrategy": "FULL"}])
+        json!([
+            LAMBDA_RETRY.clone(),
+            {"ErrorEquals": ["Throttled"], "IntervalSeconds": 2, "JitterStrategy": "FULL"}
+        ])
     );
     assert_eq!(
         v["States"]["Work"]["Catch"],
         json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}])
     );
+}
+
+#[test]
+fn activity_tasks_retry_the_lambda_service_first_and_may_name_its_errors() {
+    let machine = compile(Chain::start(
+        task::<Work>().retry(Retry::on([crate::errors::LAMBDA_TOO_MANY_REQUESTS]).max_attempts(10)),
+    ))
+    .unwrap();
+    let v = machine.to_value();
+    assert_eq!(v["States"]["Work"]["Retry"][0], *LAMBDA_RETRY);
+    assert_eq!(
+        v["States"]["Work"]["Retry"][1]["ErrorEquals"],
+        json!(["Lambda.TooManyRequestsException"])
+    );
+    let plain = compile(Chain::start(task_resource(
+        "Raw",
+        "arn:aws:states:::lambda:invoke",
+    )))
+    .unwrap();
+    assert!(plain.to_value()["States"]["Raw"].get("Retry").is_none());
 }
 
 #[test]
@@ -132,7 +167,7 @@ fn errors_the_activity_never_raises_are_reported() {
     .unwrap_err();
     assert_eq!(
         problems[0].to_string(),
-        "State \"Work\": Retry[0]: Work never raises \"Throtled\" (it raises InvalidInput, Throttled, Transient, NotFound, Permanent, WorkFailed)"
+        "State \"Work\": Retry[1]: Work never raises \"Throtled\" (it raises InvalidInput, Throttled, Transient, NotFound, Permanent, WorkFailed)"
     );
 }
 
