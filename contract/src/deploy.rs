@@ -57,9 +57,9 @@ pub enum Resource {
         /// Which area.
         area: Area,
     },
-    /// Listing the bucket of an area, limited to the area's prefix (`s3:ListBucket` with
-    /// an `s3:prefix` condition). Without it, reading a missing key is `AccessDenied`
-    /// instead of `NoSuchKey`.
+    /// Listing the bucket of an area (`s3:ListBucket` on the bucket). Without it, reading
+    /// a missing key is `AccessDenied` instead of `NoSuchKey`; S3 makes that check with no
+    /// list prefix in the request, so the grant cannot carry an `s3:prefix` condition.
     Listing {
         /// Which area.
         area: Area,

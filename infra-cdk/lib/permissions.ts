@@ -72,11 +72,11 @@ export function statementsFor(permission: Permission, scope: ResourceScope, wher
       return [statement([`${areaBucketArn(scope, r.area)}/${scope.prefixes[r.area]}*`])];
     case 'listing':
       only(/^s3:ListBucket/, 'a bucket listing');
-      return [
-        statement([areaBucketArn(scope, r.area)], {
-          StringLike: { 's3:prefix': [`${scope.prefixes[r.area]}*`] },
-        }),
-      ];
+      // No s3:prefix condition: what the grant is for is S3 answering NoSuchKey (404)
+      // rather than AccessDenied (403) for a GetObject of a missing key, and S3 makes
+      // that check without a list prefix in the request, so a prefix condition would
+      // not match. Listing reveals key names only, never object contents.
+      return [statement([areaBucketArn(scope, r.area)])];
     case 'progressTable':
       only(/^dynamodb:/, 'a DynamoDB table');
       return [statement([scope.progressTableArn])];

@@ -161,11 +161,11 @@ impl ActivityDef for QuerySales {
                 reason: "re-reads the database URL, which never travels through the state machine",
             },
             Permission {
-                actions: &["s3:PutObject"],
+                actions: &["s3:PutObject", "s3:AbortMultipartUpload"],
                 resource: Resource::Objects {
                     area: Area::Staging,
                 },
-                reason: "writes the run's sales manifest (JSON Lines) for the Map's ItemReader",
+                reason: "writes the run's sales manifest (JSON Lines, multipart when large) for the Map's ItemReader, aborting the upload when the query fails",
             },
         ],
     };
