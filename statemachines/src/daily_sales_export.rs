@@ -10,8 +10,8 @@
 //! ```
 //!
 //! The rows never travel through the state machine: QuerySales writes them to S3 as a
-//! JSON Lines manifest, the Map reads it with an ItemReader (child executions, so a day of
-//! any size fits), its ResultWriter puts the per-item results next to it, and
+//! JSON Lines manifest, the Map reads it with an ItemReader (Standard child executions, so
+//! a day of any size fits), its ResultWriter puts the per-item results next to it, and
 //! WritePartition reads both. A bad image fails its own item only (up to
 //! [`TOLERATED_FAILURE_PERCENTAGE`] of the day); the progress record says PARTIAL and
 //! names it.
@@ -145,9 +145,13 @@ pub fn workflow() -> Workflow {
         .retry(aws_retry())
         .catch(catch_all(), Chain::goto(ON_ERROR));
 
+    // STANDARD children, not EXPRESS: an item's worst case (EmbedImage up to 120 s per
+    // attempt, retried on Transient, Throttled and the Lambda service's errors with
+    // backoff) can outlast Express's 5-minute limit, which would end it as States.Timeout
+    // and lose its real error; Standard children also keep each item's history.
     let embed = map("Embed images")
         .distributed(
-            true,
+            false,
             Some(ItemReaderSpec::S3JsonLines {
                 location: json!({"Bucket.$": "$.sales.manifest.bucket", "Key.$": "$.sales.manifest.key"}),
             }),
