@@ -167,7 +167,7 @@ pub fn workflow() -> Workflow {
         .max_concurrency_path("$.config.embed_concurrency")
         .tolerated_failure_percentage(TOLERATED_FAILURE_PERCENTAGE)
         .processor(task::<EmbedImage>().retry(aws_retry()))
-        .result_writer(json!({"Bucket.$": "$.sales.manifest.bucket", "Prefix.$": "States.Format('{}embed-results', $.sales.run_prefix)"}))
+        .result_writer(json!({"Bucket.$": "$.sales.manifest.bucket", "Prefix.$": "$.sales.results_prefix"}))
         .label("EmbedImages")
         .result_path("$.embedded")
         .catch(catch_all(), Chain::goto(ON_ERROR));

@@ -367,7 +367,8 @@ async fn scheduled_export(dialect: Dialect) -> String {
                 "bucket": config["bucket"],
                 "key": "staging/daily-sales/runs/2026-11-23/exec-42/sales.jsonl"
             },
-            "run_prefix": "staging/daily-sales/runs/2026-11-23/exec-42/"
+            "run_prefix": "staging/daily-sales/runs/2026-11-23/exec-42/",
+            "results_prefix": "staging/daily-sales/runs/2026-11-23/exec-42/embed-results"
         }),
         "{:?}",
         db.dialect()

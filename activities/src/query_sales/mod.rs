@@ -140,9 +140,15 @@ pub struct QuerySalesOutput {
     /// The manifest.
     pub manifest: ManifestLocation,
     /// The run's staging prefix (`<staging>/runs/<date>/<run>/`): where later steps of the
-    /// same run put their files (the Map's ResultWriter).
+    /// same run put their files.
     pub run_prefix: String,
+    /// Where the Map's ResultWriter writes its files: `<run prefix>embed-results` (a plain
+    /// path for the ResultWriter's `Prefix.$`).
+    pub results_prefix: String,
 }
+
+/// The last part of [`QuerySalesOutput::results_prefix`].
+pub const RESULTS_DIR: &str = "embed-results";
 
 /// Reads the sales of the export window from the SmartGo database into an S3 manifest.
 /// See the [module docs](self).
@@ -264,6 +270,7 @@ impl Plan {
             count: tenants.iter().map(|t| t.count).sum(),
             tenants,
             manifest: self.manifest,
+            results_prefix: format!("{}{RESULTS_DIR}", self.run_prefix),
             run_prefix: self.run_prefix,
         }
     }
@@ -595,7 +602,8 @@ mod tests {
                     "bucket": "smartgo-analytics",
                     "key": "staging/daily-sales/runs/2026-11-23/exec-1/sales.jsonl"
                 },
-                "run_prefix": "staging/daily-sales/runs/2026-11-23/exec-1/"
+                "run_prefix": "staging/daily-sales/runs/2026-11-23/exec-1/",
+                "results_prefix": "staging/daily-sales/runs/2026-11-23/exec-1/embed-results"
             })
         );
         let schema = QuerySales::output_schema();
@@ -609,7 +617,8 @@ mod tests {
                 "count",
                 "tenants",
                 "manifest",
-                "run_prefix"
+                "run_prefix",
+                "results_prefix"
             ]
         );
         assert_eq!(schema["additionalProperties"], false);
