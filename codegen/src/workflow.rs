@@ -204,12 +204,7 @@ const DISTRIBUTED_MAP_PERMISSIONS: [Permission; 2] = [
 fn implied_permissions(states: &States) -> Vec<Permission> {
     fn distributed(states: &States) -> bool {
         states.values().any(|state| {
-            let own = matches!(state, State::Map(m) if m
-                .item_processor
-                .as_ref()
-                .and_then(|p| p.processor_config.as_ref())
-                .and_then(|c| c.mode.as_deref())
-                == Some("DISTRIBUTED"));
+            let own = matches!(state, State::Map(m) if m.is_distributed());
             own || state.children().iter().any(|(_, b)| distributed(&b.states))
         })
     }

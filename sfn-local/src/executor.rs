@@ -430,7 +430,8 @@ impl<'m> Run<'m> {
         if self.input_readers.contains(state)
             && let Some(execution) = ctx.get_mut("Execution").and_then(Value::as_object_mut)
         {
-            execution.insert("Input".into(), self.input.clone());
+            // After "Id", where Step Functions puts it.
+            execution.shift_insert(1, "Input".into(), self.input.clone());
         }
         ctx
     }
