@@ -112,7 +112,7 @@ export class StepwiseStack extends Stack {
     });
 
     this.progressTable = new dynamodb.Table(this, 'ProgressTable', {
-      // activities/src/record_progress/store.rs: key (tenant_id, export_date), TTL expires_at.
+      // activities/daily-sales-export/src/record_progress/store.rs: key (tenant_id, export_date), TTL expires_at.
       partitionKey: { name: 'tenant_id', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'export_date', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -283,7 +283,7 @@ export class StepwiseStack extends Stack {
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture,
       code,
-      // bootstrap reads _HANDLER (the handler) to pick the activity (activities/src/lambda.rs).
+      // bootstrap reads _HANDLER (the handler) to pick the activity (activities/runtime/src/lambda.rs).
       handler: activity.name,
       memorySize: activity.memoryMb,
       timeout: Duration.seconds(activity.timeoutSeconds),

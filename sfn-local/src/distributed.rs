@@ -3,9 +3,9 @@
 //! `FAILED_0.json` files Step Functions writes), through the same S3 client the
 //! activities use — so moto server locally and S3 in AWS are one code path.
 
-use activities::aws::Aws;
 use codegen::asl::{ItemBatcher, ItemReader, Numeric, ResultWriter};
 use serde_json::{Map, Value, json};
+use stepwise_runtime::aws::Aws;
 
 use crate::failure::Failure;
 use crate::io::{Cache, Env};

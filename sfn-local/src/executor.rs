@@ -54,7 +54,7 @@ pub struct Options {
     pub progress: Option<Arc<dyn Progress>>,
     /// The AWS clients a distributed Map's ItemReader and ResultWriter use (default: the
     /// process-wide services from the environment).
-    pub services: Option<Arc<activities::Services>>,
+    pub services: Option<Arc<stepwise_runtime::Services>>,
 }
 
 impl Default for Options {
@@ -1452,11 +1452,11 @@ impl<'m> Run<'m> {
 
 impl Run<'_> {
     /// The services for distributed Map I/O.
-    fn services(&self) -> Arc<activities::Services> {
+    fn services(&self) -> Arc<stepwise_runtime::Services> {
         self.options
             .services
             .clone()
-            .unwrap_or_else(activities::Services::shared)
+            .unwrap_or_else(stepwise_runtime::Services::shared)
     }
 }
 

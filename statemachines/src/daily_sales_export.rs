@@ -18,17 +18,17 @@
 
 use std::time::Duration;
 
-use activities::config::LoadConfig;
-use activities::embed_image::EmbedImage;
-use activities::query_sales::QuerySales;
-use activities::record_progress::RecordProgress;
-use activities::sales::ExportRequest;
-use activities::write_partition::WritePartition;
 use codegen::builder::*;
 use codegen::workflow::Workflow;
 use serde_json::{Value, json};
 use stepwise_contract::deploy::{Area, Permission, Resource};
 use stepwise_contract::errors::{THROTTLED, TRANSIENT};
+use stepwise_daily_sales_export::config::LoadConfig;
+use stepwise_daily_sales_export::embed_image::EmbedImage;
+use stepwise_daily_sales_export::query_sales::QuerySales;
+use stepwise_daily_sales_export::record_progress::RecordProgress;
+use stepwise_daily_sales_export::sales::ExportRequest;
+use stepwise_daily_sales_export::write_partition::WritePartition;
 
 /// The name of the workflow (and of its generated files and state machine).
 pub const NAME: &str = "daily-sales-export";

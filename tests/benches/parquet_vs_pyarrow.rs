@@ -31,16 +31,17 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use activities::sales::{EMBEDDING_DIM, Sale};
-use activities::write_partition::{
-    DATA_PAGE_BYTES, DICTIONARY_COLUMNS, ENCODE_CHUNK_ROWS, NO_STATISTICS_COLUMNS, ROW_GROUP_ROWS,
-    ZSTD_LEVEL, encode_partition, partition_batch, partition_schema, writer_properties,
-};
 use arrow::array::RecordBatch;
 use arrow::ipc::writer::FileWriter;
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
 use serde_json::Value;
+use stepwise_daily_sales_export::write_partition::{
+    DATA_PAGE_BYTES, DICTIONARY_COLUMNS, ENCODE_CHUNK_ROWS, NO_STATISTICS_COLUMNS, ROW_GROUP_ROWS,
+    ZSTD_LEVEL, encode_partition, partition_batch, partition_schema, writer_properties,
+};
+use stepwise_embeddings::EMBEDDING_DIM;
+use stepwise_lake::Sale;
 use stepwise_tests::workspace_root;
 
 const ROWS: usize = 10_000;

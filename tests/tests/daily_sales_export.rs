@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use activities::Services;
-use activities::aws::Aws;
 use chrono::NaiveDate;
 use local_bedrock::LocalBedrock;
 use serde_json::{Value, json};
 use sfn_local::{Fault, Faults, Options, Outcome, RegistryTasks, Status, TaskRunner, execute};
+use stepwise_runtime::Services;
+use stepwise_runtime::aws::Aws;
 use stepwise_tests::world::{TENANTS, World, broken_sale};
 use stepwise_tests::{MotoServer, unique_id, workspace_root};
 
@@ -77,7 +77,7 @@ async fn run(setup: &Setup, input: Value, tasks: Arc<dyn TaskRunner>, name: &str
 
 fn real_tasks(setup: &Setup) -> Arc<dyn TaskRunner> {
     Arc::new(RegistryTasks::new(
-        activities::all(),
+        stepwise_lambda::all(),
         setup.services.clone(),
     ))
 }

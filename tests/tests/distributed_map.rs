@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use activities::aws::Aws;
-use activities::{Registry, Services};
 use serde_json::{Value, json};
 use sfn_local::{Options, RegistryTasks, Status, execute};
+use stepwise_runtime::aws::Aws;
+use stepwise_runtime::{Registry, Services};
 use stepwise_tests::{MotoServer, unique_id};
 
 async fn s3_text(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> String {

@@ -7,15 +7,15 @@
 
 use std::collections::HashMap;
 
-use activities::aws::Aws;
-use activities::record_progress::PROGRESS_CONFLICT;
-use activities::{ActivityError, Context, Services};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use stepwise_daily_sales_export::record_progress::PROGRESS_CONFLICT;
+use stepwise_runtime::aws::Aws;
+use stepwise_runtime::{ActivityError, Context, Services};
 use stepwise_tests::{MotoServer, unique_id};
 
 const DATE: &str = "2026-03-09";
@@ -83,7 +83,7 @@ impl Progress {
     }
 
     async fn record(&self, input: Value) -> Result<Value, ActivityError> {
-        activities::all()
+        stepwise_lambda::all()
             .invoke("RecordProgress", input, &self.ctx)
             .await
     }
@@ -355,7 +355,7 @@ async fn a_missing_table_is_not_found() {
 
     let err = progress.record(input).await.unwrap_err();
 
-    assert_eq!(err.name, activities::errors::NOT_FOUND, "{err}");
+    assert_eq!(err.name, stepwise_runtime::errors::NOT_FOUND, "{err}");
     assert!(
         err.cause.starts_with("progress table absent-"),
         "{}",

@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use activities::aws::Aws;
-use activities::sales::{EMBEDDING_DIM, encode_vector};
-use activities::{Context, Services};
 use serde_json::{Value, json};
+use stepwise_embeddings::{EMBEDDING_DIM, encode_vector};
+use stepwise_runtime::aws::Aws;
+use stepwise_runtime::{Context, Services};
 use stepwise_tests::{MotoServer, unique_id, workspace_root};
 
 const EXPORT_DATE: &str = "2026-03-09";
@@ -159,8 +159,8 @@ impl Lake {
     async fn write(
         &self,
         embed_results: Option<Value>,
-    ) -> Result<Value, activities::ActivityError> {
-        activities::all()
+    ) -> Result<Value, stepwise_runtime::ActivityError> {
+        stepwise_lambda::all()
             .invoke("WritePartition", self.input(embed_results), &self.ctx)
             .await
     }
@@ -412,7 +412,7 @@ async fn a_missing_manifest_is_not_found_naming_it() {
 
     let err = lake.write(None).await.unwrap_err();
 
-    assert_eq!(err.name, activities::errors::NOT_FOUND);
+    assert_eq!(err.name, stepwise_runtime::errors::NOT_FOUND);
     assert!(
         err.cause.starts_with(&format!(
             "the sales manifest s3://{}/{MANIFEST_KEY}:",
@@ -441,7 +441,7 @@ async fn a_sale_of_an_unconfigured_tenant_fails_before_anything_is_written() {
 
     let err = lake.write(None).await.unwrap_err();
 
-    assert_eq!(err.name, activities::errors::PERMANENT);
+    assert_eq!(err.name, stepwise_runtime::errors::PERMANENT);
     assert!(
         err.cause
             .contains("line 6: sale S-9 belongs to tenant \"initech\""),

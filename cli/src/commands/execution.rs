@@ -32,8 +32,8 @@ pub fn task_runner(
     machine_name: &str,
 ) -> Result<Arc<dyn TaskRunner>, CliError> {
     let real: Arc<dyn TaskRunner> = Arc::new(RegistryTasks::new(
-        activities::all(),
-        activities::Services::shared(),
+        stepwise_lambda::all(),
+        stepwise_runtime::Services::shared(),
     ));
     match (mock_config, test_case) {
         (None, None) => Ok(real),
