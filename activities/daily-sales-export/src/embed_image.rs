@@ -17,6 +17,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
 use stepwise_contract::{ActivityDef, ErrorName};
 use stepwise_embeddings::{
@@ -27,7 +28,7 @@ pub use stepwise_embeddings::{
     IMAGE_TOO_LARGE, INVALID_IMAGE, MAX_MODEL_IMAGE_BYTES, TITAN_MAX_DIMENSION,
 };
 use stepwise_lake::Sale;
-use stepwise_runtime::aws::errors::SdkResultExt;
+use stepwise_runtime::aws::errors::{SdkResultExt, classify};
 use stepwise_runtime::{Activity, ActivityError, Context};
 
 use crate::sales::vector_key;
@@ -127,6 +128,20 @@ impl ActivityDef for EmbedImage {
                 },
                 reason: "stages the vector at its deterministic key",
             },
+            Permission {
+                actions: &["s3:GetObject"],
+                resource: Resource::Objects {
+                    area: Area::Staging,
+                },
+                reason: "HeadObject: a retried item whose vector is already staged is not embedded again",
+            },
+            Permission {
+                actions: &["s3:ListBucket"],
+                resource: Resource::Listing {
+                    area: Area::Staging,
+                },
+                reason: "a vector not staged yet is a 404 (NotFound), not AccessDenied",
+            },
         ],
     };
     const ERRORS: &'static [ErrorName] = &[INVALID_IMAGE, IMAGE_TOO_LARGE];
@@ -146,6 +161,24 @@ impl Activity for EmbedImage {
         let in_sale =
             |e: ActivityError| ActivityError::new(e.name, format!("sale {sale_id}: {}", e.cause));
 
+        let key = vector_key(&input.staging_prefix, input.export_date, sale_id);
+        let source = source_tag(&input.bedrock.model_id, url);
+        // A retry (or a re-run) whose vector is already staged for the same image and
+        // model is done: Bedrock is not called twice for one image.
+        if let Some(staged) = staged(ctx, &input.bucket, &key, &source)
+            .await
+            .map_err(in_sale)?
+        {
+            tracing::info!(sale_id, vector_key = %key, "the vector is already staged; not embedding again");
+            return Ok(EmbedImageOutput {
+                sale_id: sale_id.to_string(),
+                vector_key: key,
+                dimensions: EMBEDDING_DIM as u32,
+                source_bytes: staged.source_bytes,
+                downscaled: staged.downscaled,
+            });
+        }
+
         let embedded = embed_image(
             ctx,
             url,
@@ -158,7 +191,6 @@ impl Activity for EmbedImage {
         let (embedding, source_bytes, downscaled) =
             (embedded.vector, embedded.source_bytes, embedded.downscaled);
 
-        let key = vector_key(&input.staging_prefix, input.export_date, sale_id);
         ctx.aws()
             .s3()
             .await
@@ -166,6 +198,9 @@ impl Activity for EmbedImage {
             .bucket(&input.bucket)
             .key(&key)
             .content_type("application/octet-stream")
+            .metadata(META_SOURCE, &source)
+            .metadata(META_SOURCE_BYTES, source_bytes.to_string())
+            .metadata(META_DOWNSCALED, downscaled.to_string())
             .body(ByteStream::from(encode_vector(&embedding)))
             .send()
             .await
@@ -180,6 +215,69 @@ impl Activity for EmbedImage {
             source_bytes,
             downscaled,
         })
+    }
+}
+
+/// Object metadata of a staged vector: which image and model made it (a SHA-256 of
+/// both), and the output fields a retry returns without embedding again.
+const META_SOURCE: &str = "stepwise-source";
+const META_SOURCE_BYTES: &str = "stepwise-source-bytes";
+const META_DOWNSCALED: &str = "stepwise-downscaled";
+
+/// A SHA-256 of the model and the image URL: S3 metadata is ASCII, URLs need not be.
+fn source_tag(model_id: &str, url: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(model_id.as_bytes())
+        .chain_update([0])
+        .chain_update(url.as_bytes())
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a staged vector's metadata says about it.
+struct Staged {
+    source_bytes: u64,
+    downscaled: bool,
+}
+
+/// The vector staged at `key` for the same image and model, if any (`HeadObject`: the
+/// vector itself is checked by WritePartition when it reads it).
+async fn staged(
+    ctx: &Context,
+    bucket: &str,
+    key: &str,
+    source: &str,
+) -> Result<Option<Staged>, ActivityError> {
+    let head = ctx
+        .aws()
+        .s3()
+        .await
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await;
+    let head = match head {
+        Ok(head) => head,
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => return Ok(None),
+        Err(e) => return Err(classify("S3", "HeadObject", &e)),
+    };
+    let metadata = head.metadata();
+    let field = |name: &str| metadata.and_then(|m| m.get(name)).map(String::as_str);
+    if head.content_length() != Some((EMBEDDING_DIM * 4) as i64)
+        || field(META_SOURCE) != Some(source)
+    {
+        return Ok(None);
+    }
+    match (
+        field(META_SOURCE_BYTES).and_then(|v| v.parse().ok()),
+        field(META_DOWNSCALED).and_then(|v| v.parse().ok()),
+    ) {
+        (Some(source_bytes), Some(downscaled)) => Ok(Some(Staged {
+            source_bytes,
+            downscaled,
+        })),
+        _ => Ok(None),
     }
 }
 

@@ -14,6 +14,7 @@
 
 mod activity;
 pub mod aws;
+mod constraints;
 mod context;
 mod error;
 pub mod lambda;
@@ -24,6 +25,7 @@ mod registry;
 mod testing;
 
 pub use activity::Activity;
+pub use constraints::Constraints;
 pub use context::{Context, Services};
 pub use error::ActivityError;
 pub use registry::{DecodeError, Registry, UNKNOWN_ACTIVITY, decode, decode_json};

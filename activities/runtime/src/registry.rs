@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use stepwise_contract::{ActivityInfo, ErrorName};
 
+use crate::constraints::Constraints;
 use crate::{Activity, ActivityError, Context};
 
 /// The error name of a call to an activity the registry does not have.
@@ -23,7 +24,27 @@ trait Erased: Send + Sync {
     fn call<'a>(&'a self, input: Value, ctx: &'a Context) -> Invocation<'a>;
 }
 
-struct Adapter<A>(A);
+struct Adapter<A> {
+    activity: A,
+    /// The input schema's constraints, compiled on first use.
+    constraints: OnceLock<Result<Constraints, String>>,
+}
+
+impl<A: Activity> Adapter<A> {
+    /// Checks what serde does not: the input schema's ranges, lengths, patterns, enums.
+    fn check_constraints(&self, input: &Value) -> Result<(), ActivityError> {
+        match self
+            .constraints
+            .get_or_init(|| Constraints::of(&A::input_schema()))
+        {
+            Ok(constraints) => constraints.check(input),
+            Err(why) => Err(ActivityError::permanent(format!(
+                "activity {} publishes an input schema that does not compile: {why}",
+                A::NAME
+            ))),
+        }
+    }
+}
 
 impl<A: Activity> Erased for Adapter<A> {
     fn info(&self) -> ActivityInfo {
@@ -32,8 +53,12 @@ impl<A: Activity> Erased for Adapter<A> {
 
     fn call<'a>(&'a self, input: Value, ctx: &'a Context) -> Invocation<'a> {
         Box::pin(async move {
-            let input: A::Input = decode(input)?;
-            let output = self.0.run(input, ctx).await?;
+            // Types and unknown fields first (serde names them best), then the
+            // constraints the schema publishes, on the same document.
+            let typed: A::Input = decode_ref(&input)?;
+            self.check_constraints(&input)?;
+            drop(input);
+            let output = self.activity.run(typed, ctx).await?;
             serde_json::to_value(output).map_err(|e| {
                 ActivityError::permanent(format!(
                     "{} produced output that is not JSON: {e}",
@@ -46,12 +71,23 @@ impl<A: Activity> Erased for Adapter<A> {
 
 /// Decodes an activity input, naming the offending field on failure (`InvalidInput`).
 pub fn decode<T: DeserializeOwned>(input: Value) -> Result<T, ActivityError> {
-    decode_json(input).map_err(|e| match e.path {
+    decode_json(input).map_err(invalid_input)
+}
+
+/// [`decode`] from a borrowed document.
+fn decode_ref<T: DeserializeOwned>(input: &Value) -> Result<T, ActivityError> {
+    serde_path_to_error::deserialize(input)
+        .map_err(decode_error)
+        .map_err(invalid_input)
+}
+
+fn invalid_input(e: DecodeError) -> ActivityError {
+    match e.path {
         None => ActivityError::invalid_input(format!("input: {}", e.message)),
         Some(path) => {
             ActivityError::invalid_input(format!("input field \"{path}\": {}", e.message))
         }
-    })
+    }
 }
 
 /// Why a JSON value did not decode: where, and serde's message (backticks turned into
@@ -68,13 +104,15 @@ pub struct DecodeError {
 /// failure. The message can quote the offending value; callers decoding secrets must
 /// scrub it.
 pub fn decode_json<T: DeserializeOwned>(value: Value) -> Result<T, DecodeError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        DecodeError {
-            path: (path != ".").then_some(path),
-            message: e.inner().to_string().replace('`', "\""),
-        }
-    })
+    serde_path_to_error::deserialize(value).map_err(decode_error)
+}
+
+fn decode_error(e: serde_path_to_error::Error<serde_json::Error>) -> DecodeError {
+    let path = e.path().to_string();
+    DecodeError {
+        path: (path != ".").then_some(path),
+        message: e.inner().to_string().replace('`', "\""),
+    }
 }
 
 /// Activities by name.
@@ -103,7 +141,13 @@ impl Registry {
 
     /// Adds an activity (replacing one with the same name).
     pub fn register<A: Activity>(&mut self, activity: A) {
-        self.entries.insert(A::NAME, Arc::new(Adapter(activity)));
+        self.entries.insert(
+            A::NAME,
+            Arc::new(Adapter {
+                activity,
+                constraints: OnceLock::new(),
+            }),
+        );
     }
 
     /// Whether an activity called `name` is registered.

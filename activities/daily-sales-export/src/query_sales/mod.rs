@@ -682,6 +682,38 @@ mod tests {
         assert!(err.cause.contains("\"umbrella\""), "{}", err.cause);
     }
 
+    #[tokio::test]
+    async fn limits_outside_what_the_schema_publishes_are_invalid_input_naming_the_field() {
+        let request = json!({
+            "config_parameter": "/stepwise/daily-sales-export/config",
+            "progress_table": "stepwise-progress",
+            "date": "2026-11-23"
+        });
+        for (field, value, bound) in [
+            ("timeout_seconds", 0, "less than the minimum of 1"),
+            ("timeout_seconds", 61, "greater than the maximum of 60"),
+            ("max_bytes", 0, "less than the minimum of 1"),
+        ] {
+            let mut config = settings();
+            config["image_limits"][field] = json!(value);
+            let mut ctx = unreachable_aws();
+            ctx.execution = Some("exec-1".into());
+            let err = crate::registry()
+                .invoke(
+                    "QuerySales",
+                    json!({"request": request, "config": config}),
+                    &ctx,
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(err.name.as_str(), "InvalidInput", "{}", err.cause);
+            assert_eq!(
+                err.cause,
+                format!("input field \"config.image_limits.{field}\": {value} is {bound}")
+            );
+        }
+    }
+
     /// A typical sale: real-looking ids and an S3 image URL.
     fn typical_sale(i: usize) -> Sale {
         Sale {
