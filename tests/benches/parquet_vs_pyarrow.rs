@@ -157,19 +157,22 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 /// Times `f` over [`ITERATIONS`] runs after one warm-up; returns the median and the
-/// size of what it produced.
+/// size of what it produced. Every run must produce the same bytes as the warm-up.
 fn time(mut f: impl FnMut() -> Vec<u8>) -> (Duration, usize) {
-    let size = f().len();
+    let first = f();
     let samples = (0..ITERATIONS)
         .map(|_| {
             let start = Instant::now();
             let bytes = f();
             let elapsed = start.elapsed();
-            assert_eq!(bytes.len(), size, "the encoding is deterministic");
+            assert!(
+                bytes == first,
+                "the encoding is deterministic: same input, same bytes"
+            );
             elapsed
         })
         .collect();
-    (median(samples), size)
+    (median(samples), first.len())
 }
 
 fn rate(rows: usize, time: Duration) -> f64 {

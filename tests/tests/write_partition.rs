@@ -347,6 +347,20 @@ async fn a_rerun_of_the_same_date_replaces_the_files_instead_of_adding_rows() {
     lake.stage().await;
     let first = lake.write(None).await.expect("first run");
     assert_eq!(first["files"][0]["rows"], 2);
+    let (acme_first, _) = lake.get(ACME_KEY).await;
+    let (globex_first, _) = lake.get(GLOBEX_KEY).await;
+
+    // The same input again writes the same bytes: a re-run is byte-for-byte idempotent.
+    let again = lake.write(None).await.expect("identical re-run");
+    assert_eq!(again, first, "the same output");
+    assert!(
+        lake.get(ACME_KEY).await.0 == acme_first,
+        "acme's file changed"
+    );
+    assert!(
+        lake.get(GLOBEX_KEY).await.0 == globex_first,
+        "globex's file changed"
+    );
 
     // The second run finds the missing embedding too.
     lake.stage_vector(WITHOUT_VECTOR, 9.0).await;
@@ -374,6 +388,10 @@ async fn a_rerun_of_the_same_date_replaces_the_files_instead_of_adding_rows() {
     assert_eq!(summaries[0]["distinct_sale_ids"], 3, "no duplicate rows");
     assert_eq!(summaries[1]["num_rows"], 2);
     assert_eq!(summaries[1]["distinct_sale_ids"], 2);
+    assert!(
+        lake.get(GLOBEX_KEY).await.0 == globex_first,
+        "globex's input did not change, nor did its bytes"
+    );
 }
 
 #[tokio::test]
