@@ -47,6 +47,7 @@ pub fn example_input() -> ExportRequest {
         scheduled_time: None,
         date: Some("2026-11-23".into()),
         tenant_id: None,
+        rerun: false,
     }
 }
 
@@ -132,12 +133,23 @@ pub fn workflow() -> Workflow {
         .retry(aws_retry())
         .catch(catch_all(), on_error);
 
+    // Record start claims the day: EventBridge Scheduler may start the same day twice (its
+    // target retries, and Scheduler gives no execution name), and an operator may start a
+    // day that is done. A day already COMPLETED, or being exported by another execution,
+    // ends here successfully with the reason, having written nothing; `"rerun": true` in
+    // the input exports a completed day again.
     let record_start = task::<RecordProgress>()
         .named("Record start")
         .parameters(progress("STARTED", true, false, false))
-        .discard_result()
+        .result_path("$.start")
         .retry(aws_retry())
         .catch(catch_all(), Chain::goto(ON_ERROR));
+    let claimed = choice("Day claimed?")
+        .when(
+            Condition::boolean_equals("$.start.proceed", false),
+            succeed("Nothing to export").output_path("$.start"),
+        )
+        .otherwise(Chain::empty());
 
     let query = task::<QuerySales>()
         .parameters(json!({"request.$": "$$.Execution.Input", "config.$": "$.config"}))
@@ -202,6 +214,7 @@ pub fn workflow() -> Workflow {
         NAME,
         Chain::start(load_config)
             .then(record_start)
+            .then(claimed)
             .then(query)
             .then(embed)
             .then(write)

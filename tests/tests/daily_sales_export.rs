@@ -292,6 +292,67 @@ async fn throttling_a_corrupt_image_and_a_rerun() {
 }
 
 #[tokio::test]
+async fn a_completed_day_started_again_exports_nothing_unless_asked_to_rerun() {
+    let setup = setup().await;
+    // globex has no corrupt image: its day ends COMPLETED.
+    let mut input = setup.world.scheduled_input(SCHEDULED);
+    input["tenant_id"] = json!("globex");
+    let first = run(&setup, input.clone(), real_tasks(&setup), "first").await;
+    assert_eq!(first.status, Status::Succeeded, "{:?}", first.failure);
+    let calls = setup.bedrock.invocations().total();
+    let lake = keys_under(&setup, "lake/").await;
+
+    // EventBridge Scheduler delivers the same start again.
+    let again = run(&setup, input.clone(), real_tasks(&setup), "again").await;
+    assert_eq!(again.status, Status::Succeeded, "{:?}", again.failure);
+    assert_eq!(
+        again.states_entered(),
+        [
+            "LoadConfig",
+            "Record start",
+            "Day claimed?",
+            "Nothing to export"
+        ]
+    );
+    let output = again.output.expect("output");
+    assert_eq!(output["proceed"], false);
+    assert!(
+        output["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("was COMPLETED by execution"),
+        "{output}"
+    );
+    assert_eq!(
+        setup.bedrock.invocations().total(),
+        calls,
+        "nothing embedded"
+    );
+
+    // Asked explicitly, it exports the day again as a new attempt.
+    input["rerun"] = json!(true);
+    let rerun = run(&setup, input, real_tasks(&setup), "rerun").await;
+    assert_eq!(rerun.status, Status::Succeeded, "{:?}", rerun.failure);
+    assert!(
+        rerun
+            .states_entered()
+            .contains(&"WritePartition".to_string())
+    );
+    assert_eq!(keys_under(&setup, "lake/").await, lake, "the same files");
+    let records = setup
+        .world
+        .progress_records(&setup.services, export_date())
+        .await
+        .expect("records");
+    let globex = records
+        .iter()
+        .find(|r| r["tenant_id"] == "globex")
+        .expect("globex record");
+    assert_eq!(globex["status"], "COMPLETED");
+    assert_eq!(globex["previous"]["status"], "COMPLETED", "{globex}");
+}
+
+#[tokio::test]
 async fn a_config_missing_a_field_records_failed_naming_it() {
     let setup = setup().await;
     let mut config = setup.world.config(&setup.db);

@@ -21,8 +21,8 @@ use sha2::{Digest, Sha256};
 use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
 use stepwise_contract::{ActivityDef, ErrorName};
 use stepwise_embeddings::{
-    BedrockConfig, EMBEDDING_DIM, ImageLimits, MAX_IMAGE_TIMEOUT_SECONDS, embed_image,
-    encode_vector,
+    BedrockConfig, EMBEDDING_DIM, ImageLimits, MAX_IMAGE_TIMEOUT_SECONDS, check_image_url,
+    embed_image, encode_vector,
 };
 pub use stepwise_embeddings::{
     IMAGE_TOO_LARGE, INVALID_IMAGE, MAX_MODEL_IMAGE_BYTES, TITAN_MAX_DIMENSION,
@@ -161,6 +161,8 @@ impl Activity for EmbedImage {
         let in_sale =
             |e: ActivityError| ActivityError::new(e.name, format!("sale {sale_id}: {}", e.cause));
 
+        // A URL that cannot be fetched fails before any call.
+        check_image_url(url, self.allow_loopback_http).map_err(in_sale)?;
         let key = vector_key(&input.staging_prefix, input.export_date, sale_id);
         let source = source_tag(&input.bedrock.model_id, url);
         // A retry (or a re-run) whose vector is already staged for the same image and

@@ -19,6 +19,15 @@ pub struct Embedded {
     pub downscaled: bool,
 }
 
+/// Checks that `url` is one [`embed_image`] can fetch (`s3://bucket/key`, `https://`;
+/// `http://` on loopback when allowed), without fetching it: [`INVALID_IMAGE`] naming
+/// the URL otherwise.
+pub fn check_image_url(url: &str, allow_loopback_http: bool) -> Result<(), ActivityError> {
+    source::parse(url, allow_loopback_http)
+        .map(|_| ())
+        .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image_url \"{url}\": {why}")))
+}
+
 /// Fetches the image at `url` (`s3://` or `https://`; also `http://` on a loopback
 /// address when `allow_loopback_http`, for tests and local demos), checks that it is a
 /// JPEG or PNG that decodes, downscales it to fit the model, and embeds it with the

@@ -32,7 +32,7 @@ mod vector;
 
 use stepwise_contract::ErrorName;
 
-pub use embed::{Embedded, embed_image};
+pub use embed::{Embedded, check_image_url, embed_image};
 pub use limits::{
     BedrockConfig, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_MAX_DIMENSION,
     DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MODEL_ID, ImageLimits, MAX_IMAGE_TIMEOUT_SECONDS,

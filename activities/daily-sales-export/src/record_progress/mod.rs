@@ -10,6 +10,8 @@
 //! | --- | --- | --- |
 //! | `status` | always | `STARTED`, `COMPLETED`, `PARTIAL` or `FAILED` (a PARTIAL run records `COMPLETED` for a tenant none of whose sales failed) |
 //! | `execution` | always | the execution ARN (or name) that wrote it |
+//! | `previous` | a new attempt | the item this attempt replaced (one level deep) |
+//! | `rerun` | a requested re-run | `true` |
 //! | `started_at` | STARTED | RFC 3339, kept by the terminal write |
 //! | `updated_at` | always | RFC 3339, the last write |
 //! | `completed_at` | terminal | RFC 3339 |
@@ -27,14 +29,20 @@
 //! failure of the whole run. Per-tenant counts and failures come from `written`
 //! (WritePartition's output); the pseudo-tenant gets the totals.
 //!
-//! # Conditional writes
+//! # Who runs a day, and conditional writes
 //!
-//! - `STARTED` is written (a whole new item) only when no item exists or it belongs to
-//!   another execution: a new run of the same date restarts the record, and a retried or
-//!   late STARTED of the same execution never overwrites what that execution recorded
-//!   since.
-//! - `COMPLETED` / `PARTIAL` / `FAILED` update the item only when it is `STARTED` by the
-//!   same execution, or absent (a run that failed before it recorded STARTED).
+//! - `STARTED` first *claims the day* (the [`claim`] module): the pseudo-tenant's item
+//!   [`ALL_TENANTS`] for a run of every tenant, the tenant's item for a run of one. A day
+//!   already `COMPLETED`, or `STARTED` by another execution less than
+//!   [`STALE_AFTER_HOURS`] ago, is not claimed: the output says `"proceed": false` with
+//!   the reason, nothing is written, and the workflow ends successfully ("Nothing to
+//!   export"). EventBridge Scheduler may start one day twice, and two concurrent runs
+//!   race on one conditional write: exactly one proceeds. A request with `"rerun": true`
+//!   claims a completed day. Under the claim every tenant's item is started anew, the old
+//!   result kept under `previous` (a new attempt, not a lost record).
+//! - `COMPLETED` / `PARTIAL` / `FAILED` update each tenant's item — and the day's claim
+//!   item, with the totals — only when it is `STARTED` by the same execution, or absent
+//!   (a run that failed before it recorded STARTED).
 //! - When the condition fails and the item already holds this very (execution, status),
 //!   the write was a retry: success, nothing changes. Any other failed condition is
 //!   [`PROGRESS_CONFLICT`] (never retried), and its cause says what is stored.
@@ -46,6 +54,7 @@
 //!
 //! This module must not log or retry; it writes only the progress table.
 
+mod claim;
 mod store;
 
 use schemars::JsonSchema;
@@ -53,10 +62,14 @@ use serde::{Deserialize, Serialize};
 use stepwise_contract::deploy::{Deployment, Permission, Resource};
 use stepwise_contract::{ActivityDef, ErrorName};
 
+use claim::Claimed;
+use futures::{StreamExt, stream};
+
 use crate::sales::{ExportRequest, export_window};
 use crate::write_partition::WritePartitionOutput;
 use stepwise_runtime::{Activity, ActivityError, Context};
 
+pub use claim::STALE_AFTER_HOURS;
 pub use store::TenantRecord;
 
 /// A progress write that would overwrite a record it must not (a late STARTED over a
@@ -153,6 +166,13 @@ pub struct RecordProgressOutput {
     pub status: ProgressStatus,
     /// The tenants whose items were written (or found already written by this execution).
     pub tenants: Vec<String>,
+    /// Whether the run goes on: `false` when STARTED found the day exported already or
+    /// another execution exporting it (nothing was written then); always `true` for the
+    /// other statuses.
+    pub proceed: bool,
+    /// Why the run does not go on, when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Records the export's progress in DynamoDB. See the [module docs](self).
@@ -187,16 +207,59 @@ impl Activity for RecordProgress {
     ) -> Result<RecordProgressOutput, ActivityError> {
         let plan = Plan::new(&input)?;
         let dynamodb = ctx.aws().dynamodb().await;
-        let records: Vec<TenantRecord> = plan
-            .tenants
-            .iter()
-            .map(|t| TenantRecord::of(t, input.status, input.written.as_ref()))
-            .collect();
-        store::write_all(dynamodb, &plan, &input, &records).await?;
+        let now = chrono::Utc::now();
+        // The claim item: the pseudo-tenant for a run of every tenant, the tenant's own
+        // item for a run of one.
+        let day = input
+            .request
+            .tenant_id
+            .clone()
+            .unwrap_or_else(|| ALL_TENANTS.to_string());
+        if input.status == ProgressStatus::Started {
+            if let Claimed::No(reason) =
+                claim::claim(dynamodb, &plan, &input, &day, input.request.rerun, now).await?
+            {
+                return Ok(RecordProgressOutput {
+                    export_date: plan.export_date,
+                    status: input.status,
+                    tenants: Vec::new(),
+                    proceed: false,
+                    reason: Some(reason),
+                });
+            }
+            // Under the day's claim every tenant is (re)started, keeping its old result.
+            let tenants: Vec<&String> = plan.tenants.iter().filter(|t| **t != day).collect();
+            let results: Vec<Result<Claimed, ActivityError>> = stream::iter(0..tenants.len())
+                .map(|i| claim::claim(dynamodb, &plan, &input, tenants[i], true, now))
+                .buffered(WRITE_CONCURRENCY)
+                .collect()
+                .await;
+            for result in results {
+                if let Claimed::No(reason) = result? {
+                    return Err(ActivityError::new(PROGRESS_CONFLICT, reason));
+                }
+            }
+        } else {
+            let mut records: Vec<TenantRecord> = plan
+                .tenants
+                .iter()
+                .map(|t| TenantRecord::of(t, input.status, input.written.as_ref()))
+                .collect();
+            if day == ALL_TENANTS && !plan.tenants.iter().any(|t| t == ALL_TENANTS) {
+                records.push(TenantRecord::of(
+                    ALL_TENANTS,
+                    input.status,
+                    input.written.as_ref(),
+                ));
+            }
+            store::write_all(dynamodb, &plan, &input, &records).await?;
+        }
         Ok(RecordProgressOutput {
             export_date: plan.export_date,
             status: input.status,
             tenants: plan.tenants,
+            proceed: true,
+            reason: None,
         })
     }
 }

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -98,8 +97,8 @@ impl TenantRecord {
     }
 }
 
-/// Writes every tenant's item, [`WRITE_CONCURRENCY`] at a time; the first error in
-/// tenant order wins, after all have finished.
+/// Writes every tenant's terminal item, [`WRITE_CONCURRENCY`] at a time; the first error
+/// in tenant order wins, after all have finished. (STARTED goes through [`super::claim`].)
 pub(crate) async fn write_all(
     dynamodb: &aws_sdk_dynamodb::Client,
     plan: &Plan,
@@ -124,7 +123,7 @@ enum Written {
     ConditionFailed(Option<HashMap<String, AttributeValue>>),
 }
 
-/// Writes one tenant's item.
+/// Writes one tenant's terminal item.
 async fn write_one(
     dynamodb: &aws_sdk_dynamodb::Client,
     plan: &Plan,
@@ -132,11 +131,7 @@ async fn write_one(
     record: &TenantRecord,
     now: DateTime<Utc>,
 ) -> Result<(), ActivityError> {
-    let written = if input.status.is_terminal() {
-        finish(dynamodb, plan, input, record, now).await?
-    } else {
-        start(dynamodb, plan, input, record, now).await?
-    };
+    let written = finish(dynamodb, plan, input, record, now).await?;
     let stored = match written {
         Written::Done => return Ok(()),
         Written::ConditionFailed(Some(item)) => item,
@@ -191,90 +186,48 @@ fn judge_conflict(
 
 /// Names and values of an expression, with every attribute name aliased.
 #[derive(Default)]
-struct Expression {
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
+pub(super) struct Expression {
+    pub(super) names: HashMap<String, String>,
+    pub(super) values: HashMap<String, AttributeValue>,
 }
 
 impl Expression {
     /// `#name`, registered.
-    fn name(&mut self, name: &str) -> String {
+    pub(super) fn name(&mut self, name: &str) -> String {
         let alias = format!("#{name}");
         self.names.insert(alias.clone(), name.to_string());
         alias
     }
 
     /// `:alias`, registered with `value`.
-    fn value(&mut self, alias: &str, value: AttributeValue) -> String {
+    pub(super) fn value(&mut self, alias: &str, value: AttributeValue) -> String {
         let alias = format!(":{alias}");
         self.values.insert(alias.clone(), value);
         alias
     }
 }
 
-fn s(value: impl Into<String>) -> AttributeValue {
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn n(value: impl ToString) -> AttributeValue {
+pub(super) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-fn timestamp(at: DateTime<Utc>) -> AttributeValue {
+pub(super) fn timestamp(at: DateTime<Utc>) -> AttributeValue {
     s(at.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-fn expires_at(now: DateTime<Utc>) -> AttributeValue {
+pub(super) fn expires_at(now: DateTime<Utc>) -> AttributeValue {
     n((now + Duration::days(TTL_DAYS)).timestamp())
 }
 
-fn key(plan: &Plan, tenant: &str) -> HashMap<String, AttributeValue> {
+pub(super) fn key(plan: &Plan, tenant: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
         ("tenant_id".to_string(), s(tenant)),
         ("export_date".to_string(), s(&plan.export_date)),
     ])
-}
-
-/// STARTED: a new item, unless this execution already has one.
-async fn start(
-    dynamodb: &aws_sdk_dynamodb::Client,
-    plan: &Plan,
-    input: &RecordProgressInput,
-    record: &TenantRecord,
-    now: DateTime<Utc>,
-) -> Result<Written, ActivityError> {
-    let mut item = key(plan, &record.tenant_id);
-    item.insert("status".into(), s(record.status.as_str()));
-    item.insert("execution".into(), s(&input.execution));
-    item.insert("started_at".into(), timestamp(now));
-    item.insert("updated_at".into(), timestamp(now));
-    item.insert("expires_at".into(), expires_at(now));
-    let mut expr = Expression::default();
-    let condition = format!(
-        "attribute_not_exists({}) OR {} <> {}",
-        expr.name("tenant_id"),
-        expr.name("execution"),
-        expr.value("execution", s(&input.execution))
-    );
-    let result = dynamodb
-        .put_item()
-        .table_name(&plan.table)
-        .set_item(Some(item))
-        .condition_expression(condition)
-        .set_expression_attribute_names(Some(expr.names))
-        .set_expression_attribute_values(Some(expr.values))
-        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(Written::Done),
-        Err(err) => match err.as_service_error() {
-            Some(PutItemError::ConditionalCheckFailedException(e)) => {
-                Ok(Written::ConditionFailed(e.item().cloned()))
-            }
-            _ => Err(in_table(plan, classify("DynamoDB", "PutItem", &err))),
-        },
-    }
 }
 
 /// COMPLETED / PARTIAL / FAILED: updates the item STARTED by this execution (or creates
@@ -362,7 +315,7 @@ async fn finish(
 }
 
 /// The stored item (consistent read), empty when there is none.
-async fn read(
+pub(super) async fn read(
     dynamodb: &aws_sdk_dynamodb::Client,
     plan: &Plan,
     tenant: &str,
@@ -380,7 +333,7 @@ async fn read(
 }
 
 /// `e` with the table named in its cause.
-fn in_table(plan: &Plan, e: ActivityError) -> ActivityError {
+pub(super) fn in_table(plan: &Plan, e: ActivityError) -> ActivityError {
     ActivityError::new(
         e.name,
         format!("progress table {}: {}", plan.table, e.cause),

@@ -25,6 +25,11 @@ pub struct ExportRequest {
     /// Export only this tenant (default: every configured tenant).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
+    /// Export the day again although it was COMPLETED: a new attempt, recorded with the
+    /// old result kept under `previous`. Without it, a run of a completed day does
+    /// nothing and says so (the Scheduler may start the same day twice).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rerun: bool,
 }
 
 /// The UTC day an export covers.
@@ -83,6 +88,7 @@ mod tests {
             scheduled_time: scheduled_time.map(Into::into),
             date: date.map(Into::into),
             tenant_id: None,
+            rerun: false,
         }
     }
 
