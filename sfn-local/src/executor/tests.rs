@@ -7,8 +7,10 @@ use std::time::Instant;
 use pretty_assertions::assert_eq;
 use serde_json::json;
 
+use super::context::reads_execution_input;
 use super::*;
 use crate::tasks::TaskFuture;
+use crate::tasks::TaskRequest;
 
 /// A runner whose tasks answer with a function of the request.
 struct Script<F>(F);
