@@ -82,12 +82,16 @@ impl Cache {
     /// Selects `text` from `env` (`$` = input, `$$` = context, `$x` = variable `x`).
     pub fn select(&self, text: &str, env: &Env, field: &str) -> Result<Value, Failure> {
         let p = self.path(text)?;
-        p.select_with(env.input, env.context, env.variables).map_err(|_| {
-            Failure::runtime(format!(
-                "the JSONPath \"{text}\" specified for the field \"{field}\" could not be found in the input {}",
-                truncate(env.input)
-            ))
-        })
+        p.select_with(env.input, env.context, env.variables)
+            .map_err(|e| match e {
+                path::SelectError::UnboundVariable { name, .. } => Failure::runtime(format!(
+                    "the variable \"${name}\" used by the field \"{field}\" (\"{text}\") is not set"
+                )),
+                path::SelectError::NoMatch { .. } => Failure::runtime(format!(
+                    "the JSONPath \"{text}\" specified for the field \"{field}\" could not be found in the input {}",
+                    truncate(env.input)
+                )),
+            })
     }
 
     /// Applies an optional path field (InputPath / OutputPath): absent = everything,
@@ -278,6 +282,28 @@ mod tests {
         assert_eq!(err.error, "States.Runtime");
         assert!(
             err.cause.contains("\"$.nope\"") && err.cause.contains("\"Parameters.x.$\""),
+            "{}",
+            err.cause
+        );
+    }
+
+    #[test]
+    fn an_unset_variable_is_reported_as_a_variable() {
+        let cache = Cache::default();
+        let input = json!({"a": 1});
+        let vars = Map::new();
+        let err = cache
+            .template(
+                &json!({"x.$": "$missing.field"}),
+                &env(&input, &Value::Null, &vars),
+                "Parameters",
+            )
+            .unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert!(
+            err.cause.contains("variable \"$missing\"")
+                && err.cause.contains("is not set")
+                && !err.cause.contains("input"),
             "{}",
             err.cause
         );

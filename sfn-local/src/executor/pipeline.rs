@@ -114,17 +114,34 @@ impl Run<'_> {
         ctx: &Value,
         vars: &mut Map<String, Value>,
     ) -> Result<(), Failure> {
-        let Some(template) = assign else {
-            return Ok(());
-        };
+        self.assign_blocks(&[(assign.as_ref(), "Assign")], value, ctx, vars)
+    }
+
+    /// Evaluates several `Assign` blocks (with the field name their errors report), all
+    /// against the variables as they were before, then stores them in order: a later
+    /// block's variable wins over an earlier one's.
+    pub(super) fn assign_blocks(
+        &self,
+        blocks: &[(Option<&Value>, &str)],
+        value: &Value,
+        ctx: &Value,
+        vars: &mut Map<String, Value>,
+    ) -> Result<(), Failure> {
         let env = Env {
             input: value,
             context: ctx,
             variables: vars,
         };
-        let assigned = self.cache.template(template, &env, "Assign")?;
-        if let Value::Object(map) = assigned {
-            vars.extend(map);
+        let mut assigned = Vec::with_capacity(blocks.len());
+        for (template, field) in blocks {
+            if let Some(template) = template {
+                assigned.push(self.cache.template(template, &env, field)?);
+            }
+        }
+        for block in assigned {
+            if let Value::Object(map) = block {
+                vars.extend(map);
+            }
         }
         Ok(())
     }

@@ -64,14 +64,17 @@ impl Run<'_> {
     ) -> Result<(Flow, Value), Failure> {
         let prep = self.prepare(Step::plain(name, entered), &c.input_path, None, input, vars)?;
         let env = prep.env(vars);
-        let mut target = None;
+        let mut matched = None;
         for rule in &c.choices {
             if crate::choice::holds(rule, &env, &self.cache)? {
-                target = rule.next.clone();
+                matched = Some(rule);
                 break;
             }
         }
-        let target = match target.or_else(|| c.default.clone()) {
+        let target = match matched
+            .and_then(|rule| rule.next.clone())
+            .or_else(|| c.default.clone())
+        {
             Some(t) => t,
             None => {
                 return Err(Failure::new(
@@ -84,7 +87,18 @@ impl Run<'_> {
             }
         };
         let out = self.output(&c.output_path, &prep.effective, &prep.ctx, vars)?;
-        self.assign(&c.assign, &prep.effective, &prep.ctx, vars)?;
+        // The state's Assign applies whichever way the Choice goes, the matching rule's
+        // on top of it; both read the variables as they were before the state.
+        let rule_assign = matched.and_then(|rule| rule.assign.as_ref());
+        self.assign_blocks(
+            &[
+                (c.assign.as_ref(), "Assign"),
+                (rule_assign, "Choices.Assign"),
+            ],
+            &prep.effective,
+            &prep.ctx,
+            vars,
+        )?;
         Ok((Flow::Next(target), out))
     }
 

@@ -442,6 +442,39 @@ async fn variables_assigned_in_jsonpath_mode_are_readable_later() {
     assert_eq!(outcome.output, Some(json!({"again": "x-1"})));
 }
 
+#[tokio::test]
+async fn a_choice_applies_its_own_assign_and_the_matching_rules() {
+    let doc = || {
+        json!({"StartAt": "C", "States": {
+            "C": {"Type": "Choice",
+                  "Assign": {"seen.$": "$.kind", "which": "state"},
+                  "Choices": [
+                      {"Variable": "$.kind", "StringEquals": "a", "Assign": {"which": "rule-a", "picked.$": "$.kind"}, "Next": "Out"},
+                      {"Variable": "$.kind", "StringEquals": "b", "Next": "Out"}
+                  ],
+                  "Default": "Out"},
+            "Out": {"Type": "Pass", "Parameters": {"seen.$": "$seen", "which.$": "$which"}, "End": true}
+        }})
+    };
+    let outcome = run_with(doc(), json!({"kind": "a"}), echo()).await;
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    let out = outcome.output.unwrap();
+    assert_eq!(out["seen"], json!("a"));
+    assert_eq!(
+        out["which"],
+        json!("rule-a"),
+        "the matching rule's Assign wins"
+    );
+    // The rule not taken and the Default path still get the state's Assign.
+    for kind in ["b", "zzz"] {
+        let outcome = run_with(doc(), json!({"kind": kind}), echo()).await;
+        assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+        let out = outcome.output.unwrap();
+        assert_eq!(out["seen"], json!(kind));
+        assert_eq!(out["which"], json!("state"));
+    }
+}
+
 #[test]
 fn only_context_paths_that_can_reach_the_input_count_as_reading_it() {
     for text in [
