@@ -159,7 +159,7 @@ impl<'m> Run<'m> {
                     Some(t) if !self.clock.is_virtual() => {
                         match tokio::time::timeout(Duration::from_secs(t as u64), run).await {
                             Ok(r) => r,
-                            Err(_) => Err(timeout_failure(t)),
+                            Err(_) => Err(Failure::execution_timeout(t)),
                         }
                     }
                     _ => run.await,
@@ -170,7 +170,7 @@ impl<'m> Run<'m> {
             (Ok(_), Some(t))
                 if t > 0 && self.clock.elapsed(path.offset) > Duration::from_secs(t as u64) =>
             {
-                Err(timeout_failure(t))
+                Err(Failure::execution_timeout(t))
             }
             (r, _) => r,
         };
@@ -185,7 +185,7 @@ impl<'m> Run<'m> {
                 );
                 (Status::Succeeded, Some(output), None)
             }
-            Err(f) if f.error == "States.Timeout" && f.cause.starts_with("the execution") => {
+            Err(f) if f.is_execution_timeout() => {
                 self.history.record_final(
                     path.prev,
                     now,
@@ -234,7 +234,7 @@ impl<'m> Run<'m> {
                     && self.clock.is_virtual()
                     && self.clock.elapsed(path.offset) > Duration::from_secs(limit as u64)
                 {
-                    return Err(timeout_failure(limit));
+                    return Err(Failure::execution_timeout(limit));
                 }
                 match flow {
                     Flow::End => return Ok(output),
@@ -301,13 +301,6 @@ impl Run<'_> {
             .clone()
             .unwrap_or_else(activities::Services::shared)
     }
-}
-
-fn timeout_failure(seconds: i64) -> Failure {
-    Failure::new(
-        "States.Timeout",
-        format!("the execution ran longer than its TimeoutSeconds ({seconds} s)"),
-    )
 }
 
 #[cfg(test)]

@@ -338,6 +338,53 @@ async fn execution_timeout_counts_virtual_waits() {
 }
 
 #[tokio::test]
+async fn an_execution_timeout_inside_branches_and_iterations_ends_the_execution() {
+    let long_wait =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}});
+    let handlers = json!({
+        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
+        "Catch": [
+            {"ErrorEquals": ["States.Timeout"], "Next": "Handled"},
+            {"ErrorEquals": ["States.ALL"], "Next": "Handled"}
+        ]
+    });
+    let mut parallel = json!({"Type": "Parallel", "Branches": [long_wait], "Next": "Done"});
+    let mut map = json!({"Type": "Map", "ItemsPath": "$.items", "ToleratedFailurePercentage": 100,
+                         "MaxConcurrency": 1, "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "W",
+                                           "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}},
+                         "Next": "Done"});
+    for state in [&mut parallel, &mut map] {
+        if let (Some(s), Some(h)) = (state.as_object_mut(), handlers.as_object()) {
+            s.extend(h.clone());
+        }
+    }
+    // One Wait in all: nothing is retried, and the Map stops at its first item.
+    for state in [parallel, map] {
+        let outcome = run_with(
+            json!({"TimeoutSeconds": 60, "StartAt": "S", "States": {
+                "S": state,
+                "Handled": {"Type": "Succeed"},
+                "Done": {"Type": "Succeed"}
+            }}),
+            json!({"items": [1, 2]}),
+            echo(),
+        )
+        .await;
+        assert_eq!(outcome.status, Status::TimedOut, "{:?}", outcome.failure);
+        assert_eq!(outcome.events.last().unwrap().kind, "ExecutionTimedOut");
+        assert!(!outcome.states_entered().contains(&"Handled".to_string()));
+        assert_eq!(
+            outcome
+                .states_entered()
+                .iter()
+                .filter(|s| *s == "W")
+                .count(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
 async fn oversized_task_results_are_data_limit_exceeded_and_not_caught_by_states_all() {
     let outcome = run_with(
         json!({"StartAt": "T", "States": {
