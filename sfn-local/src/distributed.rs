@@ -22,13 +22,22 @@ fn string_field<'v>(params: &'v Value, field: &str, what: &str) -> Result<&'v st
     })
 }
 
+/// The items a distributed Map read, and where from.
+pub struct ReadItems {
+    /// The items, in order.
+    pub items: Vec<Value>,
+    /// `$$.Map.Item.Source`: `s3://bucket` for an S3 listing, `s3://bucket/key` for an
+    /// object.
+    pub source: String,
+}
+
 /// Reads the items of a distributed Map.
 pub async fn read_items(
     aws: &Aws,
     reader: &ItemReader,
     env: &Env<'_>,
     cache: &Cache,
-) -> Result<Vec<Value>, Failure> {
+) -> Result<ReadItems, Failure> {
     let params = match &reader.parameters {
         Some(tpl) => cache.template(tpl, env, "ItemReader.Parameters")?,
         None => {
@@ -119,7 +128,20 @@ pub async fn read_items(
     if let Some(max) = max_items.filter(|m| *m > 0) {
         items.truncate(max as usize);
     }
-    Ok(items)
+    Ok(ReadItems {
+        items,
+        source: item_source(&reader.resource, &params),
+    })
+}
+
+/// `$$.Map.Item.Source` of the items a reader with `resource` and evaluated `params`
+/// reads: the bucket's URI for a listing, the object's URI otherwise.
+fn item_source(resource: &str, params: &Value) -> String {
+    let field = |name: &str| params.get(name).and_then(Value::as_str).unwrap_or_default();
+    match resource {
+        "arn:aws:states:::s3:listObjectsV2" => format!("s3://{}", field("Bucket")),
+        _ => format!("s3://{}/{}", field("Bucket"), field("Key")),
+    }
 }
 
 /// Parses an object's text by `InputType`.
@@ -417,6 +439,19 @@ fn aws_message<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_sources_are_the_bucket_for_listings_and_the_object_otherwise() {
+        let params = json!({"Bucket": "b", "Key": "in/items.json", "Prefix": "in/"});
+        assert_eq!(
+            item_source("arn:aws:states:::s3:listObjectsV2", &params),
+            "s3://b"
+        );
+        assert_eq!(
+            item_source("arn:aws:states:::s3:getObject", &params),
+            "s3://b/in/items.json"
+        );
+    }
 
     #[test]
     fn csv_and_jsonl_parse_like_step_functions() {

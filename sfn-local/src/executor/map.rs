@@ -1,5 +1,6 @@
-//! Map states, inline and distributed: the items (ItemsPath, or a distributed Map's
-//! ItemReader and ItemBatcher), their concurrency and failure tolerance, each iteration
+//! Map states, inline and distributed: the items (ItemsPath — an array's items or an
+//! object's members —, or a distributed Map's ItemReader; then the ItemBatcher), their
+//! concurrency and failure tolerance, each iteration
 //! (ItemSelector, the processor) and the result (an array, or a ResultWriter's files).
 
 use std::sync::Arc;
@@ -14,6 +15,51 @@ use crate::distributed::ChildResult;
 use crate::failure::Failure;
 use crate::history::History;
 use crate::io::{Env, truncate};
+
+/// `$$.Map.Item.Source` of items that come from the state's input.
+const STATE_DATA: &str = "STATE_DATA";
+
+/// One item of a Map.
+struct Item {
+    /// The member's name, when the items are an object's members (`$$.Map.Item.Key`).
+    key: Option<String>,
+    /// The item (`$$.Map.Item.Value`).
+    value: Value,
+}
+
+impl Item {
+    /// An array's item, a read item or a batch.
+    fn plain(value: Value) -> Self {
+        Item { key: None, value }
+    }
+
+    /// The iteration's input without an ItemSelector: the item, or for an object's
+    /// member the key-value pair `{key: value}`.
+    fn into_input(self) -> Value {
+        match self.key {
+            Some(key) => Value::Object(Map::from_iter([(key, self.value)])),
+            None => self.value,
+        }
+    }
+
+    /// `$$.Map.Item` for the item at `index`.
+    fn context(&self, index: usize, source: &str) -> Value {
+        let mut item = Map::new();
+        item.insert("Index".into(), json!(index));
+        if let Some(key) = &self.key {
+            item.insert("Key".into(), json!(key));
+        }
+        item.insert("Value".into(), self.value.clone());
+        item.insert("Source".into(), json!(source));
+        json!({ "Item": item })
+    }
+}
+
+/// A Map's items and where they come from (`$$.Map.Item.Source`).
+struct Items {
+    list: Vec<Item>,
+    source: String,
+}
 
 /// What came back from a Map's iterations.
 struct Iterations {
@@ -31,25 +77,37 @@ struct Iterations {
 struct MapScope<'a> {
     name: &'a str,
     entered: &'a str,
+    /// The Map state's attempt (`$$.State.RetryCount`).
+    attempt: u32,
     selector: Option<&'a Value>,
     effective: &'a Value,
+    source: &'a str,
     processor: &'a Branch,
 }
 
 impl Run<'_> {
-    /// One attempt of Map state `name`.
+    /// One attempt (number `attempt`, 0-based: `$$.State.RetryCount`) of Map state `name`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn map_attempt(
         &self,
         name: &str,
         m: &MapState,
         input: &Value,
         entered: &str,
+        attempt: u32,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
-        let prep = self.prepare(Step::plain(name, entered), &m.input_path, None, input, vars)?;
+        let step = Step {
+            retry_count: attempt,
+            ..Step::plain(name, entered)
+        };
+        let prep = self.prepare(step, &m.input_path, None, input, vars)?;
         let env = prep.env(vars);
-        let items = self.map_items(name, m, &env).await?;
+        let Items {
+            list: items,
+            source,
+        } = self.map_items(name, m, &env).await?;
         let distributed = m.is_distributed();
         let total = items.len();
         let limit = self.concurrency_limit(m, &env, total)?;
@@ -78,8 +136,10 @@ impl Run<'_> {
         let scope = MapScope {
             name,
             entered,
+            attempt,
             selector: m.selector(),
             effective: &prep.effective,
+            source: &source,
             processor,
         };
         let done = self
@@ -145,36 +205,54 @@ impl Run<'_> {
     }
 
     /// The items: read by the ItemReader, or selected by ItemsPath from the effective
-    /// input; then batched by the ItemBatcher.
-    async fn map_items(
-        &self,
-        name: &str,
-        m: &MapState,
-        env: &Env<'_>,
-    ) -> Result<Vec<Value>, Failure> {
-        let items = match &m.item_reader {
+    /// input (an array's items, or an object's members); then batched by the
+    /// ItemBatcher.
+    async fn map_items(&self, name: &str, m: &MapState, env: &Env<'_>) -> Result<Items, Failure> {
+        let (items, source) = match &m.item_reader {
             Some(reader) => {
                 let services = self.services();
-                crate::distributed::read_items(&services.aws, reader, env, &self.cache).await?
+                let read =
+                    crate::distributed::read_items(&services.aws, reader, env, &self.cache).await?;
+                (
+                    read.items.into_iter().map(Item::plain).collect(),
+                    read.source,
+                )
             }
             None => {
                 let items = match &m.items_path {
                     Some(p) if p != "$" => self.cache.select(p, env, "ItemsPath")?,
                     _ => env.input.clone(),
                 };
-                let Value::Array(items) = items else {
-                    return Err(Failure::runtime(format!(
-                        "ItemsPath of Map \"{name}\" selects {}, not an array",
-                        truncate(&items)
-                    )));
+                let items: Vec<Item> = match items {
+                    Value::Array(items) => items.into_iter().map(Item::plain).collect(),
+                    Value::Object(members) => members
+                        .into_iter()
+                        .map(|(key, value)| Item {
+                            key: Some(key),
+                            value,
+                        })
+                        .collect(),
+                    other => {
+                        return Err(Failure::runtime(format!(
+                            "ItemsPath of Map \"{name}\" selects {}, not an array or an object",
+                            truncate(&other)
+                        )));
+                    }
                 };
-                items
+                (items, STATE_DATA.to_string())
             }
         };
-        match &m.item_batcher {
-            Some(batcher) => crate::distributed::batch(items, batcher, env, &self.cache),
-            None => Ok(items),
-        }
+        let list = match &m.item_batcher {
+            Some(batcher) => {
+                let values = items.into_iter().map(Item::into_input).collect();
+                crate::distributed::batch(values, batcher, env, &self.cache)?
+                    .into_iter()
+                    .map(Item::plain)
+                    .collect()
+            }
+            None => items,
+        };
+        Ok(Items { list, source })
     }
 
     /// How many iterations may run at once (MaxConcurrency[Path]; 0 = all of them).
@@ -233,7 +311,7 @@ impl Run<'_> {
     async fn iterate_items(
         &self,
         scope: &MapScope<'_>,
-        items: Vec<Value>,
+        items: Vec<Item>,
         limit: usize,
         tolerated: Option<usize>,
         distributed: bool,
@@ -321,7 +399,7 @@ impl Run<'_> {
         &self,
         scope: &MapScope<'_>,
         index: usize,
-        item: Value,
+        item: Item,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> (Value, Result<Value, Failure>) {
@@ -346,7 +424,7 @@ impl Run<'_> {
         &self,
         scope: &MapScope<'_>,
         index: usize,
-        item: Value,
+        item: Item,
         path: &mut Path,
         vars: &Map<String, Value>,
     ) -> Result<Value, Failure> {
@@ -361,8 +439,8 @@ impl Run<'_> {
                 let ctx = self.context(
                     name,
                     scope.entered,
-                    0,
-                    Some(("Map", json!({"Item": {"Index": index, "Value": item}}))),
+                    scope.attempt,
+                    Some(("Map", item.context(index, scope.source))),
                 );
                 let env = Env {
                     input: scope.effective,
@@ -371,7 +449,7 @@ impl Run<'_> {
                 };
                 self.cache.template(tpl, &env, "ItemSelector")
             }
-            None => Ok(item),
+            None => Ok(item.into_input()),
         }
     }
 

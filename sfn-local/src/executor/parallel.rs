@@ -9,23 +9,23 @@ use super::{Path, Run};
 use crate::failure::Failure;
 
 impl Run<'_> {
-    /// One attempt of Parallel state `name`.
+    /// One attempt (number `attempt`, 0-based: `$$.State.RetryCount`) of Parallel state `name`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn parallel_attempt(
         &self,
         name: &str,
         p: &ParallelState,
         input: &Value,
         entered: &str,
+        attempt: u32,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
-        let prep = self.prepare(
-            Step::plain(name, entered),
-            &p.input_path,
-            p.parameters.as_ref(),
-            input,
-            vars,
-        )?;
+        let step = Step {
+            retry_count: attempt,
+            ..Step::plain(name, entered)
+        };
+        let prep = self.prepare(step, &p.input_path, p.parameters.as_ref(), input, vars)?;
         let branch_input = prep.payload();
         self.record(path, "ParallelStateStarted", None)?;
         let start = path.clone();

@@ -33,10 +33,13 @@ impl Run<'_> {
                         .await
                 }
                 State::Parallel(p) => {
-                    self.parallel_attempt(name, p, input, entered, path, vars)
+                    self.parallel_attempt(name, p, input, entered, attempt, path, vars)
                         .await
                 }
-                State::Map(m) => self.map_attempt(name, m, input, entered, path, vars).await,
+                State::Map(m) => {
+                    self.map_attempt(name, m, input, entered, attempt, path, vars)
+                        .await
+                }
                 _ => return Err(Failure::runtime(format!("State \"{name}\" has no Retry"))),
             };
             match result {

@@ -123,7 +123,8 @@ impl Run<'_> {
         }
     }
 
-    /// A duration in seconds from a literal field or its `…Path` twin.
+    /// A duration in seconds from a literal field or its `…Path` twin; the path must
+    /// select a positive integer (`States.Runtime` otherwise).
     fn seconds_of(
         &self,
         literal: &Option<Numeric>,
@@ -136,7 +137,8 @@ impl Run<'_> {
         }
         if let Some(p) = path {
             let v = self.cache.select(p, env, field)?;
-            let n = v.as_u64().ok_or_else(|| {
+            // Step Functions requires a positive integer: 0 would time out at once.
+            let n = v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
                 Failure::runtime(format!("{field} \"{p}\" is {v}, not a positive integer"))
             })?;
             return Ok(Some(Duration::from_secs(n)));

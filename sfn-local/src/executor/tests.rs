@@ -385,6 +385,103 @@ async fn an_execution_timeout_inside_branches_and_iterations_ends_the_execution(
 }
 
 #[tokio::test]
+async fn parallel_and_map_see_their_retry_count() {
+    let failed = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    // The first call of each Task state fails, every later one echoes its input.
+    let runner = Script(move |r: &TaskRequest| {
+        let mut failed = failed.lock().unwrap_or_else(|p| p.into_inner());
+        if failed.insert(r.state.clone()) {
+            Err(Failure::new("Flaky", "first call"))
+        } else {
+            Ok(r.input.clone())
+        }
+    });
+    let retry = json!([{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2}]);
+    let outcome = run_with(
+        json!({"StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "Parameters": {"retries.$": "$$.State.RetryCount"},
+                  "Branches": [{"StartAt": "PT", "States": {"PT": {"Type": "Task", "Resource": "${Echo}", "End": true}}}],
+                  "Retry": retry, "ResultPath": "$.parallel", "Next": "M"},
+            "M": {"Type": "Map", "ItemsPath": "$.items",
+                  "ItemSelector": {"retries.$": "$$.State.RetryCount"},
+                  "ItemProcessor": {"StartAt": "MT", "States": {"MT": {"Type": "Task", "Resource": "${Echo}", "End": true}}},
+                  "Retry": retry, "ResultPath": "$.map", "End": true}
+        }}),
+        json!({"items": [1]}),
+        runner,
+    )
+    .await;
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    // Each state's second attempt sees RetryCount 1.
+    assert_eq!(
+        outcome.output,
+        Some(json!({"items": [1], "parallel": [{"retries": 1}], "map": [{"retries": 1}]}))
+    );
+}
+
+#[tokio::test]
+async fn a_map_over_an_object_passes_each_key_value_pair() {
+    let outcome = run_with(
+        json!({"StartAt": "M", "States": {"M": {
+            "Type": "Map", "ItemsPath": "$.servers",
+            "ItemProcessor": {"StartAt": "E", "States": {"E": {"Type": "Pass", "End": true}}},
+            "End": true
+        }}}),
+        json!({"servers": {"web": {"port": 80}, "db": {"port": 5432}}}),
+        echo(),
+    )
+    .await;
+    assert_eq!(
+        outcome.output,
+        Some(json!([{"web": {"port": 80}}, {"db": {"port": 5432}}]))
+    );
+    let refused = run_with(
+        json!({"StartAt": "M", "States": {"M": {
+            "Type": "Map", "ItemsPath": "$.n",
+            "ItemProcessor": {"StartAt": "E", "States": {"E": {"Type": "Pass", "End": true}}},
+            "End": true
+        }}}),
+        json!({"n": 3}),
+        echo(),
+    )
+    .await;
+    let failure = refused.failure.unwrap_or_else(|| Failure::new("", ""));
+    assert_eq!(failure.error, "States.Runtime");
+    assert!(
+        failure.cause.contains("not an array or an object"),
+        "{}",
+        failure.cause
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_seconds_path_of_zero_is_a_runtime_error() {
+    for (field, value) in [
+        ("TimeoutSecondsPath", 0),
+        ("HeartbeatSecondsPath", 0),
+        ("TimeoutSecondsPath", -1),
+    ] {
+        let outcome = run_with(
+            json!({"StartAt": "T", "States": {"T": {
+                "Type": "Task", "Resource": "${Echo}", field: "$.limit",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true
+            }, "Caught": {"Type": "Succeed"}}}),
+            json!({"limit": value}),
+            echo(),
+        )
+        .await;
+        assert_eq!(outcome.status, Status::Failed, "{field} = {value}");
+        let failure = outcome.failure.unwrap_or_else(|| Failure::new("", ""));
+        assert_eq!(failure.error, "States.Runtime");
+        assert!(
+            failure.cause.contains("not a positive integer"),
+            "{}",
+            failure.cause
+        );
+    }
+}
+
+#[tokio::test]
 async fn oversized_task_results_are_data_limit_exceeded_and_not_caught_by_states_all() {
     let outcome = run_with(
         json!({"StartAt": "T", "States": {
