@@ -154,7 +154,29 @@ impl Run<'_> {
                 vars,
             )
             .await;
-        if let Some(f) = map_failure(name, total, &done, tolerated) {
+        let failure = map_failure(name, total, &done, tolerated);
+        // A Map Run that fails because its items failed still writes its results, as Step
+        // Functions does; one stopped by a terminal error does not.
+        let written = match &m.result_writer {
+            Some(writer) if failure.as_ref().is_none_or(|f| !f.is_terminal()) => {
+                let children: Vec<_> = done.children.into_iter().flatten().collect();
+                let services = self.services();
+                Some(
+                    crate::distributed::write_results(
+                        &services.aws,
+                        writer,
+                        &prep.env(vars),
+                        &self.cache,
+                        &map_run_arn,
+                        &map_run_id,
+                        &children,
+                    )
+                    .await,
+                )
+            }
+            _ => None,
+        };
+        if let Some(f) = failure {
             if distributed {
                 self.record(
                     path,
@@ -172,21 +194,8 @@ impl Run<'_> {
         if distributed {
             self.record(path, "MapRunSucceeded", None)?;
         }
-        let result = match &m.result_writer {
-            Some(writer) => {
-                let children: Vec<_> = done.children.into_iter().flatten().collect();
-                let services = self.services();
-                crate::distributed::write_results(
-                    &services.aws,
-                    writer,
-                    &prep.env(vars),
-                    &self.cache,
-                    &map_run_arn,
-                    &map_run_id,
-                    &children,
-                )
-                .await?
-            }
+        let result = match written {
+            Some(written) => written?,
             None => Value::Array(done.outputs),
         };
         self.record(path, "MapStateSucceeded", None)?;
