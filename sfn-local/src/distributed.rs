@@ -5,13 +5,14 @@
 
 use activities::aws::Aws;
 use codegen::asl::{ItemBatcher, ItemReader, Numeric, ResultWriter};
+use codegen::errors::{STATES_ITEM_READER_FAILED, STATES_RESULT_WRITER_FAILED};
 use serde_json::{Map, Value, json};
 
 use crate::failure::Failure;
 use crate::io::{Cache, Env};
 
-const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
-const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
+const ITEM_READER_FAILED: &str = STATES_ITEM_READER_FAILED.as_str();
+const RESULT_WRITER_FAILED: &str = STATES_RESULT_WRITER_FAILED.as_str();
 
 fn string_field<'v>(params: &'v Value, field: &str, what: &str) -> Result<&'v str, Failure> {
     params.get(field).and_then(Value::as_str).ok_or_else(|| {

@@ -7,6 +7,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use codegen::errors::{
+    STATES_DATA_LIMIT_EXCEEDED, STATES_INTRINSIC_FAILURE, STATES_RESULT_PATH_MATCH_FAILURE,
+};
 use codegen::intrinsic::{self, Call};
 use codegen::path::{self, JsonPath};
 use serde_json::{Map, Value};
@@ -68,7 +71,7 @@ impl Cache {
         }
         let parsed = Arc::new(intrinsic::parse(text).map_err(|e| {
             Failure::new(
-                "States.IntrinsicFailure",
+                STATES_INTRINSIC_FAILURE.as_str(),
                 format!("invalid intrinsic function \"{text}\": {e}"),
             )
         })?);
@@ -179,7 +182,7 @@ pub fn apply_result_path(
             let mut out = input.clone();
             path.assign(&mut out, result).map_err(|e| {
                 Failure::new(
-                    "States.ResultPathMatchFailure",
+                    STATES_RESULT_PATH_MATCH_FAILURE.as_str(),
                     format!(
                         "unable to apply ResultPath \"{p}\" to the input {}: {e}",
                         truncate(input)
@@ -196,7 +199,7 @@ pub fn check_size(value: &Value, what: &str, state: &str) -> Result<(), Failure>
     let size = serialized_len(value);
     if size > PAYLOAD_LIMIT {
         return Err(Failure::new(
-            "States.DataLimitExceeded",
+            STATES_DATA_LIMIT_EXCEEDED.as_str(),
             format!(
                 "the {what} of state \"{state}\" is {size} bytes, more than the limit of {PAYLOAD_LIMIT} bytes"
             ),

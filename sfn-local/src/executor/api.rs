@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::Run;
 use crate::failure::Failure;
-use crate::history::{Event, MAX_EVENTS};
+use crate::history::{Event, EventType, MAX_EVENTS};
 use crate::io::check_size;
 use crate::tasks::TaskRunner;
 
@@ -87,7 +87,7 @@ impl Outcome {
     pub fn states_entered(&self) -> Vec<String> {
         self.events
             .iter()
-            .filter(|e| e.kind.ends_with("StateEntered"))
+            .filter(|e| matches!(e.kind, EventType::StateEntered(_)))
             .filter_map(|e| e.state_name().map(str::to_string))
             .collect()
     }

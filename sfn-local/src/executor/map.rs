@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use codegen::asl::{Branch, MapState};
+use codegen::errors::STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD;
 use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
 
@@ -13,7 +14,7 @@ use super::pipeline::{Step, Tail};
 use super::{ACCOUNT_REGION, Path, Run};
 use crate::distributed::ChildResult;
 use crate::failure::Failure;
-use crate::history::History;
+use crate::history::{EventType, History};
 use crate::io::{Env, truncate};
 
 /// `$$.Map.Item.Source` of items that come from the state's input.
@@ -117,7 +118,11 @@ impl Run<'_> {
                 "Map \"{name}\" has no ItemProcessor"
             )));
         };
-        self.record(path, "MapStateStarted", Some(json!({"length": total})))?;
+        self.record(
+            path,
+            EventType::MapStateStarted,
+            Some(json!({"length": total})),
+        )?;
         let map_run_id = uuid::Uuid::new_v4().to_string();
         let map_run_arn = format!(
             "arn:aws:states:{ACCOUNT_REGION}:mapRun:{}/{name}:{map_run_id}",
@@ -126,7 +131,7 @@ impl Run<'_> {
         if distributed {
             self.record(
                 path,
-                "MapRunStarted",
+                EventType::MapRunStarted,
                 Some(json!({"mapRunArn": map_run_arn})),
             )?;
         }
@@ -180,25 +185,25 @@ impl Run<'_> {
             if distributed {
                 self.record(
                     path,
-                    "MapRunFailed",
+                    EventType::MapRunFailed,
                     Some(json!({"error": f.error, "cause": f.cause})),
                 )?;
             }
             self.record(
                 path,
-                "MapStateFailed",
+                EventType::MapStateFailed,
                 Some(json!({"error": f.error, "cause": f.cause})),
             )?;
             return Err(f);
         }
         if distributed {
-            self.record(path, "MapRunSucceeded", None)?;
+            self.record(path, EventType::MapRunSucceeded, None)?;
         }
         let result = match written {
             Some(written) => written?,
             None => Value::Array(done.outputs),
         };
-        self.record(path, "MapStateSucceeded", None)?;
+        self.record(path, EventType::MapStateSucceeded, None)?;
         self.finish(
             result,
             Tail {
@@ -440,7 +445,7 @@ impl Run<'_> {
         let name = scope.name;
         self.record(
             path,
-            "MapIterationStarted",
+            EventType::MapIterationStarted,
             Some(json!({"name": name, "index": index})),
         )?;
         match scope.selector {
@@ -484,7 +489,7 @@ impl Run<'_> {
             Ok(v) => {
                 self.record(
                     path,
-                    "MapIterationSucceeded",
+                    EventType::MapIterationSucceeded,
                     Some(json!({"name": name, "index": index})),
                 )?;
                 Ok(v)
@@ -496,7 +501,7 @@ impl Run<'_> {
                 path.prev = history.record_final(
                     path.prev,
                     now,
-                    "MapIterationFailed",
+                    EventType::MapIterationFailed,
                     Some(json!({"name": name, "index": index, "error": f.error, "cause": f.cause})),
                 );
                 Err(f)
@@ -518,7 +523,7 @@ fn map_failure(
         (Some(f), _) if f.is_terminal() => Some(f.clone()),
         (Some(f), None) => Some(f.clone()),
         (Some(f), Some(allowed)) if failed > allowed => Some(Failure::new(
-            "States.ExceedToleratedFailureThreshold",
+            STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD.as_str(),
             format!(
                 "{failed} of {total} items of Map \"{name}\" failed, more than the {allowed} tolerated; first failure: {}: {}",
                 f.error, f.cause

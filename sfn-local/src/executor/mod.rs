@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::Clock;
 use crate::failure::Failure;
-use crate::history::History;
+use crate::history::{EventType, History, StateType};
 use crate::io::{Cache, check_size};
 use crate::tasks::TaskRunner;
 
@@ -130,7 +130,12 @@ impl<'m> Run<'m> {
         self.clock.now(path.offset)
     }
 
-    fn record(&self, path: &mut Path, kind: &str, details: Option<Value>) -> Result<(), Failure> {
+    fn record(
+        &self,
+        path: &mut Path,
+        kind: EventType,
+        details: Option<Value>,
+    ) -> Result<(), Failure> {
         let now = self.now(path);
         let history = path.child.as_deref().unwrap_or(&self.history);
         path.prev = history.record(path.prev, now, kind, details)?;
@@ -141,7 +146,7 @@ impl<'m> Run<'m> {
         let mut path = Path::default();
         let started = self.record(
             &mut path,
-            "ExecutionStarted",
+            EventType::ExecutionStarted,
             Some(json!({"input": input.to_string(), "roleArn": format!("arn:aws:iam::123456789012:role/{}", self.options.state_machine_name)})),
         );
         let mut vars = Map::new();
@@ -180,7 +185,7 @@ impl<'m> Run<'m> {
                 self.history.record_final(
                     path.prev,
                     now,
-                    "ExecutionSucceeded",
+                    EventType::ExecutionSucceeded,
                     Some(json!({"output": output.to_string()})),
                 );
                 (Status::Succeeded, Some(output), None)
@@ -189,7 +194,7 @@ impl<'m> Run<'m> {
                 self.history.record_final(
                     path.prev,
                     now,
-                    "ExecutionTimedOut",
+                    EventType::ExecutionTimedOut,
                     Some(json!({"error": f.error, "cause": f.cause})),
                 );
                 (Status::TimedOut, None, Some(f))
@@ -198,7 +203,7 @@ impl<'m> Run<'m> {
                 self.history.record_final(
                     path.prev,
                     now,
-                    "ExecutionFailed",
+                    EventType::ExecutionFailed,
                     Some(json!({"error": f.error, "cause": f.cause})),
                 );
                 (Status::Failed, None, Some(f))
@@ -260,10 +265,10 @@ impl<'m> Run<'m> {
                 "State \"{name}\" uses JSONata, which sfn-local does not evaluate (JSONPath mode only)"
             )));
         }
-        let kind = state.type_name();
+        let kind = StateType::of(state);
         self.record(
             path,
-            &format!("{kind}StateEntered"),
+            EventType::StateEntered(kind),
             Some(json!({"name": name, "input": input.to_string()})),
         )?;
         if let Some(p) = &self.options.progress {
@@ -286,7 +291,7 @@ impl<'m> Run<'m> {
         check_size(&output, "output", name)?;
         self.record(
             path,
-            &format!("{kind}StateExited"),
+            EventType::StateExited(kind),
             Some(json!({"name": name, "output": output.to_string()})),
         )?;
         Ok((flow, output))
