@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use codegen::asl::{Catcher, Retrier, State};
+use codegen::asl::{Catcher, JitterStrategy, Retrier, State};
 use rand::RngExt;
 use serde_json::{Map, Value};
 
@@ -67,7 +67,7 @@ impl Run<'_> {
         if let Some(max) = retrier.max_delay_seconds {
             secs = secs.min(max as f64);
         }
-        if retrier.jitter_strategy.as_deref() == Some("FULL") {
+        if retrier.jitter_strategy == Some(JitterStrategy::Full) {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             secs = rng.random_range(0.0..=secs);
         }
