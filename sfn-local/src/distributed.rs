@@ -301,6 +301,8 @@ pub fn batch(
 
 /// One finished child execution, for the ResultWriter files.
 pub struct ChildResult {
+    /// The item's index (the child's name).
+    pub index: usize,
     /// The child's input.
     pub input: Value,
     /// Its output or failure.
@@ -338,7 +340,8 @@ pub async fn write_results(
     } else {
         format!("{prefix}/{run_id}")
     };
-    let entry = |c: &ChildResult, i: usize| {
+    let entry = |c: &ChildResult| {
+        let i = c.index;
         let mut e = json!({
             "ExecutionArn": format!("{map_run_arn}:{i}"),
             "Input": c.input.to_string(),
@@ -365,15 +368,13 @@ pub async fn write_results(
     };
     let succeeded: Vec<Value> = children
         .iter()
-        .enumerate()
-        .filter(|(_, c)| c.result.is_ok())
-        .map(|(i, c)| entry(c, i))
+        .filter(|c| c.result.is_ok())
+        .map(entry)
         .collect();
     let failed: Vec<Value> = children
         .iter()
-        .enumerate()
-        .filter(|(_, c)| c.result.is_err())
-        .map(|(i, c)| entry(c, i))
+        .filter(|c| c.result.is_err())
+        .map(entry)
         .collect();
     let s3 = aws.s3().await;
     let mut files = Map::new();

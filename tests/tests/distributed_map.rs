@@ -208,6 +208,8 @@ async fn past_the_threshold_the_map_fails_and_still_writes_its_results() {
         .expect("a FAILED file");
     let failed: Value = serde_json::from_str(&s3_text(&s3, &bucket, failed_key).await).unwrap();
     assert_eq!(failed[0]["Error"], "SevenIsBad");
+    // A child is named by its item's index.
+    assert_eq!(failed[0]["Name"], "6");
     let kinds: Vec<_> = outcome.events.iter().map(|e| e.kind.as_str()).collect();
     assert!(kinds.contains(&"MapRunFailed"), "{kinds:?}");
 }

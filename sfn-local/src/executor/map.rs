@@ -378,6 +378,7 @@ impl Run<'_> {
             }
             if let Some(slot) = done.children.get_mut(index) {
                 *slot = Some(ChildResult {
+                    index,
                     input: item_input,
                     result: result.clone(),
                 });
