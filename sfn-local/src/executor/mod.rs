@@ -7,6 +7,11 @@
 //! with its own attempt count; Catch rules are tried in order after the retries are
 //! spent. Map iterations and Parallel branches run concurrently; without a tolerated
 //! failure threshold, the first failure cancels its siblings.
+//!
+//! This module runs scopes state by state and ends the execution; the rest is one room
+//! per concern: [`api`] (what callers see), [`context`] (`$$`), [`pipeline`] (a state's
+//! way in and out), [`simple`] (Pass, Succeed, Choice, Wait, Fail), [`task`],
+//! [`parallel`], [`map`] and [`retry`] (Retry and Catch).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -71,6 +76,7 @@ impl Flow {
     }
 }
 
+/// One execution in progress: the machine, its runner, its clock and its history.
 struct Run<'m> {
     machine: &'m StateMachine,
     tasks: Arc<dyn TaskRunner>,
@@ -83,7 +89,7 @@ struct Run<'m> {
     state_machine_arn: String,
     input: Value,
     /// Names of the states whose text may read `$$.Execution.Input` (see
-    /// [`reads_execution_input`]): only their context objects carry a copy of it.
+    /// [`context::reads_execution_input`]): only their context objects carry a copy of it.
     input_readers: HashSet<String>,
     rng: Mutex<StdRng>,
 }
