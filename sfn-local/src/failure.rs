@@ -13,6 +13,20 @@ pub struct Failure {
     pub error: String,
     /// The human explanation.
     pub cause: String,
+    /// How far it reaches.
+    reach: Reach,
+}
+
+/// How far a failure reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Reach {
+    /// A state failed: its Retry and Catch rules, and a Map's tolerated failures, may
+    /// handle it.
+    #[default]
+    State,
+    /// The execution ran past its `TimeoutSeconds`: it ends the execution (status
+    /// `TimedOut`) and nothing on the way handles it.
+    Execution,
 }
 
 impl Failure {
@@ -21,7 +35,25 @@ impl Failure {
         Failure {
             error: error.into(),
             cause: cause.into(),
+            reach: Reach::State,
         }
+    }
+
+    /// The execution ran longer than its `TimeoutSeconds`: `States.Timeout` that ends
+    /// the execution, whatever Retry, Catch or tolerated-failure threshold is on the way.
+    pub fn execution_timeout(seconds: i64) -> Self {
+        Failure {
+            reach: Reach::Execution,
+            ..Self::new(
+                STATES_TIMEOUT.as_str(),
+                format!("the execution ran longer than its TimeoutSeconds ({seconds} s)"),
+            )
+        }
+    }
+
+    /// Whether this is the execution's own timeout ([`Failure::execution_timeout`]).
+    pub fn is_execution_timeout(&self) -> bool {
+        self.reach == Reach::Execution
     }
 
     /// `States.Runtime`: not retried, not caught by `States.ALL`.
@@ -30,9 +62,12 @@ impl Failure {
     }
 
     /// Whether no Retry or Catch can handle it except by naming it explicitly
-    /// (`States.Runtime`, `States.DataLimitExceeded`).
+    /// (`States.Runtime`, `States.DataLimitExceeded`), or at all (the execution's
+    /// timeout), and it stops a Map whatever its tolerated failures.
     pub fn is_terminal(&self) -> bool {
-        self.error == STATES_RUNTIME.as_str() || self.error == STATES_DATA_LIMIT_EXCEEDED.as_str()
+        self.is_execution_timeout()
+            || self.error == STATES_RUNTIME.as_str()
+            || self.error == STATES_DATA_LIMIT_EXCEEDED.as_str()
     }
 
     /// The error output a Catch passes on: `{"Error": ..., "Cause": ...}`.
@@ -43,8 +78,12 @@ impl Failure {
 
 /// Whether a rule's `ErrorEquals` matches `failure`, with Step Functions' wildcards:
 /// `States.ALL` matches everything but the terminal errors; `States.TaskFailed` matches
-/// everything but `States.Timeout` and the terminal errors.
+/// everything but `States.Timeout` and the terminal errors. Nothing matches the
+/// execution's own timeout.
 pub fn matches(error_equals: &[String], failure: &Failure) -> bool {
+    if failure.is_execution_timeout() {
+        return false;
+    }
     error_equals.iter().any(|pattern| {
         if *pattern == failure.error {
             return true;
@@ -77,5 +116,13 @@ mod tests {
         assert!(!matches(&list(&["States.ALL"]), &runtime));
         assert!(matches(&list(&["States.Runtime"]), &runtime));
         assert!(!matches(&list(&["Transient"]), &throttled));
+        let execution = Failure::execution_timeout(5);
+        assert_eq!(execution.error, "States.Timeout");
+        assert!(execution.is_terminal());
+        assert!(!matches(
+            &list(&["States.ALL", "States.Timeout"]),
+            &execution
+        ));
+        assert!(!timeout.is_execution_timeout());
     }
 }

@@ -7,6 +7,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use codegen::errors::{
+    STATES_DATA_LIMIT_EXCEEDED, STATES_INTRINSIC_FAILURE, STATES_RESULT_PATH_MATCH_FAILURE,
+};
 use codegen::intrinsic::{self, Call};
 use codegen::path::{self, JsonPath};
 use serde_json::{Map, Value};
@@ -68,7 +71,7 @@ impl Cache {
         }
         let parsed = Arc::new(intrinsic::parse(text).map_err(|e| {
             Failure::new(
-                "States.IntrinsicFailure",
+                STATES_INTRINSIC_FAILURE.as_str(),
                 format!("invalid intrinsic function \"{text}\": {e}"),
             )
         })?);
@@ -82,12 +85,16 @@ impl Cache {
     /// Selects `text` from `env` (`$` = input, `$$` = context, `$x` = variable `x`).
     pub fn select(&self, text: &str, env: &Env, field: &str) -> Result<Value, Failure> {
         let p = self.path(text)?;
-        p.select_with(env.input, env.context, env.variables).map_err(|_| {
-            Failure::runtime(format!(
-                "the JSONPath \"{text}\" specified for the field \"{field}\" could not be found in the input {}",
-                truncate(env.input)
-            ))
-        })
+        p.select_with(env.input, env.context, env.variables)
+            .map_err(|e| match e {
+                path::SelectError::UnboundVariable { name, .. } => Failure::runtime(format!(
+                    "the variable \"${name}\" used by the field \"{field}\" (\"{text}\") is not set"
+                )),
+                path::SelectError::NoMatch { .. } => Failure::runtime(format!(
+                    "the JSONPath \"{text}\" specified for the field \"{field}\" could not be found in the input {}",
+                    truncate(env.input)
+                )),
+            })
     }
 
     /// Applies an optional path field (InputPath / OutputPath): absent = everything,
@@ -175,7 +182,7 @@ pub fn apply_result_path(
             let mut out = input.clone();
             path.assign(&mut out, result).map_err(|e| {
                 Failure::new(
-                    "States.ResultPathMatchFailure",
+                    STATES_RESULT_PATH_MATCH_FAILURE.as_str(),
                     format!(
                         "unable to apply ResultPath \"{p}\" to the input {}: {e}",
                         truncate(input)
@@ -192,7 +199,7 @@ pub fn check_size(value: &Value, what: &str, state: &str) -> Result<(), Failure>
     let size = serialized_len(value);
     if size > PAYLOAD_LIMIT {
         return Err(Failure::new(
-            "States.DataLimitExceeded",
+            STATES_DATA_LIMIT_EXCEEDED.as_str(),
             format!(
                 "the {what} of state \"{state}\" is {size} bytes, more than the limit of {PAYLOAD_LIMIT} bytes"
             ),
@@ -278,6 +285,28 @@ mod tests {
         assert_eq!(err.error, "States.Runtime");
         assert!(
             err.cause.contains("\"$.nope\"") && err.cause.contains("\"Parameters.x.$\""),
+            "{}",
+            err.cause
+        );
+    }
+
+    #[test]
+    fn an_unset_variable_is_reported_as_a_variable() {
+        let cache = Cache::default();
+        let input = json!({"a": 1});
+        let vars = Map::new();
+        let err = cache
+            .template(
+                &json!({"x.$": "$missing.field"}),
+                &env(&input, &Value::Null, &vars),
+                "Parameters",
+            )
+            .unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert!(
+            err.cause.contains("variable \"$missing\"")
+                && err.cause.contains("is not set")
+                && !err.cause.contains("input"),
             "{}",
             err.cause
         );

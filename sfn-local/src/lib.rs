@@ -8,11 +8,12 @@
 //! Functions' vocabulary ([`history`]).
 //!
 //! ```no_run
-//! # async fn demo(machine: codegen::asl::StateMachine) {
+//! # async fn demo(machine: codegen::asl::StateMachine, registry: stepwise_runtime::Registry) {
 //! use std::sync::Arc;
 //! use sfn_local::{Options, RegistryTasks, execute};
 //!
-//! let tasks = Arc::new(RegistryTasks::new(stepwise_lambda::all(), stepwise_runtime::Services::shared()));
+//! // `registry`: the activities to run, e.g. `stepwise_lambda::all()` for every one.
+//! let tasks = Arc::new(RegistryTasks::new(registry, stepwise_runtime::Services::shared()));
 //! let options = Options { virtual_time: true, ..Options::default() };
 //! let outcome = execute(&machine, serde_json::json!({}), tasks, options).await.expect("starts");
 //! println!("{:?} {:?}", outcome.status, outcome.output);

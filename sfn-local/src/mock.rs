@@ -313,7 +313,10 @@ impl Fault {
             state: state.into(),
             items: Items::Any,
             attempts: 0..=0,
-            failure: Failure::new("States.TaskFailed", "injected fault"),
+            failure: Failure::new(
+                codegen::errors::STATES_TASK_FAILED.as_str(),
+                "injected fault",
+            ),
             after: false,
         }
     }

@@ -1,0 +1,145 @@
+//! The executor's public face: the options an execution runs with, what it returns, why
+//! it may refuse to start, progress callbacks, and [`execute`] itself.
+
+use std::sync::Arc;
+
+use codegen::asl::{State, StateMachine, States};
+use serde_json::Value;
+
+use super::Run;
+use crate::failure::Failure;
+use crate::history::{Event, EventType, MAX_EVENTS};
+use crate::io::check_size;
+use crate::tasks::TaskRunner;
+
+/// Watches an execution as it runs (for progress displays).
+pub trait Progress: Send + Sync {
+    /// A state was entered.
+    fn state_entered(&self, _name: &str) {}
+    /// A Map state started `total` iterations.
+    fn map_started(&self, _state: &str, _total: usize) {}
+    /// A Map iteration finished.
+    fn map_item_finished(&self, _state: &str, _index: usize, _succeeded: bool) {}
+}
+
+/// How to run an execution.
+#[derive(Clone)]
+pub struct Options {
+    /// Make waits and retry backoff instant (timestamps still move on).
+    pub virtual_time: bool,
+    /// The state machine's name (for ARNs and `$$.StateMachine`).
+    pub state_machine_name: String,
+    /// The execution's name (default: a UUID).
+    pub execution_name: Option<String>,
+    /// The maximum number of history events.
+    pub history_limit: usize,
+    /// Seed for retry jitter (default: random).
+    pub seed: Option<u64>,
+    /// Progress callbacks.
+    pub progress: Option<Arc<dyn Progress>>,
+    /// The AWS clients a distributed Map's ItemReader and ResultWriter use (default: the
+    /// process-wide services from the environment).
+    pub services: Option<Arc<stepwise_runtime::Services>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            virtual_time: false,
+            state_machine_name: "local".into(),
+            execution_name: None,
+            history_limit: MAX_EVENTS,
+            seed: None,
+            progress: None,
+            services: None,
+        }
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// It reached a Succeed state or an End.
+    Succeeded,
+    /// It failed with an error.
+    Failed,
+    /// It ran longer than its TimeoutSeconds.
+    TimedOut,
+}
+
+/// The result of an execution.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// How it ended.
+    pub status: Status,
+    /// The output, when it succeeded.
+    pub output: Option<Value>,
+    /// The error, when it failed or timed out.
+    pub failure: Option<Failure>,
+    /// Every history event.
+    pub events: Vec<Event>,
+    /// The execution's ARN.
+    pub execution_arn: String,
+}
+
+impl Outcome {
+    /// The names of the states entered, in history order.
+    pub fn states_entered(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter(|e| matches!(e.kind, EventType::StateEntered(_)))
+            .filter_map(|e| e.state_name().map(str::to_string))
+            .collect()
+    }
+}
+
+/// Why an execution could not start.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StartError {
+    /// The definition is invalid.
+    #[error("invalid definition:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<codegen::asl::Problem>),
+    /// Some Task resources cannot be served.
+    #[error("{}", .0.join("\n"))]
+    Resources(Vec<String>),
+    /// The input is too large.
+    #[error("{0}")]
+    Input(String),
+}
+
+/// Runs `machine` on `input` with `tasks`. Invalid definitions, unservable resources and
+/// oversized input are rejected before anything runs.
+pub async fn execute(
+    machine: &StateMachine,
+    input: Value,
+    tasks: Arc<dyn TaskRunner>,
+    options: Options,
+) -> Result<Outcome, StartError> {
+    let problems = codegen::validate::validate(machine);
+    if !problems.is_empty() {
+        return Err(StartError::Invalid(problems));
+    }
+    let mut unservable = Vec::new();
+    check_resources(&machine.states, tasks.as_ref(), &mut unservable);
+    if !unservable.is_empty() {
+        return Err(StartError::Resources(unservable));
+    }
+    if let Err(f) = check_size(&input, "input", "the execution") {
+        return Err(StartError::Input(f.cause));
+    }
+    let run = Run::new(machine, tasks, options, input.clone());
+    Ok(run.execute(input).await)
+}
+
+fn check_resources(states: &States, tasks: &dyn TaskRunner, out: &mut Vec<String>) {
+    for (name, state) in states {
+        if let State::Task(t) = state
+            && let Err(e) = tasks.check(name, &t.resource)
+        {
+            out.push(e);
+        }
+        for (_, branch) in state.children() {
+            check_resources(&branch.states, tasks, out);
+        }
+    }
+}

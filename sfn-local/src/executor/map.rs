@@ -1,0 +1,535 @@
+//! Map states, inline and distributed: the items (ItemsPath — an array's items or an
+//! object's members —, or a distributed Map's ItemReader; then the ItemBatcher), their
+//! concurrency and failure tolerance, each iteration
+//! (ItemSelector, the processor) and the result (an array, or a ResultWriter's files).
+
+use std::sync::Arc;
+
+use codegen::asl::{Branch, MapState};
+use codegen::errors::STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD;
+use futures::stream::{self, StreamExt};
+use serde_json::{Map, Value, json};
+
+use super::pipeline::{Step, Tail};
+use super::{ACCOUNT_REGION, Path, Run};
+use crate::distributed::ChildResult;
+use crate::failure::Failure;
+use crate::history::{EventType, History};
+use crate::io::{Env, truncate};
+
+/// `$$.Map.Item.Source` of items that come from the state's input.
+const STATE_DATA: &str = "STATE_DATA";
+
+/// One item of a Map.
+struct Item {
+    /// The member's name, when the items are an object's members (`$$.Map.Item.Key`).
+    key: Option<String>,
+    /// The item (`$$.Map.Item.Value`).
+    value: Value,
+}
+
+impl Item {
+    /// An array's item, a read item or a batch.
+    fn plain(value: Value) -> Self {
+        Item { key: None, value }
+    }
+
+    /// The iteration's input without an ItemSelector: the item, or for an object's
+    /// member the key-value pair `{key: value}`.
+    fn into_input(self) -> Value {
+        match self.key {
+            Some(key) => Value::Object(Map::from_iter([(key, self.value)])),
+            None => self.value,
+        }
+    }
+
+    /// `$$.Map.Item` for the item at `index`.
+    fn context(&self, index: usize, source: &str) -> Value {
+        let mut item = Map::new();
+        item.insert("Index".into(), json!(index));
+        if let Some(key) = &self.key {
+            item.insert("Key".into(), json!(key));
+        }
+        item.insert("Value".into(), self.value.clone());
+        item.insert("Source".into(), json!(source));
+        json!({ "Item": item })
+    }
+}
+
+/// A Map's items and where they come from (`$$.Map.Item.Source`).
+struct Items {
+    list: Vec<Item>,
+    source: String,
+}
+
+/// What came back from a Map's iterations.
+struct Iterations {
+    /// Each item's output (or error output), by index.
+    outputs: Vec<Value>,
+    /// Each item's input and result, by index, when a ResultWriter needs them.
+    children: Vec<Option<ChildResult>>,
+    /// How many items failed.
+    failed: usize,
+    /// The first failure, or the terminal one that stopped the Map.
+    first_failure: Option<Failure>,
+}
+
+/// The state-level facts an iteration needs.
+struct MapScope<'a> {
+    name: &'a str,
+    entered: &'a str,
+    /// The Map state's attempt (`$$.State.RetryCount`).
+    attempt: u32,
+    selector: Option<&'a Value>,
+    effective: &'a Value,
+    source: &'a str,
+    processor: &'a Branch,
+}
+
+impl Run<'_> {
+    /// One attempt (number `attempt`, 0-based: `$$.State.RetryCount`) of Map state `name`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn map_attempt(
+        &self,
+        name: &str,
+        m: &MapState,
+        input: &Value,
+        entered: &str,
+        attempt: u32,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> Result<Value, Failure> {
+        let step = Step {
+            retry_count: attempt,
+            ..Step::plain(name, entered)
+        };
+        let prep = self.prepare(step, &m.input_path, None, input, vars)?;
+        let env = prep.env(vars);
+        let Items {
+            list: items,
+            source,
+        } = self.map_items(name, m, &env).await?;
+        let distributed = m.is_distributed();
+        let total = items.len();
+        let limit = self.concurrency_limit(m, &env, total)?;
+        let tolerated = self.tolerated(m, &env, total)?;
+        let Some(processor) = m.processor() else {
+            return Err(Failure::runtime(format!(
+                "Map \"{name}\" has no ItemProcessor"
+            )));
+        };
+        self.record(
+            path,
+            EventType::MapStateStarted,
+            Some(json!({"length": total})),
+        )?;
+        let map_run_id = uuid::Uuid::new_v4().to_string();
+        let map_run_arn = format!(
+            "arn:aws:states:{ACCOUNT_REGION}:mapRun:{}/{name}:{map_run_id}",
+            self.options.state_machine_name
+        );
+        if distributed {
+            self.record(
+                path,
+                EventType::MapRunStarted,
+                Some(json!({"mapRunArn": map_run_arn})),
+            )?;
+        }
+        if let Some(p) = &self.options.progress {
+            p.map_started(name, total);
+        }
+        let scope = MapScope {
+            name,
+            entered,
+            attempt,
+            selector: m.selector(),
+            effective: &prep.effective,
+            source: &source,
+            processor,
+        };
+        let done = self
+            .iterate_items(
+                &scope,
+                items,
+                limit,
+                tolerated,
+                distributed,
+                m.result_writer.is_some(),
+                path,
+                vars,
+            )
+            .await;
+        let failure = map_failure(name, total, &done, tolerated);
+        // A Map Run that fails because its items failed still writes its results, as Step
+        // Functions does; one stopped by a terminal error does not.
+        let written = match &m.result_writer {
+            Some(writer) if failure.as_ref().is_none_or(|f| !f.is_terminal()) => {
+                let children: Vec<_> = done.children.into_iter().flatten().collect();
+                let services = self.services();
+                Some(
+                    crate::distributed::write_results(
+                        &services.aws,
+                        writer,
+                        &prep.env(vars),
+                        &self.cache,
+                        &map_run_arn,
+                        &map_run_id,
+                        &children,
+                    )
+                    .await,
+                )
+            }
+            _ => None,
+        };
+        if let Some(f) = failure {
+            if distributed {
+                self.record(
+                    path,
+                    EventType::MapRunFailed,
+                    Some(json!({"error": f.error, "cause": f.cause})),
+                )?;
+            }
+            self.record(
+                path,
+                EventType::MapStateFailed,
+                Some(json!({"error": f.error, "cause": f.cause})),
+            )?;
+            return Err(f);
+        }
+        if distributed {
+            self.record(path, EventType::MapRunSucceeded, None)?;
+        }
+        let result = match written {
+            Some(written) => written?,
+            None => Value::Array(done.outputs),
+        };
+        self.record(path, EventType::MapStateSucceeded, None)?;
+        self.finish(
+            result,
+            Tail {
+                selector: &m.result_selector,
+                assign: &m.assign,
+                result_path: &m.result_path,
+                output_path: &m.output_path,
+            },
+            input,
+            &prep.ctx,
+            vars,
+        )
+    }
+
+    /// The items: read by the ItemReader, or selected by ItemsPath from the effective
+    /// input (an array's items, or an object's members); then batched by the
+    /// ItemBatcher.
+    async fn map_items(&self, name: &str, m: &MapState, env: &Env<'_>) -> Result<Items, Failure> {
+        let (items, source) = match &m.item_reader {
+            Some(reader) => {
+                let services = self.services();
+                let read =
+                    crate::distributed::read_items(&services.aws, reader, env, &self.cache).await?;
+                (
+                    read.items.into_iter().map(Item::plain).collect(),
+                    read.source,
+                )
+            }
+            None => {
+                let items = match &m.items_path {
+                    Some(p) if p != "$" => self.cache.select(p, env, "ItemsPath")?,
+                    _ => env.input.clone(),
+                };
+                let items: Vec<Item> = match items {
+                    Value::Array(items) => items.into_iter().map(Item::plain).collect(),
+                    Value::Object(members) => members
+                        .into_iter()
+                        .map(|(key, value)| Item {
+                            key: Some(key),
+                            value,
+                        })
+                        .collect(),
+                    other => {
+                        return Err(Failure::runtime(format!(
+                            "ItemsPath of Map \"{name}\" selects {}, not an array or an object",
+                            truncate(&other)
+                        )));
+                    }
+                };
+                (items, STATE_DATA.to_string())
+            }
+        };
+        let list = match &m.item_batcher {
+            Some(batcher) => {
+                let values = items.into_iter().map(Item::into_input).collect();
+                crate::distributed::batch(values, batcher, env, &self.cache)?
+                    .into_iter()
+                    .map(Item::plain)
+                    .collect()
+            }
+            None => items,
+        };
+        Ok(Items { list, source })
+    }
+
+    /// How many iterations may run at once (MaxConcurrency[Path]; 0 = all of them).
+    fn concurrency_limit(&self, m: &MapState, env: &Env, total: usize) -> Result<usize, Failure> {
+        let concurrency = match (&m.max_concurrency, &m.max_concurrency_path) {
+            (Some(n), _) => n.as_i64().unwrap_or(0),
+            (None, Some(p)) => {
+                let v = self.cache.select(p, env, "MaxConcurrencyPath")?;
+                v.as_i64().filter(|n| *n >= 0).ok_or_else(|| {
+                    Failure::runtime(format!(
+                        "MaxConcurrencyPath \"{p}\" is {v}, not a non-negative integer"
+                    ))
+                })?
+            }
+            (None, None) => 0,
+        };
+        Ok(if concurrency <= 0 {
+            total.max(1)
+        } else {
+            (concurrency as usize).min(total.max(1))
+        })
+    }
+
+    /// How many failed items the Map tolerates, or `None` when any failure fails it.
+    fn tolerated(&self, m: &MapState, env: &Env, total: usize) -> Result<Option<usize>, Failure> {
+        let count = match (&m.tolerated_failure_count, &m.tolerated_failure_count_path) {
+            (Some(n), _) => n.as_i64(),
+            (None, Some(p)) => self
+                .cache
+                .select(p, env, "ToleratedFailureCountPath")?
+                .as_i64(),
+            _ => None,
+        };
+        let percent = match (
+            &m.tolerated_failure_percentage,
+            &m.tolerated_failure_percentage_path,
+        ) {
+            (Some(n), _) => n.as_f64(),
+            (None, Some(p)) => self
+                .cache
+                .select(p, env, "ToleratedFailurePercentagePath")?
+                .as_f64(),
+            _ => None,
+        };
+        let from_percent = percent.map(|p| ((p / 100.0) * total as f64).floor() as usize);
+        let from_count = count.map(|c| c.max(0) as usize);
+        Ok(match (from_count, from_percent) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0).max(b.unwrap_or(0))),
+        })
+    }
+
+    /// Runs the iterations, `limit` at a time, until all are done or a failure stops
+    /// the Map; moves `path` past the slowest of them.
+    #[allow(clippy::too_many_arguments)]
+    async fn iterate_items(
+        &self,
+        scope: &MapScope<'_>,
+        items: Vec<Item>,
+        limit: usize,
+        tolerated: Option<usize>,
+        distributed: bool,
+        keep_children: bool,
+        path: &mut Path,
+        vars: &Map<String, Value>,
+    ) -> Iterations {
+        let total = items.len();
+        let start = path.clone();
+        let iterations = stream::iter(items.into_iter().enumerate())
+            .map(|(index, item)| {
+                // A distributed Map runs each item as a child execution with its own
+                // history; an inline Map records its iterations in the execution's.
+                let mut item_path = Path {
+                    map_item: Some(index),
+                    child: distributed.then(|| Arc::new(History::new(self.options.history_limit))),
+                    ..start.clone()
+                };
+                if distributed {
+                    item_path.prev = 0;
+                }
+                let mut item_vars = vars.clone();
+                async move {
+                    let (item_input, result) = self
+                        .map_iteration(scope, index, item, &mut item_path, &mut item_vars)
+                        .await;
+                    if let Some(p) = &self.options.progress {
+                        p.map_item_finished(scope.name, index, result.is_ok());
+                    }
+                    (index, item_input, result, item_path)
+                }
+            })
+            .buffer_unordered(limit);
+        futures::pin_mut!(iterations);
+        let mut done = Iterations {
+            outputs: vec![Value::Null; total],
+            children: Vec::new(),
+            failed: 0,
+            first_failure: None,
+        };
+        if keep_children {
+            done.children.resize_with(total, || None);
+        }
+        let mut max_offset = path.offset;
+        let mut last_event = path.prev;
+        while let Some((index, item_input, result, item_path)) = iterations.next().await {
+            max_offset = max_offset.max(item_path.offset);
+            if !distributed {
+                last_event = last_event.max(item_path.prev);
+            }
+            if let Some(slot) = done.children.get_mut(index) {
+                *slot = Some(ChildResult {
+                    index,
+                    input: item_input,
+                    result: result.clone(),
+                });
+            }
+            match result {
+                Ok(v) => done.outputs[index] = v,
+                Err(f) if f.is_terminal() => {
+                    done.first_failure = Some(f);
+                    break;
+                }
+                Err(f) => {
+                    done.failed += 1;
+                    done.outputs[index] = f.to_output();
+                    if done.first_failure.is_none() {
+                        done.first_failure = Some(f);
+                    }
+                    match tolerated {
+                        None => break,
+                        Some(allowed) if done.failed > allowed => break,
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+        path.offset = max_offset;
+        path.prev = last_event;
+        done
+    }
+
+    /// One iteration: its input (through the ItemSelector), then the processor. Returns
+    /// the iteration's input with its result.
+    async fn map_iteration(
+        &self,
+        scope: &MapScope<'_>,
+        index: usize,
+        item: Item,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> (Value, Result<Value, Failure>) {
+        let iteration_input = match self.iteration_input(scope, index, item, path, vars) {
+            Ok(v) => v,
+            Err(f) => return (Value::Null, Err(f)),
+        };
+        let result = self
+            .iterate(
+                scope.name,
+                index,
+                iteration_input.clone(),
+                scope.processor,
+                path,
+                vars,
+            )
+            .await;
+        (iteration_input, result)
+    }
+
+    fn iteration_input(
+        &self,
+        scope: &MapScope<'_>,
+        index: usize,
+        item: Item,
+        path: &mut Path,
+        vars: &Map<String, Value>,
+    ) -> Result<Value, Failure> {
+        let name = scope.name;
+        self.record(
+            path,
+            EventType::MapIterationStarted,
+            Some(json!({"name": name, "index": index})),
+        )?;
+        match scope.selector {
+            Some(tpl) => {
+                let ctx = self.context(
+                    name,
+                    scope.entered,
+                    scope.attempt,
+                    Some(("Map", item.context(index, scope.source))),
+                );
+                let env = Env {
+                    input: scope.effective,
+                    context: &ctx,
+                    variables: vars,
+                };
+                self.cache.template(tpl, &env, "ItemSelector")
+            }
+            None => Ok(item.into_input()),
+        }
+    }
+
+    async fn iterate(
+        &self,
+        name: &str,
+        index: usize,
+        iteration_input: Value,
+        processor: &Branch,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> Result<Value, Failure> {
+        match self
+            .run_scope(
+                &processor.states,
+                &processor.start_at,
+                iteration_input,
+                path,
+                vars,
+            )
+            .await
+        {
+            Ok(v) => {
+                self.record(
+                    path,
+                    EventType::MapIterationSucceeded,
+                    Some(json!({"name": name, "index": index})),
+                )?;
+                Ok(v)
+            }
+            Err(f) => {
+                // The iteration's own end is recorded even when the history is full.
+                let now = self.now(path);
+                let history = path.child.as_deref().unwrap_or(&self.history);
+                path.prev = history.record_final(
+                    path.prev,
+                    now,
+                    EventType::MapIterationFailed,
+                    Some(json!({"name": name, "index": index, "error": f.error, "cause": f.cause})),
+                );
+                Err(f)
+            }
+        }
+    }
+}
+
+/// What the Map fails with, if it fails: a terminal failure, any failure when nothing is
+/// tolerated, or `States.ExceedToleratedFailureThreshold` past the threshold.
+fn map_failure(
+    name: &str,
+    total: usize,
+    done: &Iterations,
+    tolerated: Option<usize>,
+) -> Option<Failure> {
+    let failed = done.failed;
+    match (&done.first_failure, tolerated) {
+        (Some(f), _) if f.is_terminal() => Some(f.clone()),
+        (Some(f), None) => Some(f.clone()),
+        (Some(f), Some(allowed)) if failed > allowed => Some(Failure::new(
+            STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD.as_str(),
+            format!(
+                "{failed} of {total} items of Map \"{name}\" failed, more than the {allowed} tolerated; first failure: {}: {}",
+                f.error, f.cause
+            ),
+        )),
+        _ => None,
+    }
+}

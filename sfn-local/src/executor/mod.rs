@@ -1,0 +1,318 @@
+//! The interpreter: runs a state machine from its input to its output (or error), state by
+//! state, as Step Functions does.
+//!
+//! Order of processing for each state: InputPath → Parameters (with the context object
+//! `$$`) → the work (task, branches, iterations, wait, choice) → ResultSelector →
+//! ResultPath (into the *raw* input) → OutputPath. Retry rules are tried in order, each
+//! with its own attempt count; Catch rules are tried in order after the retries are
+//! spent. Map iterations and Parallel branches run concurrently; without a tolerated
+//! failure threshold, the first failure cancels its siblings.
+//!
+//! This module runs scopes state by state and ends the execution; the rest is one room
+//! per concern: [`api`] (what callers see), [`context`] (`$$`), [`pipeline`] (a state's
+//! way in and out), [`simple`] (Pass, Succeed, Choice, Wait, Fail), [`task`],
+//! [`parallel`], [`map`] and [`retry`] (Retry and Catch).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use codegen::asl::{QueryLanguage, State, StateMachine, States};
+use futures::future::BoxFuture;
+use rand::{SeedableRng, rngs::StdRng};
+use serde_json::{Map, Value, json};
+
+use crate::clock::Clock;
+use crate::failure::Failure;
+use crate::history::{EventType, History, StateType};
+use crate::io::{Cache, check_size};
+use crate::tasks::TaskRunner;
+
+mod api;
+mod context;
+mod map;
+mod parallel;
+mod pipeline;
+mod retry;
+mod simple;
+mod task;
+
+pub use api::{Options, Outcome, Progress, StartError, Status, execute};
+
+/// Where a path of execution is: its virtual-time offset, its last history event, and
+/// its Map item.
+#[derive(Debug, Clone, Default)]
+struct Path {
+    offset: Duration,
+    prev: u64,
+    map_item: Option<usize>,
+    /// The history of the child execution this path runs in (a distributed Map item),
+    /// instead of the execution's own.
+    child: Option<Arc<History>>,
+}
+
+/// Where control goes after a state.
+enum Flow {
+    Next(String),
+    End,
+}
+
+impl Flow {
+    /// `Next` when there is a next state, else `End`.
+    fn after(next: &Option<String>) -> Flow {
+        match next {
+            Some(n) => Flow::Next(n.clone()),
+            None => Flow::End,
+        }
+    }
+
+    /// Where control goes after `state` succeeds.
+    fn after_state(state: &State) -> Flow {
+        match state.next() {
+            Some(n) => Flow::Next(n.to_string()),
+            None => Flow::End,
+        }
+    }
+}
+
+/// One execution in progress: the machine, its runner, its clock and its history.
+struct Run<'m> {
+    machine: &'m StateMachine,
+    tasks: Arc<dyn TaskRunner>,
+    options: Options,
+    cache: Cache,
+    clock: Clock,
+    history: History,
+    execution_arn: String,
+    execution_name: String,
+    state_machine_arn: String,
+    input: Value,
+    /// Names of the states whose text may read `$$.Execution.Input` (see
+    /// [`context::reads_execution_input`]): only their context objects carry a copy of it.
+    input_readers: HashSet<String>,
+    rng: Mutex<StdRng>,
+}
+
+const ACCOUNT_REGION: &str = "us-east-1:123456789012";
+
+impl<'m> Run<'m> {
+    fn new(
+        machine: &'m StateMachine,
+        tasks: Arc<dyn TaskRunner>,
+        options: Options,
+        input: Value,
+    ) -> Self {
+        let execution_name = options
+            .execution_name
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let sm = &options.state_machine_name;
+        let rng = match options.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => rand::make_rng(),
+        };
+        let mut input_readers = HashSet::new();
+        context::collect_input_readers(&machine.states, &mut input_readers);
+        Run {
+            machine,
+            input_readers,
+            tasks,
+            cache: Cache::default(),
+            clock: Clock::new(options.virtual_time),
+            history: History::new(options.history_limit),
+            execution_arn: format!(
+                "arn:aws:states:{ACCOUNT_REGION}:execution:{sm}:{execution_name}"
+            ),
+            state_machine_arn: format!("arn:aws:states:{ACCOUNT_REGION}:stateMachine:{sm}"),
+            execution_name,
+            input,
+            rng: Mutex::new(rng),
+            options,
+        }
+    }
+
+    fn now(&self, path: &Path) -> DateTime<Utc> {
+        self.clock.now(path.offset)
+    }
+
+    fn record(
+        &self,
+        path: &mut Path,
+        kind: EventType,
+        details: Option<Value>,
+    ) -> Result<(), Failure> {
+        let now = self.now(path);
+        let history = path.child.as_deref().unwrap_or(&self.history);
+        path.prev = history.record(path.prev, now, kind, details)?;
+        Ok(())
+    }
+
+    async fn execute(&self, input: Value) -> Outcome {
+        let mut path = Path::default();
+        let started = self.record(
+            &mut path,
+            EventType::ExecutionStarted,
+            Some(json!({"input": input.to_string(), "roleArn": format!("arn:aws:iam::123456789012:role/{}", self.options.state_machine_name)})),
+        );
+        let mut vars = Map::new();
+        let result = match started {
+            Err(f) => Err(f),
+            Ok(()) => {
+                let run = self.run_scope(
+                    &self.machine.states,
+                    &self.machine.start_at,
+                    input,
+                    &mut path,
+                    &mut vars,
+                );
+                match self.machine.timeout_seconds.filter(|t| *t > 0) {
+                    Some(t) if !self.clock.is_virtual() => {
+                        match tokio::time::timeout(Duration::from_secs(t as u64), run).await {
+                            Ok(r) => r,
+                            Err(_) => Err(Failure::execution_timeout(t)),
+                        }
+                    }
+                    _ => run.await,
+                }
+            }
+        };
+        let result = match (result, self.machine.timeout_seconds) {
+            (Ok(_), Some(t))
+                if t > 0 && self.clock.elapsed(path.offset) > Duration::from_secs(t as u64) =>
+            {
+                Err(Failure::execution_timeout(t))
+            }
+            (r, _) => r,
+        };
+        let now = self.now(&path);
+        let (status, output, failure) = match result {
+            Ok(output) => {
+                self.history.record_final(
+                    path.prev,
+                    now,
+                    EventType::ExecutionSucceeded,
+                    Some(json!({"output": output.to_string()})),
+                );
+                (Status::Succeeded, Some(output), None)
+            }
+            Err(f) if f.is_execution_timeout() => {
+                self.history.record_final(
+                    path.prev,
+                    now,
+                    EventType::ExecutionTimedOut,
+                    Some(json!({"error": f.error, "cause": f.cause})),
+                );
+                (Status::TimedOut, None, Some(f))
+            }
+            Err(f) => {
+                self.history.record_final(
+                    path.prev,
+                    now,
+                    EventType::ExecutionFailed,
+                    Some(json!({"error": f.error, "cause": f.cause})),
+                );
+                (Status::Failed, None, Some(f))
+            }
+        };
+        Outcome {
+            status,
+            output,
+            failure,
+            events: self.history.events(),
+            execution_arn: self.execution_arn.clone(),
+        }
+    }
+
+    /// Runs a scope (the machine, a branch, a processor) from `start` to its end.
+    fn run_scope<'a>(
+        &'a self,
+        states: &'a States,
+        start: &'a str,
+        input: Value,
+        path: &'a mut Path,
+        vars: &'a mut Map<String, Value>,
+    ) -> BoxFuture<'a, Result<Value, Failure>> {
+        Box::pin(async move {
+            let mut current = start.to_string();
+            let mut value = input;
+            loop {
+                let state = states
+                    .get(&current)
+                    .ok_or_else(|| Failure::runtime(format!("no state named \"{current}\"")))?;
+                let (flow, output) = self.run_state(&current, state, value, path, vars).await?;
+                if let Some(limit) = self.machine.timeout_seconds.filter(|t| *t > 0)
+                    && self.clock.is_virtual()
+                    && self.clock.elapsed(path.offset) > Duration::from_secs(limit as u64)
+                {
+                    return Err(Failure::execution_timeout(limit));
+                }
+                match flow {
+                    Flow::End => return Ok(output),
+                    Flow::Next(next) => {
+                        current = next;
+                        value = output;
+                    }
+                }
+            }
+        })
+    }
+
+    async fn run_state(
+        &self,
+        name: &str,
+        state: &State,
+        input: Value,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> Result<(Flow, Value), Failure> {
+        if state.query_language().or(self.machine.query_language) == Some(QueryLanguage::Jsonata) {
+            return Err(Failure::runtime(format!(
+                "State \"{name}\" uses JSONata, which sfn-local does not evaluate (JSONPath mode only)"
+            )));
+        }
+        let kind = StateType::of(state);
+        self.record(
+            path,
+            EventType::StateEntered(kind),
+            Some(json!({"name": name, "input": input.to_string()})),
+        )?;
+        if let Some(p) = &self.options.progress {
+            p.state_entered(name);
+        }
+        let entered = self.now(path).to_rfc3339_opts(SecondsFormat::Millis, true);
+        check_size(&input, "input", name)?;
+        let result = match state {
+            State::Pass(s) => self.pass(name, s, &input, &entered, vars),
+            State::Task(_) | State::Parallel(_) | State::Map(_) => {
+                self.with_retries(name, state, &input, &entered, path, vars)
+                    .await
+            }
+            State::Choice(c) => self.choice(name, c, &input, &entered, vars),
+            State::Wait(w) => self.wait(name, w, &input, &entered, path, vars).await,
+            State::Succeed(s) => self.succeed(name, s, &input, &entered, vars),
+            State::Fail(f) => Err(self.fail(name, f, &input, &entered, vars)),
+        };
+        let (flow, output) = result?;
+        check_size(&output, "output", name)?;
+        self.record(
+            path,
+            EventType::StateExited(kind),
+            Some(json!({"name": name, "output": output.to_string()})),
+        )?;
+        Ok((flow, output))
+    }
+}
+
+impl Run<'_> {
+    /// The services for distributed Map I/O.
+    fn services(&self) -> Arc<stepwise_runtime::Services> {
+        self.options
+            .services
+            .clone()
+            .unwrap_or_else(stepwise_runtime::Services::shared)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! Retry and Catch around the states that have them (Task, Parallel, Map): the attempt
+//! loop, backoff with jitter, and the first matching Catch rule.
+
+use std::time::Duration;
+
+use codegen::asl::{Catcher, JitterStrategy, Retrier, State};
+use rand::RngExt;
+use serde_json::{Map, Value};
+
+use super::{Flow, Path, Run};
+use crate::failure::{Failure, matches};
+use crate::io::apply_result_path;
+
+impl Run<'_> {
+    /// Runs a Task, Parallel or Map state: attempts until one succeeds or no Retry rule
+    /// applies any more (waiting the backoff between attempts), then the Catch rules.
+    pub(super) async fn with_retries(
+        &self,
+        name: &str,
+        state: &State,
+        input: &Value,
+        entered: &str,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> Result<(Flow, Value), Failure> {
+        let retry = state.retry();
+        let mut counts = vec![0u32; retry.len()];
+        let mut attempt = 0u32;
+        loop {
+            let result = match state {
+                State::Task(t) => {
+                    self.task_attempt(name, t, input, entered, attempt, path, vars)
+                        .await
+                }
+                State::Parallel(p) => {
+                    self.parallel_attempt(name, p, input, entered, attempt, path, vars)
+                        .await
+                }
+                State::Map(m) => {
+                    self.map_attempt(name, m, input, entered, attempt, path, vars)
+                        .await
+                }
+                _ => return Err(Failure::runtime(format!("State \"{name}\" has no Retry"))),
+            };
+            match result {
+                Ok(v) => return Ok((Flow::after_state(state), v)),
+                Err(failure) => match self.retry_after(retry, &mut counts, &failure) {
+                    Some(delay) => {
+                        self.clock.sleep(delay, &mut path.offset).await;
+                        attempt += 1;
+                    }
+                    None => return self.catch(name, state.catch(), failure, input, entered, vars),
+                },
+            }
+        }
+    }
+
+    /// How long to wait before retry number `count` (0-based) of `retrier`.
+    fn backoff(&self, retrier: &Retrier, count: u32) -> Duration {
+        let interval = retrier.interval_seconds.unwrap_or(1).max(0) as f64;
+        let rate = retrier
+            .backoff_rate
+            .as_ref()
+            .and_then(serde_json::Number::as_f64)
+            .unwrap_or(2.0);
+        let mut secs = interval * rate.powi(count as i32);
+        if let Some(max) = retrier.max_delay_seconds {
+            secs = secs.min(max as f64);
+        }
+        if retrier.jitter_strategy == Some(JitterStrategy::Full) {
+            let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+            secs = rng.random_range(0.0..=secs);
+        }
+        Duration::from_secs_f64(secs.clamp(0.0, 1.0e9))
+    }
+
+    /// After a failure: `Some(delay)` to retry, `None` when no retrier applies or its
+    /// attempts are spent.
+    fn retry_after(
+        &self,
+        retry: &[Retrier],
+        counts: &mut [u32],
+        failure: &Failure,
+    ) -> Option<Duration> {
+        let (i, retrier) = retry
+            .iter()
+            .enumerate()
+            .find(|(_, r)| matches(&r.error_equals, failure))?;
+        let max = retrier.max_attempts.unwrap_or(3).max(0) as u32;
+        if counts[i] >= max {
+            return None;
+        }
+        let delay = self.backoff(retrier, counts[i]);
+        counts[i] += 1;
+        Some(delay)
+    }
+
+    /// Applies the first matching Catch rule to `failure`.
+    fn catch(
+        &self,
+        name: &str,
+        catch: &[Catcher],
+        failure: Failure,
+        input: &Value,
+        entered: &str,
+        vars: &mut Map<String, Value>,
+    ) -> Result<(Flow, Value), Failure> {
+        let Some(catcher) = catch.iter().find(|c| matches(&c.error_equals, &failure)) else {
+            return Err(failure);
+        };
+        let error_output = failure.to_output();
+        let ctx = self.context(name, entered, 0, None);
+        self.assign(&catcher.assign, &error_output, &ctx, vars)?;
+        let out = apply_result_path(&self.cache, &catcher.result_path, input, error_output)?;
+        Ok((Flow::Next(catcher.next.clone()), out))
+    }
+}

@@ -1,0 +1,202 @@
+//! The states that do their work inside the interpreter: Pass, Succeed, Choice, Wait and
+//! Fail.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use codegen::asl::{ChoiceState, FailState, Numeric, PassState, SucceedState, WaitState};
+use codegen::errors::STATES_NO_CHOICE_MATCHED;
+use serde_json::{Map, Value};
+
+use super::pipeline::{Prepared, Step};
+use super::{Flow, Path, Run};
+use crate::failure::Failure;
+use crate::io::{Env, apply_result_path, truncate};
+
+impl Run<'_> {
+    pub(super) fn pass(
+        &self,
+        name: &str,
+        s: &PassState,
+        input: &Value,
+        entered: &str,
+        vars: &mut Map<String, Value>,
+    ) -> Result<(Flow, Value), Failure> {
+        // A literal Result wins over Parameters, which are then not evaluated.
+        let parameters = s.parameters.as_ref().filter(|_| s.result.is_none());
+        let Prepared {
+            ctx,
+            effective,
+            parameters,
+        } = self.prepare(
+            Step::plain(name, entered),
+            &s.input_path,
+            parameters,
+            input,
+            vars,
+        )?;
+        let result = s.result.clone().or(parameters).unwrap_or(effective);
+        self.assign(&s.assign, &result, &ctx, vars)?;
+        let combined = apply_result_path(&self.cache, &s.result_path, input, result)?;
+        let out = self.output(&s.output_path, &combined, &ctx, vars)?;
+        Ok((Flow::after(&s.next), out))
+    }
+
+    pub(super) fn succeed(
+        &self,
+        name: &str,
+        s: &SucceedState,
+        input: &Value,
+        entered: &str,
+        vars: &Map<String, Value>,
+    ) -> Result<(Flow, Value), Failure> {
+        let prep = self.prepare(Step::plain(name, entered), &s.input_path, None, input, vars)?;
+        let out = self.output(&s.output_path, &prep.effective, &prep.ctx, vars)?;
+        Ok((Flow::End, out))
+    }
+
+    pub(super) fn choice(
+        &self,
+        name: &str,
+        c: &ChoiceState,
+        input: &Value,
+        entered: &str,
+        vars: &mut Map<String, Value>,
+    ) -> Result<(Flow, Value), Failure> {
+        let prep = self.prepare(Step::plain(name, entered), &c.input_path, None, input, vars)?;
+        let env = prep.env(vars);
+        let mut matched = None;
+        for rule in &c.choices {
+            if crate::choice::holds(rule, &env, &self.cache)? {
+                matched = Some(rule);
+                break;
+            }
+        }
+        let target = match matched
+            .and_then(|rule| rule.next.clone())
+            .or_else(|| c.default.clone())
+        {
+            Some(t) => t,
+            None => {
+                return Err(Failure::new(
+                    STATES_NO_CHOICE_MATCHED.as_str(),
+                    format!(
+                        "no Choice rule of state \"{name}\" matched the input {} and there is no Default",
+                        truncate(&prep.effective)
+                    ),
+                ));
+            }
+        };
+        let out = self.output(&c.output_path, &prep.effective, &prep.ctx, vars)?;
+        // The state's Assign applies whichever way the Choice goes, the matching rule's
+        // on top of it; both read the variables as they were before the state.
+        let rule_assign = matched.and_then(|rule| rule.assign.as_ref());
+        self.assign_blocks(
+            &[
+                (c.assign.as_ref(), "Assign"),
+                (rule_assign, "Choices.Assign"),
+            ],
+            &prep.effective,
+            &prep.ctx,
+            vars,
+        )?;
+        Ok((Flow::Next(target), out))
+    }
+
+    pub(super) async fn wait(
+        &self,
+        name: &str,
+        w: &WaitState,
+        input: &Value,
+        entered: &str,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> Result<(Flow, Value), Failure> {
+        let prep = self.prepare(Step::plain(name, entered), &w.input_path, None, input, vars)?;
+        let env = prep.env(vars);
+        let seconds = |v: &Value, field: &str| -> Result<Duration, Failure> {
+            v.as_f64()
+                .filter(|s| *s >= 0.0 && s.fract() == 0.0)
+                .map(|s| Duration::from_secs(s as u64))
+                .ok_or_else(|| {
+                    Failure::runtime(format!(
+                        "{field} of state \"{name}\" is {v}, not a non-negative integer"
+                    ))
+                })
+        };
+        let until = |v: &Value, field: &str| -> Result<Duration, Failure> {
+            let ts = v
+                .as_str()
+                .and_then(crate::choice::timestamp)
+                .ok_or_else(|| {
+                    Failure::runtime(format!(
+                        "{field} of state \"{name}\" is {v}, not an RFC 3339 timestamp"
+                    ))
+                })?;
+            let now = self.now(path);
+            Ok((ts.with_timezone(&Utc) - now).to_std().unwrap_or_default())
+        };
+        let delay = if let Some(s) = &w.seconds {
+            match s {
+                Numeric::Number(n) => seconds(&Value::Number(n.clone()), "Seconds")?,
+                Numeric::Expr(e) => {
+                    return Err(Failure::runtime(format!(
+                        "Seconds \"{e}\" is an expression"
+                    )));
+                }
+            }
+        } else if let Some(ts) = &w.timestamp {
+            until(&Value::String(ts.clone()), "Timestamp")?
+        } else if let Some(p) = &w.seconds_path {
+            seconds(&self.cache.select(p, &env, "SecondsPath")?, "SecondsPath")?
+        } else if let Some(p) = &w.timestamp_path {
+            until(
+                &self.cache.select(p, &env, "TimestampPath")?,
+                "TimestampPath",
+            )?
+        } else {
+            Duration::ZERO
+        };
+        let out = self.output(&w.output_path, &prep.effective, &prep.ctx, vars)?;
+        self.clock.sleep(delay, &mut path.offset).await;
+        self.assign(&w.assign, &prep.effective, &prep.ctx, vars)?;
+        Ok((Flow::after(&w.next), out))
+    }
+
+    pub(super) fn fail(
+        &self,
+        name: &str,
+        f: &FailState,
+        input: &Value,
+        entered: &str,
+        vars: &Map<String, Value>,
+    ) -> Failure {
+        let ctx = self.context(name, entered, 0, None);
+        let env = Env {
+            input,
+            context: &ctx,
+            variables: vars,
+        };
+        let text = |literal: &Option<String>,
+                    path: &Option<String>,
+                    field: &str|
+         -> Result<String, Failure> {
+            match (literal, path) {
+                (Some(l), _) => Ok(l.clone()),
+                (None, Some(p)) => match self.cache.expression(p, &env, field)? {
+                    Value::String(s) => Ok(s),
+                    other => Ok(other.to_string()),
+                },
+                (None, None) => Ok(String::new()),
+            }
+        };
+        let error = match text(&f.error, &f.error_path, "ErrorPath") {
+            Ok(e) => e,
+            Err(failure) => return failure,
+        };
+        match text(&f.cause, &f.cause_path, "CausePath") {
+            Ok(cause) => Failure::new(error, cause),
+            Err(failure) => failure,
+        }
+    }
+}
