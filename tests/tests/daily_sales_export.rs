@@ -311,7 +311,8 @@ async fn a_completed_day_started_again_exports_nothing_unless_asked_to_rerun() {
             "LoadConfig",
             "Record start",
             "Day claimed?",
-            "Nothing to export"
+            "Nothing to export",
+            "Not exported"
         ]
     );
     let output = again.output.expect("output");
