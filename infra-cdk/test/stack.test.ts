@@ -130,7 +130,11 @@ describe('functions', () => {
       const xray = statements.filter(isWildcard);
       assert.deepEqual(xray.map(statementKey), [key(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*'])], a.name);
       const rest = statements.filter((s) => !logs.includes(s) && !xray.includes(s)).map(statementKey).sort();
-      assert.deepEqual(rest, a.permissions.map((p) => declaredKey(p)).sort(), `${a.name}: exactly the declared permissions`);
+      // Two declarations that render to one statement (e.g. s3:ListBucket on the images and
+      // the staging area, both the pipeline bucket by default) are one statement: CDK
+      // merges identical statements.
+      const declared = [...new Set(a.permissions.map((p) => declaredKey(p)))].sort();
+      assert.deepEqual(rest, declared, `${a.name}: exactly the declared permissions`);
     }
   });
 });
