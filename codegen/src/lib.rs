@@ -1,6 +1,6 @@
 //! `codegen`: the Amazon States Language model, the workflow builder, validation,
 //! typed data-flow checks and the emitters (ASL JSON, Mermaid, JSON Schema,
-//! stepfunctions-local mock config).
+//! stepfunctions-local mock config) and the triggers a deployment creates (schedules).
 //!
 //! This crate knows activities only through [`stepwise_contract::ActivityDef`]; it never
 //! runs them and never talks to AWS.
@@ -28,5 +28,6 @@ pub mod emit;
 pub mod errors;
 pub mod intrinsic;
 pub mod path;
+pub mod trigger;
 pub mod validate;
 pub mod workflow;

@@ -19,6 +19,7 @@
 use std::time::Duration;
 
 use codegen::builder::*;
+use codegen::trigger::{DeploymentName, Schedule, SchedulerAttribute};
 use codegen::workflow::Workflow;
 use serde_json::{Value, json};
 use stepwise_contract::deploy::{Area, Permission, Resource};
@@ -36,8 +37,24 @@ pub const NAME: &str = "daily-sales-export";
 /// Share of a day's items that may fail (bad images) before the export fails.
 pub const TOLERATED_FAILURE_PERCENTAGE: f64 = 10.0;
 
-/// The schedule EventBridge Scheduler starts the export on (UTC).
+/// When EventBridge Scheduler starts the export: 03:00 every day, UTC.
 pub const SCHEDULE: &str = "cron(0 3 * * ? *)";
+
+/// The schedule: at [`SCHEDULE`] it passes the deployment's parameter and table and the
+/// time it fired; the export covers the UTC day before that time. 03:00 UTC leaves the
+/// previous day's late sales time to land; a start Scheduler gives up on (after its
+/// retries) goes to the dead-letter queue, where the alarm sees it.
+pub fn schedule() -> Schedule {
+    Schedule::cron(SCHEDULE)
+        .timezone("UTC")
+        .input(json!({
+            "config_parameter": DeploymentName::ConfigParameter.placeholder(),
+            "progress_table": DeploymentName::ProgressTable.placeholder(),
+            "scheduled_time": SchedulerAttribute::ScheduledTime.as_str(),
+        }))
+        .dead_letter_queue()
+        .reason("Scheduler fires at 03:00 UTC; the export covers the previous UTC day (the day before scheduled_time)")
+}
 
 /// The example input operators can start the workflow with from the console.
 pub fn example_input() -> ExportRequest {
@@ -227,6 +244,7 @@ pub fn workflow() -> Workflow {
     .comment("Nightly export of yesterday's SmartGo sales with image embeddings to the analytics lake (Parquet).")
     .timeout(Duration::from_secs(6 * 3600))
     .input(&example_input())
+    .schedule(schedule())
     .permission(Permission {
         actions: &["s3:GetObject"],
         resource: Resource::Objects { area: Area::Staging },
