@@ -181,6 +181,9 @@ impl Activity for EmbedImage {
             });
         }
 
+        ctx.cancellation
+            .check("before fetching the image")
+            .map_err(in_sale)?;
         let embedded = embed_image(
             ctx,
             url,
@@ -192,6 +195,9 @@ impl Activity for EmbedImage {
         .map_err(in_sale)?;
         let (embedding, source_bytes, downscaled) =
             (embedded.vector, embedded.source_bytes, embedded.downscaled);
+        ctx.cancellation
+            .check("before staging the vector")
+            .map_err(in_sale)?;
 
         ctx.aws()
             .s3()

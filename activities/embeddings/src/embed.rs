@@ -78,6 +78,7 @@ pub async fn embed_image(
         ActivityError::new(problem.error_name(), format!("image {url}: {problem}"))
     })?;
 
+    ctx.cancellation.check("before calling Bedrock")?;
     let regional;
     let client = match bedrock.region.as_deref() {
         Some(region) => {

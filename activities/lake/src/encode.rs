@@ -49,6 +49,7 @@
 //! This module does no I/O.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow::array::{
     ArrayRef, Date32Array, FixedSizeListArray, Float32Array, Int64Array, RecordBatch, StringArray,
@@ -120,6 +121,9 @@ pub enum EncodeError {
     /// writes one (a bug: [`partition_schema`] and the encoder disagree).
     #[error("the Parquet schema does not match the encoder at column {0}")]
     Schema(&'static str),
+    /// The caller asked the encoder to stop ([`encode_partition_until`]).
+    #[error("stopped before the file was complete")]
+    Stopped,
 }
 
 /// The embedding list's element field: `element: float` (nullable in the schema, as
@@ -249,6 +253,17 @@ pub fn encode_partition(
     rows: &[(Sale, Vec<f32>)],
     export_date: NaiveDate,
 ) -> Result<Vec<u8>, EncodeError> {
+    encode_partition_until(rows, export_date, &AtomicBool::new(false))
+}
+
+/// [`encode_partition`] that gives up with [`EncodeError::Stopped`] when `stop` is set,
+/// checked before each row group: a runtime that must end the invocation (Lambda's
+/// deadline) sets it, so the blocking thread does not run on into the next invocation.
+pub fn encode_partition_until(
+    rows: &[(Sale, Vec<f32>)],
+    export_date: NaiveDate,
+    stop: &AtomicBool,
+) -> Result<Vec<u8>, EncodeError> {
     let mut sold_at = Vec::with_capacity(rows.len());
     for (sale, embedding) in rows {
         sold_at.push(sold_at_micros(sale)?);
@@ -277,6 +292,9 @@ pub fn encode_partition(
         .chunks(ROW_GROUP_ROWS)
         .zip(sold_at.chunks(ROW_GROUP_ROWS))
     {
+        if stop.load(Ordering::Acquire) {
+            return Err(EncodeError::Stopped);
+        }
         let mut row_group = writer.next_row_group()?;
         write_strings(&mut row_group, "sale_id", group, |s| &s.sale_id)?;
         write_strings(&mut row_group, "tenant_id", group, |s| &s.tenant_id)?;
@@ -593,5 +611,28 @@ mod tests {
         let (empty, row_groups) =
             read_back(&encode_partition(&[], date()).expect("a file"), "empty");
         assert_eq!((empty.num_rows(), row_groups), (0, 0));
+    }
+
+    #[test]
+    fn a_raised_stop_flag_ends_the_encoding_before_the_next_row_group() {
+        let rows: Vec<(Sale, Vec<f32>)> = (0..3)
+            .map(|i| {
+                (
+                    sale(&format!("S-{i}"), "2026-03-09T10:00:00Z"),
+                    vec![0.5; EMBEDDING_DIM],
+                )
+            })
+            .collect();
+        let date = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let stop = AtomicBool::new(true);
+        assert!(matches!(
+            encode_partition_until(&rows, date, &stop),
+            Err(EncodeError::Stopped)
+        ));
+        stop.store(false, Ordering::Release);
+        assert_eq!(
+            encode_partition_until(&rows, date, &stop).unwrap(),
+            encode_partition(&rows, date).unwrap()
+        );
     }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use encode::{
     DATA_PAGE_BYTES, DICTIONARY_COLUMNS, EMBEDDING_ELEMENT, ENCODE_CHUNK_ROWS, EncodeError,
     NO_STATISTICS_COLUMNS, PARQUET_CONTENT_TYPE, ROW_GROUP_ROWS, ZSTD_LEVEL, encode_partition,
-    partition_batch, partition_schema, writer_properties,
+    encode_partition_until, partition_batch, partition_schema, writer_properties,
 };
 pub use keys::{join_prefix, partition_key};
 

@@ -1,8 +1,10 @@
 //! What an invocation knows about where it runs, and the shared services it may use.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
+use crate::ActivityError;
 use crate::aws::Aws;
 use crate::params::ParameterCache;
 
@@ -52,7 +54,50 @@ pub struct Context {
     pub state: Option<String>,
     /// When the runtime stops the invocation (Lambda's deadline); `None` locally.
     pub deadline: Option<SystemTime>,
+    /// Set when the runtime is about to stop the invocation: long work checks it between
+    /// chunks and winds down (aborting uploads) instead of running on.
+    pub cancellation: Cancellation,
     services: Arc<Services>,
+}
+
+/// A cancellation signal shared by a runtime and the activity it runs. Cheap to clone
+/// (clones share the signal) and readable from blocking threads.
+#[derive(Debug, Clone, Default)]
+pub struct Cancellation(Arc<AtomicBool>);
+
+impl Cancellation {
+    /// A signal not yet raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Raises the signal.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Whether the signal is raised.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// The flag itself, for code that knows no `Context` (an encoder on a blocking
+    /// thread): it stops when the flag is set.
+    pub fn flag(&self) -> &AtomicBool {
+        &self.0
+    }
+
+    /// `Transient` naming `what` was stopped, when the signal is raised: for
+    /// `ctx.cancellation.check("writing the manifest")?` between chunks.
+    pub fn check(&self, what: &str) -> Result<(), ActivityError> {
+        if self.is_cancelled() {
+            Err(ActivityError::transient(format!(
+                "stopped {what}: the invocation's deadline is near; a Retry may run it again"
+            )))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl Default for Context {
@@ -70,6 +115,7 @@ impl Context {
             execution: None,
             state: None,
             deadline: None,
+            cancellation: Cancellation::new(),
             services,
         }
     }

@@ -60,6 +60,9 @@ pub const HANDLER_ENV: &str = "_HANDLER";
 /// How long before Lambda's deadline a still-running activity is stopped with
 /// `Transient`: time to report the failure before the runtime kills the function.
 pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+/// How long a stopped activity gets, once [`Context::cancellation`] is raised, to wind
+/// down (within [`DEADLINE_MARGIN`]).
+pub const CANCEL_GRACE: Duration = Duration::from_millis(250);
 
 /// The environment variables `lambda_runtime` needs (it would panic without them).
 const RUNTIME_ENV: &[&str] = &[
@@ -224,15 +227,26 @@ impl Handler {
         logging::logged(name, &ctx, async {
             caller?;
             let invocation = AssertUnwindSafe(self.registry.invoke(name, payload, &ctx)).catch_unwind();
+            let mut invocation = std::pin::pin!(invocation);
             let outcome = match budget {
                 None => invocation.await,
-                Some(budget) => match tokio::time::timeout(budget, invocation).await {
+                Some(budget) => match tokio::time::timeout(budget, &mut invocation).await {
                     Ok(outcome) => outcome,
                     Err(_) => {
+                        // Tell the activity, and give it a moment to wind down (abort an
+                        // upload, leave its blocking work) before it is dropped.
+                        ctx.cancellation.cancel();
+                        let wound_down =
+                            tokio::time::timeout(CANCEL_GRACE, &mut invocation).await.is_ok();
                         return Err(ActivityError::transient(format!(
-                            "activity {name} was still running {} ms before the function's deadline and was stopped after {} ms; a Retry may run it again",
+                            "activity {name} was still running {} ms before the function's deadline and was stopped after {} ms ({}); a Retry may run it again",
                             DEADLINE_MARGIN.as_millis(),
-                            budget.as_millis()
+                            budget.as_millis(),
+                            if wound_down {
+                                "it wound down when told"
+                            } else {
+                                "it did not wind down when told"
+                            }
                         )));
                     }
                 },
@@ -463,11 +477,37 @@ mod tests {
         }
     }
 
+    /// Works in chunks until told to stop, then cleans up (as an upload would be
+    /// aborted) and says so in `CLEANED_UP`.
+    struct Chunked;
+
+    static CLEANED_UP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    impl ActivityDef for Chunked {
+        const NAME: &'static str = "Chunked";
+        type Input = Value;
+        type Output = Value;
+    }
+
+    impl Activity for Chunked {
+        async fn run(&self, _input: Value, ctx: &Context) -> Result<Value, ActivityError> {
+            loop {
+                if let Err(e) = ctx.cancellation.check("writing chunks") {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    CLEANED_UP.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return Err(e);
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+
     fn handler(name: &str) -> Handler {
         let registry = crate::testing::registry()
             .with(Boom)
             .with(Secretive)
-            .with(Slow);
+            .with(Slow)
+            .with(Chunked);
         Handler::new(registry, Services::from_env(), name).expect("a registered activity")
     }
 
@@ -584,6 +624,25 @@ mod tests {
         assert_eq!(
             out,
             json!({"sku": "A", "quantity": 2, "line_total_cents": 200})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stopped_activity_is_told_and_winds_down_before_it_is_dropped() {
+        let deadline = SystemTime::now() + DEADLINE_MARGIN + Duration::from_millis(100);
+        let err = handler("Chunked")
+            .handle_until(json!({}), None, Some(deadline))
+            .await
+            .unwrap_err();
+        assert_eq!(err.name.as_str(), "Transient", "{}", err.cause);
+        assert!(
+            err.cause.contains("it wound down when told"),
+            "{}",
+            err.cause
+        );
+        assert!(
+            CLEANED_UP.load(std::sync::atomic::Ordering::SeqCst),
+            "the activity's cleanup ran before the invocation ended"
         );
     }
 

@@ -26,7 +26,7 @@ mod testing;
 
 pub use activity::Activity;
 pub use constraints::Constraints;
-pub use context::{Context, Services};
+pub use context::{Cancellation, Context, Services};
 pub use error::ActivityError;
 pub use registry::{DecodeError, Registry, UNKNOWN_ACTIVITY, decode, decode_json};
 pub use stepwise_contract::{ActivityDef, ActivityInfo, ErrorName, errors};

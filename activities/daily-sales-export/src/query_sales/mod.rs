@@ -83,7 +83,7 @@ use crate::config::{PipelineConfig, PipelineSettings};
 use crate::sales::{ExportRequest, ExportWindow, Sale, export_window, manifest_key};
 use db::Database;
 use manifest::ManifestWriter;
-use stepwise_runtime::{Activity, ActivityError, Context};
+use stepwise_runtime::{Activity, ActivityError, Cancellation, Context};
 
 /// Step Functions' limit on a state's input or output, in bytes (256 KiB).
 pub const STATE_PAYLOAD_LIMIT: usize = 262_144;
@@ -197,7 +197,7 @@ impl Activity for QuerySales {
             &plan.manifest.key,
             MANIFEST_PART_SIZE,
         );
-        match export(&database, &plan, &mut writer).await {
+        match export(&database, &plan, &mut writer, &ctx.cancellation).await {
             Ok(counts) => {
                 writer.finish().await?;
                 Ok(plan.output(counts))
@@ -364,6 +364,7 @@ async fn export(
     database: &Database,
     plan: &Plan,
     writer: &mut ManifestWriter<'_>,
+    cancellation: &Cancellation,
 ) -> Result<BTreeMap<String, u64>, ExportFailure> {
     let mut counts: BTreeMap<String, u64> = plan.tenants.iter().map(|t| (t.clone(), 0)).collect();
     let db_failure = |e: &sqlx::Error| ExportFailure {
@@ -376,6 +377,8 @@ async fn export(
         .bind(rfc3339(plan.window.end))
         .fetch(&database.pool);
     while let Some(row) = rows.try_next().await.map_err(|e| db_failure(&e))? {
+        // Told to stop (Lambda's deadline is near): the error path aborts the upload.
+        cancellation.check("reading the sales")?;
         let sale = sale_from_row(&row, &plan.window).map_err(|e| match e {
             RowError::Sqlx(e) => db_failure(&e),
             RowError::Invalid(e) => ExportFailure::from(e),

@@ -55,7 +55,7 @@ use stepwise_contract::{ActivityDef, ErrorName};
 pub use stepwise_lake::{
     DATA_PAGE_BYTES, DICTIONARY_COLUMNS, EMBEDDING_ELEMENT, ENCODE_CHUNK_ROWS, EncodeError,
     NO_STATISTICS_COLUMNS, PARQUET_CONTENT_TYPE, ROW_GROUP_ROWS, ZSTD_LEVEL, encode_partition,
-    partition_batch, partition_schema, writer_properties,
+    encode_partition_until, partition_batch, partition_schema, writer_properties,
 };
 
 use crate::config::PipelineSettings;
@@ -65,7 +65,7 @@ use results::Reason;
 use stepwise_embeddings::{VectorError, decode_vector};
 use stepwise_lake::{Sale, partition_key};
 use stepwise_runtime::aws::errors::{SdkResultExt, classify};
-use stepwise_runtime::{Activity, ActivityError, Context};
+use stepwise_runtime::{Activity, ActivityError, Cancellation, Context};
 
 /// How many staged vectors are read at once.
 pub const VECTOR_FETCH_CONCURRENCY: usize = 32;
@@ -239,6 +239,8 @@ impl Activity for WritePartition {
         };
         let mut failures: Vec<(usize, FailedSale)> = Vec::new();
         for (tenant, indices) in by_tenant {
+            ctx.cancellation
+                .check(&format!("before the partition of tenant {tenant}"))?;
             let fetched = fetch_vectors(s3, config, export_date, &sales, &indices).await?;
             let mut rows = Vec::with_capacity(fetched.len());
             let mut failed = 0u64;
@@ -284,7 +286,7 @@ impl Activity for WritePartition {
             }
             let key = partition_key(&config.lake_prefix, tenant, export_date);
             let written = rows.len() as u64;
-            let bytes = encode(rows, export_date).await?;
+            let bytes = encode(rows, export_date, &ctx.cancellation).await?;
             let size = bytes.len() as u64;
             put_parquet(s3, &config.bucket, &key, bytes).await?;
             output.embedded += written;
@@ -474,15 +476,29 @@ async fn fetch_vector(
     })
 }
 
-/// Encodes one partition on a blocking thread.
+/// Encodes one partition on a blocking thread, which stops between row groups when the
+/// invocation is cancelled.
 async fn encode(
     rows: Vec<(Sale, Vec<f32>)>,
     export_date: NaiveDate,
+    cancellation: &Cancellation,
 ) -> Result<Vec<u8>, ActivityError> {
-    tokio::task::spawn_blocking(move || encode_partition(&rows, export_date))
-        .await
-        .map_err(|e| ActivityError::permanent(format!("the Parquet encoder did not finish: {e}")))?
-        .map_err(|e| ActivityError::permanent(format!("encoding the partition: {e}")))
+    let stop = cancellation.clone();
+    let encoded = tokio::task::spawn_blocking(move || {
+        encode_partition_until(&rows, export_date, stop.flag())
+    })
+    .await
+    .map_err(|e| ActivityError::permanent(format!("the Parquet encoder did not finish: {e}")))?;
+    match encoded {
+        Ok(bytes) => Ok(bytes),
+        Err(EncodeError::Stopped) => {
+            cancellation.check("encoding the partition")?;
+            Err(ActivityError::transient("encoding the partition stopped"))
+        }
+        Err(e) => Err(ActivityError::permanent(format!(
+            "encoding the partition: {e}"
+        ))),
+    }
 }
 
 /// Writes one Parquet file.
