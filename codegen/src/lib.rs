@@ -13,4 +13,5 @@ pub mod errors;
 pub mod intrinsic;
 pub mod path;
 pub mod validate;
+pub mod wording;
 pub mod workflow;

@@ -750,7 +750,9 @@ fn is_jsonata_expr(s: &str) -> bool {
 }
 
 /// Whether `s` is an RFC 3339 timestamp as Step Functions requires (`T` separator, an
-/// offset or `Z`, optional fraction), e.g. `2016-03-14T01:59:00Z`.
+/// offset or `Z`, optional fraction), e.g. `2016-03-14T01:59:00Z`: a real calendar date
+/// (no February 30th) and an offset within ±23:59, so what passes here also parses when
+/// the state runs.
 pub fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
     let digits =
@@ -773,8 +775,16 @@ pub fn is_rfc3339(s: &str) -> bool {
     let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
     let (month, day, hour, minute, second) =
         (num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
+    let year = num(0..4);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
     if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
+        || !(1..=days_in_month).contains(&day)
         || hour > 23
         || minute > 59
         || second > 60
@@ -801,6 +811,8 @@ pub fn is_rfc3339(s: &str) -> bool {
                 && r[1..3].iter().all(u8::is_ascii_digit)
                 && r[3] == b':'
                 && r[4..6].iter().all(u8::is_ascii_digit)
+                && num(i + 1..i + 3) <= 23
+                && num(i + 4..i + 6) <= 59
         }
     }
 }

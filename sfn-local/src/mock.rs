@@ -33,8 +33,15 @@ pub enum MockError {
         known: String,
     },
     /// Several state machines have a test case of that name.
-    #[error("test case \"{0}\" exists for several state machines; name the state machine")]
-    Ambiguous(String),
+    #[error(
+        "test case \"{name}\" exists for several state machines ({machines}); name the state machine"
+    )]
+    Ambiguous {
+        /// The test case.
+        name: String,
+        /// The state machines that have it.
+        machines: String,
+    },
     /// A test case refers to a response that does not exist.
     #[error(
         "test case \"{case}\" maps state \"{state}\" to response \"{response}\", which is not in MockedResponses"
@@ -109,8 +116,8 @@ pub struct MockConfig {
 impl MockConfig {
     /// Parses the JSON text of a mock config.
     pub fn parse(text: &str) -> Result<Self, MockError> {
-        let raw: RawConfig =
-            serde_json::from_str(text).map_err(|e| MockError::Invalid(e.to_string()))?;
+        let raw: RawConfig = serde_json::from_str(text)
+            .map_err(|e| MockError::Invalid(codegen::wording::plain(&e.to_string())))?;
         Ok(MockConfig { raw })
     }
 
@@ -143,7 +150,13 @@ impl MockConfig {
                 });
             }
             [(_, case)] => *case,
-            _ => return Err(MockError::Ambiguous(name.into())),
+            several => {
+                let machines: Vec<_> = several.iter().map(|(m, _)| m.as_str()).collect();
+                return Err(MockError::Ambiguous {
+                    name: name.into(),
+                    machines: machines.join(", "),
+                });
+            }
         };
         let mut states = BTreeMap::new();
         for (state, response) in case {

@@ -7,7 +7,7 @@ use serde_json::json;
 use sfn_local::Options;
 
 use super::execution::{read_input, run_and_report, task_runner};
-use super::{CliError, read};
+use super::{CliError, load_definition};
 
 /// The arguments of `exec`.
 pub struct ExecArgs {
@@ -29,13 +29,7 @@ pub struct ExecArgs {
 
 /// Runs the definition; see [`run_and_report`] for what is printed.
 pub fn run(args: ExecArgs) -> Result<ExitCode, CliError> {
-    let text = read(&args.definition)?;
-    let machine = codegen::asl::from_json(&text).map_err(|e| {
-        CliError::Message(format!(
-            "{}: not a valid ASL document:\n{e}",
-            args.definition.display()
-        ))
-    })?;
+    let machine = load_definition(&args.definition)?;
     let input = read_input(args.input.as_deref(), json!({}))?;
     let name = args
         .definition
