@@ -210,6 +210,8 @@ enum Problem {
     MissingPath { path: String, document: String },
     /// A `$name` path whose variable is not set.
     UnboundVariable { path: String, name: String },
+    /// A path argument selecting more than the payload limit (not built).
+    TooLarge { path: String, limit: usize },
     /// Anything else: `States.IntrinsicFailure`.
     Invalid {
         function: Intrinsic,
@@ -226,6 +228,12 @@ impl Problem {
                 STATES_RUNTIME.as_str(),
                 format!(
                     "The JsonPath argument for the field '{path}' could not be found in the input '{document}'"
+                ),
+            ),
+            Problem::TooLarge { path, limit } => (
+                "States.DataLimitExceeded",
+                format!(
+                    "The JsonPath argument '{path}' selects more than the limit of {limit} bytes"
                 ),
             ),
             Problem::UnboundVariable { path, name } => (
@@ -351,22 +359,26 @@ impl<R: Rng + ?Sized> Evaluator<'_, '_, R> {
 
     fn path(&self, path: &JsonPath) -> Result<Value, Problem> {
         let scope = self.scope;
-        path.select_with(scope.input, scope.context, scope.variables)
-            .map_err(|error| match error {
-                SelectError::NoMatch { path: text, .. } => {
-                    let document = match path.root_ref() {
-                        Root::Context => scope.context,
-                        Root::Input | Root::Variable(_) => scope.input,
-                    };
-                    Problem::MissingPath {
-                        path: text,
-                        document: document.to_string(),
-                    }
+        path.select_within(
+            scope.input,
+            scope.context,
+            scope.variables,
+            crate::io::PAYLOAD_LIMIT,
+        )
+        .map_err(|error| match error {
+            SelectError::TooLarge { path, limit } => Problem::TooLarge { path, limit },
+            SelectError::NoMatch { path: text, .. } => {
+                let document = match path.root_ref() {
+                    Root::Context => scope.context,
+                    Root::Input | Root::Variable(_) => scope.input,
+                };
+                Problem::MissingPath {
+                    path: text,
+                    document: document.to_string(),
                 }
-                SelectError::UnboundVariable { path, name } => {
-                    Problem::UnboundVariable { path, name }
-                }
-            })
+            }
+            SelectError::UnboundVariable { path, name } => Problem::UnboundVariable { path, name },
+        })
     }
 
     fn format(&mut self, call: &Call, depth: usize) -> Result<Value, Problem> {

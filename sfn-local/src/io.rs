@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use codegen::intrinsic::{self, Call};
-use codegen::path::{self, JsonPath};
+use codegen::path::{self, JsonPath, SelectError};
 use serde_json::{Map, Value};
 
 use crate::failure::Failure;
@@ -82,12 +82,18 @@ impl Cache {
     /// Selects `text` from `env` (`$` = input, `$$` = context, `$x` = variable `x`).
     pub fn select(&self, text: &str, env: &Env, field: &str) -> Result<Value, Failure> {
         let p = self.path(text)?;
-        p.select_with(env.input, env.context, env.variables)
+        p.select_within(env.input, env.context, env.variables, PAYLOAD_LIMIT)
             .map_err(|e| match e {
-                path::SelectError::UnboundVariable { name, .. } => Failure::runtime(format!(
+                SelectError::TooLarge { limit, .. } => Failure::new(
+                    "States.DataLimitExceeded",
+                    format!(
+                        "the JSONPath \"{text}\" specified for the field \"{field}\" selects more than the limit of {limit} bytes"
+                    ),
+                ),
+                SelectError::UnboundVariable { name, .. } => Failure::runtime(format!(
                     "the variable \"${name}\" used by the field \"{field}\" (\"{text}\") is not set"
                 )),
-                path::SelectError::NoMatch { .. } => Failure::runtime(format!(
+                SelectError::NoMatch { .. } => Failure::runtime(format!(
                     "the JSONPath \"{text}\" specified for the field \"{field}\" could not be found in the input {}",
                     truncate(env.input)
                 )),
@@ -120,7 +126,22 @@ impl Cache {
 
     /// Evaluates a payload template: every `key.$` becomes `key` with the value of its
     /// path or intrinsic function.
+    ///
+    /// The result is bounded while it is built: once the values filled in add up to more
+    /// than the payload limit, it fails with `States.DataLimitExceeded` (many keys that
+    /// each select the whole input would otherwise build many times the limit first).
     pub fn template(&self, template: &Value, env: &Env, field: &str) -> Result<Value, Failure> {
+        let mut budget = PAYLOAD_LIMIT;
+        self.template_within(template, env, field, &mut budget)
+    }
+
+    fn template_within(
+        &self,
+        template: &Value,
+        env: &Env,
+        field: &str,
+        budget: &mut usize,
+    ) -> Result<Value, Failure> {
         match template {
             Value::Object(map) => {
                 let mut out = Map::with_capacity(map.len());
@@ -128,10 +149,15 @@ impl Cache {
                     match (key.strip_suffix(".$"), value) {
                         (Some(name), Value::String(expr)) => {
                             let here = format!("{field}.{key}");
-                            out.insert(name.to_string(), self.expression(expr, env, &here)?);
+                            let value = self.expression(expr, env, &here)?;
+                            let len = path::json_len_within(&value, *budget)
+                                .ok_or_else(|| over_limit(field))?;
+                            *budget -= len;
+                            out.insert(name.to_string(), value);
                         }
                         _ => {
-                            out.insert(key.clone(), self.template(value, env, field)?);
+                            let value = self.template_within(value, env, field, budget)?;
+                            out.insert(key.clone(), value);
                         }
                     }
                 }
@@ -139,7 +165,7 @@ impl Cache {
             }
             Value::Array(items) => items
                 .iter()
-                .map(|i| self.template(i, env, field))
+                .map(|i| self.template_within(i, env, field, budget))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
             other => Ok(other.clone()),
@@ -160,6 +186,13 @@ impl Cache {
             self.select(expr, env, field)
         }
     }
+}
+
+fn over_limit(field: &str) -> Failure {
+    Failure::new(
+        "States.DataLimitExceeded",
+        format!("the values of {field} add up to more than the limit of {PAYLOAD_LIMIT} bytes"),
+    )
 }
 
 /// Applies ResultPath: absent = the result replaces the input, `null` = the input is kept,
