@@ -24,6 +24,9 @@ use crate::{intrinsic, path};
 pub const MAX_NAME_LEN: usize = 80;
 /// The largest `IntervalSeconds` / `MaxDelaySeconds`-like value Step Functions accepts.
 const MAX_INTERVAL_SECONDS: i64 = 99_999_999;
+/// The longest Wait `Seconds` Step Functions accepts (a `SecondsPath` value beyond it
+/// fails the state with `States.Runtime`).
+pub const MAX_WAIT_SECONDS: i64 = 99_999_999;
 /// The largest `MaxDelaySeconds` Step Functions accepts (one year).
 const MAX_DELAY_SECONDS: i64 = 31_622_400;
 /// The error name that matches every error.
@@ -530,6 +533,11 @@ impl StateCheck<'_> {
             self.report("needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath");
         }
         self.positive_count("Seconds", w.seconds.as_ref(), 0);
+        if let Some(seconds) = w.seconds.as_ref().and_then(Numeric::as_i64)
+            && seconds > MAX_WAIT_SECONDS
+        {
+            self.report(format!("Seconds: must be <= {MAX_WAIT_SECONDS}"));
+        }
         let jsonata_expr = |ts: &str| !self.jsonpath() && is_jsonata_expr(ts);
         if let Some(ts) = &w.timestamp
             && !jsonata_expr(ts)

@@ -5,6 +5,9 @@ use codegen::errors::{
     STATES_ALL, STATES_DATA_LIMIT_EXCEEDED, STATES_RUNTIME, STATES_TASK_FAILED, STATES_TIMEOUT,
 };
 
+/// How the cause of the execution's own timeout starts.
+const EXECUTION_TIMEOUT: &str = "the execution ran longer than ";
+
 /// An error with Step Functions' `Error` name and `Cause`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error}: {cause}")]
@@ -29,10 +32,33 @@ impl Failure {
         Self::new(STATES_RUNTIME.as_str(), cause)
     }
 
+    /// The execution outlived its `TimeoutSeconds` or the longest an execution may run:
+    /// `States.Timeout`, which ends the execution (status `TimedOut`); no Retry or Catch
+    /// of a state inside it applies.
+    pub fn execution_timeout(cause: impl Into<String>) -> Self {
+        let cause = cause.into();
+        Self::new(
+            STATES_TIMEOUT.as_str(),
+            if cause.starts_with(EXECUTION_TIMEOUT) {
+                cause
+            } else {
+                format!("{EXECUTION_TIMEOUT}{cause}")
+            },
+        )
+    }
+
+    /// Whether this is the execution's own timeout (see [`Failure::execution_timeout`]).
+    pub fn is_execution_timeout(&self) -> bool {
+        self.error == STATES_TIMEOUT.as_str() && self.cause.starts_with(EXECUTION_TIMEOUT)
+    }
+
     /// Whether no Retry or Catch can handle it except by naming it explicitly
-    /// (`States.Runtime`, `States.DataLimitExceeded`).
+    /// (`States.Runtime`, `States.DataLimitExceeded`), or at all (the execution's own
+    /// timeout).
     pub fn is_terminal(&self) -> bool {
-        self.error == STATES_RUNTIME.as_str() || self.error == STATES_DATA_LIMIT_EXCEEDED.as_str()
+        self.error == STATES_RUNTIME.as_str()
+            || self.error == STATES_DATA_LIMIT_EXCEEDED.as_str()
+            || self.is_execution_timeout()
     }
 
     /// The error output a Catch passes on: `{"Error": ..., "Cause": ...}`.
@@ -45,6 +71,9 @@ impl Failure {
 /// `States.ALL` matches everything but the terminal errors; `States.TaskFailed` matches
 /// everything but `States.Timeout` and the terminal errors.
 pub fn matches(error_equals: &[String], failure: &Failure) -> bool {
+    if failure.is_execution_timeout() {
+        return false;
+    }
     error_equals.iter().any(|pattern| {
         if *pattern == failure.error {
             return true;
@@ -77,5 +106,12 @@ mod tests {
         assert!(!matches(&list(&["States.ALL"]), &runtime));
         assert!(matches(&list(&["States.Runtime"]), &runtime));
         assert!(!matches(&list(&["Transient"]), &throttled));
+        let over = Failure::execution_timeout("its TimeoutSeconds (5 s)");
+        assert_eq!(
+            over.cause,
+            "the execution ran longer than its TimeoutSeconds (5 s)"
+        );
+        assert!(over.is_terminal());
+        assert!(!matches(&list(&["States.Timeout", "States.ALL"]), &over));
     }
 }

@@ -246,10 +246,15 @@ impl Run<'_> {
         let iterations = stream::iter(items.into_iter().enumerate())
             .map(|(index, item)| {
                 // A distributed Map runs each item as a child execution with its own
-                // history; an inline Map records its iterations in the execution's.
+                // history; an inline Map records its iterations in the history its
+                // state is in (the execution's, or a child execution's).
                 let mut item_path = Path {
                     map_item: Some(index),
-                    child: distributed.then(|| Arc::new(History::new(self.options.history_limit))),
+                    child: if distributed {
+                        Some(Arc::new(History::new(self.options.history_limit)))
+                    } else {
+                        start.child.clone()
+                    },
                     ..start.clone()
                 };
                 if distributed {

@@ -113,7 +113,7 @@ impl<'m> Run<'m> {
             input_readers,
             tasks,
             cache: Cache::default(),
-            clock: Clock::new(options.virtual_time),
+            clock: Clock::new(options.virtual_time, lifetime(machine, &options)),
             history: History::new(options.history_limit),
             execution_arn: format!(
                 "arn:aws:states:{ACCOUNT_REGION}:execution:{sm}:{execution_name}"
@@ -155,24 +155,19 @@ impl<'m> Run<'m> {
                     &mut path,
                     &mut vars,
                 );
-                match self.machine.timeout_seconds.filter(|t| *t > 0) {
-                    Some(t) if !self.clock.is_virtual() => {
-                        match tokio::time::timeout(Duration::from_secs(t as u64), run).await {
-                            Ok(r) => r,
-                            Err(_) => Err(timeout_failure(t)),
-                        }
+                if self.clock.is_virtual() {
+                    run.await
+                } else {
+                    match tokio::time::timeout(self.clock.lifetime(), run).await {
+                        Ok(r) => r,
+                        Err(_) => Err(self.timeout_failure()),
                     }
-                    _ => run.await,
                 }
             }
         };
-        let result = match (result, self.machine.timeout_seconds) {
-            (Ok(_), Some(t))
-                if t > 0 && self.clock.elapsed(path.offset) > Duration::from_secs(t as u64) =>
-            {
-                Err(timeout_failure(t))
-            }
-            (r, _) => r,
+        let result = match result {
+            Ok(_) if self.clock.expired(path.offset) => Err(self.timeout_failure()),
+            r => r,
         };
         let now = self.now(&path);
         let (status, output, failure) = match result {
@@ -185,7 +180,7 @@ impl<'m> Run<'m> {
                 );
                 (Status::Succeeded, Some(output), None)
             }
-            Err(f) if f.error == "States.Timeout" && f.cause.starts_with("the execution") => {
+            Err(f) if f.is_execution_timeout() => {
                 self.history.record_final(
                     path.prev,
                     now,
@@ -230,11 +225,8 @@ impl<'m> Run<'m> {
                     .get(&current)
                     .ok_or_else(|| Failure::runtime(format!("no state named \"{current}\"")))?;
                 let (flow, output) = self.run_state(&current, state, value, path, vars).await?;
-                if let Some(limit) = self.machine.timeout_seconds.filter(|t| *t > 0)
-                    && self.clock.is_virtual()
-                    && self.clock.elapsed(path.offset) > Duration::from_secs(limit as u64)
-                {
-                    return Err(timeout_failure(limit));
+                if self.clock.is_virtual() && self.clock.expired(path.offset) {
+                    return Err(self.timeout_failure());
                 }
                 match flow {
                     Flow::End => return Ok(output),
@@ -294,6 +286,20 @@ impl<'m> Run<'m> {
 }
 
 impl Run<'_> {
+    /// The execution's own timeout: past its TimeoutSeconds, or past the longest an
+    /// execution may run.
+    fn timeout_failure(&self) -> Failure {
+        Failure::execution_timeout(match self.machine.timeout_seconds {
+            Some(t) if t > 0 && Duration::from_secs(t as u64) <= self.options.max_duration => {
+                format!("its TimeoutSeconds ({t} s)")
+            }
+            _ => format!(
+                "the longest an execution may run ({} s)",
+                self.options.max_duration.as_secs()
+            ),
+        })
+    }
+
     /// The services for distributed Map I/O.
     fn services(&self) -> Arc<activities::Services> {
         self.options
@@ -303,11 +309,13 @@ impl Run<'_> {
     }
 }
 
-fn timeout_failure(seconds: i64) -> Failure {
-    Failure::new(
-        "States.Timeout",
-        format!("the execution ran longer than its TimeoutSeconds ({seconds} s)"),
-    )
+/// How long the execution may last: the machine's TimeoutSeconds, at most the longest
+/// an execution may run.
+fn lifetime(machine: &StateMachine, options: &Options) -> Duration {
+    match machine.timeout_seconds {
+        Some(t) if t > 0 => Duration::from_secs(t as u64).min(options.max_duration),
+        _ => options.max_duration,
+    }
 }
 
 #[cfg(test)]

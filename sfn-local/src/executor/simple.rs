@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use codegen::asl::{ChoiceState, FailState, Numeric, PassState, SucceedState, WaitState};
+use codegen::validate::MAX_WAIT_SECONDS;
 use serde_json::{Map, Value};
 
 use super::pipeline::{Prepared, Step};
@@ -114,12 +115,19 @@ impl Run<'_> {
         let prep = self.prepare(Step::plain(name, entered), &w.input_path, None, input, vars)?;
         let env = prep.env(vars);
         let seconds = |v: &Value, field: &str| -> Result<Duration, Failure> {
-            v.as_f64()
-                .filter(|s| *s >= 0.0 && s.fract() == 0.0)
-                .map(|s| Duration::from_secs(s as u64))
+            // Step Functions' range for Seconds; beyond it (2^64 - 1, 1e300) is not a wait.
+            let max = MAX_WAIT_SECONDS as u64;
+            v.as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|s| s.fract() == 0.0 && (0.0..=max as f64).contains(s))
+                        .map(|s| s as u64)
+                })
+                .filter(|s| *s <= max)
+                .map(Duration::from_secs)
                 .ok_or_else(|| {
                     Failure::runtime(format!(
-                        "{field} of state \"{name}\" is {v}, not a non-negative integer"
+                        "{field} of state \"{name}\" is {v}, not an integer from 0 to {MAX_WAIT_SECONDS}"
                     ))
                 })
         };
@@ -157,7 +165,10 @@ impl Run<'_> {
             Duration::ZERO
         };
         let out = self.output(&w.output_path, &prep.effective, &prep.ctx, vars)?;
-        self.clock.sleep(delay, &mut path.offset).await;
+        self.clock
+            .sleep(delay, &mut path.offset)
+            .await
+            .map_err(|_| self.timeout_failure())?;
         self.assign(&w.assign, &prep.effective, &prep.ctx, vars)?;
         Ok((Flow::after(&w.next), out))
     }
