@@ -284,8 +284,10 @@ pub struct ChildResult {
     pub result: Result<Value, Failure>,
 }
 
-/// Writes the ResultWriter files and returns the Map's result:
+/// Writes the ResultWriter files (unless `store` is false: the Map's S3 I/O is mocked)
+/// and returns the Map's result:
 /// `{"MapRunArn": ..., "ResultWriterDetails": {"Bucket": ..., "Key": ".../manifest.json"}}`.
+#[allow(clippy::too_many_arguments)]
 pub async fn write_results(
     aws: &Aws,
     writer: &ResultWriter,
@@ -294,6 +296,7 @@ pub async fn write_results(
     map_run_arn: &str,
     run_id: &str,
     children: &[ChildResult],
+    store: bool,
 ) -> Result<Value, Failure> {
     let params = match &writer.parameters {
         Some(tpl) => cache.template(tpl, env, "ResultWriter.Parameters")?,
@@ -352,6 +355,11 @@ pub async fn write_results(
         .filter(|(_, c)| c.result.is_err())
         .map(|(i, c)| entry(c, i))
         .collect();
+    let manifest_key = format!("{base}/manifest.json");
+    let details = json!({"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}});
+    if !store {
+        return Ok(details);
+    }
     let s3 = aws.s3().await;
     let mut files = Map::new();
     for (status, list) in [("SUCCEEDED", succeeded), ("FAILED", failed)] {
@@ -368,11 +376,8 @@ pub async fn write_results(
     files.insert("PENDING".into(), json!([]));
     let manifest =
         json!({"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files});
-    let manifest_key = format!("{base}/manifest.json");
     put(s3, &bucket, &manifest_key, manifest.to_string()).await?;
-    Ok(
-        json!({"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}),
-    )
+    Ok(details)
 }
 
 async fn put(

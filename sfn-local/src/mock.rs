@@ -237,6 +237,23 @@ impl MockTasks {
 }
 
 impl TaskRunner for MockTasks {
+    /// A test case that names a distributed Map state answers its ItemReader: the
+    /// response's `Return` is the list of items (and the Map's ResultWriter writes
+    /// nothing). Unnamed, the Map reads S3 as usual.
+    fn map_items(&self, state: &str) -> Option<TaskFuture<'_>> {
+        if !self.case.states.contains_key(state) {
+            return self.fallback.as_ref().and_then(|f| f.map_items(state));
+        }
+        Some(self.run(TaskRequest {
+            state: state.to_string(),
+            resource: "ItemReader".into(),
+            input: Value::Null,
+            attempt: 0,
+            map_item: None,
+            execution: String::new(),
+        }))
+    }
+
     fn check(&self, state: &str, resource: &str) -> Result<(), String> {
         if self.case.states.contains_key(state) {
             return Ok(());
@@ -399,6 +416,10 @@ impl Faults {
 impl TaskRunner for Faults {
     fn check(&self, state: &str, resource: &str) -> Result<(), String> {
         self.inner.check(state, resource)
+    }
+
+    fn map_items(&self, state: &str) -> Option<TaskFuture<'_>> {
+        self.inner.map_items(state)
     }
 
     fn run(&self, request: TaskRequest) -> TaskFuture<'_> {

@@ -50,6 +50,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode, CliError> {
         virtual_time: args.virtual_time,
         state_machine_name: built.name.clone(),
         progress: Some(ProgressDisplay::new()),
+        // An Express execution lasts at most five minutes, a Standard one a year.
+        max_duration: if built.express {
+            sfn_local::clock::EXPRESS_MAX_DURATION
+        } else {
+            sfn_local::clock::STANDARD_MAX_DURATION
+        },
         ..Options::default()
     };
     run_and_report(

@@ -49,7 +49,7 @@ impl Run<'_> {
     ) -> Result<Value, Failure> {
         let prep = self.prepare(Step::plain(name, entered), &m.input_path, None, input, vars)?;
         let env = prep.env(vars);
-        let items = self.map_items(name, m, &env).await?;
+        let (items, mocked_io) = self.map_items(name, m, &env).await?;
         let distributed = m.is_distributed();
         let total = items.len();
         let limit = self.concurrency_limit(m, &env, total)?;
@@ -124,6 +124,7 @@ impl Run<'_> {
                     &map_run_arn,
                     &map_run_id,
                     &children,
+                    !mocked_io,
                 )
                 .await?
             }
@@ -144,20 +145,35 @@ impl Run<'_> {
         )
     }
 
-    /// The items: read by the ItemReader, or selected by ItemsPath from the effective
-    /// input; then batched by the ItemBatcher.
+    /// The items: read by the ItemReader (or answered by the task runner's mock, then
+    /// `true`), or selected by ItemsPath from the effective input; then batched by the
+    /// ItemBatcher.
     async fn map_items(
         &self,
         name: &str,
         m: &MapState,
         env: &Env<'_>,
-    ) -> Result<Vec<Value>, Failure> {
-        let items = match &m.item_reader {
-            Some(reader) => {
+    ) -> Result<(Vec<Value>, bool), Failure> {
+        let mocked = match &m.item_reader {
+            Some(_) => self.tasks.map_items(name),
+            None => None,
+        };
+        let mocked_io = mocked.is_some();
+        let items = match (&m.item_reader, mocked) {
+            (_, Some(answer)) => match answer.await? {
+                Value::Array(items) => items,
+                other => {
+                    return Err(Failure::runtime(format!(
+                        "the mocked ItemReader of Map \"{name}\" returns {}, not an array of items",
+                        truncate(&other)
+                    )));
+                }
+            },
+            (Some(reader), None) => {
                 let services = self.services();
                 crate::distributed::read_items(&services.aws, reader, env, &self.cache).await?
             }
-            None => {
+            (None, None) => {
                 let items = match &m.items_path {
                     Some(p) if p != "$" => self.cache.select(p, env, "ItemsPath")?,
                     _ => env.input.clone(),
@@ -171,10 +187,11 @@ impl Run<'_> {
                 items
             }
         };
-        match &m.item_batcher {
-            Some(batcher) => crate::distributed::batch(items, batcher, env, &self.cache),
-            None => Ok(items),
-        }
+        let items = match &m.item_batcher {
+            Some(batcher) => crate::distributed::batch(items, batcher, env, &self.cache)?,
+            None => items,
+        };
+        Ok((items, mocked_io))
     }
 
     /// How many iterations may run at once (MaxConcurrency[Path]; 0 = all of them).
