@@ -7,13 +7,13 @@ pub fn plain(message: &str) -> String {
     const RUST_TYPES: &[(&str, &str)] = &[
         ("i8", "an integer"),
         ("i16", "an integer"),
-        ("i32", "an integer"),
-        ("i64", "an integer"),
+        ("i32", "an integer (at most 2147483647)"),
+        ("i64", "an integer (at most 9223372036854775807)"),
         ("i128", "an integer"),
         ("isize", "an integer"),
         ("u8", "a non-negative integer"),
         ("u16", "a non-negative integer"),
-        ("u32", "a non-negative integer"),
+        ("u32", "a non-negative integer (at most 4294967295)"),
         ("u64", "a non-negative integer"),
         ("u128", "a non-negative integer"),
         ("usize", "a non-negative integer"),
@@ -69,7 +69,7 @@ mod tests {
     fn rust_type_names_become_json_words() {
         assert_eq!(
             plain("invalid type: string \"x\", expected i64 at line 1 column 5"),
-            "invalid type: string \"x\", expected an integer at line 1 column 5"
+            "invalid type: string \"x\", expected an integer (at most 9223372036854775807) at line 1 column 5"
         );
         assert_eq!(
             plain("invalid type: integer `3`, expected struct RawConfig"),

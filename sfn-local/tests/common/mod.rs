@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use codegen::asl::StateMachine;
 use serde_json::Value;
 use sfn_local::{Options, Outcome, StartError, TaskFuture, TaskRequest, TaskRunner, execute};
 
@@ -24,10 +25,15 @@ impl TaskRunner for Echo {
 /// Runs `doc` on `input` in virtual time with a fixed seed.
 pub async fn run(doc: Value, input: Value) -> Result<Outcome, StartError> {
     let machine = codegen::asl::from_value(doc).expect("the test's definition parses");
+    run_machine(&machine, input).await
+}
+
+/// Runs `machine` on `input` in virtual time with a fixed seed.
+pub async fn run_machine(machine: &StateMachine, input: Value) -> Result<Outcome, StartError> {
     let options = Options {
         virtual_time: true,
         seed: Some(11),
         ..Options::default()
     };
-    execute(&machine, input, Arc::new(Echo), options).await
+    execute(machine, input, Arc::new(Echo), options).await
 }
