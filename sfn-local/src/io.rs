@@ -226,7 +226,11 @@ pub fn apply_result_path(
 
 /// Fails with `States.DataLimitExceeded` when `value` serialises to more than the limit.
 pub fn check_size(value: &Value, what: &str, state: &str) -> Result<(), Failure> {
-    let size = serialized_len(value);
+    check_len(serialized_len(value), what, state)
+}
+
+/// Fails with `States.DataLimitExceeded` when a payload of `size` bytes is over the limit.
+pub fn check_len(size: usize, what: &str, state: &str) -> Result<(), Failure> {
     if size > PAYLOAD_LIMIT {
         return Err(Failure::new(
             "States.DataLimitExceeded",

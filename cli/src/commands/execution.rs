@@ -16,6 +16,9 @@ use sfn_local::{
 use super::{CliError, read};
 use crate::output::{self, OutputError};
 
+/// The stack of each async worker thread: 256 MiB.
+const WORKER_STACK_BYTES: usize = 256 << 20;
+
 /// Reads `--input`: inline JSON, or `@FILE`.
 pub fn read_input(input: Option<&str>, default: Value) -> Result<Value, CliError> {
     let Some(text) = input else {
@@ -88,6 +91,10 @@ pub fn run_and_report(
         })
         .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        // Payloads can nest thousands deep (a loop that wraps its state once per pass),
+        // and serde_json clones, writes and drops them recursively: give the workers
+        // room (address space; only the pages used are ever touched).
+        .thread_stack_size(WORKER_STACK_BYTES)
         .enable_all()
         .build()
         .map_err(|e| CliError::Message(format!("cannot start the async runtime: {e}")))?;

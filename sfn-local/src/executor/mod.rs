@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 use crate::clock::Clock;
 use crate::failure::Failure;
 use crate::history::History;
-use crate::io::{Cache, check_size};
+use crate::io::{Cache, check_len};
 use crate::tasks::TaskRunner;
 
 mod api;
@@ -220,11 +220,16 @@ impl<'m> Run<'m> {
         Box::pin(async move {
             let mut current = start.to_string();
             let mut value = input;
+            // The JSON text of `value` when the previous state already wrote it (its
+            // output is the next state's input): each value is serialised once.
+            let mut text = None;
             loop {
                 let state = states
                     .get(&current)
                     .ok_or_else(|| Failure::runtime(format!("no state named \"{current}\"")))?;
-                let (flow, output) = self.run_state(&current, state, value, path, vars).await?;
+                let (flow, output, output_text) = self
+                    .run_state(&current, state, value, text.take(), path, vars)
+                    .await?;
                 if self.clock.is_virtual() && self.clock.expired(path.offset) {
                     return Err(self.timeout_failure());
                 }
@@ -233,36 +238,43 @@ impl<'m> Run<'m> {
                     Flow::Next(next) => {
                         current = next;
                         value = output;
+                        text = Some(output_text);
                     }
                 }
             }
         })
     }
 
+    /// Runs one state on `input` (whose JSON text is `input_text`, when known); returns
+    /// where to go, the output and the output's JSON text. Each payload is serialised
+    /// once, for the history, and its size is that text's length.
     async fn run_state(
         &self,
         name: &str,
         state: &State,
         input: Value,
+        input_text: Option<String>,
         path: &mut Path,
         vars: &mut Map<String, Value>,
-    ) -> Result<(Flow, Value), Failure> {
+    ) -> Result<(Flow, Value, String), Failure> {
         if state.query_language().or(self.machine.query_language) == Some(QueryLanguage::Jsonata) {
             return Err(Failure::runtime(format!(
                 "State \"{name}\" uses JSONata, which sfn-local does not evaluate (JSONPath mode only)"
             )));
         }
         let kind = state.type_name();
+        let input_text = input_text.unwrap_or_else(|| input.to_string());
+        let input_len = input_text.len();
         self.record(
             path,
             &format!("{kind}StateEntered"),
-            Some(json!({"name": name, "input": input.to_string()})),
+            Some(json!({"name": name, "input": input_text})),
         )?;
         if let Some(p) = &self.options.progress {
             p.state_entered(name);
         }
         let entered = self.now(path).to_rfc3339_opts(SecondsFormat::Millis, true);
-        check_size(&input, "input", name)?;
+        check_len(input_len, "input", name)?;
         let result = match state {
             State::Pass(s) => self.pass(name, s, &input, &entered, vars),
             State::Task(_) | State::Parallel(_) | State::Map(_) => {
@@ -275,13 +287,14 @@ impl<'m> Run<'m> {
             State::Fail(f) => Err(self.fail(name, f, &input, &entered, vars)),
         };
         let (flow, output) = result?;
-        check_size(&output, "output", name)?;
+        let output_text = output.to_string();
+        check_len(output_text.len(), "output", name)?;
         self.record(
             path,
             &format!("{kind}StateExited"),
-            Some(json!({"name": name, "output": output.to_string()})),
+            Some(json!({"name": name, "output": output_text.clone()})),
         )?;
-        Ok((flow, output))
+        Ok((flow, output, output_text))
     }
 }
 
