@@ -677,12 +677,27 @@ impl JsonPath {
         variables: &Map<String, Value>,
         limit: usize,
     ) -> Result<Value, SelectError> {
+        self.select_measured(data, context, variables, limit)
+            .map(|(value, _)| value)
+    }
+
+    /// [`JsonPath::select_within`], with the result's length as compact JSON (measured
+    /// on the way, so a caller keeping a budget need not measure it again).
+    ///
+    /// # Errors
+    /// See [`JsonPath::select_within`].
+    pub fn select_measured(
+        &self,
+        data: &Value,
+        context: &Value,
+        variables: &Map<String, Value>,
+        limit: usize,
+    ) -> Result<(Value, usize), SelectError> {
         if self.is_definite() {
-            let value = self.select_with(data, context, variables)?;
-            if json_len_within(&value, limit).is_none() {
-                return Err(self.too_large(limit));
-            }
-            return Ok(value);
+            let node = self.definite_node(data, context, variables)?;
+            // Measured before it is copied.
+            let len = json_len_within(node, limit).ok_or_else(|| self.too_large(limit))?;
+            return Ok((node.clone(), len));
         }
         let matches = self.matches_with(data, context, variables);
         if matches.is_empty() && eval_start_unbound(&self.root, variables) {
@@ -700,7 +715,38 @@ impl JsonPath {
         if used > limit {
             return Err(self.too_large(limit));
         }
-        Ok(Value::Array(matches.into_iter().cloned().collect()))
+        Ok((Value::Array(matches.into_iter().cloned().collect()), used))
+    }
+
+    /// The node a definite path selects, by reference.
+    fn definite_node<'a>(
+        &self,
+        data: &'a Value,
+        context: &'a Value,
+        variables: &'a Map<String, Value>,
+    ) -> Result<&'a Value, SelectError> {
+        let eval = Eval {
+            data,
+            context,
+            variables,
+        };
+        let Some(mut node) = eval.start(&self.root) else {
+            return Err(self.unbound());
+        };
+        for (i, segment) in self.segments.iter().enumerate() {
+            match step_definite(segment, node) {
+                Some(next) => node = next,
+                None => {
+                    return Err(SelectError::NoMatch {
+                        path: self.to_string(),
+                        prefix: self.prefix_text(i),
+                        segment: segment.to_string(),
+                        found: kind_of(node),
+                    });
+                }
+            }
+        }
+        Ok(node)
     }
 
     fn too_large(&self, limit: usize) -> SelectError {

@@ -81,8 +81,20 @@ impl Cache {
 
     /// Selects `text` from `env` (`$` = input, `$$` = context, `$x` = variable `x`).
     pub fn select(&self, text: &str, env: &Env, field: &str) -> Result<Value, Failure> {
+        self.select_measured(text, env, field, PAYLOAD_LIMIT)
+            .map(|(value, _)| value)
+    }
+
+    /// [`Cache::select`] within `limit` bytes, with the result's length.
+    fn select_measured(
+        &self,
+        text: &str,
+        env: &Env,
+        field: &str,
+        limit: usize,
+    ) -> Result<(Value, usize), Failure> {
         let p = self.path(text)?;
-        p.select_within(env.input, env.context, env.variables, PAYLOAD_LIMIT)
+        p.select_measured(env.input, env.context, env.variables, limit)
             .map_err(|e| match e {
                 SelectError::TooLarge { limit, .. } => Failure::new(
                     "States.DataLimitExceeded",
@@ -149,9 +161,19 @@ impl Cache {
                     match (key.strip_suffix(".$"), value) {
                         (Some(name), Value::String(expr)) => {
                             let here = format!("{field}.{key}");
-                            let value = self.expression(expr, env, &here)?;
-                            let len = path::json_len_within(&value, *budget)
-                                .ok_or_else(|| over_limit(field))?;
+                            let (value, len) = if intrinsic::looks_like_call(expr) {
+                                let value = self.expression(expr, env, &here)?;
+                                let len = path::json_len_within(&value, *budget)
+                                    .ok_or_else(|| over_limit(field))?;
+                                (value, len)
+                            } else {
+                                self.select_measured(expr, env, &here, *budget).map_err(
+                                    |f| match f.error.as_str() {
+                                        "States.DataLimitExceeded" => over_limit(field),
+                                        _ => f,
+                                    },
+                                )?
+                            };
                             *budget -= len;
                             out.insert(name.to_string(), value);
                         }

@@ -265,10 +265,18 @@ impl<'m> Run<'m> {
         let kind = state.type_name();
         let input_text = input_text.unwrap_or_else(|| input.to_string());
         let input_len = input_text.len();
+        // A Choice without paths passes its input on: its text is kept for the output.
+        let passes_input = matches!(state, State::Choice(c)
+            if c.input_path.is_none() && c.output_path.is_none());
+        let (recorded, kept) = if passes_input {
+            (input_text.clone(), Some(input_text))
+        } else {
+            (input_text, None)
+        };
         self.record(
             path,
             &format!("{kind}StateEntered"),
-            Some(json!({"name": name, "input": input_text})),
+            Some(json!({"name": name, "input": recorded})),
         )?;
         if let Some(p) = &self.options.progress {
             p.state_entered(name);
@@ -281,13 +289,15 @@ impl<'m> Run<'m> {
                 self.with_retries(name, state, &input, &entered, path, vars)
                     .await
             }
-            State::Choice(c) => self.choice(name, c, &input, &entered, vars),
+            State::Choice(c) => self
+                .choice(name, c, &input, &entered, vars)
+                .map(|(flow, out)| (flow, out.unwrap_or(input))),
             State::Wait(w) => self.wait(name, w, &input, &entered, path, vars).await,
             State::Succeed(s) => self.succeed(name, s, &input, &entered, vars),
             State::Fail(f) => Err(self.fail(name, f, &input, &entered, vars)),
         };
         let (flow, output) = result?;
-        let output_text = output.to_string();
+        let output_text = kept.unwrap_or_else(|| output.to_string());
         check_len(output_text.len(), "output", name)?;
         self.record(
             path,

@@ -35,10 +35,14 @@ impl Run<'_> {
             input,
             vars,
         )?;
-        let result = s.result.clone().or(parameters).unwrap_or(effective);
+        let result = s
+            .result
+            .clone()
+            .or(parameters)
+            .unwrap_or_else(|| effective.into_owned());
         self.assign(&s.assign, &result, &ctx, vars)?;
         let combined = apply_result_path(&self.cache, &s.result_path, input, result)?;
-        let out = self.output(&s.output_path, &combined, &ctx, vars)?;
+        let out = self.output_owned(&s.output_path, combined, &ctx, vars)?;
         Ok((Flow::after(&s.next), out))
     }
 
@@ -55,6 +59,7 @@ impl Run<'_> {
         Ok((Flow::End, out))
     }
 
+    /// Runs a Choice state; the output is `None` when it is the input unchanged.
     pub(super) fn choice(
         &self,
         name: &str,
@@ -62,7 +67,7 @@ impl Run<'_> {
         input: &Value,
         entered: &str,
         vars: &mut Map<String, Value>,
-    ) -> Result<(Flow, Value), Failure> {
+    ) -> Result<(Flow, Option<Value>), Failure> {
         let prep = self.prepare(Step::plain(name, entered), &c.input_path, None, input, vars)?;
         let env = prep.env(vars);
         let mut matched = None;
@@ -87,7 +92,15 @@ impl Run<'_> {
                 ));
             }
         };
-        let out = self.output(&c.output_path, &prep.effective, &prep.ctx, vars)?;
+        // Without InputPath and OutputPath the output is the input itself: `None`, and
+        // the caller passes its input on without copying it.
+        let whole =
+            |p: &Option<Option<String>>| p.is_none() || p.as_ref() == Some(&Some("$".into()));
+        let out = if whole(&c.input_path) && whole(&c.output_path) {
+            None
+        } else {
+            Some(self.output(&c.output_path, &prep.effective, &prep.ctx, vars)?)
+        };
         // The state's Assign applies whichever way the Choice goes, the matching rule's
         // on top of it; both read the variables as they were before the state.
         let rule_assign = matched.and_then(|rule| rule.assign.as_ref());
