@@ -130,6 +130,31 @@ fn definitions_over_one_megabyte_are_refused_by_every_command() {
 }
 
 #[test]
+fn oversized_input_is_named_and_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = write(&dir, "p.asl.json", PASS);
+    let big = write(
+        &dir,
+        "big.json",
+        &format!("{{\"s\": \"{}\"}}", "x".repeat(300_000)),
+    );
+    // (An inline --input cannot get that large: Linux caps one argument at 128 KiB.)
+    let input = format!("@{}", big.display());
+    stepwise()
+        .args(["exec", "--definition"])
+        .arg(&def)
+        .arg("--input")
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("States.DataLimitExceeded")
+                .and(predicate::str::contains("the execution\"").not()),
+        );
+}
+
+#[test]
 fn every_command_uses_the_one_validator() {
     let dir = tempfile::tempdir().unwrap();
     for (name, timestamp) in [

@@ -30,7 +30,23 @@ pub fn read_input(input: Option<&str>, default: Value) -> Result<Value, CliError
                 "--input @FILE needs a file name after the @".into(),
             ));
         }
-        Some(file) => (file.to_string(), read(Path::new(file))?),
+        Some(file) => {
+            // Step Functions takes at most 256 KiB of input text: a larger file is
+            // refused before it is read.
+            let len = std::fs::metadata(file)
+                .map_err(|source| CliError::Io {
+                    path: file.into(),
+                    source,
+                })?
+                .len();
+            if len > sfn_local::PAYLOAD_LIMIT as u64 {
+                return Err(CliError::Message(format!(
+                    "{file}: States.DataLimitExceeded: the input is {len} bytes, more than the limit of {} bytes",
+                    sfn_local::PAYLOAD_LIMIT
+                )));
+            }
+            (file.to_string(), read(Path::new(file))?)
+        }
         None => ("--input".to_string(), text.to_string()),
     };
     serde_json::from_str(&text)
