@@ -12,7 +12,6 @@ use super::pipeline::{Step, Tail};
 use super::{ACCOUNT_REGION, Path, Run};
 use crate::distributed::ChildResult;
 use crate::failure::Failure;
-use crate::history::History;
 use crate::io::{Env, truncate};
 
 /// What came back from a Map's iterations.
@@ -268,7 +267,7 @@ impl Run<'_> {
                 let mut item_path = Path {
                     map_item: Some(index),
                     child: if distributed {
-                        Some(Arc::new(History::new(self.options.history_limit)))
+                        Some(Arc::new(self.history.child()))
                     } else {
                         start.child.clone()
                     },
