@@ -193,7 +193,11 @@ fn run<R: Rng + ?Sized>(
     scope: &Scope,
     rng: &mut R,
 ) -> Result<Value, IntrinsicFailure> {
-    let mut evaluator = Evaluator { scope, rng };
+    let mut evaluator = Evaluator {
+        scope,
+        rng,
+        budget: crate::io::PAYLOAD_LIMIT,
+    };
     evaluator.call(call, 1).map_err(|problem| {
         let (error, message) = problem.describe();
         IntrinsicFailure {
@@ -233,7 +237,7 @@ impl Problem {
             Problem::TooLarge { path, limit } => (
                 "States.DataLimitExceeded",
                 format!(
-                    "The JsonPath argument '{path}' selects more than the limit of {limit} bytes"
+                    "The JsonPath arguments of the call, up to '{path}', select more than the limit of {limit} bytes"
                 ),
             ),
             Problem::UnboundVariable { path, name } => (
@@ -273,6 +277,10 @@ fn invalid(function: Intrinsic, position: Option<usize>, message: impl Into<Stri
 struct Evaluator<'s, 'a, R: ?Sized> {
     scope: &'s Scope<'a>,
     rng: &'s mut R,
+    /// Bytes the call's path arguments may still select: all of them together stay
+    /// within the payload limit (`States.Array($, $, …)` cannot copy the input a
+    /// hundred thousand times).
+    budget: usize,
 }
 
 impl<R: Rng + ?Sized> Evaluator<'_, '_, R> {
@@ -357,28 +365,31 @@ impl<R: Rng + ?Sized> Evaluator<'_, '_, R> {
         })
     }
 
-    fn path(&self, path: &JsonPath) -> Result<Value, Problem> {
+    fn path(&mut self, path: &JsonPath) -> Result<Value, Problem> {
         let scope = self.scope;
-        path.select_within(
-            scope.input,
-            scope.context,
-            scope.variables,
-            crate::io::PAYLOAD_LIMIT,
-        )
-        .map_err(|error| match error {
-            SelectError::TooLarge { path, limit } => Problem::TooLarge { path, limit },
-            SelectError::NoMatch { path: text, .. } => {
-                let document = match path.root_ref() {
-                    Root::Context => scope.context,
-                    Root::Input | Root::Variable(_) => scope.input,
-                };
-                Problem::MissingPath {
-                    path: text,
-                    document: document.to_string(),
+        let (value, len) = path
+            .select_measured(scope.input, scope.context, scope.variables, self.budget)
+            .map_err(|error| match error {
+                SelectError::TooLarge { path, .. } => Problem::TooLarge {
+                    path,
+                    limit: crate::io::PAYLOAD_LIMIT,
+                },
+                SelectError::NoMatch { path: text, .. } => {
+                    let document = match path.root_ref() {
+                        Root::Context => scope.context,
+                        Root::Input | Root::Variable(_) => scope.input,
+                    };
+                    Problem::MissingPath {
+                        path: text,
+                        document: document.to_string(),
+                    }
                 }
-            }
-            SelectError::UnboundVariable { path, name } => Problem::UnboundVariable { path, name },
-        })
+                SelectError::UnboundVariable { path, name } => {
+                    Problem::UnboundVariable { path, name }
+                }
+            })?;
+        self.budget -= len;
+        Ok(value)
     }
 
     fn format(&mut self, call: &Call, depth: usize) -> Result<Value, Problem> {

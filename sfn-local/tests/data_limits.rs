@@ -26,6 +26,8 @@ async fn recursive_descent_over_the_limit_fails_without_building_it() {
         json!({"k.$": "$..*"}),
         json!({"k.$": "States.ArrayLength($..*)"}),
         json!({"a.$": "$", "b.$": "$", "c.$": "$"}),
+        // The arguments of one call count together.
+        json!({"k.$": "States.ArrayLength(States.Array($, $, $))"}),
     ] {
         let started = Instant::now();
         let outcome = common::run(
