@@ -71,3 +71,25 @@ fn select_within_agrees_with_select_under_the_limit() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_map_stops_once_its_results_cannot_fit() {
+    // 1,000 items that each copy a 10 KB string: 10 MB of results, stopped near 256 KiB.
+    let input = json!({"pad": "p".repeat(10_000), "items": vec![0; 1000]});
+    let doc = json!({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+        "ItemSelector": {"copy.$": "$.pad"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true
+    }}});
+    let outcome = common::run(doc, input).await.unwrap();
+    assert_eq!(outcome.status, Status::Failed);
+    let failure = outcome.failure.unwrap();
+    assert_eq!(failure.error, "States.DataLimitExceeded", "{}", failure.cause);
+    let iterations = outcome
+        .events
+        .iter()
+        .filter(|e| e.kind == "MapIterationSucceeded")
+        .count();
+    assert!(iterations < 40, "stopped after {iterations} iterations, not 1,000");
+}

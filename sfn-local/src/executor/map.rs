@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use codegen::asl::{Branch, MapState};
+use codegen::errors::STATES_DATA_LIMIT_EXCEEDED;
+use codegen::path::json_len_within;
 use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
 
@@ -12,7 +14,7 @@ use super::pipeline::{Step, Tail};
 use super::{ACCOUNT_REGION, Path, Run};
 use crate::distributed::ChildResult;
 use crate::failure::Failure;
-use crate::io::{Env, truncate};
+use crate::io::{Env, PAYLOAD_LIMIT, truncate};
 
 /// What came back from a Map's iterations.
 struct Iterations {
@@ -300,6 +302,9 @@ impl Run<'_> {
         }
         let mut max_offset = path.offset;
         let mut last_event = path.prev;
+        // Without a ResultWriter the results come back as one array, which must fit the
+        // payload limit: count its bytes as they arrive and stop the Map once it cannot.
+        let mut result_bytes = 2usize;
         while let Some((index, item_input, result, item_path)) = iterations.next().await {
             max_offset = max_offset.max(item_path.offset);
             if !distributed {
@@ -310,6 +315,26 @@ impl Run<'_> {
                     input: item_input,
                     result: result.clone(),
                 });
+            }
+            let counted = match (&result, keep_children) {
+                (_, true) => Some(0),
+                (Ok(v), false) => json_len_within(v, PAYLOAD_LIMIT.saturating_sub(result_bytes)),
+                (Err(f), false) => {
+                    json_len_within(&f.to_output(), PAYLOAD_LIMIT.saturating_sub(result_bytes))
+                }
+            };
+            match counted {
+                Some(n) => result_bytes += n + 1,
+                None => {
+                    done.first_failure = Some(Failure::new(
+                        STATES_DATA_LIMIT_EXCEEDED.as_str(),
+                        format!(
+                            "the results of Map \"{}\" add up to more than the limit of {PAYLOAD_LIMIT} bytes",
+                            scope.name
+                        ),
+                    ));
+                    break;
+                }
             }
             match result {
                 Ok(v) => done.outputs[index] = v,
