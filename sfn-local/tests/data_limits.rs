@@ -85,11 +85,18 @@ async fn a_map_stops_once_its_results_cannot_fit() {
     let outcome = common::run(doc, input).await.unwrap();
     assert_eq!(outcome.status, Status::Failed);
     let failure = outcome.failure.unwrap();
-    assert_eq!(failure.error, "States.DataLimitExceeded", "{}", failure.cause);
+    assert_eq!(
+        failure.error, "States.DataLimitExceeded",
+        "{}",
+        failure.cause
+    );
     let iterations = outcome
         .events
         .iter()
         .filter(|e| e.kind == "MapIterationSucceeded")
         .count();
-    assert!(iterations < 40, "stopped after {iterations} iterations, not 1,000");
+    assert!(
+        iterations < 40,
+        "stopped after {iterations} iterations, not 1,000"
+    );
 }
