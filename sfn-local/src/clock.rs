@@ -83,10 +83,17 @@ impl Clock {
     }
 
     /// Waits `d`: really, or by adding it to the path's offset. A wait past the
-    /// execution's lifetime waits only until just after the deadline and returns
+    /// execution's lifetime, or past `deadline` (the elapsed time by which the path's
+    /// own child execution must end), waits only until just after it and returns
     /// [`Expired`].
-    pub async fn sleep(&self, d: Duration, offset: &mut Duration) -> Result<(), Expired> {
-        let remaining = self.lifetime.saturating_sub(self.elapsed(*offset));
+    pub async fn sleep(
+        &self,
+        d: Duration,
+        offset: &mut Duration,
+        deadline: Option<Duration>,
+    ) -> Result<(), Expired> {
+        let end = deadline.map_or(self.lifetime, |d| d.min(self.lifetime));
+        let remaining = end.saturating_sub(self.elapsed(*offset));
         let (wait, result) = if d > remaining {
             // Just past the deadline, so the path is seen as expired.
             (
@@ -116,11 +123,13 @@ mod tests {
         let clock = Clock::new(true, STANDARD_MAX_DURATION);
         let mut offset = Duration::ZERO;
         assert_eq!(
-            clock.sleep(Duration::from_secs(3600), &mut offset).await,
+            clock
+                .sleep(Duration::from_secs(3600), &mut offset, None)
+                .await,
             Ok(())
         );
         assert_eq!(offset, Duration::from_secs(3600));
-        let expired = clock.sleep(Duration::MAX, &mut offset).await;
+        let expired = clock.sleep(Duration::MAX, &mut offset, None).await;
         assert_eq!(
             expired,
             Err(Expired {
@@ -131,7 +140,7 @@ mod tests {
         assert!(offset < STANDARD_MAX_DURATION + Duration::from_secs(1));
         // Again and again: the offset stays just past the deadline.
         for _ in 0..1000 {
-            assert!(clock.sleep(Duration::MAX, &mut offset).await.is_err());
+            assert!(clock.sleep(Duration::MAX, &mut offset, None).await.is_err());
         }
         assert!(offset < STANDARD_MAX_DURATION + Duration::from_secs(2));
         assert!(clock.now(offset) > clock.started_at());

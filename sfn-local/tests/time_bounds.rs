@@ -201,3 +201,43 @@ async fn an_oversized_input_is_named_as_step_functions_names_it() {
     );
     assert!(!message.contains("state \"the execution\""), "{message}");
 }
+
+fn distributed_waits(execution_type: &str, seconds: u64, tolerated: u64) -> Value {
+    json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "ToleratedFailurePercentage": tolerated,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
+            "StartAt": "W", "States": {
+                "W": {"Type": "Wait", "Seconds": seconds, "Next": "Done"},
+                "Done": {"Type": "Pass", "Result": "done", "End": true}
+            }
+        },
+        "End": true
+    }}})
+}
+
+#[tokio::test]
+async fn an_express_child_lasts_five_minutes_and_fails_only_its_item() {
+    let input = json!({"items": [1, 2, 3]});
+    // Standard children may wait longer than five minutes.
+    let o = outcome(distributed_waits("STANDARD", 400, 0), input.clone()).await;
+    assert_eq!(o.status, Status::Succeeded, "{:?}", o.failure);
+    // Express children time out; with every failure tolerated the Map succeeds.
+    let o = outcome(distributed_waits("EXPRESS", 400, 100), input.clone()).await;
+    assert_eq!(o.status, Status::Succeeded, "{:?}", o.failure);
+    let items = o.output.unwrap();
+    assert_eq!(items[0]["Error"], "States.Timeout", "{items}");
+    assert!(
+        items[0]["Cause"]
+            .as_str()
+            .unwrap()
+            .starts_with("the child execution ran longer than"),
+        "{items}"
+    );
+    // Not tolerated: the Map fails; the parent execution did not time out.
+    let o = outcome(distributed_waits("EXPRESS", 400, 0), input.clone()).await;
+    assert_eq!(o.status, Status::Failed, "{:?}", o.failure);
+    // Within five minutes, Express children succeed.
+    let o = outcome(distributed_waits("EXPRESS", 299, 0), input).await;
+    assert_eq!(o.status, Status::Succeeded, "{:?}", o.failure);
+}

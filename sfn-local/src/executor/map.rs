@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::pipeline::{Step, Tail};
 use super::{ACCOUNT_REGION, Path, Run};
+use crate::clock::EXPRESS_MAX_DURATION;
 use crate::distributed::ChildResult;
 use crate::failure::Failure;
 use crate::io::{Env, PAYLOAD_LIMIT, truncate};
@@ -261,6 +262,13 @@ impl Run<'_> {
     ) -> Iterations {
         let total = items.len();
         let start = path.clone();
+        let express_children = distributed
+            && scope
+                .processor
+                .processor_config
+                .as_ref()
+                .and_then(|c| c.execution_type.as_deref())
+                == Some("EXPRESS");
         let iterations = stream::iter(items.into_iter().enumerate())
             .map(|(index, item)| {
                 // A distributed Map runs each item as a child execution with its own
@@ -277,12 +285,21 @@ impl Run<'_> {
                 };
                 if distributed {
                     item_path.prev = 0;
+                    // An Express child execution lasts at most five minutes.
+                    if express_children {
+                        item_path.deadline = Some(
+                            self.clock
+                                .elapsed(start.offset)
+                                .saturating_add(EXPRESS_MAX_DURATION),
+                        );
+                    }
                 }
                 let mut item_vars = vars.clone();
                 async move {
                     let (item_input, result) = self
                         .map_iteration(scope, index, item, &mut item_path, &mut item_vars)
                         .await;
+                    let result = result.map_err(|f| self.child_timed_out(&item_path, f));
                     if let Some(p) = &self.options.progress {
                         p.map_item_finished(scope.name, index, result.is_ok());
                     }

@@ -18,7 +18,7 @@ use futures::future::BoxFuture;
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, EXPRESS_MAX_DURATION};
 use crate::failure::Failure;
 use crate::history::History;
 use crate::io::{Cache, check_len};
@@ -45,6 +45,9 @@ struct Path {
     /// The history of the child execution this path runs in (a distributed Map item),
     /// instead of the execution's own.
     child: Option<Arc<History>>,
+    /// The elapsed time by which the child execution this path runs in must end (an
+    /// Express child's five minutes).
+    deadline: Option<Duration>,
 }
 
 /// Where control goes after a state.
@@ -230,8 +233,8 @@ impl<'m> Run<'m> {
                 let (flow, output, output_text) = self
                     .run_state(&current, state, value, text.take(), path, vars)
                     .await?;
-                if self.clock.is_virtual() && self.clock.expired(path.offset) {
-                    return Err(self.timeout_failure());
+                if self.clock.is_virtual() && self.outlived(path) {
+                    return Err(self.expired_failure(path));
                 }
                 match flow {
                     Flow::End => return Ok(output),
@@ -309,6 +312,43 @@ impl<'m> Run<'m> {
 }
 
 impl Run<'_> {
+    /// Whether `path` has outlived the execution or its child execution.
+    fn outlived(&self, path: &Path) -> bool {
+        self.clock.expired(path.offset)
+            || path
+                .deadline
+                .is_some_and(|d| self.clock.elapsed(path.offset) > d)
+    }
+
+    /// The failure of a path whose time ran out: the execution's timeout, or its
+    /// Express child execution's (which ends the child the same way; its Map sees
+    /// a failed item, see [`Run::child_timed_out`]).
+    fn expired_failure(&self, path: &Path) -> Failure {
+        if self.clock.expired(path.offset) || path.deadline.is_none() {
+            self.timeout_failure()
+        } else {
+            Failure::execution_timeout(format!(
+                "an Express child execution may run ({} s)",
+                EXPRESS_MAX_DURATION.as_secs()
+            ))
+        }
+    }
+
+    /// A distributed Map item's failure as its Map sees it: a child execution that
+    /// timed out is a failed item (`States.Timeout`), not the parent's timeout.
+    fn child_timed_out(&self, path: &Path, failure: Failure) -> Failure {
+        if failure.is_execution_timeout() && !self.clock.expired(path.offset) {
+            Failure::new(
+                failure.error,
+                failure
+                    .cause
+                    .replacen("the execution", "the child execution", 1),
+            )
+        } else {
+            failure
+        }
+    }
+
     /// The execution's own timeout: past its TimeoutSeconds, or past the longest an
     /// execution may run.
     fn timeout_failure(&self) -> Failure {

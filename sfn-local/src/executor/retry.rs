@@ -48,9 +48,9 @@ impl Run<'_> {
                 Err(failure) => match self.retry_after(retry, &mut counts, &failure) {
                     Some(delay) => {
                         self.clock
-                            .sleep(delay, &mut path.offset)
+                            .sleep(delay, &mut path.offset, path.deadline)
                             .await
-                            .map_err(|_| self.timeout_failure())?;
+                            .map_err(|_| self.expired_failure(path))?;
                         attempt += 1;
                     }
                     None => return self.catch(name, state.catch(), failure, input, entered, vars),

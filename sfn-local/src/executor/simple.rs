@@ -179,9 +179,9 @@ impl Run<'_> {
         };
         let out = self.output(&w.output_path, &prep.effective, &prep.ctx, vars)?;
         self.clock
-            .sleep(delay, &mut path.offset)
+            .sleep(delay, &mut path.offset, path.deadline)
             .await
-            .map_err(|_| self.timeout_failure())?;
+            .map_err(|_| self.expired_failure(path))?;
         self.assign(&w.assign, &prep.effective, &prep.ctx, vars)?;
         Ok((Flow::after(&w.next), out))
     }
