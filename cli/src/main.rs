@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use commands::execution::ExecutionFlags;
 
 /// Stepwise: typed Rust activities and workflows for AWS Step Functions.
 #[derive(Debug, Parser)]
@@ -56,47 +57,15 @@ enum Command {
         /// The ASL JSON file.
         #[arg(long, value_name = "FILE")]
         definition: PathBuf,
-        /// The execution input: JSON, or @FILE (default {}).
-        #[arg(long, value_name = "JSON|@FILE")]
-        input: Option<String>,
-        /// A stepfunctions-local mock config.
-        #[arg(long, value_name = "FILE", requires = "test_case")]
-        mock_config: Option<PathBuf>,
-        /// The test case of the mock config to use.
-        #[arg(long, value_name = "NAME", requires = "mock_config")]
-        test_case: Option<String>,
-        /// Make waits and retry backoff instant (timestamps still move on).
-        #[arg(long)]
-        virtual_time: bool,
-        /// Write the execution history (GetExecutionHistory JSON) to FILE.
-        #[arg(long, value_name = "FILE")]
-        history: Option<PathBuf>,
-        /// Print the execution history as a readable timeline on stderr.
-        #[arg(long)]
-        timeline: bool,
+        #[command(flatten)]
+        flags: ExecutionFlags,
     },
     /// Run a workflow with the real activities, with progress on stderr.
     Run {
         /// The workflow's name.
         workflow: String,
-        /// The execution input: JSON, or @FILE (default: the workflow's example input).
-        #[arg(long, value_name = "JSON|@FILE")]
-        input: Option<String>,
-        /// Make waits and retry backoff instant (timestamps still move on).
-        #[arg(long)]
-        virtual_time: bool,
-        /// Write the execution history (GetExecutionHistory JSON) to FILE.
-        #[arg(long, value_name = "FILE")]
-        history: Option<PathBuf>,
-        /// Print the execution history as a readable timeline on stderr.
-        #[arg(long)]
-        timeline: bool,
-        /// A stepfunctions-local mock config.
-        #[arg(long, value_name = "FILE", requires = "test_case")]
-        mock_config: Option<PathBuf>,
-        /// The test case of the mock config to use.
-        #[arg(long, value_name = "NAME", requires = "mock_config")]
-        test_case: Option<String>,
+        #[command(flatten)]
+        flags: ExecutionFlags,
     },
     /// List every activity with its error names, or print one activity's schemas.
     Activities {
@@ -117,40 +86,8 @@ fn main() -> ExitCode {
         Command::Validate { files } => commands::validate::run(&files),
         Command::Fmt { file } => commands::fmt::run(&file),
         Command::Graph { target } => commands::graph::run(&target),
-        Command::Exec {
-            definition,
-            input,
-            mock_config,
-            test_case,
-            virtual_time,
-            history,
-            timeline,
-        } => commands::exec::run(commands::exec::ExecArgs {
-            timeline,
-            definition,
-            input,
-            mock_config,
-            test_case,
-            virtual_time,
-            history,
-        }),
-        Command::Run {
-            workflow,
-            input,
-            virtual_time,
-            history,
-            timeline,
-            mock_config,
-            test_case,
-        } => commands::run::run(commands::run::RunArgs {
-            timeline,
-            workflow,
-            input,
-            virtual_time,
-            history,
-            mock_config,
-            test_case,
-        }),
+        Command::Exec { definition, flags } => commands::exec::run(&definition, flags),
+        Command::Run { workflow, flags } => commands::run::run(&workflow, flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
     };
     match result {

@@ -15,8 +15,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde_json::Value;
 
 use crate::asl::{
-    Branch, Catcher, ChoiceRule, ChoiceState, FailState, Location, MapState, Numeric, OperandKind,
-    Problem, QueryLanguage, Retrier, State, StateMachine, States, TaskState, WaitState,
+    Branch, Catcher, ChoiceRule, ChoiceState, FailState, JitterStrategy, Location, MapState,
+    Numeric, OperandKind, Problem, QueryLanguage, Retrier, State, StateMachine, States, TaskState,
+    WaitState,
 };
 use crate::{intrinsic, path};
 
@@ -417,10 +418,7 @@ impl StateCheck<'_> {
                     ));
                 }
             }
-            if let Some(j) = &r.jitter_strategy
-                && j != "FULL"
-                && j != "NONE"
-            {
+            if let Some(JitterStrategy::Other(_)) = &r.jitter_strategy {
                 self.report(format!("{at}.JitterStrategy: must be FULL or NONE"));
             }
         }

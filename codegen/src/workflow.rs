@@ -16,6 +16,7 @@ use stepwise_contract::{ActivityInfo, schema_of};
 
 use crate::asl::{Problem, State, StateMachine, States};
 use crate::builder::{Chain, compile_with_activities, whole_seconds};
+use crate::trigger::{Schedule, Trigger};
 
 /// A workflow description.
 #[derive(Debug, Clone)]
@@ -27,6 +28,7 @@ pub struct Workflow {
     input_schema: Value,
     example_input: Value,
     permissions: Vec<Permission>,
+    triggers: Vec<Trigger>,
     definition: Chain,
 }
 
@@ -51,6 +53,8 @@ pub struct Built {
     /// workflow's declared permissions, then those its definition implies (a distributed
     /// Map starts and watches child executions of its own state machine).
     pub permissions: Vec<Permission>,
+    /// What starts its executions in a deployment (schedules), in declaration order.
+    pub triggers: Vec<Trigger>,
 }
 
 /// A workflow that does not build.
@@ -86,6 +90,7 @@ impl Workflow {
             input_schema: serde_json::json!({"type": "object"}),
             example_input: serde_json::json!({}),
             permissions: Vec::new(),
+            triggers: Vec::new(),
             definition: definition.into(),
         }
     }
@@ -131,6 +136,14 @@ impl Workflow {
         self
     }
 
+    /// An EventBridge Scheduler schedule that starts the workflow; the deployment creates
+    /// it from the manifest. [`Workflow::build`] checks its cron expression and that its
+    /// input, with the placeholders filled in, is a valid execution input.
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        self.triggers.push(Trigger::Schedule(schedule));
+        self
+    }
+
     /// Compiles, validates and type-checks the workflow.
     pub fn build(&self) -> Result<Built, BuildError> {
         let mut problems = Vec::new();
@@ -154,6 +167,9 @@ impl Workflow {
                 Ok(s) => machine.timeout_seconds = Some(s),
                 Err(e) => problems.push(Problem::top(e)),
             }
+        }
+        for trigger in &self.triggers {
+            problems.extend(trigger.problems(&self.input_schema));
         }
         if problems.is_empty() {
             problems.extend(crate::dataflow::check(
@@ -181,6 +197,7 @@ impl Workflow {
                 .copied()
                 .chain(implied_permissions(&machine.states))
                 .collect(),
+            triggers: self.triggers.clone(),
             machine,
         })
     }

@@ -37,7 +37,7 @@ export function readArtifact(dir: string, wanted?: Architecture): Artifact {
   if (!fs.existsSync(file)) {
     throw new ArtifactError(
       `the Lambda artifact ${file} does not exist: build it with \`${BUILD_COMMAND}\` ` +
-        '(cargo lambda build --release -p activities --bin bootstrap), or point the `artifactDir` context at the directory holding `bootstrap`',
+        '(cargo lambda build --release -p stepwise-lambda --bin bootstrap), or point the `artifactDir` context at the directory holding `bootstrap`',
     );
   }
   const header = Buffer.alloc(20);

@@ -1,11 +1,11 @@
 /**
  * The deployment manifest that `stepwise generate` writes to
  * `statemachines/generated/manifest.json`: every workflow (its ASL file, type, activities,
- * the IAM permissions its own role needs) and every activity (error names, memory,
- * timeout, the IAM permissions its function needs).
+ * the IAM permissions its own role needs, the triggers that start it) and every activity
+ * (error names, memory, timeout, the IAM permissions its function needs).
  *
- * This module only reads and checks that file. It must not invent workflows, activities
- * or permissions: anything the stack deploys comes from here, and anything it cannot
+ * This module only reads and checks that file. It must not invent workflows, activities,
+ * permissions or triggers: anything the stack deploys comes from here, and anything it cannot
  * understand fails synth with a message naming the file and the field.
  */
 import * as fs from 'node:fs';
@@ -52,6 +52,43 @@ export interface ActivitySpec {
   permissions: Permission[];
 }
 
+/**
+ * The deployment's names an input template may hold as `${Name}` placeholders; the stack
+ * substitutes each (codegen/src/trigger.rs: DeploymentName).
+ */
+export const DEPLOYMENT_NAMES = ['ConfigParameterName', 'ProgressTableName'] as const;
+export type DeploymentName = (typeof DEPLOYMENT_NAMES)[number];
+
+/** The values EventBridge Scheduler fills in when a schedule fires (its context attributes). */
+export const SCHEDULER_ATTRIBUTES = [
+  '<aws.scheduler.scheduled-time>',
+  '<aws.scheduler.execution-id>',
+  '<aws.scheduler.attempt-number>',
+  '<aws.scheduler.schedule-arn>',
+] as const;
+
+/** An EventBridge Scheduler schedule that starts the workflow. */
+export interface ScheduleTrigger {
+  kind: 'schedule';
+  /** `cron(minutes hours day-of-month month day-of-week year)`, checked by the generator. */
+  expression: string;
+  /** IANA time zone the expression is read in. */
+  timezone: string;
+  /** The execution input, with `${Name}` placeholders for the deployment's names. */
+  input: Record<string, unknown>;
+  /** Whether start requests Scheduler gives up on go to a dead-letter queue. */
+  deadLetterQueue: boolean;
+  reason: string;
+}
+
+/** What starts a workflow's executions; `kind` is the tag. */
+export type Trigger = ScheduleTrigger;
+export type TriggerKind = Trigger['kind'];
+export const TRIGGER_KINDS: readonly TriggerKind[] = ['schedule'];
+
+/** The longest trigger reason (a schedule's description holds "Starts <workflow>: <reason>"). */
+export const REASON_MAX = 400;
+
 export type WorkflowType = 'STANDARD' | 'EXPRESS';
 
 export interface WorkflowSpec {
@@ -63,6 +100,7 @@ export interface WorkflowSpec {
   exampleInput: string;
   inputSchema: string;
   permissions: Permission[];
+  triggers: Trigger[];
 }
 
 export interface Manifest {
@@ -177,7 +215,89 @@ function parseWorkflow(raw: unknown, where: string): WorkflowSpec {
     exampleInput: str(o.exampleInput, `${at}.exampleInput`),
     inputSchema: str(o.inputSchema, `${at}.inputSchema`),
     permissions: parsePermissions(o.permissions, `${at}.permissions`),
+    triggers: arr(o.triggers, `${at}.triggers`).map((t, i) => parseTrigger(t, `${at}.triggers[${i}]`)),
   };
+}
+
+function parseTrigger(raw: unknown, where: string): Trigger {
+  const o = obj(raw, where);
+  const kind = str(o.kind, `${where}.kind`);
+  switch (kind) {
+    case 'schedule': {
+      const expression = str(o.expression, `${where}.expression`);
+      if (!/^cron\(\S+( \S+){5}\)$/.test(expression)) {
+        throw new ManifestError(
+          `${where}.expression: "${expression}" is not cron(minutes hours day-of-month month day-of-week year)`,
+        );
+      }
+      const timezone = str(o.timezone, `${where}.timezone`);
+      if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z][A-Za-z0-9_+-]*)*$/.test(timezone)) {
+        throw new ManifestError(`${where}.timezone: "${timezone}" is not an IANA time zone name`);
+      }
+      const input = obj(o.input, `${where}.input`);
+      checkTemplate(input, `${where}.input`);
+      if (typeof o.deadLetterQueue !== 'boolean') {
+        throw new ManifestError(`${where}.deadLetterQueue: expected true or false, found ${describe(o.deadLetterQueue)}`);
+      }
+      const reason = str(o.reason, `${where}.reason`);
+      if (reason.trim() === '') throw new ManifestError(`${where}.reason is empty: say why the workflow runs on it`);
+      if (reason.length > REASON_MAX) throw new ManifestError(`${where}.reason is longer than ${REASON_MAX} characters`);
+      return { kind, expression, timezone, input, deadLetterQueue: o.deadLetterQueue, reason };
+    }
+    default:
+      throw new ManifestError(
+        `${where}.kind: unknown trigger kind "${kind}" (known: ${TRIGGER_KINDS.join(', ')}); ` +
+          'teach infra-cdk/lib/stepwise-stack.ts to create it',
+      );
+  }
+}
+
+/** Every `${Name}` in the template's strings is a deployment name and every `<aws.…>` a Scheduler attribute. */
+function checkTemplate(v: unknown, where: string): void {
+  if (typeof v === 'string') {
+    for (const name of placeholders(v)) {
+      if (!(DEPLOYMENT_NAMES as readonly string[]).includes(name)) {
+        throw new ManifestError(
+          `${where}: unknown placeholder "\${${name}}" (the stack substitutes: ${DEPLOYMENT_NAMES.map((n) => '${' + n + '}').join(', ')})`,
+        );
+      }
+    }
+    for (const m of v.matchAll(/<aws\.[^>]*>?/g)) {
+      if (!(SCHEDULER_ATTRIBUTES as readonly string[]).includes(m[0])) {
+        throw new ManifestError(
+          `${where}: "${m[0]}" is not a Scheduler context attribute (known: ${SCHEDULER_ATTRIBUTES.join(', ')})`,
+        );
+      }
+    }
+  } else if (Array.isArray(v)) {
+    v.forEach((item, i) => checkTemplate(item, `${where}[${i}]`));
+  } else if (typeof v === 'object' && v !== null) {
+    for (const [k, item] of Object.entries(v)) {
+      if (k.includes('${') || k.includes('<aws.')) {
+        throw new ManifestError(`${where}: key "${k}": placeholders belong in string values only`);
+      }
+      checkTemplate(item, `${where}.${k}`);
+    }
+  }
+}
+
+/**
+ * The template with every `${Name}` replaced by `values[Name]` (which may be CDK tokens:
+ * they stay tokens inside the string). The template was checked by parseManifest.
+ */
+export function fillTemplate(template: unknown, values: Record<DeploymentName, string>): unknown {
+  if (typeof template === 'string') {
+    return template.replace(/\$\{([^}]*)\}/g, (_, name: string) => {
+      const value = values[name as DeploymentName];
+      if (value === undefined) throw new ManifestError(`no value for placeholder "\${${name}}"`);
+      return value;
+    });
+  }
+  if (Array.isArray(template)) return template.map((t) => fillTemplate(t, values));
+  if (typeof template === 'object' && template !== null) {
+    return Object.fromEntries(Object.entries(template).map(([k, t]) => [k, fillTemplate(t, values)]));
+  }
+  return template;
 }
 
 function parsePermissions(raw: unknown, where: string): Permission[] {

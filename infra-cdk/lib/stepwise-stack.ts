@@ -2,13 +2,13 @@
  * The Stepwise stack: one Lambda function per manifest activity (all running the single
  * `bootstrap` artifact), one state machine per manifest workflow (its generated ASL with
  * every `${Activity}` placeholder substituted by that function's ARN), the pipeline
- * bucket and progress table, the daily-sales-export schedule with its dead-letter queue,
- * and the alarms.
+ * bucket and progress table, one EventBridge Scheduler schedule per schedule trigger
+ * (each with its own role and, when asked for, dead-letter queue), and the alarms.
  *
- * Workflows, activities, memory, timeouts and IAM permissions come from the manifest;
- * nothing here names an activity. The only workflow named in code is the trigger of
- * daily-sales-export (DAILY_SALES_EXPORT): a trigger is deployment policy, not something
- * the generator knows.
+ * Workflows, activities, memory, timeouts, IAM permissions and triggers come from the
+ * manifest; nothing here names a workflow or an activity. A trigger's input template
+ * names the deployment's resources as `${Name}` placeholders (DEPLOYMENT_NAMES), which
+ * this stack substitutes from its settings.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,16 +30,21 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Artifact } from './artifact';
-import type { ActivitySpec, Area, Manifest, Resource, WorkflowSpec } from './manifest';
-import { ManifestError, placeholders } from './manifest';
+import type { ActivitySpec, Area, DeploymentName, Manifest, Resource, ScheduleTrigger, WorkflowSpec } from './manifest';
+import { ManifestError, fillTemplate, placeholders } from './manifest';
 import type { ResourceScope } from './permissions';
 import { mapRunExecutionArns, statementsFor } from './permissions';
 import type { Settings } from './settings';
 
-/** The workflow EventBridge Scheduler starts every day. */
-export const DAILY_SALES_EXPORT = 'daily-sales-export';
-/** Its schedule: 03:00 every day, UTC. */
-export const DAILY_SCHEDULE = { minute: '0', hour: '3', timeZone: 'UTC' } as const;
+/** A schedule the stack created for a workflow's schedule trigger. */
+export interface StackSchedule {
+  /** Its construct id: `${Workflow}Schedule` (`DailySalesExportSchedule`), numbered from the second. */
+  id: string;
+  workflow: string;
+  schedule: scheduler.Schedule;
+  role: iam.Role;
+  deadLetterQueue?: sqs.Queue;
+}
 
 export interface StepwiseStackProps extends StackProps {
   manifest: Manifest;
@@ -69,9 +74,8 @@ export class StepwiseStack extends Stack {
   readonly progressTable: dynamodb.Table;
   readonly functions = new Map<string, lambda.Function>();
   readonly stateMachines = new Map<string, sfn.StateMachine>();
-  readonly deadLetterQueue: sqs.Queue;
-  readonly schedule: scheduler.Schedule;
-  readonly scheduleRole: iam.Role;
+  /** One per schedule trigger of any workflow in the manifest, in manifest order. */
+  readonly schedules: StackSchedule[] = [];
   readonly alarmTopic?: sns.ITopic;
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -112,7 +116,7 @@ export class StepwiseStack extends Stack {
     });
 
     this.progressTable = new dynamodb.Table(this, 'ProgressTable', {
-      // activities/src/record_progress/store.rs: key (tenant_id, export_date), TTL expires_at.
+      // activities/daily-sales-export/src/record_progress/store.rs: key (tenant_id, export_date), TTL expires_at.
       partitionKey: { name: 'tenant_id', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'export_date', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -152,48 +156,21 @@ export class StepwiseStack extends Stack {
       this.stateMachines.set(workflow.name, this.workflowStateMachine(workflow, manifest, settings, resourceScope));
     }
 
-    // ---- the daily schedule ----------------------------------------------------------
-    const daily = this.stateMachines.get(DAILY_SALES_EXPORT);
-    if (daily === undefined) {
-      throw new ManifestError(
-        `${manifest.dir}/manifest.json has no workflow "${DAILY_SALES_EXPORT}", which the daily schedule starts ` +
-          `(workflows: ${[...this.stateMachines.keys()].join(', ')})`,
-      );
+    // ---- triggers (from the manifest) ---------------------------------------------------
+    const deploymentNames: Record<DeploymentName, string> = {
+      ConfigParameterName: settings.configParameterName,
+      ProgressTableName: this.progressTable.tableName,
+    };
+    for (const workflow of manifest.workflows) {
+      const machine = this.stateMachines.get(workflow.name);
+      if (machine === undefined) throw new ManifestError(`workflow "${workflow.name}": no state machine`);
+      workflow.triggers.forEach((trigger, i) => {
+        // `${Workflow}Schedule`, then `${Workflow}Schedule2`, ...: stable construct ids (and
+        // so logical ids) while a workflow's earlier schedules stay where they are.
+        const id = `${pascal(workflow.name)}Schedule${i === 0 ? '' : String(i + 1)}`;
+        this.schedules.push(this.scheduleFor(id, workflow, trigger, machine, deploymentNames, settings));
+      });
     }
-    this.deadLetterQueue = new sqs.Queue(this, 'ScheduleDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    acknowledge(
-      this.deadLetterQueue,
-      'AwsSolutions-SQS3',
-      "This queue is the schedule's dead-letter queue: it receives the start requests EventBridge Scheduler gave up on; nothing consumes it automatically, so it needs no dead-letter queue of its own.",
-    );
-    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      description: `EventBridge Scheduler: may start only the ${DAILY_SALES_EXPORT} state machine`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-      }),
-    });
-    this.schedule = new scheduler.Schedule(this, 'DailySalesExportSchedule', {
-      description: `Starts ${DAILY_SALES_EXPORT} at 03:00 UTC for the day before`,
-      schedule: scheduler.ScheduleExpression.cron({
-        minute: DAILY_SCHEDULE.minute,
-        hour: DAILY_SCHEDULE.hour,
-        // aws-cdk-lib's TimeZone has no UTC constant; TimeZone.of is its escape hatch.
-        timeZone: TimeZone.of(DAILY_SCHEDULE.timeZone),
-      }),
-      timeWindow: scheduler.TimeWindow.off(),
-      enabled: settings.scheduleEnabled,
-      target: new targets.StepFunctionsStartExecution(daily, {
-        role: this.scheduleRole,
-        input: scheduler.ScheduleTargetInput.fromObject(this.dailyInput(settings)),
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 5,
-        maxEventAge: Duration.hours(2),
-      }),
-    });
 
     // ---- alarms ----------------------------------------------------------------------
     this.alarmTopic = this.makeAlarmTopic(settings);
@@ -201,11 +178,14 @@ export class StepwiseStack extends Stack {
       this.alarm(`${name} executions failed`, machine.metricFailed({ period: Duration.minutes(5) }), 1);
       this.alarm(`${name} executions timed out`, machine.metricTimedOut({ period: Duration.minutes(5) }), 1);
     }
-    this.alarm(
-      'schedule dead-letter queue not empty',
-      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      1,
-    );
+    for (const { id, deadLetterQueue } of this.schedules) {
+      if (deadLetterQueue === undefined) continue;
+      this.alarm(
+        `${id} dead-letter queue not empty`,
+        deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        1,
+      );
+    }
     for (const [name, fn] of this.functions) {
       this.alarm(
         `${name} function errors`,
@@ -230,7 +210,13 @@ export class StepwiseStack extends Stack {
       value: settings.configParameterName,
       description: 'Create this SSM SecureString (the pipeline config) before the first run',
     });
-    new CfnOutput(this, 'ScheduleDeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    for (const { id, workflow, deadLetterQueue } of this.schedules) {
+      if (deadLetterQueue === undefined) continue;
+      new CfnOutput(this, `${id}DeadLetterQueueUrl`, {
+        value: deadLetterQueue.queueUrl,
+        description: `Start requests of ${workflow}'s schedule that EventBridge Scheduler gave up on`,
+      });
+    }
     for (const [name, machine] of this.stateMachines) {
       new CfnOutput(this, `StateMachineArn${pascal(name)}`, {
         value: machine.stateMachineArn,
@@ -240,13 +226,52 @@ export class StepwiseStack extends Stack {
     if (this.alarmTopic !== undefined) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
   }
 
-  /** The input EventBridge Scheduler passes to daily-sales-export (its input schema: ExportRequest). */
-  private dailyInput(settings: Settings): Record<string, string> {
-    return {
-      config_parameter: settings.configParameterName,
-      progress_table: this.progressTable.tableName,
-      scheduled_time: scheduler.ContextAttribute.scheduledTime,
-    };
+  /**
+   * One EventBridge Scheduler schedule starting `machine`, with its own role (which may
+   * start only that state machine) and, when the trigger asks for one, its dead-letter
+   * queue. The input is the trigger's template with the deployment's names filled in.
+   */
+  private scheduleFor(
+    id: string,
+    workflow: WorkflowSpec,
+    trigger: ScheduleTrigger,
+    machine: sfn.StateMachine,
+    names: Record<DeploymentName, string>,
+    settings: Settings,
+  ): StackSchedule {
+    let deadLetterQueue: sqs.Queue | undefined;
+    if (trigger.deadLetterQueue) {
+      deadLetterQueue = new sqs.Queue(this, `${id}DeadLetterQueue`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      acknowledge(
+        deadLetterQueue,
+        'AwsSolutions-SQS3',
+        "This queue is a schedule's dead-letter queue: it receives the start requests EventBridge Scheduler gave up on; nothing consumes it automatically, so it needs no dead-letter queue of its own.",
+      );
+    }
+    const role = new iam.Role(this, `${id}Role`, {
+      description: `EventBridge Scheduler: may start only the ${workflow.name} state machine`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    });
+    const schedule = new scheduler.Schedule(this, id, {
+      description: `Starts ${workflow.name}: ${trigger.reason}`,
+      schedule: scheduler.ScheduleExpression.expression(trigger.expression, TimeZone.of(trigger.timezone)),
+      timeWindow: scheduler.TimeWindow.off(),
+      enabled: settings.scheduleEnabled,
+      target: new targets.StepFunctionsStartExecution(machine, {
+        role,
+        input: scheduler.ScheduleTargetInput.fromObject(fillTemplate(trigger.input, names)),
+        deadLetterQueue,
+        retryAttempts: 5,
+        maxEventAge: Duration.hours(2),
+      }),
+    });
+    return { id, workflow: workflow.name, schedule, role, deadLetterQueue };
   }
 
   private activityFunction(
@@ -283,7 +308,7 @@ export class StepwiseStack extends Stack {
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture,
       code,
-      // bootstrap reads _HANDLER (the handler) to pick the activity (activities/src/lambda.rs).
+      // bootstrap reads _HANDLER (the handler) to pick the activity (activities/runtime/src/lambda.rs).
       handler: activity.name,
       memorySize: activity.memoryMb,
       timeout: Duration.seconds(activity.timeoutSeconds),

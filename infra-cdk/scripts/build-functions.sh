@@ -63,9 +63,9 @@ export PATH="$venv_bin:$PATH"
 
 out="$root/target/lambda/bootstrap"
 rm -f "$out/bootstrap"
-say "cargo lambda build --release --target $triple -p activities --bin bootstrap (compiler: ${CARGO_LAMBDA_COMPILER:-zig})"
+say "cargo lambda build --release --target $triple -p stepwise-lambda --bin bootstrap (compiler: ${CARGO_LAMBDA_COMPILER:-zig})"
 start=$(date +%s)
-cargo lambda build --release --locked --target "$triple" -p activities --bin bootstrap --lambda-dir "$root/target/lambda"
+cargo lambda build --release --locked --target "$triple" -p stepwise-lambda --bin bootstrap --lambda-dir "$root/target/lambda"
 
 if [ ! -x "$out/bootstrap" ]; then
   say "cargo lambda finished but $out/bootstrap is missing"

@@ -12,20 +12,10 @@ import { buildApp } from '../lib/app';
 import { ArtifactError } from '../lib/artifact';
 import { ManifestError, parseManifest, placeholders } from '../lib/manifest';
 import { SettingsError, readSettings } from '../lib/settings';
-import { GENERATED_DIR, MANIFEST, fakeArtifact, synth, tempDir } from './helpers';
+import { pascal } from '../lib/stepwise-stack';
+import { GENERATED_DIR, MANIFEST, editedGenerated, fakeArtifact, synth, tempDir } from './helpers';
 
 const X86 = fakeArtifact('x86_64');
-
-/** A copy of the generated directory with manifest.json (and maybe a definition) changed. */
-function editedGenerated(edit: (manifest: any) => void, definitions: Record<string, string> = {}): string {
-  const dir = tempDir('generated');
-  for (const f of fs.readdirSync(GENERATED_DIR)) fs.copyFileSync(path.join(GENERATED_DIR, f), path.join(dir, f));
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-  edit(manifest);
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-  for (const [f, text] of Object.entries(definitions)) fs.writeFileSync(path.join(dir, f), text);
-  return dir;
-}
 
 describe('cdk-nag AwsSolutions', () => {
   it('synth passes the checks with zero unacknowledged findings and no error or warning annotations', () => {
@@ -175,6 +165,70 @@ describe('the manifest', () => {
       .map((r) => r.Properties.StateMachineName)
       .sort();
     assert.deepEqual(names, ['stepwise-daily-sales-export', 'stepwise-example-orders', 'stepwise-example-orders-copy']);
+  });
+
+  it('an unknown trigger kind fails synth naming the workflow and the known kinds', () => {
+    const dir = editedGenerated((m) => {
+      m.workflows[0].triggers.push({ kind: 'carrierPigeon', reason: 'r' });
+    });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: dir }),
+      (e: Error) =>
+        e instanceof ManifestError &&
+        e.message.includes(`("${MANIFEST.workflows[0].name}").triggers[1].kind: unknown trigger kind "carrierPigeon" (known: schedule)`),
+    );
+  });
+
+  it('a placeholder the stack does not substitute, or an unknown Scheduler attribute, fails synth naming the field', () => {
+    const schedule = (input: unknown) =>
+      editedGenerated((m) => {
+        m.workflows[0].triggers[0].input = input;
+      });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: schedule({ table: '${ProgressTable}' }) }),
+      (e: Error) =>
+        e instanceof ManifestError &&
+        /triggers\[0\]\.input\.table: unknown placeholder "\$\{ProgressTable\}" \(the stack substitutes: \$\{ConfigParameterName\}, \$\{ProgressTableName\}\)/.test(e.message),
+    );
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: schedule({ at: ['<aws.scheduler.when>'] }) }),
+      (e: Error) => e instanceof ManifestError && /input\.at\[0\]: "<aws\.scheduler\.when>" is not a Scheduler context attribute/.test(e.message),
+    );
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: schedule('${ProgressTableName}') }),
+      (e: Error) => e instanceof ManifestError && /triggers\[0\]\.input: expected an object/.test(e.message),
+    );
+  });
+
+  it('a schedule without a six-field cron expression fails synth', () => {
+    const dir = editedGenerated((m) => {
+      m.workflows[0].triggers[0].expression = 'cron(0 3 * * ?)';
+    });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: dir }),
+      (e: Error) => e instanceof ManifestError && /expression: "cron\(0 3 \* \* \?\)" is not cron\(minutes hours/.test(e.message),
+    );
+  });
+
+  it('a manifest from before triggers existed fails with a hint', () => {
+    const dir = editedGenerated((m) => {
+      delete m.workflows[0].triggers;
+    });
+    assert.throws(
+      () => buildApp({ artifactDir: X86, generatedDir: dir }),
+      (e: Error) => e instanceof ManifestError && /triggers: expected an array, found nothing.*older `stepwise generate`/.test(e.message),
+    );
+  });
+
+  it('the stack\'s code names no workflow: everything it starts comes from the manifest', () => {
+    const code = fs
+      .readFileSync(path.join(__dirname, '..', 'lib', 'stepwise-stack.ts'), 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/\/\/.*$/gm, '');
+    for (const w of MANIFEST.workflows) {
+      assert.ok(!code.includes(w.name), `lib/stepwise-stack.ts names "${w.name}"`);
+      assert.ok(!code.includes(pascal(w.name)), `lib/stepwise-stack.ts names "${pascal(w.name)}"`);
+    }
   });
 
   it('placeholders() lists each ${Name} once', () => {

@@ -39,6 +39,18 @@ export function fakeArtifact(arch: 'arm64' | 'x86_64'): string {
 
 const X86 = fakeArtifact('x86_64');
 
+/** A copy of the generated directory with manifest.json (and maybe a definition) changed. */
+export function editedGenerated(edit: (manifest: any) => void, definitions: Record<string, string> = {}): string {
+  const dir = tempDir('generated');
+  for (const f of fs.readdirSync(GENERATED_DIR)) fs.copyFileSync(path.join(GENERATED_DIR, f), path.join(dir, f));
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  edit(manifest);
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  for (const [f, text] of Object.entries(definitions)) fs.writeFileSync(path.join(dir, f), text);
+  return dir;
+}
+
+
 export interface Synth extends Built {
   template: Template;
   json: any;

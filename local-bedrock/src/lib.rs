@@ -26,6 +26,6 @@ mod server;
 pub use features::{MODEL_ID, cosine, embed_image, embed_text};
 pub use photo::{PHOTO_HEIGHT, PHOTO_WIDTH, product_photo};
 pub use server::{
-    BedrockError, EmbeddingConfig, LocalBedrock, TitanRequest, TitanResponse, embed, router, serve,
-    serve_with_shutdown,
+    BedrockError, EmbeddingConfig, Invocations, LocalBedrock, TitanRequest, TitanResponse,
+    counting_router, embed, router, serve, serve_with_shutdown,
 };

@@ -5,14 +5,17 @@
 //! code in the `x-amzn-ErrorType` header and `{"message": "..."}` as the body. Requests
 //! are not authenticated (the SDK signs them; nothing checks the signature).
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -112,9 +115,62 @@ impl IntoResponse for BedrockError {
     }
 }
 
+/// How many `InvokeModel` requests reached the model, in all and per image: what a test
+/// counts to show that every image was embedded once (not merely that every result was
+/// written once).
+#[derive(Debug, Default)]
+pub struct Invocations {
+    total: AtomicU64,
+    per_image: Mutex<HashMap<u64, u64>>,
+}
+
+impl Invocations {
+    /// Well-formed requests for the Titan model, whatever their outcome.
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// How many distinct images were sent.
+    pub fn images(&self) -> usize {
+        self.per_image
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// The most requests any one image got.
+    pub fn most_for_one_image(&self) -> u64 {
+        self.per_image
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn record(&self, request: &TitanRequest) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let mut hasher = DefaultHasher::new();
+        request.input_image.hash(&mut hasher);
+        request.input_text.hash(&mut hasher);
+        *self
+            .per_image
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(hasher.finish())
+            .or_insert(0) += 1;
+    }
+}
+
 /// The routes: `POST /model/{modelId}/invoke`; anything else is
 /// `UnknownOperationException`.
 pub fn router() -> Router {
+    counting_router(Arc::default())
+}
+
+/// [`router`], counting requests in `invocations`.
+pub fn counting_router(invocations: Arc<Invocations>) -> Router {
     Router::new()
         .route("/model/{model_id}/invoke", post(invoke))
         .fallback(|| async {
@@ -125,6 +181,7 @@ pub fn router() -> Router {
             }
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(invocations)
 }
 
 /// Serves [`router`] on `listener` until the future is dropped or fails.
@@ -149,6 +206,7 @@ pub async fn serve_with_shutdown(
 pub struct LocalBedrock {
     addr: SocketAddr,
     task: JoinHandle<io::Result<()>>,
+    invocations: Arc<Invocations>,
 }
 
 impl LocalBedrock {
@@ -156,8 +214,19 @@ impl LocalBedrock {
     pub async fn start() -> io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let task = tokio::spawn(serve(listener));
-        Ok(LocalBedrock { addr, task })
+        let invocations = Arc::new(Invocations::default());
+        let app = counting_router(invocations.clone());
+        let task = tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(LocalBedrock {
+            addr,
+            task,
+            invocations,
+        })
+    }
+
+    /// The requests served so far.
+    pub fn invocations(&self) -> &Invocations {
+        &self.invocations
     }
 
     /// The address served.
@@ -177,7 +246,11 @@ impl Drop for LocalBedrock {
     }
 }
 
-async fn invoke(Path(model_id): Path<String>, body: Bytes) -> Result<Response, BedrockError> {
+async fn invoke(
+    State(invocations): State<Arc<Invocations>>,
+    Path(model_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, BedrockError> {
     if !is_titan_multimodal(&model_id) {
         return Err(BedrockError::validation(
             "The provided model identifier is invalid.",
@@ -188,6 +261,7 @@ async fn invoke(Path(model_id): Path<String>, body: Bytes) -> Result<Response, B
             "Malformed input request: {e}, please reformat your input and try again."
         ))
     })?;
+    invocations.record(&request);
     let response = tokio::task::spawn_blocking(move || embed(request))
         .await
         .map_err(|e| BedrockError {

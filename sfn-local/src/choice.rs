@@ -8,6 +8,8 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, FixedOffset};
 use codegen::asl::{ChoiceRule, Comparison, ComparisonOp};
+use codegen::errors::STATES_DATA_LIMIT_EXCEEDED;
+use codegen::path::SelectError;
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -38,14 +40,28 @@ pub fn holds(rule: &ChoiceRule, env: &Env, cache: &Cache) -> Result<bool, Failur
         return Err(Failure::runtime("a Choice rule without a comparison"));
     };
     let path = cache.path(variable)?;
-    let value = path.select_with(env.input, env.context, env.variables).ok();
+    let selected = path.select_with(env.input, env.context, env.variables);
     if cmp.op == ComparisonOp::IsPresent {
-        return Ok(value.is_some() == (cmp.operand == Value::Bool(true)));
+        return Ok(selected.is_ok() == (cmp.operand == Value::Bool(true)));
     }
-    let Some(value) = value else {
-        return Err(Failure::runtime(format!(
-            "Invalid path \"{variable}\": the choice state's condition path references an invalid value"
-        )));
+    let value = match selected {
+        Ok(value) => value,
+        Err(SelectError::UnboundVariable { name, .. }) => {
+            return Err(Failure::runtime(format!(
+                "the variable \"${name}\" used by the Choice rule's Variable (\"{variable}\") is not set"
+            )));
+        }
+        Err(SelectError::NoMatch { .. }) => {
+            return Err(Failure::runtime(format!(
+                "Invalid path \"{variable}\": the choice state's condition path references an invalid value"
+            )));
+        }
+        Err(e @ SelectError::TooLarge { .. }) => {
+            return Err(Failure::new(
+                STATES_DATA_LIMIT_EXCEEDED.as_str(),
+                e.to_string(),
+            ));
+        }
     };
     compare(&value, cmp, env, cache)
 }
@@ -215,6 +231,28 @@ mod tests {
             variables: &vars,
         };
         holds(&rule, &env, &Cache::default())
+    }
+
+    #[test]
+    fn an_unset_variable_in_a_rule_is_named() {
+        let err = check(
+            json!({"Variable": "$missing", "StringEquals": "x"}),
+            json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert!(
+            err.cause.contains("variable \"$missing\"") && err.cause.contains("not set"),
+            "{}",
+            err.cause
+        );
+        assert!(
+            !check(
+                json!({"Variable": "$missing", "IsPresent": true}),
+                json!({})
+            )
+            .unwrap()
+        );
     }
 
     #[test]

@@ -3,15 +3,16 @@
 //! `FAILED_0.json` files Step Functions writes), through the same S3 client the
 //! activities use — so moto server locally and S3 in AWS are one code path.
 
-use activities::aws::Aws;
 use codegen::asl::{ItemBatcher, ItemReader, Numeric, ResultWriter};
+use codegen::errors::{STATES_ITEM_READER_FAILED, STATES_RESULT_WRITER_FAILED};
 use serde_json::{Map, Value, json};
+use stepwise_runtime::aws::Aws;
 
 use crate::failure::Failure;
 use crate::io::{Cache, Env};
 
-const ITEM_READER_FAILED: &str = "States.ItemReaderFailed";
-const RESULT_WRITER_FAILED: &str = "States.ResultWriterFailed";
+const ITEM_READER_FAILED: &str = STATES_ITEM_READER_FAILED.as_str();
+const RESULT_WRITER_FAILED: &str = STATES_RESULT_WRITER_FAILED.as_str();
 
 fn string_field<'v>(params: &'v Value, field: &str, what: &str) -> Result<&'v str, Failure> {
     params.get(field).and_then(Value::as_str).ok_or_else(|| {
@@ -22,13 +23,22 @@ fn string_field<'v>(params: &'v Value, field: &str, what: &str) -> Result<&'v st
     })
 }
 
+/// The items a distributed Map read, and where from.
+pub struct ReadItems {
+    /// The items, in order.
+    pub items: Vec<Value>,
+    /// `$$.Map.Item.Source`: `s3://bucket` for an S3 listing, `s3://bucket/key` for an
+    /// object.
+    pub source: String,
+}
+
 /// Reads the items of a distributed Map.
 pub async fn read_items(
     aws: &Aws,
     reader: &ItemReader,
     env: &Env<'_>,
     cache: &Cache,
-) -> Result<Vec<Value>, Failure> {
+) -> Result<ReadItems, Failure> {
     let params = match &reader.parameters {
         Some(tpl) => cache.template(tpl, env, "ItemReader.Parameters")?,
         None => {
@@ -119,7 +129,32 @@ pub async fn read_items(
     if let Some(max) = max_items.filter(|m| *m > 0) {
         items.truncate(max as usize);
     }
-    Ok(items)
+    Ok(ReadItems {
+        items,
+        source: item_source(&reader.resource, &params),
+    })
+}
+
+/// `$$.Map.Item.Source` of the items a mocked ItemReader answers (see
+/// [`crate::tasks::TaskRunner::map_items`]): what the reader would have read, from its
+/// Parameters where they evaluate.
+pub fn mocked_source(reader: &ItemReader, env: &Env<'_>, cache: &Cache) -> String {
+    let params = reader
+        .parameters
+        .as_ref()
+        .and_then(|tpl| cache.template(tpl, env, "ItemReader.Parameters").ok())
+        .unwrap_or(Value::Null);
+    item_source(&reader.resource, &params)
+}
+
+/// `$$.Map.Item.Source` of the items a reader with `resource` and evaluated `params`
+/// reads: the bucket's URI for a listing, the object's URI otherwise.
+fn item_source(resource: &str, params: &Value) -> String {
+    let field = |name: &str| params.get(name).and_then(Value::as_str).unwrap_or_default();
+    match resource {
+        "arn:aws:states:::s3:listObjectsV2" => format!("s3://{}", field("Bucket")),
+        _ => format!("s3://{}/{}", field("Bucket"), field("Key")),
+    }
 }
 
 /// Parses an object's text by `InputType`.
@@ -278,6 +313,8 @@ pub fn batch(
 
 /// One finished child execution, for the ResultWriter files.
 pub struct ChildResult {
+    /// The item's index (the child's name).
+    pub index: usize,
     /// The child's input.
     pub input: Value,
     /// Its output or failure.
@@ -318,7 +355,8 @@ pub async fn write_results(
     } else {
         format!("{prefix}/{run_id}")
     };
-    let entry = |c: &ChildResult, i: usize| {
+    let entry = |c: &ChildResult| {
+        let i = c.index;
         let mut e = json!({
             "ExecutionArn": format!("{map_run_arn}:{i}"),
             "Input": c.input.to_string(),
@@ -345,15 +383,13 @@ pub async fn write_results(
     };
     let succeeded: Vec<Value> = children
         .iter()
-        .enumerate()
-        .filter(|(_, c)| c.result.is_ok())
-        .map(|(i, c)| entry(c, i))
+        .filter(|c| c.result.is_ok())
+        .map(entry)
         .collect();
     let failed: Vec<Value> = children
         .iter()
-        .enumerate()
-        .filter(|(_, c)| c.result.is_err())
-        .map(|(i, c)| entry(c, i))
+        .filter(|c| c.result.is_err())
+        .map(entry)
         .collect();
     let manifest_key = format!("{base}/manifest.json");
     let details = json!({"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}});
@@ -422,6 +458,19 @@ fn aws_message<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_sources_are_the_bucket_for_listings_and_the_object_otherwise() {
+        let params = json!({"Bucket": "b", "Key": "in/items.json", "Prefix": "in/"});
+        assert_eq!(
+            item_source("arn:aws:states:::s3:listObjectsV2", &params),
+            "s3://b"
+        );
+        assert_eq!(
+            item_source("arn:aws:states:::s3:getObject", &params),
+            "s3://b/in/items.json"
+        );
+    }
 
     #[test]
     fn csv_and_jsonl_parse_like_step_functions() {

@@ -16,6 +16,20 @@ pub struct Failure {
     pub error: String,
     /// The human explanation.
     pub cause: String,
+    /// How far it reaches.
+    reach: Reach,
+}
+
+/// How far a failure reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Reach {
+    /// A state failed: its Retry and Catch rules, and a Map's tolerated failures, may
+    /// handle it.
+    #[default]
+    State,
+    /// The execution ran past its `TimeoutSeconds` or the longest an execution may run:
+    /// it ends the execution (status `TimedOut`) and nothing on the way handles it.
+    Execution,
 }
 
 impl Failure {
@@ -24,7 +38,31 @@ impl Failure {
         Failure {
             error: error.into(),
             cause: cause.into(),
+            reach: Reach::State,
         }
+    }
+
+    /// The execution outlived its `TimeoutSeconds` or the longest an execution may run:
+    /// `States.Timeout` that ends the execution (status `TimedOut`), whatever Retry,
+    /// Catch or tolerated-failure threshold is on the way. `cause` says what it
+    /// outlived ("its TimeoutSeconds (5 s)"); it is prefixed with "the execution ran
+    /// longer than " unless it already says so.
+    pub fn execution_timeout(cause: impl Into<String>) -> Self {
+        let cause = cause.into();
+        let cause = if cause.starts_with(EXECUTION_TIMEOUT) {
+            cause
+        } else {
+            format!("{EXECUTION_TIMEOUT}{cause}")
+        };
+        Failure {
+            reach: Reach::Execution,
+            ..Self::new(STATES_TIMEOUT.as_str(), cause)
+        }
+    }
+
+    /// Whether this is the execution's own timeout ([`Failure::execution_timeout`]).
+    pub fn is_execution_timeout(&self) -> bool {
+        self.reach == Reach::Execution
     }
 
     /// `States.Runtime`: not retried, not caught by `States.ALL`.
@@ -32,33 +70,13 @@ impl Failure {
         Self::new(STATES_RUNTIME.as_str(), cause)
     }
 
-    /// The execution outlived its `TimeoutSeconds` or the longest an execution may run:
-    /// `States.Timeout`, which ends the execution (status `TimedOut`); no Retry or Catch
-    /// of a state inside it applies.
-    pub fn execution_timeout(cause: impl Into<String>) -> Self {
-        let cause = cause.into();
-        Self::new(
-            STATES_TIMEOUT.as_str(),
-            if cause.starts_with(EXECUTION_TIMEOUT) {
-                cause
-            } else {
-                format!("{EXECUTION_TIMEOUT}{cause}")
-            },
-        )
-    }
-
-    /// Whether this is the execution's own timeout (see [`Failure::execution_timeout`]).
-    pub fn is_execution_timeout(&self) -> bool {
-        self.error == STATES_TIMEOUT.as_str() && self.cause.starts_with(EXECUTION_TIMEOUT)
-    }
-
     /// Whether no Retry or Catch can handle it except by naming it explicitly
-    /// (`States.Runtime`, `States.DataLimitExceeded`), or at all (the execution's own
-    /// timeout).
+    /// (`States.Runtime`, `States.DataLimitExceeded`), or at all (the execution's
+    /// timeout), and it stops a Map whatever its tolerated failures.
     pub fn is_terminal(&self) -> bool {
-        self.error == STATES_RUNTIME.as_str()
+        self.is_execution_timeout()
+            || self.error == STATES_RUNTIME.as_str()
             || self.error == STATES_DATA_LIMIT_EXCEEDED.as_str()
-            || self.is_execution_timeout()
     }
 
     /// The error output a Catch passes on: `{"Error": ..., "Cause": ...}`.
@@ -69,7 +87,8 @@ impl Failure {
 
 /// Whether a rule's `ErrorEquals` matches `failure`, with Step Functions' wildcards:
 /// `States.ALL` matches everything but the terminal errors; `States.TaskFailed` matches
-/// everything but `States.Timeout` and the terminal errors.
+/// everything but `States.Timeout` and the terminal errors. Nothing matches the
+/// execution's own timeout.
 pub fn matches(error_equals: &[String], failure: &Failure) -> bool {
     if failure.is_execution_timeout() {
         return false;
@@ -113,5 +132,11 @@ mod tests {
         );
         assert!(over.is_terminal());
         assert!(!matches(&list(&["States.Timeout", "States.ALL"]), &over));
+        assert_eq!(over.error, "States.Timeout");
+        assert!(over.is_execution_timeout());
+        assert!(!timeout.is_execution_timeout());
+        // A state's own States.Timeout with the same words is not the execution's.
+        let lookalike = Failure::new("States.Timeout", over.cause.clone());
+        assert!(!lookalike.is_execution_timeout());
     }
 }

@@ -24,6 +24,165 @@ pub const PAYLOAD_BUDGET: usize = 64 << 20;
 /// What a payload keeps past [`PAYLOAD_BUDGET`].
 const TRUNCATED_TO: usize = 1_024;
 
+/// The type of state an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateType {
+    /// `Pass`.
+    Pass,
+    /// `Task`.
+    Task,
+    /// `Choice`.
+    Choice,
+    /// `Wait`.
+    Wait,
+    /// `Succeed`.
+    Succeed,
+    /// `Fail`.
+    Fail,
+    /// `Parallel`.
+    Parallel,
+    /// `Map`.
+    Map,
+}
+
+impl StateType {
+    /// The type of `state`.
+    pub fn of(state: &codegen::asl::State) -> Self {
+        use codegen::asl::State;
+        match state {
+            State::Pass(_) => StateType::Pass,
+            State::Task(_) => StateType::Task,
+            State::Choice(_) => StateType::Choice,
+            State::Wait(_) => StateType::Wait,
+            State::Succeed(_) => StateType::Succeed,
+            State::Fail(_) => StateType::Fail,
+            State::Parallel(_) => StateType::Parallel,
+            State::Map(_) => StateType::Map,
+        }
+    }
+}
+
+/// The type of a history event, as `GetExecutionHistory` names it (`type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// `ExecutionStarted`.
+    ExecutionStarted,
+    /// `ExecutionSucceeded`.
+    ExecutionSucceeded,
+    /// `ExecutionFailed`.
+    ExecutionFailed,
+    /// `ExecutionTimedOut`.
+    ExecutionTimedOut,
+    /// `<Type>StateEntered`.
+    StateEntered(StateType),
+    /// `<Type>StateExited`.
+    StateExited(StateType),
+    /// `TaskScheduled`.
+    TaskScheduled,
+    /// `TaskStarted`.
+    TaskStarted,
+    /// `TaskSucceeded`.
+    TaskSucceeded,
+    /// `TaskFailed`.
+    TaskFailed,
+    /// `TaskTimedOut`.
+    TaskTimedOut,
+    /// `ParallelStateStarted`.
+    ParallelStateStarted,
+    /// `ParallelStateSucceeded`.
+    ParallelStateSucceeded,
+    /// `ParallelStateFailed`.
+    ParallelStateFailed,
+    /// `MapStateStarted`.
+    MapStateStarted,
+    /// `MapStateSucceeded`.
+    MapStateSucceeded,
+    /// `MapStateFailed`.
+    MapStateFailed,
+    /// `MapRunStarted`.
+    MapRunStarted,
+    /// `MapRunSucceeded`.
+    MapRunSucceeded,
+    /// `MapRunFailed`.
+    MapRunFailed,
+    /// `MapIterationStarted`.
+    MapIterationStarted,
+    /// `MapIterationSucceeded`.
+    MapIterationSucceeded,
+    /// `MapIterationFailed`.
+    MapIterationFailed,
+}
+
+impl EventType {
+    /// The name `GetExecutionHistory` gives it.
+    pub fn as_str(&self) -> &'static str {
+        use EventType as E;
+        use StateType as S;
+        match self {
+            E::ExecutionStarted => "ExecutionStarted",
+            E::ExecutionSucceeded => "ExecutionSucceeded",
+            E::ExecutionFailed => "ExecutionFailed",
+            E::ExecutionTimedOut => "ExecutionTimedOut",
+            E::StateEntered(S::Pass) => "PassStateEntered",
+            E::StateEntered(S::Task) => "TaskStateEntered",
+            E::StateEntered(S::Choice) => "ChoiceStateEntered",
+            E::StateEntered(S::Wait) => "WaitStateEntered",
+            E::StateEntered(S::Succeed) => "SucceedStateEntered",
+            E::StateEntered(S::Fail) => "FailStateEntered",
+            E::StateEntered(S::Parallel) => "ParallelStateEntered",
+            E::StateEntered(S::Map) => "MapStateEntered",
+            E::StateExited(S::Pass) => "PassStateExited",
+            E::StateExited(S::Task) => "TaskStateExited",
+            E::StateExited(S::Choice) => "ChoiceStateExited",
+            E::StateExited(S::Wait) => "WaitStateExited",
+            E::StateExited(S::Succeed) => "SucceedStateExited",
+            E::StateExited(S::Fail) => "FailStateExited",
+            E::StateExited(S::Parallel) => "ParallelStateExited",
+            E::StateExited(S::Map) => "MapStateExited",
+            E::TaskScheduled => "TaskScheduled",
+            E::TaskStarted => "TaskStarted",
+            E::TaskSucceeded => "TaskSucceeded",
+            E::TaskFailed => "TaskFailed",
+            E::TaskTimedOut => "TaskTimedOut",
+            E::ParallelStateStarted => "ParallelStateStarted",
+            E::ParallelStateSucceeded => "ParallelStateSucceeded",
+            E::ParallelStateFailed => "ParallelStateFailed",
+            E::MapStateStarted => "MapStateStarted",
+            E::MapStateSucceeded => "MapStateSucceeded",
+            E::MapStateFailed => "MapStateFailed",
+            E::MapRunStarted => "MapRunStarted",
+            E::MapRunSucceeded => "MapRunSucceeded",
+            E::MapRunFailed => "MapRunFailed",
+            E::MapIterationStarted => "MapIterationStarted",
+            E::MapIterationSucceeded => "MapIterationSucceeded",
+            E::MapIterationFailed => "MapIterationFailed",
+        }
+    }
+
+    /// The details field name, as in `GetExecutionHistory`.
+    pub fn details_key(&self) -> String {
+        details_key(self.as_str())
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl PartialEq<str> for EventType {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for EventType {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// One history event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -34,7 +193,7 @@ pub struct Event {
     /// When it happened (virtual time included).
     pub timestamp: DateTime<Utc>,
     /// The event type (`TaskStateEntered`, ...).
-    pub kind: String,
+    pub kind: EventType,
     /// The type-specific details (`stateEnteredEventDetails`, ...), if any.
     pub details: Option<Value>,
 }
@@ -54,9 +213,9 @@ impl Event {
             "timestamp".into(),
             json!(self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true)),
         );
-        map.insert("type".into(), json!(self.kind));
+        map.insert("type".into(), json!(self.kind.as_str()));
         if let Some(details) = &self.details {
-            map.insert(details_key(&self.kind), details.clone());
+            map.insert(self.kind.details_key(), details.clone());
         }
         Value::Object(map)
     }
@@ -142,7 +301,7 @@ impl History {
         &self,
         previous: u64,
         timestamp: DateTime<Utc>,
-        kind: &str,
+        kind: EventType,
         details: Option<Value>,
     ) -> Result<u64, Failure> {
         let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
@@ -158,7 +317,7 @@ impl History {
             id,
             previous_event_id: previous,
             timestamp,
-            kind: kind.to_string(),
+            kind,
             details,
         });
         Ok(id)
@@ -169,7 +328,7 @@ impl History {
         &self,
         previous: u64,
         timestamp: DateTime<Utc>,
-        kind: &str,
+        kind: EventType,
         details: Option<Value>,
     ) -> u64 {
         let details = self.within_budget(details);
@@ -179,7 +338,7 @@ impl History {
             id,
             previous_event_id: previous,
             timestamp,
-            kind: kind.to_string(),
+            kind,
             details,
         });
         id
@@ -267,17 +426,15 @@ mod tests {
         let h = History::with_budget(100, 2_000);
         let big = "x".repeat(1_500);
         let details = || Some(json!({"name": "S", "input": big.clone()}));
-        h.record(0, Utc::now(), "PassStateEntered", details())
-            .unwrap();
+        let entered = EventType::StateEntered(StateType::Pass);
+        h.record(0, Utc::now(), entered, details()).unwrap();
         // The child shares the budget: this one no longer fits.
         let child = h.child();
-        child
-            .record(0, Utc::now(), "PassStateEntered", details())
-            .unwrap();
+        child.record(0, Utc::now(), entered, details()).unwrap();
         h.record_final(
             1,
             Utc::now(),
-            "ExecutionSucceeded",
+            EventType::ExecutionSucceeded,
             Some(json!({"output": "é".repeat(600)})),
         );
         let kept = h.events();
@@ -303,10 +460,27 @@ mod tests {
     fn the_limit_fails_with_states_runtime() {
         let h = History::new(2);
         let now = Utc::now();
-        assert_eq!(h.record(0, now, "ExecutionStarted", None).unwrap(), 1);
-        assert_eq!(h.record(1, now, "PassStateEntered", None).unwrap(), 2);
-        let err = h.record(2, now, "PassStateExited", None).unwrap_err();
+        let pass = StateType::Pass;
+        assert_eq!(
+            h.record(0, now, EventType::ExecutionStarted, None).unwrap(),
+            1
+        );
+        assert_eq!(
+            h.record(1, now, EventType::StateEntered(pass), None)
+                .unwrap(),
+            2
+        );
+        let err = h
+            .record(2, now, EventType::StateExited(pass), None)
+            .unwrap_err();
         assert_eq!(err.error, "States.Runtime");
-        assert_eq!(h.record_final(2, now, "ExecutionFailed", None), 3);
+        assert_eq!(h.record_final(2, now, EventType::ExecutionFailed, None), 3);
+        let events = h.events();
+        assert_eq!(to_json(&events)["events"][1]["type"], "PassStateEntered");
+        assert_eq!(
+            events[1].to_json().get("stateEnteredEventDetails"),
+            None,
+            "no details, no details field"
+        );
     }
 }

@@ -86,7 +86,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use base64::Engine as _;
-use codegen::errors::{STATES_INTRINSIC_FAILURE, STATES_RUNTIME};
+use codegen::errors::{STATES_DATA_LIMIT_EXCEEDED, STATES_INTRINSIC_FAILURE, STATES_RUNTIME};
 use codegen::intrinsic::{
     self, Arg, Call, FormatPiece, FormatTemplate, HASH_ALGORITHMS, Intrinsic, MAX_NESTING,
 };
@@ -235,7 +235,7 @@ impl Problem {
                 ),
             ),
             Problem::TooLarge { path, limit } => (
-                "States.DataLimitExceeded",
+                STATES_DATA_LIMIT_EXCEEDED.as_str(),
                 format!(
                     "The JsonPath arguments of the call, up to '{path}', select more than the limit of {limit} bytes"
                 ),

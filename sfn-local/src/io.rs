@@ -7,6 +7,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use codegen::errors::{
+    STATES_DATA_LIMIT_EXCEEDED, STATES_INTRINSIC_FAILURE, STATES_RESULT_PATH_MATCH_FAILURE,
+};
 use codegen::intrinsic::{self, Call};
 use codegen::path::{self, JsonPath, SelectError};
 use serde_json::{Map, Value};
@@ -68,7 +71,7 @@ impl Cache {
         }
         let parsed = Arc::new(intrinsic::parse(text).map_err(|e| {
             Failure::new(
-                "States.IntrinsicFailure",
+                STATES_INTRINSIC_FAILURE.as_str(),
                 format!("invalid intrinsic function \"{text}\": {e}"),
             )
         })?);
@@ -97,7 +100,7 @@ impl Cache {
         p.select_measured(env.input, env.context, env.variables, limit)
             .map_err(|e| match e {
                 SelectError::TooLarge { limit, .. } => Failure::new(
-                    "States.DataLimitExceeded",
+                    STATES_DATA_LIMIT_EXCEEDED.as_str(),
                     format!(
                         "the JSONPath \"{text}\" specified for the field \"{field}\" selects more than the limit of {limit} bytes"
                     ),
@@ -167,12 +170,14 @@ impl Cache {
                                     .ok_or_else(|| over_limit(field))?;
                                 (value, len)
                             } else {
-                                self.select_measured(expr, env, &here, *budget).map_err(
-                                    |f| match f.error.as_str() {
-                                        "States.DataLimitExceeded" => over_limit(field),
-                                        _ => f,
-                                    },
-                                )?
+                                self.select_measured(expr, env, &here, *budget)
+                                    .map_err(|f| {
+                                        if f.error == STATES_DATA_LIMIT_EXCEEDED.as_str() {
+                                            over_limit(field)
+                                        } else {
+                                            f
+                                        }
+                                    })?
                             };
                             *budget -= len;
                             out.insert(name.to_string(), value);
@@ -212,7 +217,7 @@ impl Cache {
 
 fn over_limit(field: &str) -> Failure {
     Failure::new(
-        "States.DataLimitExceeded",
+        STATES_DATA_LIMIT_EXCEEDED.as_str(),
         format!("the values of {field} add up to more than the limit of {PAYLOAD_LIMIT} bytes"),
     )
 }
@@ -234,7 +239,7 @@ pub fn apply_result_path(
             let mut out = input.clone();
             path.assign(&mut out, result).map_err(|e| {
                 Failure::new(
-                    "States.ResultPathMatchFailure",
+                    STATES_RESULT_PATH_MATCH_FAILURE.as_str(),
                     format!(
                         "unable to apply ResultPath \"{p}\" to the input {}: {e}",
                         truncate(input)
@@ -255,7 +260,7 @@ pub fn check_size(value: &Value, what: &str, state: &str) -> Result<(), Failure>
 pub fn check_len(size: usize, what: &str, state: &str) -> Result<(), Failure> {
     if size > PAYLOAD_LIMIT {
         return Err(Failure::new(
-            "States.DataLimitExceeded",
+            STATES_DATA_LIMIT_EXCEEDED.as_str(),
             format!(
                 "the {what} of state \"{state}\" is {size} bytes, more than the limit of {PAYLOAD_LIMIT} bytes"
             ),

@@ -1,18 +1,19 @@
 //! `sfn-local`: the in-process ASL executor.
 //!
 //! It runs the exact ASL that gets deployed (JSONPath mode), with the real activities
-//! called in-process through `activities::Registry` ([`RegistryTasks`]), Step Functions'
+//! called in-process through `stepwise_runtime::Registry` ([`RegistryTasks`]), Step Functions'
 //! input/output processing, error names, retries, catches, Map and Parallel concurrency,
 //! payload and history limits, virtual time, stepfunctions-local mock configs
 //! ([`MockConfig`]) and fault injection ([`Faults`]), and an execution history in Step
 //! Functions' vocabulary ([`history`]).
 //!
 //! ```no_run
-//! # async fn demo(machine: codegen::asl::StateMachine) {
+//! # async fn demo(machine: codegen::asl::StateMachine, registry: stepwise_runtime::Registry) {
 //! use std::sync::Arc;
 //! use sfn_local::{Options, RegistryTasks, execute};
 //!
-//! let tasks = Arc::new(RegistryTasks::new(activities::all(), activities::Services::shared()));
+//! // `registry`: the activities to run, e.g. `stepwise_lambda::all()` for every one.
+//! let tasks = Arc::new(RegistryTasks::new(registry, stepwise_runtime::Services::shared()));
 //! let options = Options { virtual_time: true, ..Options::default() };
 //! let outcome = execute(&machine, serde_json::json!({}), tasks, options).await.expect("starts");
 //! println!("{:?} {:?}", outcome.status, outcome.output);

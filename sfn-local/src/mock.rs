@@ -321,6 +321,7 @@ pub struct Fault {
     items: Items,
     attempts: RangeInclusive<u32>,
     failure: Failure,
+    after: bool,
 }
 
 impl std::fmt::Debug for Fault {
@@ -329,6 +330,7 @@ impl std::fmt::Debug for Fault {
             .field("state", &self.state)
             .field("attempts", &self.attempts)
             .field("failure", &self.failure)
+            .field("after", &self.after)
             .finish()
     }
 }
@@ -341,8 +343,20 @@ impl Fault {
             state: state.into(),
             items: Items::Any,
             attempts: 0..=0,
-            failure: Failure::new("States.TaskFailed", "injected fault"),
+            failure: Failure::new(
+                codegen::errors::STATES_TASK_FAILED.as_str(),
+                "injected fault",
+            ),
+            after: false,
         }
+    }
+
+    /// Lets the task run to completion first — its side effects happen — then loses its
+    /// result and fails the attempt: a response lost on the way back, a function that
+    /// timed out after its last write. What a retry then does is the task's idempotence.
+    pub fn after_the_task_ran(mut self) -> Self {
+        self.after = true;
+        self
     }
 
     /// Only for the Map item with this index.
@@ -429,6 +443,14 @@ impl TaskRunner for Faults {
                 .unwrap_or_else(|p| p.into_inner())
                 .push((request.state.clone(), request.map_item, request.attempt));
             let failure = fault.failure.clone();
+            if fault.after {
+                let ran = self.inner.run(request);
+                return Box::pin(async move {
+                    // The task's own outcome is lost either way.
+                    let _lost = ran.await;
+                    Err(failure)
+                });
+            }
             return Box::pin(async move { Err(failure) });
         }
         self.inner.run(request)

@@ -6,8 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use activities::{Context, Registry, Services};
 use serde_json::Value;
+use stepwise_runtime::{Context, Registry, Services};
 
 use crate::failure::Failure;
 

@@ -34,7 +34,7 @@ async fn an_inline_map_in_a_distributed_child_writes_to_the_childs_history() {
         !outcome
             .events
             .iter()
-            .any(|e| e.kind.starts_with("MapIteration")),
+            .any(|e| e.kind.as_str().starts_with("MapIteration")),
         "the parent's history holds no iteration of a child's inline Map"
     );
     assert!(outcome.events.len() < 100, "{}", outcome.events.len());

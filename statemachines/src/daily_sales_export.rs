@@ -18,17 +18,18 @@
 
 use std::time::Duration;
 
-use activities::config::LoadConfig;
-use activities::embed_image::EmbedImage;
-use activities::query_sales::QuerySales;
-use activities::record_progress::RecordProgress;
-use activities::sales::ExportRequest;
-use activities::write_partition::WritePartition;
 use codegen::builder::*;
+use codegen::trigger::{DeploymentName, Schedule, SchedulerAttribute};
 use codegen::workflow::Workflow;
 use serde_json::{Value, json};
 use stepwise_contract::deploy::{Area, Permission, Resource};
 use stepwise_contract::errors::{THROTTLED, TRANSIENT};
+use stepwise_daily_sales_export::config::LoadConfig;
+use stepwise_daily_sales_export::embed_image::EmbedImage;
+use stepwise_daily_sales_export::query_sales::QuerySales;
+use stepwise_daily_sales_export::record_progress::RecordProgress;
+use stepwise_daily_sales_export::sales::ExportRequest;
+use stepwise_daily_sales_export::write_partition::WritePartition;
 
 /// The name of the workflow (and of its generated files and state machine).
 pub const NAME: &str = "daily-sales-export";
@@ -36,8 +37,24 @@ pub const NAME: &str = "daily-sales-export";
 /// Share of a day's items that may fail (bad images) before the export fails.
 pub const TOLERATED_FAILURE_PERCENTAGE: f64 = 10.0;
 
-/// The schedule EventBridge Scheduler starts the export on (UTC).
+/// When EventBridge Scheduler starts the export: 03:00 every day, UTC.
 pub const SCHEDULE: &str = "cron(0 3 * * ? *)";
+
+/// The schedule: at [`SCHEDULE`] it passes the deployment's parameter and table and the
+/// time it fired; the export covers the UTC day before that time. 03:00 UTC leaves the
+/// previous day's late sales time to land; a start Scheduler gives up on (after its
+/// retries) goes to the dead-letter queue, where the alarm sees it.
+pub fn schedule() -> Schedule {
+    Schedule::cron(SCHEDULE)
+        .timezone("UTC")
+        .input(json!({
+            "config_parameter": DeploymentName::ConfigParameter.placeholder(),
+            "progress_table": DeploymentName::ProgressTable.placeholder(),
+            "scheduled_time": SchedulerAttribute::ScheduledTime.as_str(),
+        }))
+        .dead_letter_queue()
+        .reason("Scheduler fires at 03:00 UTC; the export covers the previous UTC day (the day before scheduled_time)")
+}
 
 /// The example input operators can start the workflow with from the console.
 pub fn example_input() -> ExportRequest {
@@ -47,6 +64,7 @@ pub fn example_input() -> ExportRequest {
         scheduled_time: None,
         date: Some("2026-11-23".into()),
         tenant_id: None,
+        rerun: false,
     }
 }
 
@@ -132,12 +150,26 @@ pub fn workflow() -> Workflow {
         .retry(aws_retry())
         .catch(catch_all(), on_error);
 
+    // Record start claims the day: EventBridge Scheduler may start the same day twice (its
+    // target retries, and Scheduler gives no execution name), and an operator may start a
+    // day that is done. A day already COMPLETED, or being exported by another execution,
+    // ends here successfully with the reason, having written nothing; `"rerun": true` in
+    // the input exports a completed day again.
     let record_start = task::<RecordProgress>()
         .named("Record start")
         .parameters(progress("STARTED", true, false, false))
-        .discard_result()
+        .result_path("$.start")
         .retry(aws_retry())
         .catch(catch_all(), Chain::goto(ON_ERROR));
+    let claimed = choice("Day claimed?")
+        .when(
+            Condition::boolean_equals("$.start.proceed", false),
+            // A Pass carries the OutputPath: cfn-lint (E3601) refuses one on a Succeed
+            // state, although Step Functions accepts it.
+            Chain::start(pass("Nothing to export").output_path("$.start"))
+                .then(succeed("Not exported")),
+        )
+        .otherwise(Chain::empty());
 
     let query = task::<QuerySales>()
         .parameters(json!({"request.$": "$$.Execution.Input", "config.$": "$.config"}))
@@ -202,6 +234,7 @@ pub fn workflow() -> Workflow {
         NAME,
         Chain::start(load_config)
             .then(record_start)
+            .then(claimed)
             .then(query)
             .then(embed)
             .then(write)
@@ -211,6 +244,7 @@ pub fn workflow() -> Workflow {
     .comment("Nightly export of yesterday's SmartGo sales with image embeddings to the analytics lake (Parquet).")
     .timeout(Duration::from_secs(6 * 3600))
     .input(&example_input())
+    .schedule(schedule())
     .permission(Permission {
         actions: &["s3:GetObject"],
         resource: Resource::Objects { area: Area::Staging },

@@ -14,15 +14,15 @@
 
 use std::time::Duration;
 
-use activities::orders::{
-    LineItem, ORDER_REJECTED, Order, PriceLine, SummariseOrder, ValidateOrder,
-};
 use codegen::builder::*;
 use codegen::workflow::Workflow;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use stepwise_contract::errors::{INVALID_INPUT, THROTTLED, TRANSIENT};
+use stepwise_examples::{
+    LineItem, ORDER_REJECTED, Order, PriceLine, SummariseOrder, ValidateOrder,
+};
 
 /// Orders above this gross amount (cents) wait for review.
 pub const REVIEW_THRESHOLD_CENTS: u64 = 100_000;

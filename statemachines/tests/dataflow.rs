@@ -1,7 +1,6 @@
 //! The typed data-flow check as `stepwise generate` reports it: a renamed activity input
 //! field or a mistyped path fails the build with the workflow, state and path named.
 
-use activities::orders::{LineItem, PriceLine, ValidateOrder};
 use codegen::builder::*;
 use codegen::workflow::Workflow;
 use schemars::JsonSchema;
@@ -9,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use statemachines::example_orders::example_input;
 use stepwise_contract::ActivityDef;
+use stepwise_examples::{LineItem, PriceLine, ValidateOrder};
 
 /// `ValidateOrder` after someone renamed `customer_id` to `customer` in its input.
 struct ValidateOrderRenamed;

@@ -150,3 +150,43 @@ fn the_export_role_may_run_its_distributed_map_and_the_orders_role_nothing_more(
         .unwrap();
     assert!(orders.permissions.is_empty(), "{:?}", orders.permissions);
 }
+
+#[test]
+fn the_export_is_scheduled_daily_with_an_input_its_schema_accepts() {
+    use codegen::trigger::Trigger;
+    let export = statemachines::find("daily-sales-export")
+        .unwrap()
+        .build()
+        .unwrap();
+    let [Trigger::Schedule(schedule)] = export.triggers.as_slice() else {
+        panic!("one schedule: {:?}", export.triggers);
+    };
+    assert_eq!(schedule.expression(), "cron(0 3 * * ? *)");
+    let validator = jsonschema::validator_for(&export.input_schema).unwrap();
+    assert!(validator.is_valid(&schedule.example_input()));
+    let orders = statemachines::find("example-orders")
+        .unwrap()
+        .build()
+        .unwrap();
+    assert!(orders.triggers.is_empty());
+}
+
+#[test]
+fn a_schedule_whose_input_the_workflow_rejects_does_not_build() {
+    use codegen::trigger::{DeploymentName, Schedule};
+    let wrong = statemachines::daily_sales_export::workflow().schedule(
+        Schedule::cron("cron(0 4 * * ? *)")
+            .input(serde_json::json!({
+                "config_parameter": DeploymentName::ConfigParameter.placeholder(),
+                "progress_tabel": DeploymentName::ProgressTable.placeholder(),
+            }))
+            .reason("a typo"),
+    );
+    let message = wrong.build().unwrap_err().to_string();
+    assert!(
+        message.contains("schedule \"cron(0 4 * * ? *)\": input is not a valid execution input")
+            && message.contains("\"progress_table\" is a required property")
+            && message.contains("'progress_tabel' was unexpected"),
+        "{message}"
+    );
+}

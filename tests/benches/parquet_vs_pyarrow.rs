@@ -31,16 +31,17 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use activities::sales::{EMBEDDING_DIM, Sale};
-use activities::write_partition::{
-    DATA_PAGE_BYTES, DICTIONARY_COLUMNS, ENCODE_CHUNK_ROWS, NO_STATISTICS_COLUMNS, ROW_GROUP_ROWS,
-    ZSTD_LEVEL, encode_partition, partition_batch, partition_schema, writer_properties,
-};
 use arrow::array::RecordBatch;
 use arrow::ipc::writer::FileWriter;
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
 use serde_json::Value;
+use stepwise_daily_sales_export::write_partition::{
+    DATA_PAGE_BYTES, DICTIONARY_COLUMNS, ENCODE_CHUNK_ROWS, NO_STATISTICS_COLUMNS, ROW_GROUP_ROWS,
+    ZSTD_LEVEL, encode_partition, partition_batch, partition_schema, writer_properties,
+};
+use stepwise_embeddings::EMBEDDING_DIM;
+use stepwise_lake::Sale;
 use stepwise_tests::workspace_root;
 
 const ROWS: usize = 10_000;
@@ -156,19 +157,22 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 }
 
 /// Times `f` over [`ITERATIONS`] runs after one warm-up; returns the median and the
-/// size of what it produced.
+/// size of what it produced. Every run must produce the same bytes as the warm-up.
 fn time(mut f: impl FnMut() -> Vec<u8>) -> (Duration, usize) {
-    let size = f().len();
+    let first = f();
     let samples = (0..ITERATIONS)
         .map(|_| {
             let start = Instant::now();
             let bytes = f();
             let elapsed = start.elapsed();
-            assert_eq!(bytes.len(), size, "the encoding is deterministic");
+            assert!(
+                bytes == first,
+                "the encoding is deterministic: same input, same bytes"
+            );
             elapsed
         })
         .collect();
-    (median(samples), size)
+    (median(samples), first.len())
 }
 
 fn rate(rows: usize, time: Duration) -> f64 {

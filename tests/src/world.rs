@@ -6,9 +6,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use activities::Services;
-use activities::query_sales::{SQLITE_INSERT_SALE, SQLITE_SCHEMA};
-use activities::sales::Sale;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
@@ -17,6 +14,9 @@ use aws_sdk_ssm::types::ParameterType;
 use chrono::{Datelike, Duration, NaiveDate};
 use local_bedrock::product_photo;
 use serde_json::{Value, json};
+use stepwise_daily_sales_export::query_sales::{SQLITE_INSERT_SALE, SQLITE_SCHEMA};
+use stepwise_lake::Sale;
+use stepwise_runtime::Services;
 
 /// Boxed errors: seeding is test and demo scaffolding.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

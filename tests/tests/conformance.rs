@@ -321,8 +321,8 @@ fn shorten(text: &str) -> String {
 
 /// Stands in for the AWS SDK integrations the cases call on moto. sfn-local runs
 /// activities in-process and has no AWS service integrations, so each integration a case
-/// uses answers here with the result AWS gives for that exact call: a missing table or
-/// bucket fails with the service's error name, `sts:getCallerIdentity` answers moto's
+/// uses answers here with the result AWS gives for that exact call: a missing table
+/// fails with the service's error name, `sts:getCallerIdentity` answers moto's
 /// identity. The cases then compare what the *state machine* does with that result
 /// (Retry, Catch, ResultSelector, paths). Anything else fails with a clear error.
 struct Integrations;
@@ -331,7 +331,6 @@ struct Integrations;
 const EMULATED: &[&str] = &[
     "arn:aws:states:::dynamodb:getItem",
     "arn:aws:states:::aws-sdk:dynamodb:getItem",
-    "arn:aws:states:::aws-sdk:s3:getObject",
     "arn:aws:states:::aws-sdk:sts:getCallerIdentity",
 ];
 
@@ -369,10 +368,6 @@ fn emulate(resource: &str, input: &Value) -> Result<Value, Failure> {
                 "Requested resource not found",
             ))
         }
-        "arn:aws:states:::aws-sdk:s3:getObject" if missing(text("Bucket")) => Err(Failure::new(
-            "S3.NoSuchBucketException",
-            "The specified bucket does not exist",
-        )),
         "arn:aws:states:::aws-sdk:sts:getCallerIdentity" => Ok(json!({
             "UserId": "AKIAIOSFODNN7EXAMPLE",
             "Account": ACCOUNT,

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use activities::Services;
-use activities::aws::Aws;
 use chrono::NaiveDate;
 use local_bedrock::LocalBedrock;
 use serde_json::{Value, json};
 use sfn_local::{Fault, Faults, Options, Outcome, RegistryTasks, Status, TaskRunner, execute};
+use stepwise_runtime::Services;
+use stepwise_runtime::aws::Aws;
 use stepwise_tests::world::{TENANTS, World, broken_sale};
 use stepwise_tests::{MotoServer, unique_id, workspace_root};
 
@@ -25,7 +25,7 @@ fn export_date() -> NaiveDate {
 struct Setup {
     world: World,
     services: Arc<Services>,
-    _bedrock: LocalBedrock,
+    bedrock: LocalBedrock,
     _dir: tempfile::TempDir,
     db: PathBuf,
 }
@@ -52,7 +52,7 @@ async fn setup() -> Setup {
     Setup {
         world,
         services,
-        _bedrock: bedrock,
+        bedrock,
         _dir: dir,
         db,
     }
@@ -77,7 +77,7 @@ async fn run(setup: &Setup, input: Value, tasks: Arc<dyn TaskRunner>, name: &str
 
 fn real_tasks(setup: &Setup) -> Arc<dyn TaskRunner> {
     Arc::new(RegistryTasks::new(
-        activities::all(),
+        stepwise_lambda::all(),
         setup.services.clone(),
     ))
 }
@@ -154,21 +154,33 @@ async fn throttling_a_corrupt_image_and_a_rerun() {
     let setup = setup().await;
     let input = setup.world.scheduled_input(SCHEDULED);
 
-    // Bedrock throttles 30 % of the items on their first attempt.
+    // Bedrock throttles 30 % of the items on their first attempt, and for another 10 %
+    // the first attempt embeds and stages the vector, then its result is lost (the state
+    // retries an item whose side effect already happened).
     let faults = Arc::new(Faults::new(
         real_tasks(&setup),
-        [Fault::on("EmbedImage")
-            .items_where(|i| i % 10 < 3)
-            .first_attempts(1)
-            .throw("Throttled", "Rate exceeded")],
+        [
+            Fault::on("EmbedImage")
+                .items_where(|i| i % 10 < 3)
+                .first_attempts(1)
+                .throw("Throttled", "Rate exceeded"),
+            Fault::on("EmbedImage")
+                .items_where(|i| i % 10 == 5)
+                .first_attempts(1)
+                .after_the_task_ran()
+                .throw("Transient", "the response was lost"),
+        ],
     ));
     let outcome = run(&setup, input.clone(), faults.clone(), "first").await;
     assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
     assert_eq!(
         faults.injected().len(),
-        60,
-        "30 % of 200 first attempts throttled"
+        80,
+        "30 % of 200 first attempts throttled, 10 % lost after running"
     );
+    // Every image embedded exactly once: Bedrock saw one request per embedded sale (the
+    // corrupt image never reaches it), although 20 items ran twice.
+    assert_eq!(setup.bedrock.invocations().total(), 199);
     let output = outcome.output.expect("output");
     let written = &output["written"];
     assert_eq!(
@@ -262,9 +274,11 @@ async fn throttling_a_corrupt_image_and_a_rerun() {
         assert_eq!(summary["distinct_sale_ids"], summary["num_rows"]);
     }
 
-    // A re-run of the same date writes the same keys, without duplicate rows.
+    // A re-run of the same date writes the same keys, without duplicate rows, and
+    // embeds nothing again: every vector is staged already.
     let again = run(&setup, input, real_tasks(&setup), "second").await;
     assert_eq!(again.status, Status::Succeeded, "{:?}", again.failure);
+    assert_eq!(setup.bedrock.invocations().total(), 199);
     assert_eq!(keys_under(&setup, "lake/").await, lake);
     let mut paths = Vec::new();
     for key in &lake {
@@ -275,6 +289,68 @@ async fn throttling_a_corrupt_image_and_a_rerun() {
         .map(|s| s["num_rows"].as_u64().unwrap())
         .collect();
     assert_eq!(rows, [119, 80]);
+}
+
+#[tokio::test]
+async fn a_completed_day_started_again_exports_nothing_unless_asked_to_rerun() {
+    let setup = setup().await;
+    // globex has no corrupt image: its day ends COMPLETED.
+    let mut input = setup.world.scheduled_input(SCHEDULED);
+    input["tenant_id"] = json!("globex");
+    let first = run(&setup, input.clone(), real_tasks(&setup), "first").await;
+    assert_eq!(first.status, Status::Succeeded, "{:?}", first.failure);
+    let calls = setup.bedrock.invocations().total();
+    let lake = keys_under(&setup, "lake/").await;
+
+    // EventBridge Scheduler delivers the same start again.
+    let again = run(&setup, input.clone(), real_tasks(&setup), "again").await;
+    assert_eq!(again.status, Status::Succeeded, "{:?}", again.failure);
+    assert_eq!(
+        again.states_entered(),
+        [
+            "LoadConfig",
+            "Record start",
+            "Day claimed?",
+            "Nothing to export",
+            "Not exported"
+        ]
+    );
+    let output = again.output.expect("output");
+    assert_eq!(output["proceed"], false);
+    assert!(
+        output["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("was COMPLETED by execution"),
+        "{output}"
+    );
+    assert_eq!(
+        setup.bedrock.invocations().total(),
+        calls,
+        "nothing embedded"
+    );
+
+    // Asked explicitly, it exports the day again as a new attempt.
+    input["rerun"] = json!(true);
+    let rerun = run(&setup, input, real_tasks(&setup), "rerun").await;
+    assert_eq!(rerun.status, Status::Succeeded, "{:?}", rerun.failure);
+    assert!(
+        rerun
+            .states_entered()
+            .contains(&"WritePartition".to_string())
+    );
+    assert_eq!(keys_under(&setup, "lake/").await, lake, "the same files");
+    let records = setup
+        .world
+        .progress_records(&setup.services, export_date())
+        .await
+        .expect("records");
+    let globex = records
+        .iter()
+        .find(|r| r["tenant_id"] == "globex")
+        .expect("globex record");
+    assert_eq!(globex["status"], "COMPLETED");
+    assert_eq!(globex["previous"]["status"], "COMPLETED", "{globex}");
 }
 
 #[tokio::test]

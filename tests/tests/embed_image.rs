@@ -12,10 +12,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use activities::aws::Aws;
-use activities::embed_image::{EmbedImage, IMAGE_TOO_LARGE, INVALID_IMAGE};
-use activities::sales::decode_vector;
-use activities::{ActivityError, Context, Registry, Services, errors};
 use aws_config::retry::RetryConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use axum::Router;
@@ -25,6 +21,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use local_bedrock::{LocalBedrock, TitanRequest, product_photo};
 use serde_json::{Value, json};
+use stepwise_daily_sales_export::embed_image::{EmbedImage, IMAGE_TOO_LARGE, INVALID_IMAGE};
+use stepwise_embeddings::decode_vector;
+use stepwise_runtime::aws::Aws;
+use stepwise_runtime::{ActivityError, Context, Registry, Services, errors};
 use stepwise_tests::{MotoServer, unique_id};
 use tokio::net::TcpListener;
 
@@ -106,7 +106,7 @@ impl Fixture {
     }
 
     async fn embed(&self, input: Value) -> Result<Value, ActivityError> {
-        activities::all()
+        stepwise_lambda::all()
             .invoke("EmbedImage", input, &self.ctx)
             .await
     }

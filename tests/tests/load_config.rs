@@ -7,11 +7,11 @@
 
 use std::time::Duration;
 
-use activities::aws::Aws;
-use activities::params::{ExposeSecret, ParameterCache};
-use activities::{Context, Services};
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::{Value, json};
+use stepwise_runtime::aws::Aws;
+use stepwise_runtime::params::{ExposeSecret, ParameterCache};
+use stepwise_runtime::{Context, Services};
 use stepwise_tests::{MotoServer, unique_name};
 
 const PASSWORD: &str = "pa55-W0rd-only-in-ssm";
@@ -48,8 +48,8 @@ async fn put(moto: &MotoServer, name: &str, value: &Value) {
         .expect("put_parameter");
 }
 
-async fn load(ctx: &Context, name: &str) -> Result<Value, activities::ActivityError> {
-    activities::all()
+async fn load(ctx: &Context, name: &str) -> Result<Value, stepwise_runtime::ActivityError> {
+    stepwise_lambda::all()
         .invoke("LoadConfig", json!({ "parameter": name }), ctx)
         .await
 }
@@ -88,7 +88,7 @@ async fn the_secret_is_read_again_through_the_cache() {
 
     let settings = load(&ctx, &name).await.unwrap();
     let parameter = settings["config_parameter"].as_str().unwrap();
-    let full = activities::config::PipelineConfig::load(&ctx, parameter)
+    let full = stepwise_daily_sales_export::config::PipelineConfig::load(&ctx, parameter)
         .await
         .unwrap();
 
@@ -102,7 +102,7 @@ async fn a_missing_parameter_is_not_found_naming_it() {
 
     let err = load(&context(moto), &name).await.unwrap_err();
 
-    assert_eq!(err.name, activities::errors::NOT_FOUND);
+    assert_eq!(err.name, stepwise_runtime::errors::NOT_FOUND);
     assert!(
         err.cause
             .starts_with(&format!("SSM parameter {name} does not exist")),
@@ -123,7 +123,7 @@ async fn a_config_missing_a_field_is_invalid_input_naming_it_without_the_secret(
 
     let err = load(&context(moto), &name).await.unwrap_err();
 
-    assert_eq!(err.name, activities::errors::INVALID_INPUT);
+    assert_eq!(err.name, stepwise_runtime::errors::INVALID_INPUT);
     assert!(err.cause.contains(&name), "{}", err.cause);
     assert!(err.cause.contains("embed_concurrency"), "{}", err.cause);
     assert!(
@@ -135,7 +135,7 @@ async fn a_config_missing_a_field_is_invalid_input_naming_it_without_the_secret(
     doc["embed_concurrency"] = json!(4);
     put(moto, &name, &doc).await;
     let err = load(&context(moto), &name).await.unwrap_err();
-    assert_eq!(err.name, activities::errors::INVALID_INPUT);
+    assert_eq!(err.name, stepwise_runtime::errors::INVALID_INPUT);
     assert!(
         err.cause.ends_with("missing field \"progress_table\""),
         "{}",
@@ -189,7 +189,7 @@ async fn an_unknown_input_field_is_rejected_and_nothing_is_written() {
         .parameter
         .unwrap();
 
-    let err = activities::all()
+    let err = stepwise_lambda::all()
         .invoke(
             "LoadConfig",
             json!({"parameter": name, "overwrite": {"bucket": "elsewhere"}}),
@@ -198,7 +198,7 @@ async fn an_unknown_input_field_is_rejected_and_nothing_is_written() {
         .await
         .unwrap_err();
 
-    assert_eq!(err.name, activities::errors::INVALID_INPUT);
+    assert_eq!(err.name, stepwise_runtime::errors::INVALID_INPUT);
     assert!(
         err.cause
             .starts_with("input field \"overwrite\": unknown field \"overwrite\""),

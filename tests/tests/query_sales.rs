@@ -7,12 +7,12 @@
 //! connection pool per process, and pools belong to the Tokio runtime of the test that
 //! opened them).
 
-use activities::query_sales::{Dialect, MANIFEST_PART_SIZE};
-use activities::sales::Sale;
-use activities::{ActivityError, Context, Services, aws::Aws, errors};
 use aws_sdk_ssm::types::ParameterType;
 use serde_json::{Value, json};
 use sqlx::AnyPool;
+use stepwise_daily_sales_export::query_sales::{Dialect, MANIFEST_PART_SIZE};
+use stepwise_lake::Sale;
+use stepwise_runtime::{ActivityError, Context, Services, aws::Aws, errors};
 use stepwise_tests::postgres::PostgresServer;
 use stepwise_tests::{MotoServer, unique_id, unique_name};
 use tempfile::TempDir;
@@ -266,7 +266,7 @@ async fn configure(moto: &MotoServer, url: &str) -> Value {
         .send()
         .await
         .unwrap();
-    activities::all()
+    stepwise_lambda::all()
         .invoke(
             "LoadConfig",
             json!({ "parameter": parameter }),
@@ -288,7 +288,7 @@ fn request(config: &Value, extra: Value) -> Value {
 }
 
 async fn query(ctx: &Context, config: &Value, extra: Value) -> Result<Value, ActivityError> {
-    activities::all()
+    stepwise_lambda::all()
         .invoke(
             "QuerySales",
             json!({"request": request(config, extra), "config": config}),

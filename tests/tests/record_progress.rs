@@ -7,15 +7,15 @@
 
 use std::collections::HashMap;
 
-use activities::aws::Aws;
-use activities::record_progress::PROGRESS_CONFLICT;
-use activities::{ActivityError, Context, Services};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use stepwise_daily_sales_export::record_progress::PROGRESS_CONFLICT;
+use stepwise_runtime::aws::Aws;
+use stepwise_runtime::{ActivityError, Context, Services};
 use stepwise_tests::{MotoServer, unique_id};
 
 const DATE: &str = "2026-03-09";
@@ -83,7 +83,7 @@ impl Progress {
     }
 
     async fn record(&self, input: Value) -> Result<Value, ActivityError> {
-        activities::all()
+        stepwise_lambda::all()
             .invoke("RecordProgress", input, &self.ctx)
             .await
     }
@@ -159,7 +159,7 @@ async fn started_then_completed_with_counts_files_and_bounded_failures() {
         .expect("STARTED");
     assert_eq!(
         output,
-        json!({"export_date": DATE, "status": "STARTED", "tenants": ["acme", "globex"]})
+        json!({"export_date": DATE, "status": "STARTED", "tenants": ["acme", "globex"], "proceed": true})
     );
     let started = progress.item("acme").await;
     assert_eq!(s(&started, "status"), "STARTED");
@@ -229,7 +229,7 @@ async fn a_retried_write_is_idempotent() {
 }
 
 #[tokio::test]
-async fn a_late_started_of_the_same_execution_is_a_conflict_and_changes_nothing() {
+async fn a_late_started_of_the_same_execution_changes_nothing() {
     let progress = Progress::new().await;
     progress
         .record(progress.input("STARTED", EXEC_1))
@@ -240,17 +240,11 @@ async fn a_late_started_of_the_same_execution_is_a_conflict_and_changes_nothing(
         .await
         .expect("COMPLETED");
 
-    let err = progress
+    let late = progress
         .record(progress.input("STARTED", EXEC_1))
         .await
-        .unwrap_err();
-
-    assert_conflict(&err, "COMPLETED");
-    assert!(
-        err.cause.contains("a late or repeated write"),
-        "{}",
-        err.cause
-    );
+        .expect("a late STARTED is answered, not an error");
+    assert_eq!(late["proceed"], false, "{late}");
     let acme = progress.item("acme").await;
     assert_eq!(s(&acme, "status"), "COMPLETED");
     assert_eq!(n(&acme, "rows"), 100);
@@ -264,7 +258,46 @@ async fn a_late_started_of_the_same_execution_is_a_conflict_and_changes_nothing(
 }
 
 #[tokio::test]
-async fn a_new_execution_restarts_the_record_and_the_old_one_cannot_finish_over_it() {
+async fn a_second_run_of_a_completed_day_does_nothing_and_says_so() {
+    let progress = Progress::new().await;
+    progress
+        .record(progress.input("STARTED", EXEC_1))
+        .await
+        .expect("STARTED 1");
+    progress
+        .record(finished(&progress, "COMPLETED", EXEC_1))
+        .await
+        .expect("COMPLETED 1");
+    let before = (
+        progress.item("*").await,
+        progress.item("acme").await,
+        progress.item("globex").await,
+    );
+    assert_eq!(s(&before.0, "status"), "COMPLETED", "the day's own record");
+
+    // EventBridge Scheduler starts the same day again.
+    let second = progress
+        .record(progress.input("STARTED", EXEC_2))
+        .await
+        .expect("answered");
+    assert_eq!(second["proceed"], false, "{second}");
+    let reason = second["reason"].as_str().expect("a reason");
+    assert!(
+        reason.contains("was COMPLETED by execution") && reason.contains(EXEC_1),
+        "{reason}"
+    );
+    assert!(reason.contains("\"rerun\": true"), "{reason}");
+    let after = (
+        progress.item("*").await,
+        progress.item("acme").await,
+        progress.item("globex").await,
+    );
+    assert_eq!(after, before, "nothing recorded");
+}
+
+#[tokio::test]
+async fn a_rerun_is_a_new_attempt_that_keeps_the_old_result_and_the_old_run_cannot_finish_over_it()
+{
     let progress = Progress::new().await;
     progress
         .record(progress.input("STARTED", EXEC_1))
@@ -275,10 +308,10 @@ async fn a_new_execution_restarts_the_record_and_the_old_one_cannot_finish_over_
         .await
         .expect("COMPLETED 1");
 
-    progress
-        .record(progress.input("STARTED", EXEC_2))
-        .await
-        .expect("STARTED 2");
+    let mut rerun = progress.input("STARTED", EXEC_2);
+    rerun["request"]["rerun"] = json!(true);
+    let output = progress.record(rerun).await.expect("STARTED 2");
+    assert_eq!(output["proceed"], true, "{output}");
 
     let acme = progress.item("acme").await;
     assert_eq!(
@@ -287,7 +320,19 @@ async fn a_new_execution_restarts_the_record_and_the_old_one_cannot_finish_over_
     );
     assert!(
         !acme.contains_key("rows"),
-        "the new run starts from scratch: {acme:?}"
+        "the new attempt starts from scratch"
+    );
+    let previous = acme["previous"].as_m().expect("the old result, kept");
+    assert_eq!(previous["status"].as_s().unwrap(), "COMPLETED");
+    assert_eq!(previous["execution"].as_s().unwrap(), EXEC_1);
+    assert_eq!(previous["rows"].as_n().unwrap(), "100");
+    let day = progress.item("*").await;
+    assert_eq!(s(&day, "execution"), EXEC_2);
+    assert_eq!(
+        day["previous"].as_m().expect("kept")["status"]
+            .as_s()
+            .unwrap(),
+        "COMPLETED"
     );
 
     let err = progress
@@ -301,6 +346,31 @@ async fn a_new_execution_restarts_the_record_and_the_old_one_cannot_finish_over_
         err.cause
     );
     assert_eq!(s(&progress.item("acme").await, "execution"), EXEC_2);
+}
+
+#[tokio::test]
+async fn of_ten_concurrent_runs_of_one_day_exactly_one_proceeds() {
+    let progress = Progress::new().await;
+    let runs = (0..10).map(|i| {
+        let input = progress.input("STARTED", &format!("{EXEC_1}-{i}"));
+        let progress = &progress;
+        async move { progress.record(input).await.expect("answered") }
+    });
+    let outputs = futures::future::join_all(runs).await;
+    let proceeding: Vec<&Value> = outputs.iter().filter(|o| o["proceed"] == true).collect();
+    assert_eq!(proceeding.len(), 1, "{outputs:?}");
+    for other in outputs.iter().filter(|o| o["proceed"] == false) {
+        assert!(
+            other["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("is running in execution"),
+            "{other}"
+        );
+    }
+    let owner = s(&progress.item("*").await, "execution").to_string();
+    assert_eq!(s(&progress.item("acme").await, "execution"), owner);
+    assert_eq!(s(&progress.item("globex").await, "execution"), owner);
 }
 
 #[tokio::test]
@@ -355,7 +425,7 @@ async fn a_missing_table_is_not_found() {
 
     let err = progress.record(input).await.unwrap_err();
 
-    assert_eq!(err.name, activities::errors::NOT_FOUND, "{err}");
+    assert_eq!(err.name, stepwise_runtime::errors::NOT_FOUND, "{err}");
     assert!(
         err.cause.starts_with("progress table absent-"),
         "{}",

@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use activities::aws::Aws;
-use activities::sales::{EMBEDDING_DIM, encode_vector};
-use activities::{Context, Services};
 use serde_json::{Value, json};
+use stepwise_embeddings::{EMBEDDING_DIM, encode_vector};
+use stepwise_runtime::aws::Aws;
+use stepwise_runtime::{Context, Services};
 use stepwise_tests::{MotoServer, unique_id, workspace_root};
 
 const EXPORT_DATE: &str = "2026-03-09";
@@ -159,8 +159,8 @@ impl Lake {
     async fn write(
         &self,
         embed_results: Option<Value>,
-    ) -> Result<Value, activities::ActivityError> {
-        activities::all()
+    ) -> Result<Value, stepwise_runtime::ActivityError> {
+        stepwise_lambda::all()
             .invoke("WritePartition", self.input(embed_results), &self.ctx)
             .await
     }
@@ -347,6 +347,20 @@ async fn a_rerun_of_the_same_date_replaces_the_files_instead_of_adding_rows() {
     lake.stage().await;
     let first = lake.write(None).await.expect("first run");
     assert_eq!(first["files"][0]["rows"], 2);
+    let (acme_first, _) = lake.get(ACME_KEY).await;
+    let (globex_first, _) = lake.get(GLOBEX_KEY).await;
+
+    // The same input again writes the same bytes: a re-run is byte-for-byte idempotent.
+    let again = lake.write(None).await.expect("identical re-run");
+    assert_eq!(again, first, "the same output");
+    assert!(
+        lake.get(ACME_KEY).await.0 == acme_first,
+        "acme's file changed"
+    );
+    assert!(
+        lake.get(GLOBEX_KEY).await.0 == globex_first,
+        "globex's file changed"
+    );
 
     // The second run finds the missing embedding too.
     lake.stage_vector(WITHOUT_VECTOR, 9.0).await;
@@ -374,6 +388,10 @@ async fn a_rerun_of_the_same_date_replaces_the_files_instead_of_adding_rows() {
     assert_eq!(summaries[0]["distinct_sale_ids"], 3, "no duplicate rows");
     assert_eq!(summaries[1]["num_rows"], 2);
     assert_eq!(summaries[1]["distinct_sale_ids"], 2);
+    assert!(
+        lake.get(GLOBEX_KEY).await.0 == globex_first,
+        "globex's input did not change, nor did its bytes"
+    );
 }
 
 #[tokio::test]
@@ -412,7 +430,7 @@ async fn a_missing_manifest_is_not_found_naming_it() {
 
     let err = lake.write(None).await.unwrap_err();
 
-    assert_eq!(err.name, activities::errors::NOT_FOUND);
+    assert_eq!(err.name, stepwise_runtime::errors::NOT_FOUND);
     assert!(
         err.cause.starts_with(&format!(
             "the sales manifest s3://{}/{MANIFEST_KEY}:",
@@ -441,7 +459,7 @@ async fn a_sale_of_an_unconfigured_tenant_fails_before_anything_is_written() {
 
     let err = lake.write(None).await.unwrap_err();
 
-    assert_eq!(err.name, activities::errors::PERMANENT);
+    assert_eq!(err.name, stepwise_runtime::errors::PERMANENT);
     assert!(
         err.cause
             .contains("line 6: sale S-9 belongs to tenant \"initech\""),

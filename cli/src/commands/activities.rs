@@ -9,7 +9,7 @@ use crate::output;
 
 /// Lists every activity (`Name  Error, Error, ...`), or prints one activity's schemas.
 pub fn run(schema: Option<&str>) -> Result<ExitCode, CliError> {
-    let registry = activities::all();
+    let registry = stepwise_lambda::all();
     match schema {
         None => {
             let infos = registry.infos();

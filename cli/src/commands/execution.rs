@@ -19,6 +19,30 @@ use crate::output::{self, OutputError};
 /// The stack of each async worker thread: 256 MiB.
 const WORKER_STACK_BYTES: usize = 256 << 20;
 
+/// The flags `exec` and `run` share.
+#[derive(Debug, clap::Args)]
+pub struct ExecutionFlags {
+    /// The execution input: JSON, or @FILE (default: {} for exec, the workflow's example
+    /// input for run).
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub input: Option<String>,
+    /// A stepfunctions-local mock config.
+    #[arg(long, value_name = "FILE", requires = "test_case")]
+    pub mock_config: Option<PathBuf>,
+    /// The test case of the mock config to use.
+    #[arg(long, value_name = "NAME", requires = "mock_config")]
+    pub test_case: Option<String>,
+    /// Make waits and retry backoff instant (timestamps still move on).
+    #[arg(long)]
+    pub virtual_time: bool,
+    /// Write the execution history (GetExecutionHistory JSON) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Print the execution history as a readable timeline on stderr.
+    #[arg(long)]
+    pub timeline: bool,
+}
+
 /// Reads `--input`: inline JSON, or `@FILE`.
 pub fn read_input(input: Option<&str>, default: Value) -> Result<Value, CliError> {
     let Some(text) = input else {
@@ -60,8 +84,8 @@ pub fn task_runner(
     machine_name: &str,
 ) -> Result<Arc<dyn TaskRunner>, CliError> {
     let real: Arc<dyn TaskRunner> = Arc::new(RegistryTasks::new(
-        activities::all(),
-        activities::Services::shared(),
+        stepwise_lambda::all(),
+        stepwise_runtime::Services::shared(),
     ));
     match (mock_config, test_case) {
         (None, None) => Ok(real),

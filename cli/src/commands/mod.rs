@@ -3,7 +3,7 @@
 
 pub mod activities;
 pub mod exec;
-mod execution;
+pub mod execution;
 pub mod fmt;
 pub mod generate;
 pub mod graph;

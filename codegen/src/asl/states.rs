@@ -201,7 +201,52 @@ pub struct Retrier {
     pub max_delay_seconds: Option<i64>,
     /// `FULL` or `NONE`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub jitter_strategy: Option<String>,
+    pub jitter_strategy: Option<JitterStrategy>,
+}
+
+/// A Retry rule's `JitterStrategy`. Any other text parses as [`JitterStrategy::Other`],
+/// so that validation (not parsing) reports it, with the rule's location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JitterStrategy {
+    /// `FULL`: each delay is drawn uniformly between 0 and the computed backoff.
+    Full,
+    /// `NONE`: the computed backoff exactly (the default).
+    None,
+    /// Any other text (invalid; [`validate`](crate::validate::validate) reports it).
+    Other(String),
+}
+
+impl JitterStrategy {
+    /// The ASL text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            JitterStrategy::Full => "FULL",
+            JitterStrategy::None => "NONE",
+            JitterStrategy::Other(text) => text,
+        }
+    }
+}
+
+impl From<String> for JitterStrategy {
+    fn from(text: String) -> Self {
+        match text.as_str() {
+            "FULL" => JitterStrategy::Full,
+            "NONE" => JitterStrategy::None,
+            _ => JitterStrategy::Other(text),
+        }
+    }
+}
+
+impl Serialize for JitterStrategy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for JitterStrategy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(JitterStrategy::from)
+    }
 }
 
 /// One Catch rule.

@@ -146,3 +146,26 @@ fn invalid_json_and_non_objects_are_top_level_problems() {
         "Top level: expected a JSON object, found an array"
     );
 }
+
+#[test]
+fn jitter_strategies_parse_and_print_as_their_text() {
+    for (text, expected) in [
+        ("FULL", JitterStrategy::Full),
+        ("NONE", JitterStrategy::None),
+        ("HALF", JitterStrategy::Other("HALF".into())),
+    ] {
+        let doc = serde_json::json!({"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": "r", "End": true,
+            "Retry": [{"ErrorEquals": ["States.ALL"], "JitterStrategy": text}]
+        }}});
+        let machine = from_value(doc.clone()).expect("parses");
+        let State::Task(task) = &machine.states["T"] else {
+            panic!("not a task");
+        };
+        assert_eq!(task.retry[0].jitter_strategy, Some(expected));
+        assert_eq!(
+            serde_json::to_value(&machine).expect("serialises")["States"]["T"]["Retry"][0]["JitterStrategy"],
+            text
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 use stepwise_contract::ErrorName;
 
 use super::whole_seconds;
-use crate::asl::{Catcher, Retrier};
+use crate::asl::{Catcher, JitterStrategy, Retrier};
 use crate::errors::{LAMBDA_SERVICE, STATES_ALL};
 
 /// A Retry rule. Unset fields take Step Functions' defaults (1 s, 3 attempts, ×2.0).
@@ -108,9 +108,13 @@ impl Retry {
                 })
             }),
             max_delay_seconds,
-            jitter_strategy: self
-                .full_jitter
-                .map(|full| if full { "FULL" } else { "NONE" }.to_string()),
+            jitter_strategy: self.full_jitter.map(|full| {
+                if full {
+                    JitterStrategy::Full
+                } else {
+                    JitterStrategy::None
+                }
+            }),
         }
     }
 }

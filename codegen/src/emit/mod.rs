@@ -4,7 +4,7 @@
 //! `NAME.mmd` (a Mermaid flowchart), `NAME.input.schema.json` and
 //! `NAME.input.example.json` (for starting executions from the console), and
 //! `NAME.mock-config.json` (a stepfunctions-local mock config with a happy path). One
-//! `manifest.json` lists every workflow and activity for the CDK app. All output is
+//! `manifest.json` lists every workflow (with its triggers) and activity for the CDK app. All output is
 //! deterministic: the same descriptions give byte-identical files.
 
 mod example;
@@ -74,8 +74,8 @@ pub fn all_files(workflows: &[Built]) -> Vec<GeneratedFile> {
     files
 }
 
-/// The manifest: which workflows exist, which placeholders each definition uses and
-/// what their state machines' roles need, and every activity with its error names,
+/// The manifest: which workflows exist, which placeholders each definition uses, what
+/// their state machines' roles need and what starts them (`triggers`: schedules), and every activity with its error names,
 /// memory, timeout and IAM permissions — what deployment tooling needs without parsing
 /// Rust.
 pub fn manifest(workflows: &[Built]) -> Value {
@@ -94,6 +94,7 @@ pub fn manifest(workflows: &[Built]) -> Value {
             "exampleInput": format!("{}.input.example.json", b.name),
             "inputSchema": format!("{}.input.schema.json", b.name),
             "permissions": b.permissions,
+            "triggers": b.triggers,
         })).collect::<Vec<_>>(),
         "activities": activities.values().map(|a| json!({
             "name": a.name,

@@ -12,7 +12,7 @@ use super::Run;
 use crate::clock::EXPRESS_MAX_DURATION;
 use crate::clock::STANDARD_MAX_DURATION;
 use crate::failure::Failure;
-use crate::history::{Event, MAX_EVENTS};
+use crate::history::{Event, EventType, MAX_EVENTS};
 use crate::io::{PAYLOAD_LIMIT, serialized_len};
 use crate::tasks::TaskRunner;
 
@@ -49,7 +49,7 @@ pub struct Options {
     pub max_duration: Duration,
     /// The AWS clients a distributed Map's ItemReader and ResultWriter use (default: the
     /// process-wide services from the environment).
-    pub services: Option<Arc<activities::Services>>,
+    pub services: Option<Arc<stepwise_runtime::Services>>,
 }
 
 impl Default for Options {
@@ -98,7 +98,7 @@ impl Outcome {
     pub fn states_entered(&self) -> Vec<String> {
         self.events
             .iter()
-            .filter(|e| e.kind.ends_with("StateEntered"))
+            .filter(|e| matches!(e.kind, EventType::StateEntered(_)))
             .filter_map(|e| e.state_name().map(str::to_string))
             .collect()
     }

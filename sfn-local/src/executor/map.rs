@@ -1,11 +1,12 @@
-//! Map states, inline and distributed: the items (ItemsPath, or a distributed Map's
-//! ItemReader and ItemBatcher), their concurrency and failure tolerance, each iteration
+//! Map states, inline and distributed: the items (ItemsPath — an array's items or an
+//! object's members —, or a distributed Map's ItemReader; then the ItemBatcher), their
+//! concurrency and failure tolerance, each iteration
 //! (ItemSelector, the processor) and the result (an array, or a ResultWriter's files).
 
 use std::sync::Arc;
 
 use codegen::asl::{Branch, MapState};
-use codegen::errors::STATES_DATA_LIMIT_EXCEEDED;
+use codegen::errors::{STATES_DATA_LIMIT_EXCEEDED, STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD};
 use codegen::path::json_len_within;
 use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
@@ -15,7 +16,56 @@ use super::{ACCOUNT_REGION, Path, Run};
 use crate::clock::EXPRESS_MAX_DURATION;
 use crate::distributed::ChildResult;
 use crate::failure::Failure;
+use crate::history::EventType;
 use crate::io::{Env, PAYLOAD_LIMIT, truncate};
+
+/// `$$.Map.Item.Source` of items that come from the state's input.
+const STATE_DATA: &str = "STATE_DATA";
+
+/// One item of a Map.
+struct Item {
+    /// The member's name, when the items are an object's members (`$$.Map.Item.Key`).
+    key: Option<String>,
+    /// The item (`$$.Map.Item.Value`).
+    value: Value,
+}
+
+impl Item {
+    /// An array's item, a read item or a batch.
+    fn plain(value: Value) -> Self {
+        Item { key: None, value }
+    }
+
+    /// The iteration's input without an ItemSelector: the item, or for an object's
+    /// member the key-value pair `{key: value}`.
+    fn into_input(self) -> Value {
+        match self.key {
+            Some(key) => Value::Object(Map::from_iter([(key, self.value)])),
+            None => self.value,
+        }
+    }
+
+    /// `$$.Map.Item` for the item at `index`.
+    fn context(&self, index: usize, source: &str) -> Value {
+        let mut item = Map::new();
+        item.insert("Index".into(), json!(index));
+        if let Some(key) = &self.key {
+            item.insert("Key".into(), json!(key));
+        }
+        item.insert("Value".into(), self.value.clone());
+        item.insert("Source".into(), json!(source));
+        json!({ "Item": item })
+    }
+}
+
+/// A Map's items and where they come from (`$$.Map.Item.Source`).
+struct Items {
+    list: Vec<Item>,
+    source: String,
+    /// The task runner answered the ItemReader (see `TaskRunner::map_items`): the
+    /// ResultWriter writes nothing either.
+    mocked_io: bool,
+}
 
 /// What came back from a Map's iterations.
 struct Iterations {
@@ -33,25 +83,38 @@ struct Iterations {
 struct MapScope<'a> {
     name: &'a str,
     entered: &'a str,
+    /// The Map state's attempt (`$$.State.RetryCount`).
+    attempt: u32,
     selector: Option<&'a Value>,
     effective: &'a Value,
+    source: &'a str,
     processor: &'a Branch,
 }
 
 impl Run<'_> {
-    /// One attempt of Map state `name`.
+    /// One attempt (number `attempt`, 0-based: `$$.State.RetryCount`) of Map state `name`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn map_attempt(
         &self,
         name: &str,
         m: &MapState,
         input: &Value,
         entered: &str,
+        attempt: u32,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
-        let prep = self.prepare(Step::plain(name, entered), &m.input_path, None, input, vars)?;
+        let step = Step {
+            retry_count: attempt,
+            ..Step::plain(name, entered)
+        };
+        let prep = self.prepare(step, &m.input_path, None, input, vars)?;
         let env = prep.env(vars);
-        let (items, mocked_io) = self.map_items(name, m, &env).await?;
+        let Items {
+            list: items,
+            source,
+            mocked_io,
+        } = self.map_items(name, m, &env).await?;
         let distributed = m.is_distributed();
         let total = items.len();
         let limit = self.concurrency_limit(m, &env, total)?;
@@ -61,7 +124,11 @@ impl Run<'_> {
                 "Map \"{name}\" has no ItemProcessor"
             )));
         };
-        self.record(path, "MapStateStarted", Some(json!({"length": total})))?;
+        self.record(
+            path,
+            EventType::MapStateStarted,
+            Some(json!({"length": total})),
+        )?;
         let map_run_id = uuid::Uuid::new_v4().to_string();
         let map_run_arn = format!(
             "arn:aws:states:{ACCOUNT_REGION}:mapRun:{}/{name}:{map_run_id}",
@@ -70,7 +137,7 @@ impl Run<'_> {
         if distributed {
             self.record(
                 path,
-                "MapRunStarted",
+                EventType::MapRunStarted,
                 Some(json!({"mapRunArn": map_run_arn})),
             )?;
         }
@@ -80,8 +147,10 @@ impl Run<'_> {
         let scope = MapScope {
             name,
             entered,
+            attempt,
             selector: m.selector(),
             effective: &prep.effective,
+            source: &source,
             processor,
         };
         let done = self
@@ -96,43 +165,52 @@ impl Run<'_> {
                 vars,
             )
             .await;
-        if let Some(f) = map_failure(name, total, &done, tolerated) {
+        let failure = map_failure(name, total, &done, tolerated);
+        // A Map Run that fails because its items failed still writes its results, as Step
+        // Functions does; one stopped by a terminal error does not.
+        let written = match &m.result_writer {
+            Some(writer) if failure.as_ref().is_none_or(|f| !f.is_terminal()) => {
+                let children: Vec<_> = done.children.into_iter().flatten().collect();
+                let services = self.services();
+                Some(
+                    crate::distributed::write_results(
+                        &services.aws,
+                        writer,
+                        &prep.env(vars),
+                        &self.cache,
+                        &map_run_arn,
+                        &map_run_id,
+                        &children,
+                        !mocked_io,
+                    )
+                    .await,
+                )
+            }
+            _ => None,
+        };
+        if let Some(f) = failure {
             if distributed {
                 self.record(
                     path,
-                    "MapRunFailed",
+                    EventType::MapRunFailed,
                     Some(json!({"error": f.error, "cause": f.cause})),
                 )?;
             }
             self.record(
                 path,
-                "MapStateFailed",
+                EventType::MapStateFailed,
                 Some(json!({"error": f.error, "cause": f.cause})),
             )?;
             return Err(f);
         }
         if distributed {
-            self.record(path, "MapRunSucceeded", None)?;
+            self.record(path, EventType::MapRunSucceeded, None)?;
         }
-        let result = match &m.result_writer {
-            Some(writer) => {
-                let children: Vec<_> = done.children.into_iter().flatten().collect();
-                let services = self.services();
-                crate::distributed::write_results(
-                    &services.aws,
-                    writer,
-                    &prep.env(vars),
-                    &self.cache,
-                    &map_run_arn,
-                    &map_run_id,
-                    &children,
-                    !mocked_io,
-                )
-                .await?
-            }
+        let result = match written {
+            Some(written) => written?,
             None => Value::Array(done.outputs),
         };
-        self.record(path, "MapStateSucceeded", None)?;
+        self.record(path, EventType::MapStateSucceeded, None)?;
         self.finish(
             result,
             Tail {
@@ -148,22 +226,20 @@ impl Run<'_> {
     }
 
     /// The items: read by the ItemReader (or answered by the task runner's mock, then
-    /// `true`), or selected by ItemsPath from the effective input; then batched by the
-    /// ItemBatcher.
-    async fn map_items(
-        &self,
-        name: &str,
-        m: &MapState,
-        env: &Env<'_>,
-    ) -> Result<(Vec<Value>, bool), Failure> {
+    /// `mocked_io`), or selected by ItemsPath from the effective input (an array's items,
+    /// or an object's members); then batched by the ItemBatcher.
+    async fn map_items(&self, name: &str, m: &MapState, env: &Env<'_>) -> Result<Items, Failure> {
         let mocked = match &m.item_reader {
             Some(_) => self.tasks.map_items(name),
             None => None,
         };
         let mocked_io = mocked.is_some();
-        let items = match (&m.item_reader, mocked) {
-            (_, Some(answer)) => match answer.await? {
-                Value::Array(items) => items,
+        let (items, source) = match (&m.item_reader, mocked) {
+            (Some(reader), Some(answer)) => match answer.await? {
+                Value::Array(items) => (
+                    items.into_iter().map(Item::plain).collect(),
+                    crate::distributed::mocked_source(reader, env, &self.cache),
+                ),
                 other => {
                     return Err(Failure::runtime(format!(
                         "the mocked ItemReader of Map \"{name}\" returns {}, not an array of items",
@@ -173,27 +249,52 @@ impl Run<'_> {
             },
             (Some(reader), None) => {
                 let services = self.services();
-                crate::distributed::read_items(&services.aws, reader, env, &self.cache).await?
+                let read =
+                    crate::distributed::read_items(&services.aws, reader, env, &self.cache).await?;
+                (
+                    read.items.into_iter().map(Item::plain).collect(),
+                    read.source,
+                )
             }
-            (None, None) => {
+            (None, _) => {
                 let items = match &m.items_path {
                     Some(p) if p != "$" => self.cache.select(p, env, "ItemsPath")?,
                     _ => env.input.clone(),
                 };
-                let Value::Array(items) = items else {
-                    return Err(Failure::runtime(format!(
-                        "ItemsPath of Map \"{name}\" selects {}, not an array",
-                        truncate(&items)
-                    )));
+                let items: Vec<Item> = match items {
+                    Value::Array(items) => items.into_iter().map(Item::plain).collect(),
+                    Value::Object(members) => members
+                        .into_iter()
+                        .map(|(key, value)| Item {
+                            key: Some(key),
+                            value,
+                        })
+                        .collect(),
+                    other => {
+                        return Err(Failure::runtime(format!(
+                            "ItemsPath of Map \"{name}\" selects {}, not an array or an object",
+                            truncate(&other)
+                        )));
+                    }
                 };
-                items
+                (items, STATE_DATA.to_string())
             }
         };
-        let items = match &m.item_batcher {
-            Some(batcher) => crate::distributed::batch(items, batcher, env, &self.cache)?,
+        let list = match &m.item_batcher {
+            Some(batcher) => {
+                let values = items.into_iter().map(Item::into_input).collect();
+                crate::distributed::batch(values, batcher, env, &self.cache)?
+                    .into_iter()
+                    .map(Item::plain)
+                    .collect()
+            }
             None => items,
         };
-        Ok((items, mocked_io))
+        Ok(Items {
+            list,
+            source,
+            mocked_io,
+        })
     }
 
     /// How many iterations may run at once (MaxConcurrency[Path]; 0 = all of them).
@@ -252,7 +353,7 @@ impl Run<'_> {
     async fn iterate_items(
         &self,
         scope: &MapScope<'_>,
-        items: Vec<Value>,
+        items: Vec<Item>,
         limit: usize,
         tolerated: Option<usize>,
         distributed: bool,
@@ -329,6 +430,7 @@ impl Run<'_> {
             }
             if let Some(slot) = done.children.get_mut(index) {
                 *slot = Some(ChildResult {
+                    index,
                     input: item_input,
                     result: result.clone(),
                 });
@@ -384,7 +486,7 @@ impl Run<'_> {
         &self,
         scope: &MapScope<'_>,
         index: usize,
-        item: Value,
+        item: Item,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> (Value, Result<Value, Failure>) {
@@ -409,14 +511,14 @@ impl Run<'_> {
         &self,
         scope: &MapScope<'_>,
         index: usize,
-        item: Value,
+        item: Item,
         path: &mut Path,
         vars: &Map<String, Value>,
     ) -> Result<Value, Failure> {
         let name = scope.name;
         self.record(
             path,
-            "MapIterationStarted",
+            EventType::MapIterationStarted,
             Some(json!({"name": name, "index": index})),
         )?;
         match scope.selector {
@@ -424,8 +526,8 @@ impl Run<'_> {
                 let ctx = self.context(
                     name,
                     scope.entered,
-                    0,
-                    Some(("Map", json!({"Item": {"Index": index, "Value": item}}))),
+                    scope.attempt,
+                    Some(("Map", item.context(index, scope.source))),
                 );
                 let env = Env {
                     input: scope.effective,
@@ -434,7 +536,7 @@ impl Run<'_> {
                 };
                 self.cache.template(tpl, &env, "ItemSelector")
             }
-            None => Ok(item),
+            None => Ok(item.into_input()),
         }
     }
 
@@ -460,7 +562,7 @@ impl Run<'_> {
             Ok(v) => {
                 self.record(
                     path,
-                    "MapIterationSucceeded",
+                    EventType::MapIterationSucceeded,
                     Some(json!({"name": name, "index": index})),
                 )?;
                 Ok(v)
@@ -472,7 +574,7 @@ impl Run<'_> {
                 path.prev = history.record_final(
                     path.prev,
                     now,
-                    "MapIterationFailed",
+                    EventType::MapIterationFailed,
                     Some(json!({"name": name, "index": index, "error": f.error, "cause": f.cause})),
                 );
                 Err(f)
@@ -494,7 +596,7 @@ fn map_failure(
         (Some(f), _) if f.is_terminal() => Some(f.clone()),
         (Some(f), None) => Some(f.clone()),
         (Some(f), Some(allowed)) if failed > allowed => Some(Failure::new(
-            "States.ExceedToleratedFailureThreshold",
+            STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD.as_str(),
             format!(
                 "{failed} of {total} items of Map \"{name}\" failed, more than the {allowed} tolerated; first failure: {}: {}",
                 f.error, f.cause

@@ -7,6 +7,11 @@
 //! with its own attempt count; Catch rules are tried in order after the retries are
 //! spent. Map iterations and Parallel branches run concurrently; without a tolerated
 //! failure threshold, the first failure cancels its siblings.
+//!
+//! This module runs scopes state by state and ends the execution; the rest is one room
+//! per concern: [`api`] (what callers see), [`context`] (`$$`), [`pipeline`] (a state's
+//! way in and out), [`simple`] (Pass, Succeed, Choice, Wait, Fail), [`task`],
+//! [`parallel`], [`map`] and [`retry`] (Retry and Catch).
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -20,7 +25,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::{Clock, EXPRESS_MAX_DURATION};
 use crate::failure::Failure;
-use crate::history::History;
+use crate::history::{EventType, History, StateType};
 use crate::io::{Cache, check_len};
 use crate::tasks::TaskRunner;
 
@@ -74,6 +79,7 @@ impl Flow {
     }
 }
 
+/// One execution in progress: the machine, its runner, its clock and its history.
 struct Run<'m> {
     machine: &'m StateMachine,
     tasks: Arc<dyn TaskRunner>,
@@ -86,7 +92,7 @@ struct Run<'m> {
     state_machine_arn: String,
     input: Value,
     /// Names of the states whose text may read `$$.Execution.Input` (see
-    /// [`reads_execution_input`]): only their context objects carry a copy of it.
+    /// [`context::reads_execution_input`]): only their context objects carry a copy of it.
     input_readers: HashSet<String>,
     rng: Mutex<StdRng>,
 }
@@ -133,7 +139,12 @@ impl<'m> Run<'m> {
         self.clock.now(path.offset)
     }
 
-    fn record(&self, path: &mut Path, kind: &str, details: Option<Value>) -> Result<(), Failure> {
+    fn record(
+        &self,
+        path: &mut Path,
+        kind: EventType,
+        details: Option<Value>,
+    ) -> Result<(), Failure> {
         let now = self.now(path);
         let history = path.child.as_deref().unwrap_or(&self.history);
         path.prev = history.record(path.prev, now, kind, details)?;
@@ -144,7 +155,7 @@ impl<'m> Run<'m> {
         let mut path = Path::default();
         let started = self.record(
             &mut path,
-            "ExecutionStarted",
+            EventType::ExecutionStarted,
             Some(json!({"input": input.to_string(), "roleArn": format!("arn:aws:iam::123456789012:role/{}", self.options.state_machine_name)})),
         );
         let mut vars = Map::new();
@@ -178,7 +189,7 @@ impl<'m> Run<'m> {
                 self.history.record_final(
                     path.prev,
                     now,
-                    "ExecutionSucceeded",
+                    EventType::ExecutionSucceeded,
                     Some(json!({"output": output.to_string()})),
                 );
                 (Status::Succeeded, Some(output), None)
@@ -187,7 +198,7 @@ impl<'m> Run<'m> {
                 self.history.record_final(
                     path.prev,
                     now,
-                    "ExecutionTimedOut",
+                    EventType::ExecutionTimedOut,
                     Some(json!({"error": f.error, "cause": f.cause})),
                 );
                 (Status::TimedOut, None, Some(f))
@@ -196,7 +207,7 @@ impl<'m> Run<'m> {
                 self.history.record_final(
                     path.prev,
                     now,
-                    "ExecutionFailed",
+                    EventType::ExecutionFailed,
                     Some(json!({"error": f.error, "cause": f.cause})),
                 );
                 (Status::Failed, None, Some(f))
@@ -265,7 +276,7 @@ impl<'m> Run<'m> {
                 "State \"{name}\" uses JSONata, which sfn-local does not evaluate (JSONPath mode only)"
             )));
         }
-        let kind = state.type_name();
+        let kind = StateType::of(state);
         let input_text = input_text.unwrap_or_else(|| input.to_string());
         let input_len = input_text.len();
         // A Choice without paths passes its input on: its text is kept for the output.
@@ -278,7 +289,7 @@ impl<'m> Run<'m> {
         };
         self.record(
             path,
-            &format!("{kind}StateEntered"),
+            EventType::StateEntered(kind),
             Some(json!({"name": name, "input": recorded})),
         )?;
         if let Some(p) = &self.options.progress {
@@ -304,7 +315,7 @@ impl<'m> Run<'m> {
         check_len(output_text.len(), "output", name)?;
         self.record(
             path,
-            &format!("{kind}StateExited"),
+            EventType::StateExited(kind),
             Some(json!({"name": name, "output": output_text.clone()})),
         )?;
         Ok((flow, output, output_text))
@@ -364,11 +375,11 @@ impl Run<'_> {
     }
 
     /// The services for distributed Map I/O.
-    fn services(&self) -> Arc<activities::Services> {
+    fn services(&self) -> Arc<stepwise_runtime::Services> {
         self.options
             .services
             .clone()
-            .unwrap_or_else(activities::Services::shared)
+            .unwrap_or_else(stepwise_runtime::Services::shared)
     }
 }
 

@@ -7,27 +7,28 @@ use serde_json::{Map, Value, json};
 use super::pipeline::{Step, Tail};
 use super::{Path, Run};
 use crate::failure::Failure;
+use crate::history::EventType;
 
 impl Run<'_> {
-    /// One attempt of Parallel state `name`.
+    /// One attempt (number `attempt`, 0-based: `$$.State.RetryCount`) of Parallel state `name`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn parallel_attempt(
         &self,
         name: &str,
         p: &ParallelState,
         input: &Value,
         entered: &str,
+        attempt: u32,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
-        let prep = self.prepare(
-            Step::plain(name, entered),
-            &p.input_path,
-            p.parameters.as_ref(),
-            input,
-            vars,
-        )?;
+        let step = Step {
+            retry_count: attempt,
+            ..Step::plain(name, entered)
+        };
+        let prep = self.prepare(step, &p.input_path, p.parameters.as_ref(), input, vars)?;
         let branch_input = prep.payload();
-        self.record(path, "ParallelStateStarted", None)?;
+        self.record(path, EventType::ParallelStateStarted, None)?;
         let start = path.clone();
         let branches = p.branches.iter().map(|b| {
             let mut branch_path = start.clone();
@@ -58,7 +59,7 @@ impl Run<'_> {
                     .map(|(_, p)| p.prev)
                     .max()
                     .unwrap_or(path.prev);
-                self.record(path, "ParallelStateSucceeded", None)?;
+                self.record(path, EventType::ParallelStateSucceeded, None)?;
                 let outputs = Value::Array(results.into_iter().map(|(v, _)| v).collect());
                 self.finish(
                     outputs,
@@ -77,7 +78,7 @@ impl Run<'_> {
                 path.prev = self.history.len() as u64;
                 self.record(
                     path,
-                    "ParallelStateFailed",
+                    EventType::ParallelStateFailed,
                     Some(json!({"error": f.error, "cause": f.cause})),
                 )?;
                 Err(f)

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use codegen::asl::{Catcher, Retrier, State};
+use codegen::asl::{Catcher, JitterStrategy, Retrier, State};
 use rand::RngExt;
 use serde_json::{Map, Value};
 
@@ -37,10 +37,13 @@ impl Run<'_> {
                         .await
                 }
                 State::Parallel(p) => {
-                    self.parallel_attempt(name, p, input, entered, path, vars)
+                    self.parallel_attempt(name, p, input, entered, attempt, path, vars)
                         .await
                 }
-                State::Map(m) => self.map_attempt(name, m, input, entered, path, vars).await,
+                State::Map(m) => {
+                    self.map_attempt(name, m, input, entered, attempt, path, vars)
+                        .await
+                }
                 _ => return Err(Failure::runtime(format!("State \"{name}\" has no Retry"))),
             };
             match result {
@@ -80,7 +83,7 @@ impl Run<'_> {
         } else {
             cap
         };
-        if retrier.jitter_strategy.as_deref() == Some("FULL") {
+        if retrier.jitter_strategy == Some(JitterStrategy::Full) {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             secs = rng.random_range(0.0..=secs);
         }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use codegen::asl::{ChoiceState, FailState, Numeric, PassState, SucceedState, WaitState};
+use codegen::errors::STATES_NO_CHOICE_MATCHED;
 use codegen::validate::MAX_WAIT_SECONDS;
 use serde_json::{Map, Value};
 
@@ -84,7 +85,7 @@ impl Run<'_> {
             Some(t) => t,
             None => {
                 return Err(Failure::new(
-                    "States.NoChoiceMatched",
+                    STATES_NO_CHOICE_MATCHED.as_str(),
                     format!(
                         "no Choice rule of state \"{name}\" matched the input {} and there is no Default",
                         truncate(&prep.effective)

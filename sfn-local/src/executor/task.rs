@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 use codegen::asl::{Numeric, TaskState};
+use codegen::errors::{STATES_HEARTBEAT_TIMEOUT, STATES_TIMEOUT};
 use serde_json::{Map, Value, json};
 
 use super::pipeline::{Step, Tail};
 use super::{Path, Run};
 use crate::failure::Failure;
+use crate::history::EventType;
 use crate::io::{Env, check_size};
 use crate::tasks::TaskRequest;
 
@@ -51,12 +53,12 @@ impl Run<'_> {
         let params = prep.into_payload();
         self.record(
             path,
-            "TaskScheduled",
+            EventType::TaskScheduled,
             Some(json!({"resource": t.resource, "resourceType": "activity", "region": "us-east-1", "parameters": params.to_string()})),
         )?;
         self.record(
             path,
-            "TaskStarted",
+            EventType::TaskStarted,
             Some(json!({"resource": t.resource, "resourceType": "activity"})),
         )?;
         let request = TaskRequest {
@@ -71,16 +73,16 @@ impl Run<'_> {
         // In-process activities send no heartbeats: running past HeartbeatSeconds is a
         // heartbeat timeout, past TimeoutSeconds a timeout, whichever comes first.
         let limit = match (timeout, heartbeat) {
-            (Some(t), Some(h)) if h < t => Some((h, "States.HeartbeatTimeout")),
-            (None, Some(h)) => Some((h, "States.HeartbeatTimeout")),
-            (Some(t), _) => Some((t, "States.Timeout")),
+            (Some(t), Some(h)) if h < t => Some((h, STATES_HEARTBEAT_TIMEOUT)),
+            (None, Some(h)) => Some((h, STATES_HEARTBEAT_TIMEOUT)),
+            (Some(t), _) => Some((t, STATES_TIMEOUT)),
             (None, None) => None,
         };
         let result = match limit {
             Some((d, error)) => match tokio::time::timeout(d, run).await {
                 Ok(r) => r,
                 Err(_) => Err(Failure::new(
-                    error,
+                    error.as_str(),
                     format!("the task ran longer than {} s", d.as_secs()),
                 )),
             },
@@ -90,7 +92,7 @@ impl Run<'_> {
             Ok(result) => {
                 self.record(
                     path,
-                    "TaskSucceeded",
+                    EventType::TaskSucceeded,
                     Some(json!({"resource": t.resource, "output": result.to_string()})),
                 )?;
                 check_size(&result, "task result", name)?;
@@ -108,10 +110,12 @@ impl Run<'_> {
                 )
             }
             Err(f) => {
-                let kind = if f.error == "States.Timeout" || f.error == "States.HeartbeatTimeout" {
-                    "TaskTimedOut"
+                let kind = if f.error == STATES_TIMEOUT.as_str()
+                    || f.error == STATES_HEARTBEAT_TIMEOUT.as_str()
+                {
+                    EventType::TaskTimedOut
                 } else {
-                    "TaskFailed"
+                    EventType::TaskFailed
                 };
                 self.record(
                     path,
@@ -123,7 +127,8 @@ impl Run<'_> {
         }
     }
 
-    /// A duration in seconds from a literal field or its `…Path` twin.
+    /// A duration in seconds from a literal field or its `…Path` twin; the path must
+    /// select a positive integer (`States.Runtime` otherwise).
     fn seconds_of(
         &self,
         literal: &Option<Numeric>,
@@ -136,7 +141,8 @@ impl Run<'_> {
         }
         if let Some(p) = path {
             let v = self.cache.select(p, env, field)?;
-            let n = v.as_u64().ok_or_else(|| {
+            // Step Functions requires a positive integer: 0 would time out at once.
+            let n = v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
                 Failure::runtime(format!("{field} \"{p}\" is {v}, not a positive integer"))
             })?;
             return Ok(Some(Duration::from_secs(n)));

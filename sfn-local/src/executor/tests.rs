@@ -338,6 +338,150 @@ async fn execution_timeout_counts_virtual_waits() {
 }
 
 #[tokio::test]
+async fn an_execution_timeout_inside_branches_and_iterations_ends_the_execution() {
+    let long_wait =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}});
+    let handlers = json!({
+        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}],
+        "Catch": [
+            {"ErrorEquals": ["States.Timeout"], "Next": "Handled"},
+            {"ErrorEquals": ["States.ALL"], "Next": "Handled"}
+        ]
+    });
+    let mut parallel = json!({"Type": "Parallel", "Branches": [long_wait], "Next": "Done"});
+    let mut map = json!({"Type": "Map", "ItemsPath": "$.items", "ToleratedFailurePercentage": 100,
+                         "MaxConcurrency": 1, "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "W",
+                                           "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}},
+                         "Next": "Done"});
+    for state in [&mut parallel, &mut map] {
+        if let (Some(s), Some(h)) = (state.as_object_mut(), handlers.as_object()) {
+            s.extend(h.clone());
+        }
+    }
+    // One Wait in all: nothing is retried, and the Map stops at its first item.
+    for state in [parallel, map] {
+        let outcome = run_with(
+            json!({"TimeoutSeconds": 60, "StartAt": "S", "States": {
+                "S": state,
+                "Handled": {"Type": "Succeed"},
+                "Done": {"Type": "Succeed"}
+            }}),
+            json!({"items": [1, 2]}),
+            echo(),
+        )
+        .await;
+        assert_eq!(outcome.status, Status::TimedOut, "{:?}", outcome.failure);
+        assert_eq!(outcome.events.last().unwrap().kind, "ExecutionTimedOut");
+        assert!(!outcome.states_entered().contains(&"Handled".to_string()));
+        assert_eq!(
+            outcome
+                .states_entered()
+                .iter()
+                .filter(|s| *s == "W")
+                .count(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn parallel_and_map_see_their_retry_count() {
+    let failed = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    // The first call of each Task state fails, every later one echoes its input.
+    let runner = Script(move |r: &TaskRequest| {
+        let mut failed = failed.lock().unwrap_or_else(|p| p.into_inner());
+        if failed.insert(r.state.clone()) {
+            Err(Failure::new("Flaky", "first call"))
+        } else {
+            Ok(r.input.clone())
+        }
+    });
+    let retry = json!([{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2}]);
+    let outcome = run_with(
+        json!({"StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "Parameters": {"retries.$": "$$.State.RetryCount"},
+                  "Branches": [{"StartAt": "PT", "States": {"PT": {"Type": "Task", "Resource": "${Echo}", "End": true}}}],
+                  "Retry": retry, "ResultPath": "$.parallel", "Next": "M"},
+            "M": {"Type": "Map", "ItemsPath": "$.items",
+                  "ItemSelector": {"retries.$": "$$.State.RetryCount"},
+                  "ItemProcessor": {"StartAt": "MT", "States": {"MT": {"Type": "Task", "Resource": "${Echo}", "End": true}}},
+                  "Retry": retry, "ResultPath": "$.map", "End": true}
+        }}),
+        json!({"items": [1]}),
+        runner,
+    )
+    .await;
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    // Each state's second attempt sees RetryCount 1.
+    assert_eq!(
+        outcome.output,
+        Some(json!({"items": [1], "parallel": [{"retries": 1}], "map": [{"retries": 1}]}))
+    );
+}
+
+#[tokio::test]
+async fn a_map_over_an_object_passes_each_key_value_pair() {
+    let outcome = run_with(
+        json!({"StartAt": "M", "States": {"M": {
+            "Type": "Map", "ItemsPath": "$.servers",
+            "ItemProcessor": {"StartAt": "E", "States": {"E": {"Type": "Pass", "End": true}}},
+            "End": true
+        }}}),
+        json!({"servers": {"web": {"port": 80}, "db": {"port": 5432}}}),
+        echo(),
+    )
+    .await;
+    assert_eq!(
+        outcome.output,
+        Some(json!([{"web": {"port": 80}}, {"db": {"port": 5432}}]))
+    );
+    let refused = run_with(
+        json!({"StartAt": "M", "States": {"M": {
+            "Type": "Map", "ItemsPath": "$.n",
+            "ItemProcessor": {"StartAt": "E", "States": {"E": {"Type": "Pass", "End": true}}},
+            "End": true
+        }}}),
+        json!({"n": 3}),
+        echo(),
+    )
+    .await;
+    let failure = refused.failure.unwrap_or_else(|| Failure::new("", ""));
+    assert_eq!(failure.error, "States.Runtime");
+    assert!(
+        failure.cause.contains("not an array or an object"),
+        "{}",
+        failure.cause
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_seconds_path_of_zero_is_a_runtime_error() {
+    for (field, value) in [
+        ("TimeoutSecondsPath", 0),
+        ("HeartbeatSecondsPath", 0),
+        ("TimeoutSecondsPath", -1),
+    ] {
+        let outcome = run_with(
+            json!({"StartAt": "T", "States": {"T": {
+                "Type": "Task", "Resource": "${Echo}", field: "$.limit",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true
+            }, "Caught": {"Type": "Succeed"}}}),
+            json!({"limit": value}),
+            echo(),
+        )
+        .await;
+        assert_eq!(outcome.status, Status::Failed, "{field} = {value}");
+        let failure = outcome.failure.unwrap_or_else(|| Failure::new("", ""));
+        assert_eq!(failure.error, "States.Runtime");
+        assert!(
+            failure.cause.contains("not a positive integer"),
+            "{}",
+            failure.cause
+        );
+    }
+}
+
+#[tokio::test]
 async fn oversized_task_results_are_data_limit_exceeded_and_not_caught_by_states_all() {
     let outcome = run_with(
         json!({"StartAt": "T", "States": {
@@ -529,4 +673,59 @@ async fn the_execution_input_stays_readable_from_every_depth() {
         ])
     );
     assert_eq!(output["ctx"]["Input"], json!({"items": [1, 2], "tag": "t"}));
+}
+
+/// A runner that answers every distributed Map's ItemReader with `items` (as a mock
+/// config that names the Map state does) and echoes its tasks.
+struct MockedReader(Value);
+
+impl TaskRunner for MockedReader {
+    fn check(&self, _state: &str, _resource: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn run(&self, request: TaskRequest) -> TaskFuture<'_> {
+        Box::pin(async move { Ok(request.input) })
+    }
+
+    fn map_items(&self, _state: &str) -> Option<TaskFuture<'_>> {
+        let items = self.0.clone();
+        Some(Box::pin(async move { Ok(items) }))
+    }
+}
+
+#[tokio::test]
+async fn a_mocked_item_reader_gives_the_items_and_their_source() {
+    let outcome = run_with(
+        json!({"StartAt": "M", "States": {"M": {
+            "Type": "Map",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Parameters": {"Bucket": "b", "Key.$": "$.key"}
+            },
+            "ItemSelector": {
+                "v.$": "$$.Map.Item.Value",
+                "i.$": "$$.Map.Item.Index",
+                "src.$": "$$.Map.Item.Source"
+            },
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "T",
+                "States": {"T": {"Type": "Task", "Resource": "${Echo}", "End": true}}
+            },
+            "End": true
+        }}}),
+        json!({"key": "in.json"}),
+        MockedReader(json!([{"n": 1}, {"n": 2}])),
+    )
+    .await;
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    assert_eq!(
+        outcome.output.unwrap(),
+        json!([
+            {"v": {"n": 1}, "i": 0, "src": "s3://b/in.json"},
+            {"v": {"n": 2}, "i": 1, "src": "s3://b/in.json"}
+        ])
+    );
 }

@@ -13,13 +13,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use activities::Services;
-use activities::aws::Aws;
 use chrono::{Duration, Utc};
 use local_bedrock::LocalBedrock;
 use serde_json::Value;
 use sfn_local::progress::ProgressDisplay;
 use sfn_local::{Options, RegistryTasks, Status, execute};
+use stepwise_runtime::Services;
+use stepwise_runtime::aws::Aws;
 use stepwise_tests::world::World;
 use stepwise_tests::{MotoServer, workspace_root};
 
@@ -87,7 +87,7 @@ async fn demo() -> Result<ExitCode, Error> {
     let input =
         world.scheduled_input(&scheduled.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     eprintln!("==> running daily-sales-export under sfn-local with the real activities");
-    let tasks = Arc::new(RegistryTasks::new(activities::all(), services.clone()));
+    let tasks = Arc::new(RegistryTasks::new(stepwise_lambda::all(), services.clone()));
     let options = Options {
         virtual_time: true,
         state_machine_name: workflow.name.clone(),

@@ -11,8 +11,8 @@
 
 use std::process::ExitCode;
 
-use activities::Context;
 use serde_json::{Value, json};
+use stepwise_runtime::Context;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match activities::all()
+    match stepwise_lambda::all()
         .invoke(name, input, &Context::default())
         .await
     {

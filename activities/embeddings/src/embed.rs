@@ -1,0 +1,95 @@
+//! [`embed_image`]: one image URL to one checked vector — fetch, check, prepare, Titan.
+
+use std::time::Duration;
+
+use stepwise_contract::errors;
+use stepwise_runtime::{ActivityError, Context};
+
+use crate::limits::{BedrockConfig, ImageLimits};
+use crate::{INVALID_IMAGE, prepare, source, titan};
+
+/// A product image's embedding and what it took to make it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embedded {
+    /// The embedding: [`crate::EMBEDDING_DIM`] finite floats.
+    pub vector: Vec<f32>,
+    /// Size of the fetched image, in bytes.
+    pub source_bytes: u64,
+    /// Whether the image was resized or re-encoded to fit the model's limits.
+    pub downscaled: bool,
+}
+
+/// Checks that `url` is one [`embed_image`] can fetch (`s3://bucket/key`, `https://`;
+/// `http://` on loopback when allowed), without fetching it: [`INVALID_IMAGE`] naming
+/// the URL otherwise.
+pub fn check_image_url(url: &str, allow_loopback_http: bool) -> Result<(), ActivityError> {
+    source::parse(url, allow_loopback_http)
+        .map(|_| ())
+        .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image_url \"{url}\": {why}")))
+}
+
+/// Fetches the image at `url` (`s3://` or `https://`; also `http://` on a loopback
+/// address when `allow_loopback_http`, for tests and local demos), checks that it is a
+/// JPEG or PNG that decodes, downscales it to fit the model, and embeds it with the
+/// configured Bedrock model.
+///
+/// Errors name the URL (never the bytes); the caller adds which item they belong to.
+/// Decoding runs on a blocking thread; a decoder that panics on a malformed image is
+/// that image's [`INVALID_IMAGE`].
+pub async fn embed_image(
+    ctx: &Context,
+    url: &str,
+    limits: &ImageLimits,
+    bedrock: &BedrockConfig,
+    allow_loopback_http: bool,
+) -> Result<Embedded, ActivityError> {
+    let source = source::parse(url, allow_loopback_http)
+        .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image_url \"{url}\": {why}")))?;
+    let timeout = Duration::from_secs(u64::from(limits.timeout_seconds));
+    let fetched = match tokio::time::timeout(timeout, source.fetch(ctx, limits.max_bytes)).await {
+        Ok(fetched) => fetched?,
+        Err(_) => {
+            return Err(ActivityError::transient(format!(
+                "fetching {url} took longer than {} s (image_limits.timeout_seconds)",
+                limits.timeout_seconds
+            )));
+        }
+    };
+    prepare::check_content_type(fetched.content_type.as_deref())
+        .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image {url}: {why}")))?;
+    let source_bytes = fetched.bytes.len() as u64;
+
+    let max_dimension = limits.max_dimension;
+    let (request_body, downscaled) = tokio::task::spawn_blocking(move || {
+        prepare::prepare(fetched.bytes, max_dimension)
+            .map(|image| (titan::request_body(&image.bytes), image.downscaled))
+    })
+    .await
+    .map_err(|e| {
+        // A decoder that panics was handed a malformed image: this item's problem.
+        let name = if e.is_panic() {
+            INVALID_IMAGE
+        } else {
+            errors::TRANSIENT
+        };
+        ActivityError::new(name, format!("image {url}: preparing it failed: {e}"))
+    })?
+    .map_err(|problem| {
+        ActivityError::new(problem.error_name(), format!("image {url}: {problem}"))
+    })?;
+
+    let regional;
+    let client = match bedrock.region.as_deref() {
+        Some(region) => {
+            regional = ctx.aws().bedrock_runtime_in(region).await;
+            &regional
+        }
+        None => ctx.aws().bedrock_runtime().await,
+    };
+    let vector = titan::invoke(client, &bedrock.model_id, request_body).await?;
+    Ok(Embedded {
+        vector,
+        source_bytes,
+        downscaled,
+    })
+}

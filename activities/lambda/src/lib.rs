@@ -1,0 +1,37 @@
+//! `stepwise-lambda`: the Lambda artifact. Its `bootstrap` binary serves every activity
+//! (the function's handler names which), and [`all`] is the one place that lists them:
+//! a new pipeline crate registers its activities here and nowhere else.
+//!
+//! The CLI and the tests use [`all`] too, so a local run calls exactly the activities a
+//! deployment serves. This crate holds no activity of its own.
+
+use stepwise_runtime::Registry;
+
+/// Every activity of the project.
+pub fn all() -> Registry {
+    let registry = stepwise_examples::register(Registry::new());
+    stepwise_daily_sales_export::register(registry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pipeline_is_registered() {
+        let names = all().names();
+        for name in [
+            "ValidateOrder",
+            "PriceLine",
+            "SummariseOrder",
+            "LoadConfig",
+            "QuerySales",
+            "EmbedImage",
+            "WritePartition",
+            "RecordProgress",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+        assert_eq!(names.len(), 8, "{names:?}");
+    }
+}

@@ -1,0 +1,720 @@
+//! Triggers: what starts a workflow's executions in a deployment, declared with the
+//! workflow (next to the reason for it) and emitted into `manifest.json`'s `triggers`, so
+//! the CDK app creates them from the manifest and names no workflow.
+//!
+//! Only [`Schedule`] (EventBridge Scheduler) exists today; EventBridge rules and APIs are
+//! meant to arrive as further kinds of [`Trigger`]. This module checks a trigger at build
+//! time — the cron expression by AWS's rules, the input template against the workflow's
+//! input schema — and must not know any deployment's actual names: those stay
+//! `${Name}` placeholders ([`DeploymentName`]) that the deployment substitutes.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::asl::Problem;
+
+/// What starts a workflow's executions; `kind` tags it in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Trigger {
+    /// An EventBridge Scheduler schedule.
+    Schedule(Schedule),
+}
+
+/// A name the deployment gives a resource, written into an input template as its
+/// `${Name}` placeholder and substituted by the deployment (the CDK stack).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeploymentName {
+    /// The SSM parameter holding the pipeline configuration: `${ConfigParameterName}`.
+    ConfigParameter,
+    /// The DynamoDB table of export progress: `${ProgressTableName}`.
+    ProgressTable,
+}
+
+impl DeploymentName {
+    /// Every name a deployment substitutes.
+    pub const ALL: [DeploymentName; 2] = [
+        DeploymentName::ConfigParameter,
+        DeploymentName::ProgressTable,
+    ];
+
+    /// The name inside the placeholder.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeploymentName::ConfigParameter => "ConfigParameterName",
+            DeploymentName::ProgressTable => "ProgressTableName",
+        }
+    }
+
+    /// The placeholder, `${Name}`, to write into an input template.
+    pub const fn placeholder(self) -> &'static str {
+        match self {
+            DeploymentName::ConfigParameter => "${ConfigParameterName}",
+            DeploymentName::ProgressTable => "${ProgressTableName}",
+        }
+    }
+
+    /// What the build check fills the placeholder with: a value of the same form.
+    const fn example(self) -> &'static str {
+        match self {
+            DeploymentName::ConfigParameter => "/stepwise/example/config",
+            DeploymentName::ProgressTable => "stepwise-example-progress",
+        }
+    }
+}
+
+/// A value EventBridge Scheduler puts into a schedule's input when it fires (its
+/// context attributes), written as Scheduler writes them, e.g.
+/// `<aws.scheduler.scheduled-time>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedulerAttribute {
+    /// When the schedule was meant to fire, RFC 3339 in UTC.
+    ScheduledTime,
+    /// The ID of this invocation.
+    ExecutionId,
+    /// The attempt number (1 on the first try).
+    AttemptNumber,
+    /// The schedule's ARN.
+    ScheduleArn,
+}
+
+impl SchedulerAttribute {
+    /// Every context attribute Scheduler substitutes.
+    pub const ALL: [SchedulerAttribute; 4] = [
+        SchedulerAttribute::ScheduledTime,
+        SchedulerAttribute::ExecutionId,
+        SchedulerAttribute::AttemptNumber,
+        SchedulerAttribute::ScheduleArn,
+    ];
+
+    /// The attribute as written in the input.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SchedulerAttribute::ScheduledTime => "<aws.scheduler.scheduled-time>",
+            SchedulerAttribute::ExecutionId => "<aws.scheduler.execution-id>",
+            SchedulerAttribute::AttemptNumber => "<aws.scheduler.attempt-number>",
+            SchedulerAttribute::ScheduleArn => "<aws.scheduler.schedule-arn>",
+        }
+    }
+
+    /// A value of the form Scheduler delivers.
+    const fn example(self) -> &'static str {
+        match self {
+            SchedulerAttribute::ScheduledTime => "2026-01-01T03:00:00Z",
+            SchedulerAttribute::ExecutionId => "00000000-0000-4000-8000-000000000000",
+            SchedulerAttribute::AttemptNumber => "1",
+            SchedulerAttribute::ScheduleArn => {
+                "arn:aws:scheduler:eu-west-1:123456789012:schedule/default/example"
+            }
+        }
+    }
+}
+
+/// The longest reason: it becomes the schedule's description (at most 512 characters)
+/// after "Starts <workflow>: ".
+pub const REASON_MAX: usize = 400;
+
+/// An EventBridge Scheduler schedule that starts the workflow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schedule {
+    expression: String,
+    timezone: String,
+    input: Value,
+    dead_letter_queue: bool,
+    reason: String,
+}
+
+impl Schedule {
+    /// A schedule on `expression`, a Scheduler cron expression with six fields,
+    /// `cron(minutes hours day-of-month month day-of-week year)`, in UTC, passing `{}` as
+    /// input, without a dead-letter queue. Checked by [`Workflow::build`](crate::workflow::Workflow::build).
+    pub fn cron(expression: impl Into<String>) -> Self {
+        Schedule {
+            expression: expression.into(),
+            timezone: "UTC".into(),
+            input: Value::Object(Map::new()),
+            dead_letter_queue: false,
+            reason: String::new(),
+        }
+    }
+
+    /// The time zone the expression is read in (an IANA name such as `Europe/Berlin`;
+    /// default `UTC`).
+    pub fn timezone(mut self, timezone: impl Into<String>) -> Self {
+        self.timezone = timezone.into();
+        self
+    }
+
+    /// The execution input the schedule passes: a template in which the deployment's
+    /// names appear as [`DeploymentName::placeholder`]s and Scheduler's values as
+    /// [`SchedulerAttribute::as_str`]. It must be a valid execution input once they are
+    /// filled in (checked at build).
+    pub fn input(mut self, template: Value) -> Self {
+        self.input = template;
+        self
+    }
+
+    /// Start requests Scheduler gives up on go to a dead-letter queue (the deployment
+    /// creates it).
+    pub fn dead_letter_queue(mut self) -> Self {
+        self.dead_letter_queue = true;
+        self
+    }
+
+    /// Why the workflow runs on this schedule (shown in the manifest and as the
+    /// schedule's description).
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = reason.into();
+        self
+    }
+
+    /// The cron expression.
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// The input template.
+    pub fn input_template(&self) -> &Value {
+        &self.input
+    }
+
+    /// The input as the build check sees it: every placeholder and Scheduler attribute
+    /// replaced by an example value of its form.
+    pub fn example_input(&self) -> Value {
+        fill(&self.input)
+    }
+}
+
+impl Trigger {
+    /// Every problem of this trigger, for a workflow whose execution input has
+    /// `input_schema`.
+    pub(crate) fn problems(&self, input_schema: &Value) -> Vec<Problem> {
+        match self {
+            Trigger::Schedule(s) => s.problems(input_schema),
+        }
+    }
+}
+
+impl Schedule {
+    fn problems(&self, input_schema: &Value) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let mut push = |message: String| {
+            out.push(Problem::top(format!(
+                "schedule \"{}\": {message}",
+                self.expression
+            )));
+        };
+        if let Err(e) = check_cron(&self.expression) {
+            push(e);
+        }
+        if !is_time_zone(&self.timezone) {
+            push(format!(
+                "time zone \"{}\" is not an IANA time zone name (e.g. UTC, Europe/Berlin)",
+                self.timezone
+            ));
+        }
+        if self.reason.trim().is_empty() {
+            push("reason is empty: say why the workflow runs on this schedule".into());
+        } else if self.reason.chars().count() > REASON_MAX {
+            push(format!(
+                "reason is longer than {REASON_MAX} characters (it becomes the schedule's description)"
+            ));
+        }
+        let mut bad = Vec::new();
+        unknown_markers(&self.input, "", &mut bad);
+        let clean = bad.is_empty();
+        for b in bad {
+            push(b);
+        }
+        if clean {
+            match jsonschema::validator_for(input_schema) {
+                Ok(validator) => {
+                    for e in validator.iter_errors(&self.example_input()) {
+                        let at = e.instance_path().to_string();
+                        let field = if at.is_empty() { "/".to_string() } else { at };
+                        push(format!(
+                            "input is not a valid execution input of the workflow: at {field}: {e}"
+                        ));
+                    }
+                }
+                Err(e) => push(format!("the workflow's input schema does not compile: {e}")),
+            }
+        }
+        out
+    }
+}
+
+/// Replaces each `${Name}` and `<aws.scheduler.…>` in string values by its example.
+fn fill(template: &Value) -> Value {
+    match template {
+        Value::String(s) => {
+            let mut text = s.clone();
+            for n in DeploymentName::ALL {
+                text = text.replace(n.placeholder(), n.example());
+            }
+            for a in SchedulerAttribute::ALL {
+                text = text.replace(a.as_str(), a.example());
+            }
+            Value::String(text)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(fill).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), fill(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Reports `${…}` placeholders and `<aws.scheduler.…>` attributes that nothing would
+/// substitute, and placeholders in object keys.
+fn unknown_markers(template: &Value, at: &str, out: &mut Vec<String>) {
+    match template {
+        Value::String(s) => {
+            let known: Vec<_> = DeploymentName::ALL.iter().map(|n| n.as_str()).collect();
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("${") {
+                let after = &rest[start + 2..];
+                let Some(end) = after.find('}') else {
+                    out.push(format!(
+                        "input at {}: \"{s}\" has an unclosed \"${{\"",
+                        slash(at)
+                    ));
+                    break;
+                };
+                let name = &after[..end];
+                if !known.contains(&name) {
+                    out.push(format!(
+                        "input at {}: unknown placeholder \"${{{name}}}\" (the deployment substitutes: {})",
+                        slash(at),
+                        DeploymentName::ALL.map(|n| n.placeholder()).join(", ")
+                    ));
+                }
+                rest = &after[end + 1..];
+            }
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find("<aws.") {
+                let after = &rest[start..];
+                let end = after.find('>').map_or(after.len(), |e| e + 1);
+                let attribute = &after[..end];
+                if !SchedulerAttribute::ALL
+                    .iter()
+                    .any(|a| a.as_str() == attribute)
+                {
+                    out.push(format!(
+                        "input at {}: \"{attribute}\" is not a Scheduler context attribute (known: {})",
+                        slash(at),
+                        SchedulerAttribute::ALL.map(|a| a.as_str()).join(", ")
+                    ));
+                }
+                rest = &after[end..];
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                unknown_markers(item, &format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k.contains("${") || k.contains("<aws.") {
+                    out.push(format!(
+                        "input at {}: key \"{k}\": placeholders belong in string values only",
+                        slash(at)
+                    ));
+                }
+                unknown_markers(v, &format!("{at}/{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn slash(at: &str) -> &str {
+    if at.is_empty() { "/" } else { at }
+}
+
+/// An IANA zone name in form: `UTC`, `Area/Location`, `Etc/GMT+5`; checked for shape
+/// only (the deployment's Scheduler knows the database).
+fn is_time_zone(tz: &str) -> bool {
+    !tz.is_empty()
+        && tz.len() <= 50
+        && tz.split('/').all(|part| {
+            part.starts_with(|c: char| c.is_ascii_alphabetic())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        })
+}
+
+/// One field of a cron expression: its name, range and the month/day names it accepts
+/// (numbered from `min`).
+struct Field {
+    name: &'static str,
+    min: u32,
+    max: u32,
+    names: &'static [&'static str],
+}
+
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+const FIELDS: [Field; 6] = [
+    Field {
+        name: "minutes",
+        min: 0,
+        max: 59,
+        names: &[],
+    },
+    Field {
+        name: "hours",
+        min: 0,
+        max: 23,
+        names: &[],
+    },
+    Field {
+        name: "day-of-month",
+        min: 1,
+        max: 31,
+        names: &[],
+    },
+    Field {
+        name: "month",
+        min: 1,
+        max: 12,
+        names: &MONTHS,
+    },
+    Field {
+        name: "day-of-week",
+        min: 1,
+        max: 7,
+        names: &DAYS,
+    },
+    Field {
+        name: "year",
+        min: 1970,
+        max: 2199,
+        names: &[],
+    },
+];
+const DAY_OF_MONTH: usize = 2;
+const DAY_OF_WEEK: usize = 4;
+
+/// A cron expression problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronError(String);
+
+impl fmt::Display for CronError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Checks an EventBridge Scheduler cron expression by AWS's rules: `cron(` six fields
+/// `)` — minutes 0-59, hours 0-23, day-of-month 1-31 (also `?`, `L`, `LW`, `nW`), month
+/// 1-12 or JAN-DEC, day-of-week 1-7 or SUN-SAT (also `?`, `L`, `nL`, `n#k`), year
+/// 1970-2199 — each a `,` list of `*`, values, ranges `a-b` and steps `/n`; exactly one
+/// of day-of-month and day-of-week is `?`.
+pub fn check_cron(expression: &str) -> Result<(), String> {
+    let Some(inner) = expression
+        .strip_prefix("cron(")
+        .and_then(|s| s.strip_suffix(')'))
+    else {
+        return Err(
+            "is not a cron expression: expected cron(minutes hours day-of-month month day-of-week year)"
+                .into(),
+        );
+    };
+    let fields: Vec<&str> = inner.split_whitespace().collect();
+    if fields.len() != FIELDS.len() {
+        return Err(format!(
+            "has {} fields; EventBridge Scheduler needs 6: cron(minutes hours day-of-month month day-of-week year){}",
+            fields.len(),
+            if fields.len() == 5 {
+                " — is the year missing?"
+            } else {
+                ""
+            }
+        ));
+    }
+    for (i, (text, field)) in fields.iter().zip(&FIELDS).enumerate() {
+        check_field(text, field, i).map_err(|e| format!("{} \"{text}\": {e}", field.name))?;
+    }
+    match (fields[DAY_OF_MONTH] == "?", fields[DAY_OF_WEEK] == "?") {
+        (true, false) | (false, true) => Ok(()),
+        (false, false) => Err(format!(
+            "day-of-month \"{}\" and day-of-week \"{}\" are both set: one of them must be ? (AWS cannot combine them; e.g. cron(0 3 * * ? *) for every day)",
+            fields[DAY_OF_MONTH], fields[DAY_OF_WEEK]
+        )),
+        (true, true) => Err(
+            "day-of-month and day-of-week are both ?: exactly one of them must be ? (use * in the other for every day)"
+                .into(),
+        ),
+    }
+}
+
+fn check_field(text: &str, field: &Field, index: usize) -> Result<(), String> {
+    if text == "?" {
+        return if index == DAY_OF_MONTH || index == DAY_OF_WEEK {
+            Ok(())
+        } else {
+            Err("? is allowed only in day-of-month and day-of-week".into())
+        };
+    }
+    for item in text.split(',') {
+        check_item(item, field, index)?;
+    }
+    Ok(())
+}
+
+fn check_item(item: &str, field: &Field, index: usize) -> Result<(), String> {
+    if item.is_empty() {
+        return Err("empty list item".into());
+    }
+    if index == DAY_OF_MONTH {
+        if item == "L" || item == "LW" {
+            return Ok(());
+        }
+        if let Some(day) = item.strip_suffix('W') {
+            return value(day, field).map(drop);
+        }
+    }
+    if index == DAY_OF_WEEK {
+        if item == "L" {
+            return Ok(());
+        }
+        if let Some(day) = item.strip_suffix('L') {
+            return value(day, field).map(drop);
+        }
+        if let Some((day, nth)) = item.split_once('#') {
+            value(day, field)?;
+            return match nth.parse::<u32>() {
+                Ok(1..=5) => Ok(()),
+                _ => Err(format!("\"#{nth}\": the week of the month is 1 to 5")),
+            };
+        }
+    }
+    let (base, step) = match item.split_once('/') {
+        Some((base, step)) => (base, Some(step)),
+        None => (item, None),
+    };
+    if let Some(step) = step {
+        match step.parse::<u32>() {
+            Ok(n) if n >= 1 && n <= field.max => {}
+            _ => {
+                return Err(format!(
+                    "\"/{step}\": a step is a whole number from 1 to {}",
+                    field.max
+                ));
+            }
+        }
+    }
+    if base == "*" {
+        return Ok(());
+    }
+    match base.split_once('-') {
+        Some((from, to)) => {
+            value(from, field)?;
+            value(to, field)?;
+        }
+        None => {
+            value(base, field)?;
+        }
+    }
+    Ok(())
+}
+
+fn value(text: &str, field: &Field) -> Result<u32, String> {
+    let upper = text.to_ascii_uppercase();
+    if let Some(i) = field.names.iter().position(|n| *n == upper) {
+        return Ok(field.min + u32::try_from(i).unwrap_or(0));
+    }
+    let names = if field.names.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " or {}-{}",
+            field.names[0],
+            field.names[field.names.len() - 1]
+        )
+    };
+    match text.parse::<u32>() {
+        Ok(v) if (field.min..=field.max).contains(&v) && !text.starts_with('+') => Ok(v),
+        _ => Err(format!(
+            "\"{text}\" is not a value from {} to {}{names}",
+            field.min, field.max
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn accepts_aws_documented_expressions() {
+        for e in [
+            "cron(0 3 * * ? *)",
+            "cron(0 10 * * ? *)",
+            "cron(15 12 * * ? *)",
+            "cron(0 18 ? * MON-FRI *)",
+            "cron(0 8 1 * ? *)",
+            "cron(0/15 * * * ? *)",
+            "cron(0/10 * ? * MON-FRI *)",
+            "cron(0/5 8-17 ? * MON-FRI *)",
+            "cron(0 9 ? * 2#1 *)",
+            "cron(0 0 L * ? *)",
+            "cron(0 0 3W * ? *)",
+            "cron(0 0 ? * 6L 2026-2030)",
+            "cron(30 2 1,15 jan,jul ? 2027)",
+        ] {
+            assert_eq!(check_cron(e), Ok(()), "{e}");
+        }
+    }
+
+    #[test]
+    fn rejects_what_aws_rejects_with_a_reason() {
+        let cases = [
+            ("rate(1 day)", "is not a cron expression"),
+            (
+                "cron(0 3 * * ?)",
+                "has 5 fields; EventBridge Scheduler needs 6",
+            ),
+            ("cron(0 3 * * * *)", "both set: one of them must be ?"),
+            ("cron(0 3 ? * ? *)", "both ?"),
+            (
+                "cron(60 3 * * ? *)",
+                "minutes \"60\": \"60\" is not a value from 0 to 59",
+            ),
+            ("cron(0 24 * * ? *)", "hours \"24\""),
+            ("cron(0 3 0 * ? *)", "day-of-month \"0\""),
+            ("cron(0 3 * 13 ? *)", "month \"13\""),
+            (
+                "cron(0 3 ? * FUN *)",
+                "day-of-week \"FUN\": \"FUN\" is not a value from 1 to 7 or SUN-SAT",
+            ),
+            ("cron(0 3 * * ? 1969)", "year \"1969\""),
+            (
+                "cron(? 3 * * ? *)",
+                "? is allowed only in day-of-month and day-of-week",
+            ),
+            ("cron(0/0 3 * * ? *)", "a step is a whole number"),
+            ("cron(0 3 ? * 2#6 *)", "week of the month is 1 to 5"),
+            ("cron(0 3 1,,2 * ? *)", "empty list item"),
+        ];
+        for (e, expected) in cases {
+            let err = check_cron(e).expect_err(e);
+            assert!(err.contains(expected), "{e}: {err}");
+        }
+    }
+
+    fn schema() -> Value {
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["table", "when"],
+            "properties": {
+                "table": {"type": "string"},
+                "when": {"type": "string"},
+                "tries": {"type": "string"}
+            }
+        })
+    }
+
+    fn problems(s: Schedule) -> Vec<String> {
+        Trigger::Schedule(s)
+            .problems(&schema())
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_template_that_fills_to_a_valid_input_is_clean() {
+        let s = Schedule::cron("cron(0 3 * * ? *)")
+            .input(json!({
+                "table": DeploymentName::ProgressTable.placeholder(),
+                "when": SchedulerAttribute::ScheduledTime.as_str(),
+                "tries": SchedulerAttribute::AttemptNumber.as_str()
+            }))
+            .reason("nightly");
+        assert_eq!(problems(s.clone()), Vec::<String>::new());
+        assert_eq!(
+            s.example_input(),
+            json!({"table": "stepwise-example-progress", "when": "2026-01-01T03:00:00Z", "tries": "1"})
+        );
+    }
+
+    #[test]
+    fn an_input_the_workflow_rejects_is_a_build_error_naming_the_field() {
+        let s = Schedule::cron("cron(0 3 * * ? *)")
+            .input(json!({"table": "${ProgressTableName}", "when": 3}))
+            .reason("nightly");
+        let p = problems(s);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains("input is not a valid execution input of the workflow: at /when:"),
+            "{p:?}"
+        );
+
+        let missing = problems(
+            Schedule::cron("cron(0 3 * * ? *)")
+                .input(json!({"table": "${ProgressTableName}", "scheduled": "<aws.scheduler.scheduled-time>"}))
+                .reason("nightly"),
+        );
+        assert!(
+            missing
+                .iter()
+                .any(|m| m.contains("\"when\" is a required property")),
+            "{missing:?}"
+        );
+        assert!(
+            missing.iter().any(|m| m.contains("'scheduled'")),
+            "{missing:?}"
+        );
+    }
+
+    #[test]
+    fn unknown_placeholders_and_attributes_are_named() {
+        let s = Schedule::cron("cron(0 3 * * ? *)")
+            .input(json!({"table": "${ProgressTable}", "when": "<aws.scheduler.scheduled_time>"}))
+            .reason("nightly");
+        let p = problems(s);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName})"), "{p:?}");
+        assert!(p[1].contains("input at /when: \"<aws.scheduler.scheduled_time>\" is not a Scheduler context attribute"), "{p:?}");
+    }
+
+    #[test]
+    fn bad_expression_time_zone_and_missing_reason_are_reported() {
+        let s = Schedule::cron("cron(0 3 * * * *)")
+            .timezone("Mars Base")
+            .input(json!({"table": "t", "when": "w"}));
+        let p = problems(s);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].starts_with("Top level: schedule \"cron(0 3 * * * *)\": day-of-month \"*\" and day-of-week \"*\" are both set"), "{p:?}");
+        assert!(p[1].contains("time zone \"Mars Base\""), "{p:?}");
+        assert!(p[2].contains("reason is empty"), "{p:?}");
+    }
+
+    #[test]
+    fn serialises_as_a_kind_tagged_trigger() {
+        let t = Trigger::Schedule(
+            Schedule::cron("cron(0 3 * * ? *)")
+                .timezone("Europe/Berlin")
+                .input(json!({"a": "${ConfigParameterName}"}))
+                .dead_letter_queue()
+                .reason("why"),
+        );
+        assert_eq!(
+            serde_json::to_value(&t).unwrap(),
+            json!({"kind": "schedule", "expression": "cron(0 3 * * ? *)", "timezone": "Europe/Berlin",
+                   "input": {"a": "${ConfigParameterName}"}, "deadLetterQueue": true, "reason": "why"})
+        );
+    }
+}
