@@ -4,6 +4,7 @@
 //! stdout, errors to stderr.
 
 mod commands;
+mod output;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +76,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    if let Err(e) = output::check_streams() {
+        let _ = output::errln(&format!("error: {e}"));
+        return ExitCode::from(1);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Generate { check, out } => commands::generate::run(check, out),
@@ -87,8 +92,15 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader closed the pipe: it has what it wanted.
+        Err(commands::CliError::Output(output::OutputError::Closed)) => ExitCode::SUCCESS,
+        Err(e @ commands::CliError::Usage(_)) => {
+            let _ = output::errln(&format!("error: {e}"));
+            ExitCode::from(2)
+        }
         Err(e) => {
-            eprintln!("error: {e}");
+            // Nothing more can be said if stderr itself is gone; the exit code still tells.
+            let _ = output::errln(&format!("error: {e}"));
             ExitCode::from(1)
         }
     }

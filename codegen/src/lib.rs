@@ -30,4 +30,5 @@ pub mod intrinsic;
 pub mod path;
 pub mod trigger;
 pub mod validate;
+pub mod wording;
 pub mod workflow;

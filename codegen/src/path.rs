@@ -433,6 +433,15 @@ pub enum SelectError {
         /// What the prefix selected ("an object", "a string", …).
         found: &'static str,
     },
+    /// The selection serialises to more than the limit given to
+    /// [`JsonPath::select_within`]; it was not built.
+    #[error("path `{path}` selects more than {limit} bytes")]
+    TooLarge {
+        /// The whole path.
+        path: String,
+        /// The limit, in bytes of compact JSON.
+        limit: usize,
+    },
     /// A `$name` path refers to a variable that has no value (not assigned, or not passed
     /// to [`JsonPath::select_with`]).
     #[error("path `{path}` refers to the variable ${name}, which is not set")]
@@ -649,6 +658,101 @@ impl JsonPath {
             Ok(Value::Array(
                 eval.matches(self, start).into_iter().cloned().collect(),
             ))
+        }
+    }
+
+    /// Like [`JsonPath::select_with`], but fails with [`SelectError::TooLarge`] as soon as
+    /// the result is known to serialise to more than `limit` bytes of compact JSON, before
+    /// anything is copied: the matches are found by reference and their sizes counted one
+    /// by one, each count stopping at the remaining budget. So `$..*` over a deeply nested
+    /// document costs at most `limit` bytes of counting and no copy, instead of building
+    /// a result many times the document's size and measuring it afterwards.
+    ///
+    /// # Errors
+    /// See [`JsonPath::select_with`], and [`SelectError::TooLarge`].
+    pub fn select_within(
+        &self,
+        data: &Value,
+        context: &Value,
+        variables: &Map<String, Value>,
+        limit: usize,
+    ) -> Result<Value, SelectError> {
+        self.select_measured(data, context, variables, limit)
+            .map(|(value, _)| value)
+    }
+
+    /// [`JsonPath::select_within`], with the result's length as compact JSON (measured
+    /// on the way, so a caller keeping a budget need not measure it again).
+    ///
+    /// # Errors
+    /// See [`JsonPath::select_within`].
+    pub fn select_measured(
+        &self,
+        data: &Value,
+        context: &Value,
+        variables: &Map<String, Value>,
+        limit: usize,
+    ) -> Result<(Value, usize), SelectError> {
+        if self.is_definite() {
+            let node = self.definite_node(data, context, variables)?;
+            // Measured before it is copied.
+            let len = json_len_within(node, limit).ok_or_else(|| self.too_large(limit))?;
+            return Ok((node.clone(), len));
+        }
+        let matches = self.matches_with(data, context, variables);
+        if matches.is_empty() && eval_start_unbound(&self.root, variables) {
+            return Err(self.unbound());
+        }
+        // `[` and `]`, then each match and the comma before all but the first.
+        let mut used = 2usize;
+        for (i, m) in matches.iter().enumerate() {
+            used += usize::from(i > 0);
+            let left = limit
+                .checked_sub(used)
+                .ok_or_else(|| self.too_large(limit))?;
+            used += json_len_within(m, left).ok_or_else(|| self.too_large(limit))?;
+        }
+        if used > limit {
+            return Err(self.too_large(limit));
+        }
+        Ok((Value::Array(matches.into_iter().cloned().collect()), used))
+    }
+
+    /// The node a definite path selects, by reference.
+    fn definite_node<'a>(
+        &self,
+        data: &'a Value,
+        context: &'a Value,
+        variables: &'a Map<String, Value>,
+    ) -> Result<&'a Value, SelectError> {
+        let eval = Eval {
+            data,
+            context,
+            variables,
+        };
+        let Some(mut node) = eval.start(&self.root) else {
+            return Err(self.unbound());
+        };
+        for (i, segment) in self.segments.iter().enumerate() {
+            match step_definite(segment, node) {
+                Some(next) => node = next,
+                None => {
+                    return Err(SelectError::NoMatch {
+                        path: self.to_string(),
+                        prefix: self.prefix_text(i),
+                        segment: segment.to_string(),
+                        found: kind_of(node),
+                    });
+                }
+            }
+        }
+        Ok(node)
+    }
+
+    fn too_large(&self, limit: usize) -> SelectError {
+        SelectError::TooLarge {
+            path: self.to_string(),
+            limit,
         }
     }
 
@@ -1575,6 +1679,35 @@ impl Parser {
 // ---------------------------------------------------------------------------------------
 // Evaluation
 // ---------------------------------------------------------------------------------------
+
+/// Whether `root` is a variable missing from `variables`.
+fn eval_start_unbound(root: &Root, variables: &Map<String, Value>) -> bool {
+    matches!(root, Root::Variable(name) if !variables.contains_key(name))
+}
+
+/// The length of `value` as compact JSON when it is at most `limit` bytes; `None` as soon
+/// as it is known to be longer (the count stops there, so the work is bounded by `limit`).
+pub fn json_len_within(value: &Value, limit: usize) -> Option<usize> {
+    struct Budget {
+        used: usize,
+        limit: usize,
+    }
+    impl std::io::Write for Budget {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.used += buf.len();
+            if self.used > self.limit {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut budget = Budget { used: 0, limit };
+    serde_json::to_writer(&mut budget, value).ok()?;
+    Some(budget.used)
+}
 
 struct Eval<'a> {
     data: &'a Value,

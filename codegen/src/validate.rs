@@ -25,6 +25,9 @@ use crate::{intrinsic, path};
 pub const MAX_NAME_LEN: usize = 80;
 /// The largest `IntervalSeconds` / `MaxDelaySeconds`-like value Step Functions accepts.
 const MAX_INTERVAL_SECONDS: i64 = 99_999_999;
+/// The longest Wait `Seconds` Step Functions accepts (a `SecondsPath` value beyond it
+/// fails the state with `States.Runtime`).
+pub const MAX_WAIT_SECONDS: i64 = 99_999_999;
 /// The largest `MaxDelaySeconds` Step Functions accepts (one year).
 const MAX_DELAY_SECONDS: i64 = 31_622_400;
 /// The error name that matches every error.
@@ -528,6 +531,11 @@ impl StateCheck<'_> {
             self.report("needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath");
         }
         self.positive_count("Seconds", w.seconds.as_ref(), 0);
+        if let Some(seconds) = w.seconds.as_ref().and_then(Numeric::as_i64)
+            && seconds > MAX_WAIT_SECONDS
+        {
+            self.report(format!("Seconds: must be <= {MAX_WAIT_SECONDS}"));
+        }
         let jsonata_expr = |ts: &str| !self.jsonpath() && is_jsonata_expr(ts);
         if let Some(ts) = &w.timestamp
             && !jsonata_expr(ts)
@@ -748,7 +756,9 @@ fn is_jsonata_expr(s: &str) -> bool {
 }
 
 /// Whether `s` is an RFC 3339 timestamp as Step Functions requires (`T` separator, an
-/// offset or `Z`, optional fraction), e.g. `2016-03-14T01:59:00Z`.
+/// offset or `Z`, optional fraction), e.g. `2016-03-14T01:59:00Z`: a real calendar date
+/// (no February 30th) and an offset within ±23:59, so what passes here also parses when
+/// the state runs.
 pub fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
     let digits =
@@ -771,8 +781,16 @@ pub fn is_rfc3339(s: &str) -> bool {
     let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
     let (month, day, hour, minute, second) =
         (num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
+    let year = num(0..4);
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
     if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
+        || !(1..=days_in_month).contains(&day)
         || hour > 23
         || minute > 59
         || second > 60
@@ -799,6 +817,8 @@ pub fn is_rfc3339(s: &str) -> bool {
                 && r[1..3].iter().all(u8::is_ascii_digit)
                 && r[3] == b':'
                 && r[4..6].iter().all(u8::is_ascii_digit)
+                && num(i + 1..i + 3) <= 23
+                && num(i + 4..i + 6) <= 59
         }
     }
 }

@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, FixedOffset};
 use codegen::asl::{ChoiceRule, Comparison, ComparisonOp};
+use codegen::errors::STATES_DATA_LIMIT_EXCEEDED;
 use codegen::path::SelectError;
 use serde_json::Value;
 
@@ -54,6 +55,12 @@ pub fn holds(rule: &ChoiceRule, env: &Env, cache: &Cache) -> Result<bool, Failur
             return Err(Failure::runtime(format!(
                 "Invalid path \"{variable}\": the choice state's condition path references an invalid value"
             )));
+        }
+        Err(e @ SelectError::TooLarge { .. }) => {
+            return Err(Failure::new(
+                STATES_DATA_LIMIT_EXCEEDED.as_str(),
+                e.to_string(),
+            ));
         }
     };
     compare(&value, cmp, env, cache)

@@ -135,6 +135,18 @@ pub async fn read_items(
     })
 }
 
+/// `$$.Map.Item.Source` of the items a mocked ItemReader answers (see
+/// [`crate::tasks::TaskRunner::map_items`]): what the reader would have read, from its
+/// Parameters where they evaluate.
+pub fn mocked_source(reader: &ItemReader, env: &Env<'_>, cache: &Cache) -> String {
+    let params = reader
+        .parameters
+        .as_ref()
+        .and_then(|tpl| cache.template(tpl, env, "ItemReader.Parameters").ok())
+        .unwrap_or(Value::Null);
+    item_source(&reader.resource, &params)
+}
+
 /// `$$.Map.Item.Source` of the items a reader with `resource` and evaluated `params`
 /// reads: the bucket's URI for a listing, the object's URI otherwise.
 fn item_source(resource: &str, params: &Value) -> String {
@@ -309,8 +321,10 @@ pub struct ChildResult {
     pub result: Result<Value, Failure>,
 }
 
-/// Writes the ResultWriter files and returns the Map's result:
+/// Writes the ResultWriter files (unless `store` is false: the Map's S3 I/O is mocked)
+/// and returns the Map's result:
 /// `{"MapRunArn": ..., "ResultWriterDetails": {"Bucket": ..., "Key": ".../manifest.json"}}`.
+#[allow(clippy::too_many_arguments)]
 pub async fn write_results(
     aws: &Aws,
     writer: &ResultWriter,
@@ -319,6 +333,7 @@ pub async fn write_results(
     map_run_arn: &str,
     run_id: &str,
     children: &[ChildResult],
+    store: bool,
 ) -> Result<Value, Failure> {
     let params = match &writer.parameters {
         Some(tpl) => cache.template(tpl, env, "ResultWriter.Parameters")?,
@@ -376,6 +391,11 @@ pub async fn write_results(
         .filter(|c| c.result.is_err())
         .map(entry)
         .collect();
+    let manifest_key = format!("{base}/manifest.json");
+    let details = json!({"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}});
+    if !store {
+        return Ok(details);
+    }
     let s3 = aws.s3().await;
     let mut files = Map::new();
     for (status, list) in [("SUCCEEDED", succeeded), ("FAILED", failed)] {
@@ -392,11 +412,8 @@ pub async fn write_results(
     files.insert("PENDING".into(), json!([]));
     let manifest =
         json!({"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files});
-    let manifest_key = format!("{base}/manifest.json");
     put(s3, &bucket, &manifest_key, manifest.to_string()).await?;
-    Ok(
-        json!({"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}),
-    )
+    Ok(details)
 }
 
 async fn put(

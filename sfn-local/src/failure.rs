@@ -5,6 +5,9 @@ use codegen::errors::{
     STATES_ALL, STATES_DATA_LIMIT_EXCEEDED, STATES_RUNTIME, STATES_TASK_FAILED, STATES_TIMEOUT,
 };
 
+/// How the cause of the execution's own timeout starts.
+const EXECUTION_TIMEOUT: &str = "the execution ran longer than ";
+
 /// An error with Step Functions' `Error` name and `Cause`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error}: {cause}")]
@@ -24,8 +27,8 @@ enum Reach {
     /// handle it.
     #[default]
     State,
-    /// The execution ran past its `TimeoutSeconds`: it ends the execution (status
-    /// `TimedOut`) and nothing on the way handles it.
+    /// The execution ran past its `TimeoutSeconds` or the longest an execution may run:
+    /// it ends the execution (status `TimedOut`) and nothing on the way handles it.
     Execution,
 }
 
@@ -39,15 +42,21 @@ impl Failure {
         }
     }
 
-    /// The execution ran longer than its `TimeoutSeconds`: `States.Timeout` that ends
-    /// the execution, whatever Retry, Catch or tolerated-failure threshold is on the way.
-    pub fn execution_timeout(seconds: i64) -> Self {
+    /// The execution outlived its `TimeoutSeconds` or the longest an execution may run:
+    /// `States.Timeout` that ends the execution (status `TimedOut`), whatever Retry,
+    /// Catch or tolerated-failure threshold is on the way. `cause` says what it
+    /// outlived ("its TimeoutSeconds (5 s)"); it is prefixed with "the execution ran
+    /// longer than " unless it already says so.
+    pub fn execution_timeout(cause: impl Into<String>) -> Self {
+        let cause = cause.into();
+        let cause = if cause.starts_with(EXECUTION_TIMEOUT) {
+            cause
+        } else {
+            format!("{EXECUTION_TIMEOUT}{cause}")
+        };
         Failure {
             reach: Reach::Execution,
-            ..Self::new(
-                STATES_TIMEOUT.as_str(),
-                format!("the execution ran longer than its TimeoutSeconds ({seconds} s)"),
-            )
+            ..Self::new(STATES_TIMEOUT.as_str(), cause)
         }
     }
 
@@ -116,13 +125,18 @@ mod tests {
         assert!(!matches(&list(&["States.ALL"]), &runtime));
         assert!(matches(&list(&["States.Runtime"]), &runtime));
         assert!(!matches(&list(&["Transient"]), &throttled));
-        let execution = Failure::execution_timeout(5);
-        assert_eq!(execution.error, "States.Timeout");
-        assert!(execution.is_terminal());
-        assert!(!matches(
-            &list(&["States.ALL", "States.Timeout"]),
-            &execution
-        ));
+        let over = Failure::execution_timeout("its TimeoutSeconds (5 s)");
+        assert_eq!(
+            over.cause,
+            "the execution ran longer than its TimeoutSeconds (5 s)"
+        );
+        assert!(over.is_terminal());
+        assert!(!matches(&list(&["States.Timeout", "States.ALL"]), &over));
+        assert_eq!(over.error, "States.Timeout");
+        assert!(over.is_execution_timeout());
         assert!(!timeout.is_execution_timeout());
+        // A state's own States.Timeout with the same words is not the execution's.
+        let lookalike = Failure::new("States.Timeout", over.cause.clone());
+        assert!(!lookalike.is_execution_timeout());
     }
 }

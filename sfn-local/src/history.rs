@@ -3,7 +3,8 @@
 //! with ids, previous ids and timestamps; printable as a timeline and exportable in the
 //! shape of `GetExecutionHistory`.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -12,6 +13,16 @@ use crate::failure::Failure;
 
 /// Step Functions' limit on events per execution.
 pub const MAX_EVENTS: usize = 25_000;
+
+/// How many bytes of payload text (`input`, `output`, `parameters`) the history of an
+/// execution and its child executions keeps in all: 64 MiB. Past it, an event keeps the
+/// first 1,024 bytes of each payload and says so (`inputDetails: {"truncated": true}`,
+/// Step Functions' own field), so 25,000 events of 256 KiB (6 GiB) cannot all be held in
+/// memory. Outputs and results are never truncated, only what the history records.
+pub const PAYLOAD_BUDGET: usize = 64 << 20;
+
+/// What a payload keeps past [`PAYLOAD_BUDGET`].
+const TRUNCATED_TO: usize = 1_024;
 
 /// The type of state an event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -229,15 +240,60 @@ fn details_key(kind: &str) -> String {
 pub struct History {
     events: Mutex<Vec<Event>>,
     limit: usize,
+    /// Payload bytes kept so far, shared with child executions' histories.
+    payload_bytes: Arc<AtomicUsize>,
+    budget: usize,
 }
 
 impl History {
     /// An empty history with a limit on its length.
     pub fn new(limit: usize) -> Self {
+        Self::with_budget(limit, PAYLOAD_BUDGET)
+    }
+
+    /// An empty history keeping at most `budget` bytes of payload text in full.
+    pub fn with_budget(limit: usize, budget: usize) -> Self {
         History {
             events: Mutex::new(Vec::new()),
             limit,
+            payload_bytes: Arc::new(AtomicUsize::new(0)),
+            budget,
         }
+    }
+
+    /// The history of a child execution (a distributed Map item): its own events and
+    /// limit, the parent's payload budget.
+    pub fn child(&self) -> Self {
+        History {
+            events: Mutex::new(Vec::new()),
+            limit: self.limit,
+            payload_bytes: self.payload_bytes.clone(),
+            budget: self.budget,
+        }
+    }
+
+    /// `details` with each payload past the budget cut to its first bytes and marked
+    /// truncated.
+    fn within_budget(&self, details: Option<Value>) -> Option<Value> {
+        let mut details = details?;
+        if let Value::Object(map) = &mut details {
+            for field in ["input", "output", "parameters"] {
+                let Some(Value::String(text)) = map.get_mut(field) else {
+                    continue;
+                };
+                let used = self.payload_bytes.fetch_add(text.len(), Ordering::Relaxed);
+                if used + text.len() > self.budget {
+                    self.payload_bytes.fetch_sub(text.len(), Ordering::Relaxed);
+                    let mut cut = TRUNCATED_TO.min(text.len());
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    text.truncate(cut);
+                    map.insert(format!("{field}Details"), json!({"truncated": true}));
+                }
+            }
+        }
+        Some(details)
     }
 
     /// Appends an event after `previous`; fails with `States.Runtime` past the limit.
@@ -256,6 +312,7 @@ impl History {
             )));
         }
         let id = events.len() as u64 + 1;
+        let details = self.within_budget(details);
         events.push(Event {
             id,
             previous_event_id: previous,
@@ -274,6 +331,7 @@ impl History {
         kind: EventType,
         details: Option<Value>,
     ) -> u64 {
+        let details = self.within_budget(details);
         let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
         let id = events.len() as u64 + 1;
         events.push(Event {
@@ -361,6 +419,41 @@ mod tests {
             details_key("ExecutionSucceeded"),
             "executionSucceededEventDetails"
         );
+    }
+
+    #[test]
+    fn payloads_past_the_budget_are_cut_and_marked_truncated() {
+        let h = History::with_budget(100, 2_000);
+        let big = "x".repeat(1_500);
+        let details = || Some(json!({"name": "S", "input": big.clone()}));
+        let entered = EventType::StateEntered(StateType::Pass);
+        h.record(0, Utc::now(), entered, details()).unwrap();
+        // The child shares the budget: this one no longer fits.
+        let child = h.child();
+        child.record(0, Utc::now(), entered, details()).unwrap();
+        h.record_final(
+            1,
+            Utc::now(),
+            EventType::ExecutionSucceeded,
+            Some(json!({"output": "é".repeat(600)})),
+        );
+        let kept = h.events();
+        assert_eq!(kept[0].details.as_ref().unwrap()["input"], json!(big));
+        assert!(
+            kept[0]
+                .details
+                .as_ref()
+                .unwrap()
+                .get("inputDetails")
+                .is_none()
+        );
+        let cut = child.events()[0].details.clone().unwrap();
+        assert_eq!(cut["input"].as_str().unwrap().len(), TRUNCATED_TO);
+        assert_eq!(cut["inputDetails"], json!({"truncated": true}));
+        // Cut on a character boundary.
+        let out = kept[1].details.clone().unwrap();
+        assert!(out["output"].as_str().unwrap().len() <= TRUNCATED_TO);
+        assert_eq!(out["outputDetails"], json!({"truncated": true}));
     }
 
     #[test]

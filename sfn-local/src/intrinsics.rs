@@ -86,7 +86,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use base64::Engine as _;
-use codegen::errors::{STATES_INTRINSIC_FAILURE, STATES_RUNTIME};
+use codegen::errors::{STATES_DATA_LIMIT_EXCEEDED, STATES_INTRINSIC_FAILURE, STATES_RUNTIME};
 use codegen::intrinsic::{
     self, Arg, Call, FormatPiece, FormatTemplate, HASH_ALGORITHMS, Intrinsic, MAX_NESTING,
 };
@@ -193,7 +193,11 @@ fn run<R: Rng + ?Sized>(
     scope: &Scope,
     rng: &mut R,
 ) -> Result<Value, IntrinsicFailure> {
-    let mut evaluator = Evaluator { scope, rng };
+    let mut evaluator = Evaluator {
+        scope,
+        rng,
+        budget: crate::io::PAYLOAD_LIMIT,
+    };
     evaluator.call(call, 1).map_err(|problem| {
         let (error, message) = problem.describe();
         IntrinsicFailure {
@@ -210,6 +214,8 @@ enum Problem {
     MissingPath { path: String, document: String },
     /// A `$name` path whose variable is not set.
     UnboundVariable { path: String, name: String },
+    /// A path argument selecting more than the payload limit (not built).
+    TooLarge { path: String, limit: usize },
     /// Anything else: `States.IntrinsicFailure`.
     Invalid {
         function: Intrinsic,
@@ -226,6 +232,12 @@ impl Problem {
                 STATES_RUNTIME.as_str(),
                 format!(
                     "The JsonPath argument for the field '{path}' could not be found in the input '{document}'"
+                ),
+            ),
+            Problem::TooLarge { path, limit } => (
+                STATES_DATA_LIMIT_EXCEEDED.as_str(),
+                format!(
+                    "The JsonPath arguments of the call, up to '{path}', select more than the limit of {limit} bytes"
                 ),
             ),
             Problem::UnboundVariable { path, name } => (
@@ -265,6 +277,10 @@ fn invalid(function: Intrinsic, position: Option<usize>, message: impl Into<Stri
 struct Evaluator<'s, 'a, R: ?Sized> {
     scope: &'s Scope<'a>,
     rng: &'s mut R,
+    /// Bytes the call's path arguments may still select: all of them together stay
+    /// within the payload limit (`States.Array($, $, …)` cannot copy the input a
+    /// hundred thousand times).
+    budget: usize,
 }
 
 impl<R: Rng + ?Sized> Evaluator<'_, '_, R> {
@@ -349,10 +365,15 @@ impl<R: Rng + ?Sized> Evaluator<'_, '_, R> {
         })
     }
 
-    fn path(&self, path: &JsonPath) -> Result<Value, Problem> {
+    fn path(&mut self, path: &JsonPath) -> Result<Value, Problem> {
         let scope = self.scope;
-        path.select_with(scope.input, scope.context, scope.variables)
+        let (value, len) = path
+            .select_measured(scope.input, scope.context, scope.variables, self.budget)
             .map_err(|error| match error {
+                SelectError::TooLarge { path, .. } => Problem::TooLarge {
+                    path,
+                    limit: crate::io::PAYLOAD_LIMIT,
+                },
                 SelectError::NoMatch { path: text, .. } => {
                     let document = match path.root_ref() {
                         Root::Context => scope.context,
@@ -366,7 +387,9 @@ impl<R: Rng + ?Sized> Evaluator<'_, '_, R> {
                 SelectError::UnboundVariable { path, name } => {
                     Problem::UnboundVariable { path, name }
                 }
-            })
+            })?;
+        self.budget -= len;
+        Ok(value)
     }
 
     fn format(&mut self, call: &Call, depth: usize) -> Result<Value, Problem> {

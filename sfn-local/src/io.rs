@@ -11,7 +11,7 @@ use codegen::errors::{
     STATES_DATA_LIMIT_EXCEEDED, STATES_INTRINSIC_FAILURE, STATES_RESULT_PATH_MATCH_FAILURE,
 };
 use codegen::intrinsic::{self, Call};
-use codegen::path::{self, JsonPath};
+use codegen::path::{self, JsonPath, SelectError};
 use serde_json::{Map, Value};
 
 use crate::failure::Failure;
@@ -84,13 +84,31 @@ impl Cache {
 
     /// Selects `text` from `env` (`$` = input, `$$` = context, `$x` = variable `x`).
     pub fn select(&self, text: &str, env: &Env, field: &str) -> Result<Value, Failure> {
+        self.select_measured(text, env, field, PAYLOAD_LIMIT)
+            .map(|(value, _)| value)
+    }
+
+    /// [`Cache::select`] within `limit` bytes, with the result's length.
+    fn select_measured(
+        &self,
+        text: &str,
+        env: &Env,
+        field: &str,
+        limit: usize,
+    ) -> Result<(Value, usize), Failure> {
         let p = self.path(text)?;
-        p.select_with(env.input, env.context, env.variables)
+        p.select_measured(env.input, env.context, env.variables, limit)
             .map_err(|e| match e {
-                path::SelectError::UnboundVariable { name, .. } => Failure::runtime(format!(
+                SelectError::TooLarge { limit, .. } => Failure::new(
+                    STATES_DATA_LIMIT_EXCEEDED.as_str(),
+                    format!(
+                        "the JSONPath \"{text}\" specified for the field \"{field}\" selects more than the limit of {limit} bytes"
+                    ),
+                ),
+                SelectError::UnboundVariable { name, .. } => Failure::runtime(format!(
                     "the variable \"${name}\" used by the field \"{field}\" (\"{text}\") is not set"
                 )),
-                path::SelectError::NoMatch { .. } => Failure::runtime(format!(
+                SelectError::NoMatch { .. } => Failure::runtime(format!(
                     "the JSONPath \"{text}\" specified for the field \"{field}\" could not be found in the input {}",
                     truncate(env.input)
                 )),
@@ -123,7 +141,22 @@ impl Cache {
 
     /// Evaluates a payload template: every `key.$` becomes `key` with the value of its
     /// path or intrinsic function.
+    ///
+    /// The result is bounded while it is built: once the values filled in add up to more
+    /// than the payload limit, it fails with `States.DataLimitExceeded` (many keys that
+    /// each select the whole input would otherwise build many times the limit first).
     pub fn template(&self, template: &Value, env: &Env, field: &str) -> Result<Value, Failure> {
+        let mut budget = PAYLOAD_LIMIT;
+        self.template_within(template, env, field, &mut budget)
+    }
+
+    fn template_within(
+        &self,
+        template: &Value,
+        env: &Env,
+        field: &str,
+        budget: &mut usize,
+    ) -> Result<Value, Failure> {
         match template {
             Value::Object(map) => {
                 let mut out = Map::with_capacity(map.len());
@@ -131,10 +164,27 @@ impl Cache {
                     match (key.strip_suffix(".$"), value) {
                         (Some(name), Value::String(expr)) => {
                             let here = format!("{field}.{key}");
-                            out.insert(name.to_string(), self.expression(expr, env, &here)?);
+                            let (value, len) = if intrinsic::looks_like_call(expr) {
+                                let value = self.expression(expr, env, &here)?;
+                                let len = path::json_len_within(&value, *budget)
+                                    .ok_or_else(|| over_limit(field))?;
+                                (value, len)
+                            } else {
+                                self.select_measured(expr, env, &here, *budget)
+                                    .map_err(|f| {
+                                        if f.error == STATES_DATA_LIMIT_EXCEEDED.as_str() {
+                                            over_limit(field)
+                                        } else {
+                                            f
+                                        }
+                                    })?
+                            };
+                            *budget -= len;
+                            out.insert(name.to_string(), value);
                         }
                         _ => {
-                            out.insert(key.clone(), self.template(value, env, field)?);
+                            let value = self.template_within(value, env, field, budget)?;
+                            out.insert(key.clone(), value);
                         }
                     }
                 }
@@ -142,7 +192,7 @@ impl Cache {
             }
             Value::Array(items) => items
                 .iter()
-                .map(|i| self.template(i, env, field))
+                .map(|i| self.template_within(i, env, field, budget))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
             other => Ok(other.clone()),
@@ -163,6 +213,13 @@ impl Cache {
             self.select(expr, env, field)
         }
     }
+}
+
+fn over_limit(field: &str) -> Failure {
+    Failure::new(
+        STATES_DATA_LIMIT_EXCEEDED.as_str(),
+        format!("the values of {field} add up to more than the limit of {PAYLOAD_LIMIT} bytes"),
+    )
 }
 
 /// Applies ResultPath: absent = the result replaces the input, `null` = the input is kept,
@@ -196,7 +253,11 @@ pub fn apply_result_path(
 
 /// Fails with `States.DataLimitExceeded` when `value` serialises to more than the limit.
 pub fn check_size(value: &Value, what: &str, state: &str) -> Result<(), Failure> {
-    let size = serialized_len(value);
+    check_len(serialized_len(value), what, state)
+}
+
+/// Fails with `States.DataLimitExceeded` when a payload of `size` bytes is over the limit.
+pub fn check_len(size: usize, what: &str, state: &str) -> Result<(), Failure> {
     if size > PAYLOAD_LIMIT {
         return Err(Failure::new(
             STATES_DATA_LIMIT_EXCEEDED.as_str(),

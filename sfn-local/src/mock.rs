@@ -33,8 +33,15 @@ pub enum MockError {
         known: String,
     },
     /// Several state machines have a test case of that name.
-    #[error("test case \"{0}\" exists for several state machines; name the state machine")]
-    Ambiguous(String),
+    #[error(
+        "test case \"{name}\" exists for several state machines ({machines}); name the state machine"
+    )]
+    Ambiguous {
+        /// The test case.
+        name: String,
+        /// The state machines that have it.
+        machines: String,
+    },
     /// A test case refers to a response that does not exist.
     #[error(
         "test case \"{case}\" maps state \"{state}\" to response \"{response}\", which is not in MockedResponses"
@@ -109,8 +116,8 @@ pub struct MockConfig {
 impl MockConfig {
     /// Parses the JSON text of a mock config.
     pub fn parse(text: &str) -> Result<Self, MockError> {
-        let raw: RawConfig =
-            serde_json::from_str(text).map_err(|e| MockError::Invalid(e.to_string()))?;
+        let raw: RawConfig = serde_json::from_str(text)
+            .map_err(|e| MockError::Invalid(codegen::wording::plain(&e.to_string())))?;
         Ok(MockConfig { raw })
     }
 
@@ -143,7 +150,13 @@ impl MockConfig {
                 });
             }
             [(_, case)] => *case,
-            _ => return Err(MockError::Ambiguous(name.into())),
+            several => {
+                let machines: Vec<_> = several.iter().map(|(m, _)| m.as_str()).collect();
+                return Err(MockError::Ambiguous {
+                    name: name.into(),
+                    machines: machines.join(", "),
+                });
+            }
         };
         let mut states = BTreeMap::new();
         for (state, response) in case {
@@ -224,6 +237,23 @@ impl MockTasks {
 }
 
 impl TaskRunner for MockTasks {
+    /// A test case that names a distributed Map state answers its ItemReader: the
+    /// response's `Return` is the list of items (and the Map's ResultWriter writes
+    /// nothing). Unnamed, the Map reads S3 as usual.
+    fn map_items(&self, state: &str) -> Option<TaskFuture<'_>> {
+        if !self.case.states.contains_key(state) {
+            return self.fallback.as_ref().and_then(|f| f.map_items(state));
+        }
+        Some(self.run(TaskRequest {
+            state: state.to_string(),
+            resource: "ItemReader".into(),
+            input: Value::Null,
+            attempt: 0,
+            map_item: None,
+            execution: String::new(),
+        }))
+    }
+
     fn check(&self, state: &str, resource: &str) -> Result<(), String> {
         if self.case.states.contains_key(state) {
             return Ok(());
@@ -400,6 +430,10 @@ impl Faults {
 impl TaskRunner for Faults {
     fn check(&self, state: &str, resource: &str) -> Result<(), String> {
         self.inner.check(state, resource)
+    }
+
+    fn map_items(&self, state: &str) -> Option<TaskFuture<'_>> {
+        self.inner.map_items(state)
     }
 
     fn run(&self, request: TaskRequest) -> TaskFuture<'_> {

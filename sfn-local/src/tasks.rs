@@ -39,6 +39,14 @@ pub trait TaskRunner: Send + Sync {
 
     /// Runs one attempt.
     fn run(&self, request: TaskRequest) -> TaskFuture<'_>;
+
+    /// The items of the distributed Map state `state`, when this runner answers its
+    /// ItemReader instead of S3 (a mock config whose test case names the Map state; see
+    /// [`crate::MockTasks`]). Then its ResultWriter writes nothing either. `None`, the
+    /// default: read and write S3.
+    fn map_items(&self, _state: &str) -> Option<TaskFuture<'_>> {
+        None
+    }
 }
 
 /// The activity a resource names: `${Name}`, `arn:aws:lambda:…:function:Name[:alias]`,

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::CliError;
+use crate::output;
 
 /// Lists every activity (`Name  Error, Error, ...`), or prints one activity's schemas.
 pub fn run(schema: Option<&str>) -> Result<ExitCode, CliError> {
@@ -15,7 +16,7 @@ pub fn run(schema: Option<&str>) -> Result<ExitCode, CliError> {
             let width = infos.iter().map(|i| i.name.len()).max().unwrap_or(0);
             for info in infos {
                 let errors: Vec<_> = info.errors.iter().map(|e| e.as_str()).collect();
-                println!("{:width$}  {}", info.name, errors.join(", "));
+                output::outln(&format!("{:width$}  {}", info.name, errors.join(", ")))?;
             }
         }
         Some(name) => {
@@ -26,7 +27,7 @@ pub fn run(schema: Option<&str>) -> Result<ExitCode, CliError> {
                 ))
             })?;
             let doc = json!({"name": info.name, "input": info.input_schema, "output": info.output_schema});
-            print!("{}", codegen::emit::pretty(&doc));
+            output::out(&codegen::emit::pretty(&doc))?;
         }
     }
     Ok(ExitCode::SUCCESS)

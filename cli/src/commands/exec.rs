@@ -7,17 +7,11 @@ use serde_json::json;
 use sfn_local::Options;
 
 use super::execution::{ExecutionFlags, read_input, run_and_report, task_runner};
-use super::{CliError, read};
+use super::{CliError, load_definition};
 
 /// Runs the ASL file `definition`; see [`run_and_report`] for what is printed.
 pub fn run(definition: &Path, flags: ExecutionFlags) -> Result<ExitCode, CliError> {
-    let text = read(definition)?;
-    let machine = codegen::asl::from_json(&text).map_err(|e| {
-        CliError::Message(format!(
-            "{}: not a valid ASL document:\n{e}",
-            definition.display()
-        ))
-    })?;
+    let machine = load_definition(definition)?;
     let input = read_input(flags.input.as_deref(), json!({}))?;
     let name = definition
         .file_name()

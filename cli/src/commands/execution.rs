@@ -2,15 +2,22 @@
 //! activities, optionally behind a mock config), running, printing the result and the
 //! history.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use codegen::asl::StateMachine;
 use serde_json::{Value, json};
-use sfn_local::{MockConfig, MockTasks, Options, Outcome, RegistryTasks, Status, TaskRunner};
+use sfn_local::{
+    MockConfig, MockError, MockTasks, Options, Outcome, RegistryTasks, Status, TaskRunner,
+};
 
 use super::{CliError, read};
+use crate::output::{self, OutputError};
+
+/// The stack of each async worker thread: 256 MiB.
+const WORKER_STACK_BYTES: usize = 256 << 20;
 
 /// The flags `exec` and `run` share.
 #[derive(Debug, clap::Args)]
@@ -42,7 +49,28 @@ pub fn read_input(input: Option<&str>, default: Value) -> Result<Value, CliError
         return Ok(default);
     };
     let (source, text) = match text.strip_prefix('@') {
-        Some(file) => (file.to_string(), read(Path::new(file))?),
+        Some("") => {
+            return Err(CliError::Usage(
+                "--input @FILE needs a file name after the @".into(),
+            ));
+        }
+        Some(file) => {
+            // Step Functions takes at most 256 KiB of input text: a larger file is
+            // refused before it is read.
+            let len = std::fs::metadata(file)
+                .map_err(|source| CliError::Io {
+                    path: file.into(),
+                    source,
+                })?
+                .len();
+            if len > sfn_local::PAYLOAD_LIMIT as u64 {
+                return Err(CliError::Message(format!(
+                    "{file}: States.DataLimitExceeded: the input is {len} bytes, more than the limit of {} bytes",
+                    sfn_local::PAYLOAD_LIMIT
+                )));
+            }
+            (file.to_string(), read(Path::new(file))?)
+        }
         None => ("--input".to_string(), text.to_string()),
     };
     serde_json::from_str(&text)
@@ -70,10 +98,12 @@ pub fn task_runner(
         (Some(file), Some(case)) => {
             let config = MockConfig::parse(&read(file)?)
                 .map_err(|e| CliError::Message(format!("{}: {e}", file.display())))?;
-            let case = config
-                .test_case(None, case)
-                .or_else(|_| config.test_case(Some(machine_name), case))
-                .map_err(|e| CliError::Message(format!("{}: {e}", file.display())))?;
+            // The machine's own test case first; any machine's when it has none.
+            let case = match config.test_case(Some(machine_name), case) {
+                Err(MockError::UnknownTestCase { .. }) => config.test_case(None, case),
+                found => found,
+            }
+            .map_err(|e| CliError::Message(format!("{}: {e}", file.display())))?;
             Ok(Arc::new(MockTasks::new(case, Some(real))))
         }
     }
@@ -89,7 +119,22 @@ pub fn run_and_report(
     history: Option<&PathBuf>,
     timeline: bool,
 ) -> Result<ExitCode, CliError> {
+    // Refuse an unwritable --history before anything runs.
+    let history = history
+        .map(|path| {
+            std::fs::File::create(path)
+                .map(|file| (path, file))
+                .map_err(|source| CliError::Io {
+                    path: path.clone(),
+                    source,
+                })
+        })
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        // Payloads can nest thousands deep (a loop that wraps its state once per pass),
+        // and serde_json clones, writes and drops them recursively: give the workers
+        // room (address space; only the pages used are ever touched).
+        .thread_stack_size(WORKER_STACK_BYTES)
         .enable_all()
         .build()
         .map_err(|e| CliError::Message(format!("cannot start the async runtime: {e}")))?;
@@ -97,30 +142,35 @@ pub fn run_and_report(
         .block_on(sfn_local::execute(machine, input, tasks, options))
         .map_err(|e| CliError::Message(e.to_string()))?;
     if timeline {
-        eprint!("{}", sfn_local::history::timeline(&outcome.events));
+        output::err(&sfn_local::history::timeline(&outcome.events))?;
     }
-    if let Some(file) = history {
+    if let Some((path, mut file)) = history {
         let text = codegen::emit::pretty(&sfn_local::history::to_json(&outcome.events));
-        std::fs::write(file, text).map_err(|source| CliError::Io {
-            path: file.clone(),
-            source,
-        })?;
+        file.write_all(text.as_bytes())
+            .map_err(|source| CliError::Io {
+                path: path.clone(),
+                source,
+            })?;
     }
-    match (outcome.status, &outcome.output, &outcome.failure) {
-        (Status::Succeeded, Some(output), _) => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(output).unwrap_or_else(|_| output.to_string())
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+    let (code, text) = match (outcome.status, &outcome.output, &outcome.failure) {
+        (Status::Succeeded, Some(output), _) => (
+            ExitCode::SUCCESS,
+            serde_json::to_string_pretty(output).unwrap_or_else(|_| output.to_string()),
+        ),
         (_, _, failure) => {
             let (error, cause) = failure
                 .as_ref()
                 .map(|f| (f.error.clone(), f.cause.clone()))
                 .unwrap_or_default();
-            println!("{}", json!({"error": error, "cause": cause}));
-            Ok(ExitCode::from(1))
+            (
+                ExitCode::from(1),
+                json!({"error": error, "cause": cause}).to_string(),
+            )
         }
+    };
+    match output::outln(&text) {
+        // The reader closed the pipe: the outcome still decides the exit code.
+        Ok(()) | Err(OutputError::Closed) => Ok(code),
+        Err(e) => Err(e.into()),
     }
 }

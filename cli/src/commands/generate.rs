@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use codegen::emit::{GeneratedFile, all_files};
 
 use super::{CliError, read};
+use crate::output;
 
 /// Suffixes of the files `generate` owns in the output directory.
 const OWNED_SUFFIXES: &[&str] = &[
@@ -26,13 +27,13 @@ pub fn run(check: bool, out: Option<PathBuf>) -> Result<ExitCode, CliError> {
         match workflow.build() {
             Ok(b) => built.push(b),
             Err(e) => {
-                eprintln!("{e}");
+                output::errln(&e.to_string())?;
                 failed = true;
             }
         }
     }
     if failed {
-        eprintln!("error: some workflows do not build; nothing was written");
+        output::errln("error: some workflows do not build; nothing was written")?;
         return Ok(ExitCode::from(1));
     }
     let dir = match out {
@@ -43,22 +44,26 @@ pub fn run(check: bool, out: Option<PathBuf>) -> Result<ExitCode, CliError> {
     let drift = compare(&dir, &files)?;
     if check {
         if drift.is_empty() {
-            println!("{}: {} files up to date", dir.display(), files.len());
+            output::outln(&format!(
+                "{}: {} files up to date",
+                dir.display(),
+                files.len()
+            ))?;
             return Ok(ExitCode::SUCCESS);
         }
         for d in &drift {
-            eprintln!("{d}");
+            output::errln(&d.to_string())?;
         }
-        eprintln!("error: generated files are out of date; run `stepwise generate`");
+        output::errln("error: generated files are out of date; run `stepwise generate`")?;
         return Ok(ExitCode::from(1));
     }
     write(&dir, &files, &drift)?;
-    println!(
+    output::outln(&format!(
         "{}: {} files, {} changed",
         dir.display(),
         files.len(),
         drift.len()
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

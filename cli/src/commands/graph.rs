@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{CliError, read};
+use super::{CliError, load_definition};
+use crate::output;
 
 /// Prints the Mermaid flowchart of a named workflow, or of an ASL file.
 pub fn run(target: &str) -> Result<ExitCode, CliError> {
@@ -13,14 +14,13 @@ pub fn run(target: &str) -> Result<ExitCode, CliError> {
             .map_err(|e| CliError::Message(e.to_string()))?
             .machine
     } else if Path::new(target).is_file() {
-        let text = read(Path::new(target))?;
-        codegen::asl::from_json(&text).map_err(|e| CliError::Message(format!("{target}:\n{e}")))?
+        load_definition(Path::new(target))?
     } else {
         return Err(CliError::Message(format!(
             "\"{target}\" is neither a workflow ({}) nor a file",
             statemachines::names().join(", ")
         )));
     };
-    print!("{}", codegen::emit::mermaid(&machine));
+    output::out(&codegen::emit::mermaid(&machine))?;
     Ok(ExitCode::SUCCESS)
 }

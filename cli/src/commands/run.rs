@@ -33,6 +33,12 @@ pub fn run(workflow: &str, flags: ExecutionFlags) -> Result<ExitCode, CliError> 
         virtual_time: flags.virtual_time,
         state_machine_name: built.name.clone(),
         progress: Some(ProgressDisplay::new()),
+        // An Express execution lasts at most five minutes, a Standard one a year.
+        max_duration: if built.express {
+            sfn_local::clock::EXPRESS_MAX_DURATION
+        } else {
+            sfn_local::clock::STANDARD_MAX_DURATION
+        },
         ..Options::default()
     };
     run_and_report(

@@ -3,26 +3,27 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{CliError, read};
+use super::{CliError, read_definition};
+use crate::output;
 
 /// Validates each file; prints `FILE: valid` or one `FILE: problem` line per problem.
 pub fn run(files: &[PathBuf]) -> Result<ExitCode, CliError> {
     let mut invalid = false;
     for file in files {
-        let text = match read(file) {
-            Ok(t) => t,
+        let problems = match read_definition(file) {
+            Ok(text) => codegen::validate::validate_json(&text),
+            Err(CliError::Invalid { problems, .. }) => problems,
             Err(e) => {
-                eprintln!("error: {e}");
+                output::errln(&format!("error: {e}"))?;
                 invalid = true;
                 continue;
             }
         };
-        let problems = codegen::validate::validate_json(&text);
         if problems.is_empty() {
-            println!("{}: valid", file.display());
+            output::outln(&format!("{}: valid", file.display()))?;
         }
         for p in &problems {
-            println!("{}: {p}", file.display());
+            output::outln(&format!("{}: {p}", file.display()))?;
         }
         invalid |= !problems.is_empty();
     }

@@ -15,7 +15,9 @@ mod serde_util;
 mod states;
 
 pub use choice::{ChoiceRule, Comparison, ComparisonOp, OperandKind};
-pub use parse::{Location, ParseError, Problem, from_json, from_value};
+pub use parse::{
+    Location, MAX_DEFINITION_BYTES, ParseError, Problem, from_json, from_value, too_large,
+};
 pub use states::*;
 
 use indexmap::IndexMap;

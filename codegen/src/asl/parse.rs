@@ -57,6 +57,16 @@ impl fmt::Display for Problem {
     }
 }
 
+/// The largest definition Step Functions accepts: 1 MB (1,048,576 bytes of UTF-8).
+pub const MAX_DEFINITION_BYTES: usize = 1_048_576;
+
+/// The problem of a definition of `len` bytes, over [`MAX_DEFINITION_BYTES`].
+pub fn too_large(len: usize) -> Problem {
+    Problem::top(format!(
+        "the definition is {len} bytes; Step Functions accepts at most {MAX_DEFINITION_BYTES} bytes (1 MB)"
+    ))
+}
+
 /// A document that could not be parsed into the model.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}", join_lines(.problems))]
@@ -84,8 +94,16 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
 
 /// Parses an ASL document from JSON text.
 pub fn from_json(text: &str) -> Result<StateMachine, ParseError> {
+    if text.len() > MAX_DEFINITION_BYTES {
+        return Err(ParseError {
+            problems: vec![too_large(text.len())],
+        });
+    }
     let value: Value = serde_json::from_str(text).map_err(|e| ParseError {
-        problems: vec![Problem::top(format!("invalid JSON: {e}"))],
+        problems: vec![Problem::top(format!(
+            "invalid JSON: {}",
+            crate::wording::plain(&e.to_string())
+        ))],
     })?;
     from_value(value)
 }
@@ -244,5 +262,5 @@ fn tidy(message: &str) -> String {
     if message.starts_with("data did not match any variant of untagged enum Numeric") {
         return "expected a number".into();
     }
-    message.replace('`', "\"")
+    crate::wording::plain(message)
 }

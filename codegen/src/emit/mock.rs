@@ -1,10 +1,11 @@
 //! stepfunctions-local mock configuration: one happy-path test case that mocks every
-//! Task state with an example of its result.
+//! Task state with an example of its result, and every Map's S3 ItemReader with a list of
+//! one example item, so the generated config runs as generated, with no S3.
 
 use serde_json::{Map, Value, json};
 
 use super::example_from_schema;
-use crate::asl::{State, States};
+use crate::asl::{MapState, State, States};
 use crate::workflow::Built;
 
 /// The name of the generated test case.
@@ -12,13 +13,26 @@ pub const HAPPY_PATH: &str = "HappyPath";
 
 /// A mock config (`StateMachines` → `TestCases` → `HappyPath`, and `MockedResponses`) in
 /// AWS's stepfunctions-local format. Activity tasks return an example of the activity's
-/// output; other tasks (service integrations) return `{}`. Edit a copy to add failure
-/// cases (`Throw`, attempt ranges like `"1-2"`).
+/// output; other tasks (service integrations) return `{}`. A Map with an `ItemReader` is
+/// named in the test case too: its response's `Return` is the items the reader would
+/// produce (one example item), which sfn-local uses instead of reading S3 (and then its
+/// ResultWriter writes nothing). Edit a copy to add failure cases (`Throw`, attempt
+/// ranges like `"1-2"`).
 pub fn mock_config(built: &Built) -> Value {
     let mut tasks = Vec::new();
     collect_tasks(&built.machine.states, &mut tasks);
     let mut case = Map::new();
     let mut responses = Map::new();
+    let mut readers = Vec::new();
+    collect_readers(&built.machine.states, &mut readers);
+    for (state, map) in readers {
+        let response_name = format!("{}Items{HAPPY_PATH}", mock_name(&state));
+        case.insert(state, Value::String(response_name.clone()));
+        responses.insert(
+            response_name,
+            json!({"0": {"Return": [example_item(built, map)]}}),
+        );
+    }
     for state in tasks {
         let response_name = format!("{}{HAPPY_PATH}", mock_name(&state));
         let result = built
@@ -36,6 +50,44 @@ pub fn mock_config(built: &Built) -> Value {
         },
         "MockedResponses": responses,
     })
+}
+
+fn collect_readers<'a>(states: &'a States, out: &mut Vec<(String, &'a MapState)>) {
+    for (name, state) in states {
+        if let State::Map(m) = state
+            && m.item_reader.is_some()
+        {
+            out.push((name.clone(), m));
+        }
+        for (_, branch) in state.children() {
+            collect_readers(&branch.states, out);
+        }
+    }
+}
+
+/// An example of one item of `map`: when its ItemSelector passes the item
+/// (`"key.$": "$$.Map.Item.Value"`) to a first state that runs an activity, an example of
+/// that input field; otherwise `{}`.
+fn example_item(built: &Built, map: &MapState) -> Value {
+    let (Some(selector), Some(processor)) = (map.selector(), map.processor()) else {
+        return json!({});
+    };
+    let Some(key) = selector.as_object().and_then(|fields| {
+        fields.iter().find_map(|(k, v)| {
+            (v.as_str() == Some("$$.Map.Item.Value"))
+                .then(|| k.strip_suffix(".$"))
+                .flatten()
+        })
+    }) else {
+        return json!({});
+    };
+    built
+        .task_activities
+        .get(&processor.start_at)
+        .and_then(|a| built.activities.get(a))
+        .and_then(|info| info.input_schema.pointer(&format!("/properties/{key}")))
+        .map(example_from_schema)
+        .unwrap_or_else(|| json!({}))
 }
 
 fn collect_tasks(states: &States, out: &mut Vec<String>) {

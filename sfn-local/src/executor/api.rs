@@ -2,14 +2,18 @@
 //! it may refuse to start, progress callbacks, and [`execute`] itself.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use codegen::asl::{State, StateMachine, States};
 use serde_json::Value;
 
 use super::Run;
+#[cfg(doc)]
+use crate::clock::EXPRESS_MAX_DURATION;
+use crate::clock::STANDARD_MAX_DURATION;
 use crate::failure::Failure;
 use crate::history::{Event, EventType, MAX_EVENTS};
-use crate::io::check_size;
+use crate::io::{PAYLOAD_LIMIT, serialized_len};
 use crate::tasks::TaskRunner;
 
 /// Watches an execution as it runs (for progress displays).
@@ -37,6 +41,12 @@ pub struct Options {
     pub seed: Option<u64>,
     /// Progress callbacks.
     pub progress: Option<Arc<dyn Progress>>,
+    /// The longest the execution may run, in real or virtual time: a Standard execution
+    /// one year ([`STANDARD_MAX_DURATION`], the default), an Express one five minutes
+    /// ([`EXPRESS_MAX_DURATION`]). The machine's `TimeoutSeconds` can shorten it. Waits
+    /// and backoff that would outlast it time the execution out (`States.Timeout`,
+    /// status `TimedOut`).
+    pub max_duration: Duration,
     /// The AWS clients a distributed Map's ItemReader and ResultWriter use (default: the
     /// process-wide services from the environment).
     pub services: Option<Arc<stepwise_runtime::Services>>,
@@ -52,6 +62,7 @@ impl Default for Options {
             seed: None,
             progress: None,
             services: None,
+            max_duration: STANDARD_MAX_DURATION,
         }
     }
 }
@@ -63,7 +74,7 @@ pub enum Status {
     Succeeded,
     /// It failed with an error.
     Failed,
-    /// It ran longer than its TimeoutSeconds.
+    /// It ran longer than its TimeoutSeconds, or than an execution may run.
     TimedOut,
 }
 
@@ -124,8 +135,11 @@ pub async fn execute(
     if !unservable.is_empty() {
         return Err(StartError::Resources(unservable));
     }
-    if let Err(f) = check_size(&input, "input", "the execution") {
-        return Err(StartError::Input(f.cause));
+    let size = serialized_len(&input);
+    if size > PAYLOAD_LIMIT {
+        return Err(StartError::Input(format!(
+            "States.DataLimitExceeded: the execution input is {size} bytes, more than the limit of {PAYLOAD_LIMIT} bytes"
+        )));
     }
     let run = Run::new(machine, tasks, options, input.clone());
     Ok(run.execute(input).await)

@@ -6,16 +6,18 @@
 use std::sync::Arc;
 
 use codegen::asl::{Branch, MapState};
-use codegen::errors::STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD;
+use codegen::errors::{STATES_DATA_LIMIT_EXCEEDED, STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD};
+use codegen::path::json_len_within;
 use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
 
 use super::pipeline::{Step, Tail};
 use super::{ACCOUNT_REGION, Path, Run};
+use crate::clock::EXPRESS_MAX_DURATION;
 use crate::distributed::ChildResult;
 use crate::failure::Failure;
-use crate::history::{EventType, History};
-use crate::io::{Env, truncate};
+use crate::history::EventType;
+use crate::io::{Env, PAYLOAD_LIMIT, truncate};
 
 /// `$$.Map.Item.Source` of items that come from the state's input.
 const STATE_DATA: &str = "STATE_DATA";
@@ -60,6 +62,9 @@ impl Item {
 struct Items {
     list: Vec<Item>,
     source: String,
+    /// The task runner answered the ItemReader (see `TaskRunner::map_items`): the
+    /// ResultWriter writes nothing either.
+    mocked_io: bool,
 }
 
 /// What came back from a Map's iterations.
@@ -108,6 +113,7 @@ impl Run<'_> {
         let Items {
             list: items,
             source,
+            mocked_io,
         } = self.map_items(name, m, &env).await?;
         let distributed = m.is_distributed();
         let total = items.len();
@@ -175,6 +181,7 @@ impl Run<'_> {
                         &map_run_arn,
                         &map_run_id,
                         &children,
+                        !mocked_io,
                     )
                     .await,
                 )
@@ -218,12 +225,29 @@ impl Run<'_> {
         )
     }
 
-    /// The items: read by the ItemReader, or selected by ItemsPath from the effective
-    /// input (an array's items, or an object's members); then batched by the
-    /// ItemBatcher.
+    /// The items: read by the ItemReader (or answered by the task runner's mock, then
+    /// `mocked_io`), or selected by ItemsPath from the effective input (an array's items,
+    /// or an object's members); then batched by the ItemBatcher.
     async fn map_items(&self, name: &str, m: &MapState, env: &Env<'_>) -> Result<Items, Failure> {
-        let (items, source) = match &m.item_reader {
-            Some(reader) => {
+        let mocked = match &m.item_reader {
+            Some(_) => self.tasks.map_items(name),
+            None => None,
+        };
+        let mocked_io = mocked.is_some();
+        let (items, source) = match (&m.item_reader, mocked) {
+            (Some(reader), Some(answer)) => match answer.await? {
+                Value::Array(items) => (
+                    items.into_iter().map(Item::plain).collect(),
+                    crate::distributed::mocked_source(reader, env, &self.cache),
+                ),
+                other => {
+                    return Err(Failure::runtime(format!(
+                        "the mocked ItemReader of Map \"{name}\" returns {}, not an array of items",
+                        truncate(&other)
+                    )));
+                }
+            },
+            (Some(reader), None) => {
                 let services = self.services();
                 let read =
                     crate::distributed::read_items(&services.aws, reader, env, &self.cache).await?;
@@ -232,7 +256,7 @@ impl Run<'_> {
                     read.source,
                 )
             }
-            None => {
+            (None, _) => {
                 let items = match &m.items_path {
                     Some(p) if p != "$" => self.cache.select(p, env, "ItemsPath")?,
                     _ => env.input.clone(),
@@ -266,7 +290,11 @@ impl Run<'_> {
             }
             None => items,
         };
-        Ok(Items { list, source })
+        Ok(Items {
+            list,
+            source,
+            mocked_io,
+        })
     }
 
     /// How many iterations may run at once (MaxConcurrency[Path]; 0 = all of them).
@@ -335,23 +363,44 @@ impl Run<'_> {
     ) -> Iterations {
         let total = items.len();
         let start = path.clone();
+        let express_children = distributed
+            && scope
+                .processor
+                .processor_config
+                .as_ref()
+                .and_then(|c| c.execution_type.as_deref())
+                == Some("EXPRESS");
         let iterations = stream::iter(items.into_iter().enumerate())
             .map(|(index, item)| {
                 // A distributed Map runs each item as a child execution with its own
-                // history; an inline Map records its iterations in the execution's.
+                // history; an inline Map records its iterations in the history its
+                // state is in (the execution's, or a child execution's).
                 let mut item_path = Path {
                     map_item: Some(index),
-                    child: distributed.then(|| Arc::new(History::new(self.options.history_limit))),
+                    child: if distributed {
+                        Some(Arc::new(self.history.child()))
+                    } else {
+                        start.child.clone()
+                    },
                     ..start.clone()
                 };
                 if distributed {
                     item_path.prev = 0;
+                    // An Express child execution lasts at most five minutes.
+                    if express_children {
+                        item_path.deadline = Some(
+                            self.clock
+                                .elapsed(start.offset)
+                                .saturating_add(EXPRESS_MAX_DURATION),
+                        );
+                    }
                 }
                 let mut item_vars = vars.clone();
                 async move {
                     let (item_input, result) = self
                         .map_iteration(scope, index, item, &mut item_path, &mut item_vars)
                         .await;
+                    let result = result.map_err(|f| self.child_timed_out(&item_path, f));
                     if let Some(p) = &self.options.progress {
                         p.map_item_finished(scope.name, index, result.is_ok());
                     }
@@ -371,6 +420,9 @@ impl Run<'_> {
         }
         let mut max_offset = path.offset;
         let mut last_event = path.prev;
+        // Without a ResultWriter the results come back as one array, which must fit the
+        // payload limit: count its bytes as they arrive and stop the Map once it cannot.
+        let mut result_bytes = 2usize;
         while let Some((index, item_input, result, item_path)) = iterations.next().await {
             max_offset = max_offset.max(item_path.offset);
             if !distributed {
@@ -382,6 +434,26 @@ impl Run<'_> {
                     input: item_input,
                     result: result.clone(),
                 });
+            }
+            let counted = match (&result, keep_children) {
+                (_, true) => Some(0),
+                (Ok(v), false) => json_len_within(v, PAYLOAD_LIMIT.saturating_sub(result_bytes)),
+                (Err(f), false) => {
+                    json_len_within(&f.to_output(), PAYLOAD_LIMIT.saturating_sub(result_bytes))
+                }
+            };
+            match counted {
+                Some(n) => result_bytes += n + 1,
+                None => {
+                    done.first_failure = Some(Failure::new(
+                        STATES_DATA_LIMIT_EXCEEDED.as_str(),
+                        format!(
+                            "the results of Map \"{}\" add up to more than the limit of {PAYLOAD_LIMIT} bytes",
+                            scope.name
+                        ),
+                    ));
+                    break;
+                }
             }
             match result {
                 Ok(v) => done.outputs[index] = v,

@@ -23,10 +23,10 @@ use futures::future::BoxFuture;
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Map, Value, json};
 
-use crate::clock::Clock;
+use crate::clock::{Clock, EXPRESS_MAX_DURATION};
 use crate::failure::Failure;
 use crate::history::{EventType, History, StateType};
-use crate::io::{Cache, check_size};
+use crate::io::{Cache, check_len};
 use crate::tasks::TaskRunner;
 
 mod api;
@@ -50,6 +50,9 @@ struct Path {
     /// The history of the child execution this path runs in (a distributed Map item),
     /// instead of the execution's own.
     child: Option<Arc<History>>,
+    /// The elapsed time by which the child execution this path runs in must end (an
+    /// Express child's five minutes).
+    deadline: Option<Duration>,
 }
 
 /// Where control goes after a state.
@@ -119,7 +122,7 @@ impl<'m> Run<'m> {
             input_readers,
             tasks,
             cache: Cache::default(),
-            clock: Clock::new(options.virtual_time),
+            clock: Clock::new(options.virtual_time, lifetime(machine, &options)),
             history: History::new(options.history_limit),
             execution_arn: format!(
                 "arn:aws:states:{ACCOUNT_REGION}:execution:{sm}:{execution_name}"
@@ -166,24 +169,19 @@ impl<'m> Run<'m> {
                     &mut path,
                     &mut vars,
                 );
-                match self.machine.timeout_seconds.filter(|t| *t > 0) {
-                    Some(t) if !self.clock.is_virtual() => {
-                        match tokio::time::timeout(Duration::from_secs(t as u64), run).await {
-                            Ok(r) => r,
-                            Err(_) => Err(Failure::execution_timeout(t)),
-                        }
+                if self.clock.is_virtual() {
+                    run.await
+                } else {
+                    match tokio::time::timeout(self.clock.lifetime(), run).await {
+                        Ok(r) => r,
+                        Err(_) => Err(self.timeout_failure()),
                     }
-                    _ => run.await,
                 }
             }
         };
-        let result = match (result, self.machine.timeout_seconds) {
-            (Ok(_), Some(t))
-                if t > 0 && self.clock.elapsed(path.offset) > Duration::from_secs(t as u64) =>
-            {
-                Err(Failure::execution_timeout(t))
-            }
-            (r, _) => r,
+        let result = match result {
+            Ok(_) if self.clock.expired(path.offset) => Err(self.timeout_failure()),
+            r => r,
         };
         let now = self.now(&path);
         let (status, output, failure) = match result {
@@ -236,81 +234,161 @@ impl<'m> Run<'m> {
         Box::pin(async move {
             let mut current = start.to_string();
             let mut value = input;
+            // The JSON text of `value` when the previous state already wrote it (its
+            // output is the next state's input): each value is serialised once.
+            let mut text = None;
             loop {
                 let state = states
                     .get(&current)
                     .ok_or_else(|| Failure::runtime(format!("no state named \"{current}\"")))?;
-                let (flow, output) = self.run_state(&current, state, value, path, vars).await?;
-                if let Some(limit) = self.machine.timeout_seconds.filter(|t| *t > 0)
-                    && self.clock.is_virtual()
-                    && self.clock.elapsed(path.offset) > Duration::from_secs(limit as u64)
-                {
-                    return Err(Failure::execution_timeout(limit));
+                let (flow, output, output_text) = self
+                    .run_state(&current, state, value, text.take(), path, vars)
+                    .await?;
+                if self.clock.is_virtual() && self.outlived(path) {
+                    return Err(self.expired_failure(path));
                 }
                 match flow {
                     Flow::End => return Ok(output),
                     Flow::Next(next) => {
                         current = next;
                         value = output;
+                        text = Some(output_text);
                     }
                 }
             }
         })
     }
 
+    /// Runs one state on `input` (whose JSON text is `input_text`, when known); returns
+    /// where to go, the output and the output's JSON text. Each payload is serialised
+    /// once, for the history, and its size is that text's length.
     async fn run_state(
         &self,
         name: &str,
         state: &State,
         input: Value,
+        input_text: Option<String>,
         path: &mut Path,
         vars: &mut Map<String, Value>,
-    ) -> Result<(Flow, Value), Failure> {
+    ) -> Result<(Flow, Value, String), Failure> {
         if state.query_language().or(self.machine.query_language) == Some(QueryLanguage::Jsonata) {
             return Err(Failure::runtime(format!(
                 "State \"{name}\" uses JSONata, which sfn-local does not evaluate (JSONPath mode only)"
             )));
         }
         let kind = StateType::of(state);
+        let input_text = input_text.unwrap_or_else(|| input.to_string());
+        let input_len = input_text.len();
+        // A Choice without paths passes its input on: its text is kept for the output.
+        let passes_input = matches!(state, State::Choice(c)
+            if c.input_path.is_none() && c.output_path.is_none());
+        let (recorded, kept) = if passes_input {
+            (input_text.clone(), Some(input_text))
+        } else {
+            (input_text, None)
+        };
         self.record(
             path,
             EventType::StateEntered(kind),
-            Some(json!({"name": name, "input": input.to_string()})),
+            Some(json!({"name": name, "input": recorded})),
         )?;
         if let Some(p) = &self.options.progress {
             p.state_entered(name);
         }
         let entered = self.now(path).to_rfc3339_opts(SecondsFormat::Millis, true);
-        check_size(&input, "input", name)?;
+        check_len(input_len, "input", name)?;
         let result = match state {
             State::Pass(s) => self.pass(name, s, &input, &entered, vars),
             State::Task(_) | State::Parallel(_) | State::Map(_) => {
                 self.with_retries(name, state, &input, &entered, path, vars)
                     .await
             }
-            State::Choice(c) => self.choice(name, c, &input, &entered, vars),
+            State::Choice(c) => self
+                .choice(name, c, &input, &entered, vars)
+                .map(|(flow, out)| (flow, out.unwrap_or(input))),
             State::Wait(w) => self.wait(name, w, &input, &entered, path, vars).await,
             State::Succeed(s) => self.succeed(name, s, &input, &entered, vars),
             State::Fail(f) => Err(self.fail(name, f, &input, &entered, vars)),
         };
         let (flow, output) = result?;
-        check_size(&output, "output", name)?;
+        let output_text = kept.unwrap_or_else(|| output.to_string());
+        check_len(output_text.len(), "output", name)?;
         self.record(
             path,
             EventType::StateExited(kind),
-            Some(json!({"name": name, "output": output.to_string()})),
+            Some(json!({"name": name, "output": output_text.clone()})),
         )?;
-        Ok((flow, output))
+        Ok((flow, output, output_text))
     }
 }
 
 impl Run<'_> {
+    /// Whether `path` has outlived the execution or its child execution.
+    fn outlived(&self, path: &Path) -> bool {
+        self.clock.expired(path.offset)
+            || path
+                .deadline
+                .is_some_and(|d| self.clock.elapsed(path.offset) > d)
+    }
+
+    /// The failure of a path whose time ran out: the execution's timeout, or its
+    /// Express child execution's (which ends the child the same way; its Map sees
+    /// a failed item, see [`Run::child_timed_out`]).
+    fn expired_failure(&self, path: &Path) -> Failure {
+        if self.clock.expired(path.offset) || path.deadline.is_none() {
+            self.timeout_failure()
+        } else {
+            Failure::execution_timeout(format!(
+                "an Express child execution may run ({} s)",
+                EXPRESS_MAX_DURATION.as_secs()
+            ))
+        }
+    }
+
+    /// A distributed Map item's failure as its Map sees it: a child execution that
+    /// timed out is a failed item (`States.Timeout`), not the parent's timeout.
+    fn child_timed_out(&self, path: &Path, failure: Failure) -> Failure {
+        if failure.is_execution_timeout() && !self.clock.expired(path.offset) {
+            Failure::new(
+                failure.error,
+                failure
+                    .cause
+                    .replacen("the execution", "the child execution", 1),
+            )
+        } else {
+            failure
+        }
+    }
+
+    /// The execution's own timeout: past its TimeoutSeconds, or past the longest an
+    /// execution may run.
+    fn timeout_failure(&self) -> Failure {
+        Failure::execution_timeout(match self.machine.timeout_seconds {
+            Some(t) if t > 0 && Duration::from_secs(t as u64) <= self.options.max_duration => {
+                format!("its TimeoutSeconds ({t} s)")
+            }
+            _ => format!(
+                "the longest an execution may run ({} s)",
+                self.options.max_duration.as_secs()
+            ),
+        })
+    }
+
     /// The services for distributed Map I/O.
     fn services(&self) -> Arc<stepwise_runtime::Services> {
         self.options
             .services
             .clone()
             .unwrap_or_else(stepwise_runtime::Services::shared)
+    }
+}
+
+/// How long the execution may last: the machine's TimeoutSeconds, at most the longest
+/// an execution may run.
+fn lifetime(machine: &StateMachine, options: &Options) -> Duration {
+    match machine.timeout_seconds {
+        Some(t) if t > 0 => Duration::from_secs(t as u64).min(options.max_duration),
+        _ => options.max_duration,
     }
 }
 

@@ -2,6 +2,8 @@
 //! Parameters on the way in ([`Run::prepare`]); ResultSelector, Assign, ResultPath and
 //! OutputPath on the way out ([`Run::finish`]).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::Run;
@@ -33,17 +35,18 @@ impl<'a> Step<'a> {
 }
 
 /// A state's input after the way in: its context object, its effective input (after
-/// InputPath) and its Parameters, if it has any.
-pub(super) struct Prepared {
+/// InputPath; the state's input itself, not a copy, when there is no InputPath) and its
+/// Parameters, if it has any.
+pub(super) struct Prepared<'i> {
     /// The context object (`$$`).
     pub ctx: Value,
     /// The input after InputPath.
-    pub effective: Value,
+    pub effective: Cow<'i, Value>,
     /// The Parameters, evaluated against the effective input.
     pub parameters: Option<Value>,
 }
 
-impl Prepared {
+impl Prepared<'_> {
     /// Paths and templates evaluated against the effective input.
     pub fn env<'a>(&'a self, vars: &'a Map<String, Value>) -> Env<'a> {
         Env {
@@ -60,7 +63,8 @@ impl Prepared {
 
     /// [`Prepared::payload`], taken.
     pub fn into_payload(self) -> Value {
-        self.parameters.unwrap_or(self.effective)
+        self.parameters
+            .unwrap_or_else(|| self.effective.into_owned())
     }
 }
 
@@ -75,23 +79,28 @@ pub(super) struct Tail<'s> {
 impl Run<'_> {
     /// The way in: builds the context object, applies InputPath to `input`, then
     /// evaluates `parameters` (if any) against the result.
-    pub(super) fn prepare(
+    pub(super) fn prepare<'i>(
         &self,
         step: Step,
         input_path: &Option<Option<String>>,
         parameters: Option<&Value>,
-        input: &Value,
+        input: &'i Value,
         vars: &Map<String, Value>,
-    ) -> Result<Prepared, Failure> {
+    ) -> Result<Prepared<'i>, Failure> {
         let ctx = self.context(step.name, step.entered, step.retry_count, step.extra);
         let env = Env {
             input,
             context: &ctx,
             variables: vars,
         };
-        let effective = self
-            .cache
-            .apply_path(input_path, input, "InputPath", &env)?;
+        let effective = match input_path {
+            None => Cow::Borrowed(input),
+            Some(Some(p)) if p == "$" => Cow::Borrowed(input),
+            _ => Cow::Owned(
+                self.cache
+                    .apply_path(input_path, input, "InputPath", &env)?,
+            ),
+        };
         let mut prepared = Prepared {
             ctx,
             effective,
@@ -175,7 +184,22 @@ impl Run<'_> {
         };
         self.assign(assign, &result, ctx, vars)?;
         let combined = apply_result_path(&self.cache, result_path, input, result)?;
-        self.output(output_path, &combined, ctx, vars)
+        self.output_owned(output_path, combined, ctx, vars)
+    }
+
+    /// Applies OutputPath to `value`, moving it when there is no OutputPath.
+    pub(super) fn output_owned(
+        &self,
+        output_path: &Option<Option<String>>,
+        value: Value,
+        ctx: &Value,
+        vars: &Map<String, Value>,
+    ) -> Result<Value, Failure> {
+        match output_path {
+            None => Ok(value),
+            Some(Some(p)) if p == "$" => Ok(value),
+            _ => self.output(output_path, &value, ctx, vars),
+        }
     }
 
     /// Applies OutputPath to `value`.

@@ -11,6 +11,10 @@ use super::{Flow, Path, Run};
 use crate::failure::{Failure, matches};
 use crate::io::apply_result_path;
 
+/// The longest single backoff: Step Functions' maximum `MaxDelaySeconds`, one year
+/// (31,622,400 s).
+const MAX_BACKOFF_SECONDS: f64 = 31_622_400.0;
+
 impl Run<'_> {
     /// Runs a Task, Parallel or Map state: attempts until one succeeds or no Retry rule
     /// applies any more (waiting the backoff between attempts), then the Catch rules.
@@ -46,7 +50,10 @@ impl Run<'_> {
                 Ok(v) => return Ok((Flow::after_state(state), v)),
                 Err(failure) => match self.retry_after(retry, &mut counts, &failure) {
                     Some(delay) => {
-                        self.clock.sleep(delay, &mut path.offset).await;
+                        self.clock
+                            .sleep(delay, &mut path.offset, path.deadline)
+                            .await
+                            .map_err(|_| self.expired_failure(path))?;
                         attempt += 1;
                     }
                     None => return self.catch(name, state.catch(), failure, input, entered, vars),
@@ -63,15 +70,24 @@ impl Run<'_> {
             .as_ref()
             .and_then(serde_json::Number::as_f64)
             .unwrap_or(2.0);
-        let mut secs = interval * rate.powi(count as i32);
-        if let Some(max) = retrier.max_delay_seconds {
-            secs = secs.min(max as f64);
-        }
+        // Grows without bound (to infinity, for a large count): saturate at
+        // MaxDelaySeconds, and at Step Functions' own maximum, before the jitter.
+        let cap = retrier
+            .max_delay_seconds
+            .map_or(MAX_BACKOFF_SECONDS, |max| {
+                max.clamp(0, MAX_BACKOFF_SECONDS as i64) as f64
+            });
+        let grown = interval * rate.powf(f64::from(count));
+        let mut secs = if grown.is_finite() {
+            grown.min(cap)
+        } else {
+            cap
+        };
         if retrier.jitter_strategy == Some(JitterStrategy::Full) {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             secs = rng.random_range(0.0..=secs);
         }
-        Duration::from_secs_f64(secs.clamp(0.0, 1.0e9))
+        Duration::from_secs_f64(secs.clamp(0.0, cap))
     }
 
     /// After a failure: `Some(delay)` to retry, `None` when no retrier applies or its

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use codegen::asl::{ChoiceState, FailState, Numeric, PassState, SucceedState, WaitState};
 use codegen::errors::STATES_NO_CHOICE_MATCHED;
+use codegen::validate::MAX_WAIT_SECONDS;
 use serde_json::{Map, Value};
 
 use super::pipeline::{Prepared, Step};
@@ -35,10 +36,14 @@ impl Run<'_> {
             input,
             vars,
         )?;
-        let result = s.result.clone().or(parameters).unwrap_or(effective);
+        let result = s
+            .result
+            .clone()
+            .or(parameters)
+            .unwrap_or_else(|| effective.into_owned());
         self.assign(&s.assign, &result, &ctx, vars)?;
         let combined = apply_result_path(&self.cache, &s.result_path, input, result)?;
-        let out = self.output(&s.output_path, &combined, &ctx, vars)?;
+        let out = self.output_owned(&s.output_path, combined, &ctx, vars)?;
         Ok((Flow::after(&s.next), out))
     }
 
@@ -55,6 +60,7 @@ impl Run<'_> {
         Ok((Flow::End, out))
     }
 
+    /// Runs a Choice state; the output is `None` when it is the input unchanged.
     pub(super) fn choice(
         &self,
         name: &str,
@@ -62,7 +68,7 @@ impl Run<'_> {
         input: &Value,
         entered: &str,
         vars: &mut Map<String, Value>,
-    ) -> Result<(Flow, Value), Failure> {
+    ) -> Result<(Flow, Option<Value>), Failure> {
         let prep = self.prepare(Step::plain(name, entered), &c.input_path, None, input, vars)?;
         let env = prep.env(vars);
         let mut matched = None;
@@ -87,7 +93,15 @@ impl Run<'_> {
                 ));
             }
         };
-        let out = self.output(&c.output_path, &prep.effective, &prep.ctx, vars)?;
+        // Without InputPath and OutputPath the output is the input itself: `None`, and
+        // the caller passes its input on without copying it.
+        let whole =
+            |p: &Option<Option<String>>| p.is_none() || p.as_ref() == Some(&Some("$".into()));
+        let out = if whole(&c.input_path) && whole(&c.output_path) {
+            None
+        } else {
+            Some(self.output(&c.output_path, &prep.effective, &prep.ctx, vars)?)
+        };
         // The state's Assign applies whichever way the Choice goes, the matching rule's
         // on top of it; both read the variables as they were before the state.
         let rule_assign = matched.and_then(|rule| rule.assign.as_ref());
@@ -115,12 +129,19 @@ impl Run<'_> {
         let prep = self.prepare(Step::plain(name, entered), &w.input_path, None, input, vars)?;
         let env = prep.env(vars);
         let seconds = |v: &Value, field: &str| -> Result<Duration, Failure> {
-            v.as_f64()
-                .filter(|s| *s >= 0.0 && s.fract() == 0.0)
-                .map(|s| Duration::from_secs(s as u64))
+            // Step Functions' range for Seconds; beyond it (2^64 - 1, 1e300) is not a wait.
+            let max = MAX_WAIT_SECONDS as u64;
+            v.as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|s| s.fract() == 0.0 && (0.0..=max as f64).contains(s))
+                        .map(|s| s as u64)
+                })
+                .filter(|s| *s <= max)
+                .map(Duration::from_secs)
                 .ok_or_else(|| {
                     Failure::runtime(format!(
-                        "{field} of state \"{name}\" is {v}, not a non-negative integer"
+                        "{field} of state \"{name}\" is {v}, not an integer from 0 to {MAX_WAIT_SECONDS}"
                     ))
                 })
         };
@@ -158,7 +179,10 @@ impl Run<'_> {
             Duration::ZERO
         };
         let out = self.output(&w.output_path, &prep.effective, &prep.ctx, vars)?;
-        self.clock.sleep(delay, &mut path.offset).await;
+        self.clock
+            .sleep(delay, &mut path.offset, path.deadline)
+            .await
+            .map_err(|_| self.expired_failure(path))?;
         self.assign(&w.assign, &prep.effective, &prep.ctx, vars)?;
         Ok((Flow::after(&w.next), out))
     }

@@ -674,3 +674,58 @@ async fn the_execution_input_stays_readable_from_every_depth() {
     );
     assert_eq!(output["ctx"]["Input"], json!({"items": [1, 2], "tag": "t"}));
 }
+
+/// A runner that answers every distributed Map's ItemReader with `items` (as a mock
+/// config that names the Map state does) and echoes its tasks.
+struct MockedReader(Value);
+
+impl TaskRunner for MockedReader {
+    fn check(&self, _state: &str, _resource: &str) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn run(&self, request: TaskRequest) -> TaskFuture<'_> {
+        Box::pin(async move { Ok(request.input) })
+    }
+
+    fn map_items(&self, _state: &str) -> Option<TaskFuture<'_>> {
+        let items = self.0.clone();
+        Some(Box::pin(async move { Ok(items) }))
+    }
+}
+
+#[tokio::test]
+async fn a_mocked_item_reader_gives_the_items_and_their_source() {
+    let outcome = run_with(
+        json!({"StartAt": "M", "States": {"M": {
+            "Type": "Map",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Parameters": {"Bucket": "b", "Key.$": "$.key"}
+            },
+            "ItemSelector": {
+                "v.$": "$$.Map.Item.Value",
+                "i.$": "$$.Map.Item.Index",
+                "src.$": "$$.Map.Item.Source"
+            },
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "T",
+                "States": {"T": {"Type": "Task", "Resource": "${Echo}", "End": true}}
+            },
+            "End": true
+        }}}),
+        json!({"key": "in.json"}),
+        MockedReader(json!([{"n": 1}, {"n": 2}])),
+    )
+    .await;
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    assert_eq!(
+        outcome.output.unwrap(),
+        json!([
+            {"v": {"n": 1}, "i": 0, "src": "s3://b/in.json"},
+            {"v": {"n": 2}, "i": 1, "src": "s3://b/in.json"}
+        ])
+    );
+}
