@@ -19,4 +19,3 @@ pub fn register(registry: Registry) -> Registry {
         .with(PriceLine)
         .with(SummariseOrder)
 }
-
