@@ -20,6 +20,9 @@
 //! `additionalProperties`, `required`, `minProperties`, `maxProperties`, `allOf`,
 //! `anyOf`, `oneOf`, `not`.
 
+use std::collections::HashMap;
+
+use regex_lite::Regex;
 use serde_json::{Map, Value};
 
 use crate::ActivityError;
@@ -28,15 +31,22 @@ use crate::ActivityError;
 #[derive(Debug, Clone)]
 pub struct Constraints {
     schema: Value,
+    /// Every `pattern` of the schema, compiled once.
+    patterns: Patterns,
 }
+
+/// Compiled patterns by their source text.
+type Patterns = HashMap<String, Regex>;
 
 impl Constraints {
     /// Takes `schema` (a JSON Schema, as `ActivityDef::input_schema` gives it), checking
     /// that every `pattern` in it compiles.
     pub fn of(schema: &Value) -> Result<Self, String> {
-        check_patterns(schema)?;
+        let mut patterns = Patterns::new();
+        compile_patterns(schema, &mut patterns)?;
         Ok(Constraints {
             schema: schema.clone(),
+            patterns,
         })
     }
 
@@ -44,7 +54,7 @@ impl Constraints {
     /// (`input field "image_limits.timeout_seconds": 61 is greater than the maximum of 60`).
     pub fn check(&self, input: &Value) -> Result<(), ActivityError> {
         let mut path = Vec::new();
-        match violation(&self.schema, input, &mut path) {
+        match violation(&self.schema, input, &mut path, &self.patterns) {
             None => Ok(()),
             Some((path, message)) => Err(ActivityError::invalid_input(if path.is_empty() {
                 format!("input: {message}")
@@ -55,16 +65,19 @@ impl Constraints {
     }
 }
 
-fn check_patterns(schema: &Value) -> Result<(), String> {
+fn compile_patterns(schema: &Value, out: &mut Patterns) -> Result<(), String> {
     match schema {
         Value::Object(map) => {
-            if let Some(Value::String(pattern)) = map.get("pattern") {
-                regex_lite::Regex::new(pattern)
+            if let Some(Value::String(pattern)) = map.get("pattern")
+                && !out.contains_key(pattern)
+            {
+                let compiled = Regex::new(pattern)
                     .map_err(|e| format!("pattern \"{pattern}\" does not compile: {e}"))?;
+                out.insert(pattern.clone(), compiled);
             }
-            map.values().try_for_each(check_patterns)
+            map.values().try_for_each(|v| compile_patterns(v, out))
         }
-        Value::Array(items) => items.iter().try_for_each(check_patterns),
+        Value::Array(items) => items.iter().try_for_each(|v| compile_patterns(v, out)),
         _ => Ok(()),
     }
 }
@@ -97,6 +110,7 @@ fn violation<'v>(
     schema: &Value,
     value: &'v Value,
     path: &mut Vec<Segment<'v>>,
+    patterns: &Patterns,
 ) -> Option<(String, String)> {
     let schema = match schema {
         Value::Bool(true) => return None,
@@ -156,25 +170,25 @@ fn violation<'v>(
             );
         }
         if let Some(Value::String(pattern)) = schema.get("pattern") {
-            let matches = regex_lite::Regex::new(pattern).is_ok_and(|re| re.is_match(s));
+            let matches = patterns.get(pattern).is_some_and(|re| re.is_match(s));
             if !matches {
                 return here(format!("{value} does not match \"{pattern}\""), path);
             }
         }
     }
     if let Value::Array(items) = value
-        && let Some(found) = array_violation(schema, items, path)
+        && let Some(found) = array_violation(schema, items, path, patterns)
     {
         return Some(found);
     }
     if let Value::Object(members) = value
-        && let Some(found) = object_violation(schema, members, path)
+        && let Some(found) = object_violation(schema, members, path, patterns)
     {
         return Some(found);
     }
     if let Some(Value::Array(all)) = schema.get("allOf") {
         for sub in all {
-            if let Some(found) = violation(sub, value, path) {
+            if let Some(found) = violation(sub, value, path, patterns) {
                 return Some(found);
             }
         }
@@ -182,7 +196,7 @@ fn violation<'v>(
     if let Some(Value::Array(any)) = schema.get("anyOf") {
         let mut first = None;
         for sub in any {
-            match violation(sub, value, path) {
+            match violation(sub, value, path, patterns) {
                 None => {
                     first = None;
                     break;
@@ -200,7 +214,7 @@ fn violation<'v>(
         let mut passing = 0;
         let mut first = None;
         for sub in one {
-            match violation(sub, value, path) {
+            match violation(sub, value, path, patterns) {
                 None => passing += 1,
                 Some(found) => {
                     first.get_or_insert(found);
@@ -221,7 +235,7 @@ fn violation<'v>(
         }
     }
     if let Some(not) = schema.get("not")
-        && violation(not, value, path).is_none()
+        && violation(not, value, path, patterns).is_none()
     {
         return here(format!("{value} should not be valid under {not}"), path);
     }
@@ -276,6 +290,7 @@ fn array_violation<'v>(
     schema: &Map<String, Value>,
     items: &'v [Value],
     path: &mut Vec<Segment<'v>>,
+    patterns: &Patterns,
 ) -> Option<(String, String)> {
     let len = items.len() as u64;
     if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
@@ -312,7 +327,7 @@ fn array_violation<'v>(
         };
         if let Some(sub) = sub {
             path.push(Segment::Index(i));
-            let found = violation(sub, item, path);
+            let found = violation(sub, item, path, patterns);
             path.pop();
             if found.is_some() {
                 return found;
@@ -326,6 +341,7 @@ fn object_violation<'v>(
     schema: &Map<String, Value>,
     members: &'v Map<String, Value>,
     path: &mut Vec<Segment<'v>>,
+    patterns: &Patterns,
 ) -> Option<(String, String)> {
     if let Some(Value::Array(required)) = schema.get("required") {
         for name in required.iter().filter_map(Value::as_str) {
@@ -359,7 +375,7 @@ fn object_violation<'v>(
         };
         if let Some(sub) = sub {
             path.push(Segment::Field(name));
-            let found = violation(sub, member, path);
+            let found = violation(sub, member, path, patterns);
             path.pop();
             if found.is_some() {
                 return found;
