@@ -40,9 +40,19 @@ impl Clock {
     /// A clock starting now, for an execution that may last `lifetime`; `virtual_time`
     /// makes sleeps instant.
     pub fn new(virtual_time: bool, lifetime: Duration) -> Self {
+        Self::starting_at(virtual_time, lifetime, None)
+    }
+
+    /// [`Clock::new`], with the start time `at` instead of now when given (a child
+    /// execution continues its parent's virtual clock).
+    pub fn starting_at(
+        virtual_time: bool,
+        lifetime: Duration,
+        at: Option<DateTime<Utc>>,
+    ) -> Self {
         Clock {
             started: Instant::now(),
-            started_at: Utc::now(),
+            started_at: at.unwrap_or_else(Utc::now),
             virtual_time,
             lifetime,
         }

@@ -81,12 +81,24 @@ pub enum EventType {
     TaskScheduled,
     /// `TaskStarted`.
     TaskStarted,
+    /// `TaskSubmitted` (a callback or `.sync` task's request was answered).
+    TaskSubmitted,
     /// `TaskSucceeded`.
     TaskSucceeded,
     /// `TaskFailed`.
     TaskFailed,
     /// `TaskTimedOut`.
     TaskTimedOut,
+    /// `ActivityScheduled` (an activity queued for an external worker).
+    ActivityScheduled,
+    /// `ActivityStarted` (a worker took the task).
+    ActivityStarted,
+    /// `ActivitySucceeded`.
+    ActivitySucceeded,
+    /// `ActivityFailed`.
+    ActivityFailed,
+    /// `ActivityTimedOut`.
+    ActivityTimedOut,
     /// `ParallelStateStarted`.
     ParallelStateStarted,
     /// `ParallelStateSucceeded`.
@@ -141,7 +153,13 @@ impl EventType {
             E::StateExited(S::Map) => "MapStateExited",
             E::TaskScheduled => "TaskScheduled",
             E::TaskStarted => "TaskStarted",
+            E::TaskSubmitted => "TaskSubmitted",
             E::TaskSucceeded => "TaskSucceeded",
+            E::ActivityScheduled => "ActivityScheduled",
+            E::ActivityStarted => "ActivityStarted",
+            E::ActivitySucceeded => "ActivitySucceeded",
+            E::ActivityFailed => "ActivityFailed",
+            E::ActivityTimedOut => "ActivityTimedOut",
             E::TaskFailed => "TaskFailed",
             E::TaskTimedOut => "TaskTimedOut",
             E::ParallelStateStarted => "ParallelStateStarted",

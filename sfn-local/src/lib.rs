@@ -5,7 +5,10 @@
 //! input/output processing, error names, retries, catches, Map and Parallel concurrency,
 //! payload and history limits, virtual time, stepfunctions-local mock configs
 //! ([`MockConfig`]) and fault injection ([`Faults`]), and an execution history in Step
-//! Functions' vocabulary ([`history`]).
+//! Functions' vocabulary ([`history`]). Tasks can wait for a callback
+//! (`.waitForTaskToken`, [`Callbacks`]), activities can be served by external workers
+//! ([`ActivityQueue`]), and `states:startExecution` runs child executions ([`Launcher`],
+//! [`Catalog`]).
 //!
 //! ```no_run
 //! # async fn demo(machine: codegen::asl::StateMachine, registry: stepwise_runtime::Registry) {
@@ -20,6 +23,8 @@
 //! # }
 //! ```
 
+mod activity_queue;
+mod callbacks;
 mod choice;
 pub mod clock;
 mod distributed;
@@ -29,11 +34,17 @@ pub mod history;
 pub mod intrinsics;
 mod io;
 mod mock;
+mod nested;
 pub mod progress;
 mod tasks;
 
+pub use activity_queue::{ActivityError, ActivityQueue, ActivityTask};
+pub use callbacks::{CallbackError, Callbacks, PendingTask};
 pub use executor::{Options, Outcome, Progress, StartError, Status, execute};
 pub use failure::{Failure, matches};
 pub use io::{PAYLOAD_LIMIT, serialized_len};
 pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase};
+pub use nested::{
+    Catalog, ChildExecution, Launcher, Parent, Pattern, RemoteLauncher, StartRequest, Started,
+};
 pub use tasks::{RegistryTasks, TaskFuture, TaskRequest, TaskRunner, activity_name};

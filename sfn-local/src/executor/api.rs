@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use codegen::asl::{State, StateMachine, States};
 use serde_json::Value;
 
@@ -14,6 +15,9 @@ use crate::clock::STANDARD_MAX_DURATION;
 use crate::failure::Failure;
 use crate::history::{Event, EventType, MAX_EVENTS};
 use crate::io::{PAYLOAD_LIMIT, serialized_len};
+use crate::activity_queue::ActivityQueue;
+use crate::callbacks::Callbacks;
+use crate::nested::{Launcher, Pattern};
 use crate::tasks::TaskRunner;
 
 /// Watches an execution as it runs (for progress displays).
@@ -50,6 +54,21 @@ pub struct Options {
     /// The AWS clients a distributed Map's ItemReader and ResultWriter use (default: the
     /// process-wide services from the environment).
     pub services: Option<Arc<stepwise_runtime::Services>>,
+    /// Where `SendTaskSuccess`, `SendTaskFailure` and `SendTaskHeartbeat` reach the
+    /// execution's waiting tasks (`.waitForTaskToken` and queued activities). A fresh
+    /// handle by default; pass a clone of one you keep to call it.
+    pub callbacks: Callbacks,
+    /// The activities served by external workers: a Task whose Activity ARN the queue
+    /// serves is queued for a worker instead of run by the task runner.
+    pub activities: Option<ActivityQueue>,
+    /// Starts child executions (`states:startExecution`). Default: a
+    /// [`RemoteLauncher`](crate::RemoteLauncher) on the Step Functions endpoint of the
+    /// standard environment; a [`Catalog`](crate::Catalog) runs known machines
+    /// in-process.
+    pub launcher: Option<Arc<dyn Launcher>>,
+    /// When the execution starts on its clock (default: now). A child execution starts
+    /// at its parent's (virtual) time.
+    pub start_time: Option<DateTime<Utc>>,
 }
 
 impl Default for Options {
@@ -63,6 +82,10 @@ impl Default for Options {
             progress: None,
             services: None,
             max_duration: STANDARD_MAX_DURATION,
+            callbacks: Callbacks::new(),
+            activities: None,
+            launcher: None,
+            start_time: None,
         }
     }
 }
@@ -131,7 +154,12 @@ pub async fn execute(
         return Err(StartError::Invalid(problems));
     }
     let mut unservable = Vec::new();
-    check_resources(&machine.states, tasks.as_ref(), &mut unservable);
+    check_resources(
+        &machine.states,
+        tasks.as_ref(),
+        options.activities.as_ref(),
+        &mut unservable,
+    );
     if !unservable.is_empty() {
         return Err(StartError::Resources(unservable));
     }
@@ -145,15 +173,35 @@ pub async fn execute(
     Ok(run.execute(input).await)
 }
 
-fn check_resources(states: &States, tasks: &dyn TaskRunner, out: &mut Vec<String>) {
+/// Collects why Task resources cannot be served. Nested executions are the executor's
+/// own and queued activities the queue's; any other resource is checked by the runner,
+/// without its `.waitForTaskToken` suffix.
+fn check_resources(
+    states: &States,
+    tasks: &dyn TaskRunner,
+    queue: Option<&ActivityQueue>,
+    out: &mut Vec<String>,
+) {
     for (name, state) in states {
-        if let State::Task(t) = state
-            && let Err(e) = tasks.check(name, &t.resource)
-        {
-            out.push(e);
+        if let State::Task(t) = state {
+            let base = base_resource(&t.resource);
+            let own = Pattern::of(&t.resource).is_some() || queue.is_some_and(|q| q.serves(base));
+            if !own && let Err(e) = tasks.check(name, base) {
+                out.push(e);
+            }
         }
         for (_, branch) in state.children() {
-            check_resources(&branch.states, tasks, out);
+            check_resources(&branch.states, tasks, queue, out);
         }
     }
 }
+
+/// A resource without its `.waitForTaskToken` suffix: what the task runner sees.
+pub(crate) fn base_resource(resource: &str) -> &str {
+    resource
+        .strip_suffix(WAIT_FOR_TASK_TOKEN)
+        .unwrap_or(resource)
+}
+
+/// The suffix of a Task that waits for its token's callback.
+pub(crate) const WAIT_FOR_TASK_TOKEN: &str = ".waitForTaskToken";

@@ -37,8 +37,10 @@ mod pipeline;
 mod retry;
 mod simple;
 mod task;
+mod waiting;
 
 pub use api::{Options, Outcome, Progress, StartError, Status, execute};
+pub(crate) use api::{WAIT_FOR_TASK_TOKEN, base_resource};
 
 /// Where a path of execution is: its virtual-time offset, its last history event, and
 /// its Map item.
@@ -110,7 +112,6 @@ impl<'m> Run<'m> {
             .execution_name
             .clone()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let sm = &options.state_machine_name;
         let rng = match options.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => rand::make_rng(),
@@ -122,12 +123,14 @@ impl<'m> Run<'m> {
             input_readers,
             tasks,
             cache: Cache::default(),
-            clock: Clock::new(options.virtual_time, lifetime(machine, &options)),
-            history: History::new(options.history_limit),
-            execution_arn: format!(
-                "arn:aws:states:{ACCOUNT_REGION}:execution:{sm}:{execution_name}"
+            clock: Clock::starting_at(
+                options.virtual_time,
+                lifetime(machine, &options),
+                options.start_time,
             ),
-            state_machine_arn: format!("arn:aws:states:{ACCOUNT_REGION}:stateMachine:{sm}"),
+            history: History::new(options.history_limit),
+            execution_arn: execution_arn(&options, &execution_name),
+            state_machine_arn: state_machine_arn(&options),
             execution_name,
             input,
             rng: Mutex::new(rng),
@@ -381,6 +384,22 @@ impl Run<'_> {
             .clone()
             .unwrap_or_else(stepwise_runtime::Services::shared)
     }
+}
+
+/// The ARN of execution `name` of the state machine `options` name.
+pub(crate) fn execution_arn(options: &Options, name: &str) -> String {
+    format!(
+        "arn:aws:states:{ACCOUNT_REGION}:execution:{}:{name}",
+        options.state_machine_name
+    )
+}
+
+/// The ARN of the state machine `options` name.
+pub(crate) fn state_machine_arn(options: &Options) -> String {
+    format!(
+        "arn:aws:states:{ACCOUNT_REGION}:stateMachine:{}",
+        options.state_machine_name
+    )
 }
 
 /// How long the execution may last: the machine's TimeoutSeconds, at most the longest

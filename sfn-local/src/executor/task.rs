@@ -6,13 +6,100 @@ use std::time::Duration;
 use codegen::asl::{Numeric, TaskState};
 use codegen::errors::{STATES_HEARTBEAT_TIMEOUT, STATES_TIMEOUT};
 use serde_json::{Map, Value, json};
+use tokio::time::Instant;
 
 use super::pipeline::{Step, Tail};
-use super::{Path, Run};
+use super::{Path, Run, WAIT_FOR_TASK_TOKEN, base_resource};
+use crate::callbacks::{Callbacks, PendingTask};
 use crate::failure::Failure;
 use crate::history::EventType;
 use crate::io::{Env, check_size};
+use crate::nested::Pattern;
 use crate::tasks::TaskRequest;
+
+/// A Task's TimeoutSeconds and HeartbeatSeconds, evaluated.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Limits {
+    pub timeout: Option<Duration>,
+    pub heartbeat: Option<Duration>,
+}
+
+impl Limits {
+    /// The first limit a task that sends no heartbeats meets, and its error.
+    fn first(&self) -> Option<(Duration, &'static str)> {
+        match (self.timeout, self.heartbeat) {
+            (Some(t), Some(h)) if h < t => Some((h, STATES_HEARTBEAT_TIMEOUT.as_str())),
+            (None, Some(h)) => Some((h, STATES_HEARTBEAT_TIMEOUT.as_str())),
+            (Some(t), _) => Some((t, STATES_TIMEOUT.as_str())),
+            (None, None) => None,
+        }
+    }
+
+    /// Adds `timeoutInSeconds` / `heartbeatInSeconds` to scheduling event details.
+    pub fn describe(&self, details: &mut Value) {
+        if let Some(map) = details.as_object_mut() {
+            if let Some(t) = self.timeout {
+                map.insert("timeoutInSeconds".into(), json!(t.as_secs()));
+            }
+            if let Some(h) = self.heartbeat {
+                map.insert("heartbeatInSeconds".into(), json!(h.as_secs()));
+            }
+        }
+    }
+}
+
+/// One attempt of a Task, ready to run.
+pub(super) struct Work<'a> {
+    pub name: &'a str,
+    pub resource: &'a str,
+    /// `$$.Task.Token` of this attempt.
+    pub token: String,
+    /// The effective input (after InputPath and Parameters).
+    pub input: Value,
+    pub attempt: u32,
+    pub limits: Limits,
+}
+
+/// The history events a kind of task ends with.
+#[derive(Debug, Clone, Copy)]
+struct EndEvents {
+    succeeded: EventType,
+    failed: EventType,
+    timed_out: EventType,
+}
+
+const TASK_EVENTS: EndEvents = EndEvents {
+    succeeded: EventType::TaskSucceeded,
+    failed: EventType::TaskFailed,
+    timed_out: EventType::TaskTimedOut,
+};
+
+const ACTIVITY_EVENTS: EndEvents = EndEvents {
+    succeeded: EventType::ActivitySucceeded,
+    failed: EventType::ActivityFailed,
+    timed_out: EventType::ActivityTimedOut,
+};
+
+/// `resourceType` and `resource` as the history gives them: an integration
+/// `arn:aws:states:::sqs:sendMessage.waitForTaskToken` is `sqs` and
+/// `sendMessage.waitForTaskToken`, `arn:aws:states:::aws-sdk:s3:getObject` is
+/// `aws-sdk:s3` and `getObject`; activities keep their whole resource.
+pub(super) fn resource_fields(resource: &str) -> (String, String) {
+    let Some(rest) = resource.strip_prefix("arn:aws:states:::") else {
+        return ("activity".into(), resource.to_string());
+    };
+    let (service, action) = match rest.strip_prefix("aws-sdk:") {
+        Some(sdk) => match sdk.split_once(':') {
+            Some((s, a)) => (format!("aws-sdk:{s}"), a),
+            None => ("aws-sdk".into(), sdk),
+        },
+        None => match rest.split_once(':') {
+            Some((s, a)) => (s.to_string(), a),
+            None => (rest.to_string(), ""),
+        },
+    };
+    (service, action.to_string())
+}
 
 impl Run<'_> {
     /// One attempt (number `attempt`, 0-based) of Task state `name`.
@@ -27,7 +114,7 @@ impl Run<'_> {
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
-        let token = format!("{}:{name}:{attempt}", self.execution_name);
+        let token = Callbacks::new_token();
         let step = Step {
             name,
             entered,
@@ -37,63 +124,49 @@ impl Run<'_> {
         let prep = self.prepare(step, &t.input_path, t.parameters.as_ref(), input, vars)?;
         check_size(prep.payload(), "input (after Parameters)", name)?;
         let env = prep.env(vars);
-        let timeout = self.seconds_of(
-            &t.timeout_seconds,
-            &t.timeout_seconds_path,
-            &env,
-            "TimeoutSecondsPath",
-        )?;
-        let heartbeat = self.seconds_of(
-            &t.heartbeat_seconds,
-            &t.heartbeat_seconds_path,
-            &env,
-            "HeartbeatSecondsPath",
-        )?;
+        let limits = Limits {
+            timeout: self.seconds_of(
+                &t.timeout_seconds,
+                &t.timeout_seconds_path,
+                &env,
+                "TimeoutSecondsPath",
+            )?,
+            heartbeat: self.seconds_of(
+                &t.heartbeat_seconds,
+                &t.heartbeat_seconds_path,
+                &env,
+                "HeartbeatSecondsPath",
+            )?,
+        };
         let ctx = prep.ctx.clone();
         let params = prep.into_payload();
-        self.record(
-            path,
-            EventType::TaskScheduled,
-            Some(json!({"resource": t.resource, "resourceType": "activity", "region": "us-east-1", "parameters": params.to_string()})),
-        )?;
-        self.record(
-            path,
-            EventType::TaskStarted,
-            Some(json!({"resource": t.resource, "resourceType": "activity"})),
-        )?;
-        let request = TaskRequest {
-            state: name.to_string(),
-            resource: t.resource.clone(),
+        let work = Work {
+            name,
+            resource: &t.resource,
+            token,
             input: params,
             attempt,
-            map_item: path.map_item,
-            execution: self.execution_arn.clone(),
+            limits,
         };
-        let run = self.tasks.run(request);
-        // In-process activities send no heartbeats: running past HeartbeatSeconds is a
-        // heartbeat timeout, past TimeoutSeconds a timeout, whichever comes first.
-        let limit = match (timeout, heartbeat) {
-            (Some(t), Some(h)) if h < t => Some((h, STATES_HEARTBEAT_TIMEOUT)),
-            (None, Some(h)) => Some((h, STATES_HEARTBEAT_TIMEOUT)),
-            (Some(t), _) => Some((t, STATES_TIMEOUT)),
-            (None, None) => None,
+        let queued = self
+            .options
+            .activities
+            .as_ref()
+            .filter(|q| q.serves(&t.resource));
+        let (result, kinds) = if let Some(pattern) = Pattern::of(&t.resource) {
+            (self.nested(work, pattern, path).await, TASK_EVENTS)
+        } else if let Some(queue) = queued {
+            (self.queued_activity(work, queue, path).await, ACTIVITY_EVENTS)
+        } else {
+            (self.run_task(work, path).await, TASK_EVENTS)
         };
-        let result = match limit {
-            Some((d, error)) => match tokio::time::timeout(d, run).await {
-                Ok(r) => r,
-                Err(_) => Err(Failure::new(
-                    error.as_str(),
-                    format!("the task ran longer than {} s", d.as_secs()),
-                )),
-            },
-            None => run.await,
-        };
+        let (resource_type, resource) = resource_fields(&t.resource);
         match result {
             Ok(result) => {
                 self.record(
                     path,
-                    EventType::TaskSucceeded,
-                    Some(json!({"resource": t.resource, "output": result.to_string()})),
+                    kinds.succeeded,
+                    Some(json!({"resourceType": resource_type, "resource": resource, "output": result.to_string()})),
                 )?;
                 check_size(&result, "task result", name)?;
                 self.finish(
@@ -109,22 +182,98 @@ impl Run<'_> {
                     vars,
                 )
             }
+            // The execution's own end is recorded by the execution, not the task.
+            Err(f) if f.is_execution_timeout() => Err(f),
             Err(f) => {
                 let kind = if f.error == STATES_TIMEOUT.as_str()
                     || f.error == STATES_HEARTBEAT_TIMEOUT.as_str()
                 {
-                    EventType::TaskTimedOut
+                    kinds.timed_out
                 } else {
-                    EventType::TaskFailed
+                    kinds.failed
                 };
                 self.record(
                     path,
                     kind,
-                    Some(json!({"resource": t.resource, "error": f.error, "cause": f.cause})),
+                    Some(json!({"resourceType": resource_type, "resource": resource, "error": f.error, "cause": f.cause})),
                 )?;
                 Err(f)
             }
         }
+    }
+
+    /// A Task run by the task runner: request-response, or, with `.waitForTaskToken`,
+    /// the request then the token's callback.
+    async fn run_task(&self, work: Work<'_>, path: &mut Path) -> Result<Value, Failure> {
+        self.record_scheduled(&work, path)?;
+        let (resource_type, resource) = resource_fields(work.resource);
+        self.record(
+            path,
+            EventType::TaskStarted,
+            Some(json!({"resourceType": resource_type, "resource": resource})),
+        )?;
+        let waits = work.resource.ends_with(WAIT_FOR_TASK_TOKEN);
+        // Registered before the request, so a callback as quick as the request's own
+        // answer is not lost.
+        let mut registration = waits.then(|| {
+            self.options.callbacks.register(PendingTask {
+                token: work.token.clone(),
+                execution_arn: self.execution_arn.clone(),
+                state: work.name.to_string(),
+                input: work.input.clone(),
+            })
+        });
+        let started = Instant::now();
+        let request = TaskRequest {
+            state: work.name.to_string(),
+            resource: base_resource(work.resource).to_string(),
+            input: work.input,
+            attempt: work.attempt,
+            map_item: path.map_item,
+            execution: self.execution_arn.clone(),
+        };
+        let run = self.tasks.run(request);
+        // In-process activities send no heartbeats: running past HeartbeatSeconds is a
+        // heartbeat timeout, past TimeoutSeconds a timeout, whichever comes first. A
+        // callback task's request is bounded by its TimeoutSeconds only.
+        let limit = if waits {
+            work.limits.timeout.map(|t| (t, STATES_TIMEOUT.as_str()))
+        } else {
+            work.limits.first()
+        };
+        let answer = match limit {
+            Some((d, error)) => match tokio::time::timeout(d, run).await {
+                Ok(r) => r,
+                Err(_) => Err(Failure::new(
+                    error,
+                    format!("the task ran longer than {} s", d.as_secs()),
+                )),
+            },
+            None => run.await,
+        }?;
+        let Some(registration) = registration.as_mut() else {
+            return Ok(answer);
+        };
+        self.record(
+            path,
+            EventType::TaskSubmitted,
+            Some(json!({"resourceType": resource_type, "resource": resource, "output": answer.to_string()})),
+        )?;
+        self.wait_for_callback(registration, started, work.limits, path)
+            .await
+    }
+
+    /// Records `TaskScheduled` for `work`.
+    pub(super) fn record_scheduled(&self, work: &Work<'_>, path: &mut Path) -> Result<(), Failure> {
+        let (resource_type, resource) = resource_fields(work.resource);
+        let mut details = json!({
+            "resourceType": resource_type,
+            "resource": resource,
+            "region": "us-east-1",
+            "parameters": work.input.to_string(),
+        });
+        work.limits.describe(&mut details);
+        self.record(path, EventType::TaskScheduled, Some(details))
     }
 
     /// A duration in seconds from a literal field or its `…Path` twin; the path must
