@@ -305,7 +305,10 @@ mod tests {
         );
         let big = format!("\"{}\"", "x".repeat(PAYLOAD_LIMIT));
         assert_eq!(
-            callbacks.send_task_success(&token, &big).unwrap_err().name(),
+            callbacks
+                .send_task_success(&token, &big)
+                .unwrap_err()
+                .name(),
             "InvalidOutput"
         );
         drop(reg);

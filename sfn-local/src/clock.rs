@@ -45,11 +45,7 @@ impl Clock {
 
     /// [`Clock::new`], with the start time `at` instead of now when given (a child
     /// execution continues its parent's virtual clock).
-    pub fn starting_at(
-        virtual_time: bool,
-        lifetime: Duration,
-        at: Option<DateTime<Utc>>,
-    ) -> Self {
+    pub fn starting_at(virtual_time: bool, lifetime: Duration, at: Option<DateTime<Utc>>) -> Self {
         Clock {
             started: Instant::now(),
             started_at: at.unwrap_or_else(Utc::now),

@@ -383,12 +383,11 @@ impl Launcher for Catalog {
                     .push(outcome);
                 Ok(ended)
             });
-            let done: BoxFuture<'static, Result<ChildExecution, Failure>> =
-                Box::pin(async move {
-                    child.await.map_err(|e| {
-                        Failure::runtime(format!("the child execution did not finish: {e}"))
-                    })?
-                });
+            let done: BoxFuture<'static, Result<ChildExecution, Failure>> = Box::pin(async move {
+                child.await.map_err(|e| {
+                    Failure::runtime(format!("the child execution did not finish: {e}"))
+                })?
+            });
             Ok(Started { execution, done })
         })
     }
@@ -521,33 +520,32 @@ impl Launcher for RemoteLauncher {
                 cause: None,
             };
             let poll = self.poll;
-            let done: BoxFuture<'static, Result<ChildExecution, Failure>> =
-                Box::pin(async move {
-                    loop {
-                        let d = client
-                            .describe_execution()
-                            .execution_arn(&execution_arn)
-                            .send()
-                            .await
-                            .map_err(|e| api_failure("DescribeExecution", &e))?;
-                        let status = d.status().as_str().to_string();
-                        if status != "RUNNING" && status != "PENDING_REDRIVE" {
-                            return Ok(ChildExecution {
-                                execution_arn: d.execution_arn().to_string(),
-                                state_machine_arn: d.state_machine_arn().to_string(),
-                                name: d.name().unwrap_or_default().to_string(),
-                                status,
-                                start_date: to_chrono(d.start_date()),
-                                stop_date: d.stop_date().map(to_chrono),
-                                input: parse_text(d.input()).unwrap_or_else(|| json!({})),
-                                output: parse_text(d.output()),
-                                error: d.error().map(str::to_string),
-                                cause: d.cause().map(str::to_string),
-                            });
-                        }
-                        tokio::time::sleep(poll).await;
+            let done: BoxFuture<'static, Result<ChildExecution, Failure>> = Box::pin(async move {
+                loop {
+                    let d = client
+                        .describe_execution()
+                        .execution_arn(&execution_arn)
+                        .send()
+                        .await
+                        .map_err(|e| api_failure("DescribeExecution", &e))?;
+                    let status = d.status().as_str().to_string();
+                    if status != "RUNNING" && status != "PENDING_REDRIVE" {
+                        return Ok(ChildExecution {
+                            execution_arn: d.execution_arn().to_string(),
+                            state_machine_arn: d.state_machine_arn().to_string(),
+                            name: d.name().unwrap_or_default().to_string(),
+                            status,
+                            start_date: to_chrono(d.start_date()),
+                            stop_date: d.stop_date().map(to_chrono),
+                            input: parse_text(d.input()).unwrap_or_else(|| json!({})),
+                            output: parse_text(d.output()),
+                            error: d.error().map(str::to_string),
+                            cause: d.cause().map(str::to_string),
+                        });
                     }
-                });
+                    tokio::time::sleep(poll).await;
+                }
+            });
             Ok(Started { execution, done })
         })
     }

@@ -152,7 +152,10 @@ async fn a_token_delivered_by_another_task_completes_the_state() {
         Err(CallbackError::TaskTimedOut(token.clone()))
     );
     assert_eq!(
-        callbacks.send_task_heartbeat("not-a-token").unwrap_err().name(),
+        callbacks
+            .send_task_heartbeat("not-a-token")
+            .unwrap_err()
+            .name(),
         "TaskDoesNotExist"
     );
     assert!(callbacks.pending().is_empty());
@@ -229,7 +232,10 @@ async fn a_missing_heartbeat_times_the_task_out_and_catch_sees_it() {
     assert_eq!(timed_out["resourceType"], "sqs");
     let token = beats.await.unwrap();
     assert_eq!(
-        callbacks.send_task_success(&token, "{}").unwrap_err().name(),
+        callbacks
+            .send_task_success(&token, "{}")
+            .unwrap_err()
+            .name(),
         "TaskTimedOut"
     );
 }
@@ -265,7 +271,10 @@ async fn timeout_seconds_ends_the_wait_even_with_heartbeats() {
     assert_eq!(outcome.status, Status::Failed);
     assert_eq!(outcome.failure.as_ref().unwrap().error, "States.Timeout");
     assert_eq!(details(&outcome, "TaskTimedOut")["error"], "States.Timeout");
-    assert!(beating.await.unwrap() >= 6, "heartbeats kept it alive past its HeartbeatSeconds");
+    assert!(
+        beating.await.unwrap() >= 6,
+        "heartbeats kept it alive past its HeartbeatSeconds"
+    );
 }
 
 #[tokio::test]
@@ -472,7 +481,10 @@ async fn an_external_worker_polls_activity_tasks_one_at_a_time() {
     assert_eq!(count("ActivityStarted"), 3);
     assert_eq!(count("ActivitySucceeded"), 3);
     assert_eq!(count("TaskScheduled"), 0);
-    assert_eq!(details(&outcome, "ActivityStarted")["workerName"], "worker-1");
+    assert_eq!(
+        details(&outcome, "ActivityStarted")["workerName"],
+        "worker-1"
+    );
     let scheduled = details(&outcome, "ActivityScheduled");
     assert_eq!(scheduled["resource"], APPROVE);
     assert_eq!(scheduled["heartbeatInSeconds"], 10);

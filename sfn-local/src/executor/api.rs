@@ -9,14 +9,14 @@ use codegen::asl::{State, StateMachine, States};
 use serde_json::Value;
 
 use super::Run;
+use crate::activity_queue::ActivityQueue;
+use crate::callbacks::Callbacks;
 #[cfg(doc)]
 use crate::clock::EXPRESS_MAX_DURATION;
 use crate::clock::STANDARD_MAX_DURATION;
 use crate::failure::Failure;
 use crate::history::{Event, EventType, MAX_EVENTS};
 use crate::io::{PAYLOAD_LIMIT, serialized_len};
-use crate::activity_queue::ActivityQueue;
-use crate::callbacks::Callbacks;
 use crate::nested::{Launcher, Pattern};
 use crate::tasks::TaskRunner;
 

@@ -156,7 +156,10 @@ impl Run<'_> {
         let (result, kinds) = if let Some(pattern) = Pattern::of(&t.resource) {
             (self.nested(work, pattern, path).await, TASK_EVENTS)
         } else if let Some(queue) = queued {
-            (self.queued_activity(work, queue, path).await, ACTIVITY_EVENTS)
+            (
+                self.queued_activity(work, queue, path).await,
+                ACTIVITY_EVENTS,
+            )
         } else {
             (self.run_task(work, path).await, TASK_EVENTS)
         };
