@@ -247,6 +247,44 @@ fn exec_prints_the_output_or_the_error() {
 }
 
 #[test]
+fn exec_starts_a_generated_workflow_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let example: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(generated_dir().join("example-orders.input.example.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let parent = serde_json::json!({"StartAt": "Orders", "States": {"Orders": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {
+            "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:example-orders",
+            "Input.$": "$"
+        },
+        "End": true
+    }}});
+    let def = write_temp(&dir, "parent.asl.json", &parent.to_string());
+    let out = stepwise()
+        .args(["exec", "--virtual-time", "--definition"])
+        .arg(&def)
+        .args(["--input", &example.to_string()])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let output: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(output["Status"], "SUCCEEDED");
+    // The child ran the real activities: 2 × 12.50 and 1 × 24.00, 10 % off each line.
+    assert_eq!(output["Output"]["summary"]["total_cents"], 2250 + 2160);
+    assert!(
+        output["ExecutionArn"]
+            .as_str()
+            .unwrap()
+            .contains(":execution:example-orders:")
+    );
+}
+
+#[test]
 fn exec_reads_input_files_and_writes_history() {
     let dir = tempfile::tempdir().unwrap();
     let def = write_temp(

@@ -122,8 +122,12 @@ impl StartRequest {
     }
 }
 
-/// The name in a state machine ARN (`arn:aws:states:R:A:stateMachine:NAME[:version]`).
+/// The name in a state machine ARN (`arn:aws:states:R:A:stateMachine:NAME[:version]`),
+/// or in a definition-substitution placeholder (`${NAME}`).
 fn machine_name(arn: &str) -> &str {
+    if let Some(name) = arn.strip_prefix("${").and_then(|a| a.strip_suffix('}')) {
+        return name;
+    }
     let parts: Vec<&str> = arn.split(':').collect();
     match parts.as_slice() {
         ["arn", _, "states", _, _, "stateMachine", name, ..] => name,
@@ -452,8 +456,15 @@ where
     match err.as_service_error() {
         Some(service) => {
             let code = service.code().unwrap_or("UnknownError");
+            // Named like the SDK's exception class, as optimized integrations name
+            // service errors (`DynamoDB.ConditionalCheckFailedException`).
+            let suffix = if code.ends_with("Exception") {
+                ""
+            } else {
+                "Exception"
+            };
             Failure::new(
-                format!("StepFunctions.{code}"),
+                format!("StepFunctions.{code}{suffix}"),
                 format!(
                     "{operation}: {} (Service: Sfn, Error Code: {code})",
                     service.message().unwrap_or("no message")
@@ -577,6 +588,8 @@ mod tests {
         .unwrap();
         assert_eq!(r.input, json!({"a": 1}));
         assert_eq!(r.state_machine_name(), "Child");
+        assert_eq!(machine_name("${Child}"), "Child");
+        assert_eq!(machine_name(&format!("{arn}:live")), "Child");
         let err = StartRequest::from_parameters(&json!({"StateMachineArn": arn, "Inptu": {}}))
             .unwrap_err();
         assert_eq!(err.error, "States.Runtime");

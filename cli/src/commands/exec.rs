@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use serde_json::json;
 use sfn_local::Options;
 
-use super::execution::{ExecutionFlags, read_input, run_and_report, task_runner};
+use super::execution::{
+    ExecutionFlags, generated_catalog, read_input, run_and_report, task_runner,
+};
 use super::{CliError, load_definition};
 
 /// Runs the ASL file `definition`; see [`run_and_report`] for what is printed.
@@ -30,6 +32,7 @@ pub fn run(definition: &Path, flags: ExecutionFlags) -> Result<ExitCode, CliErro
     let options = Options {
         virtual_time: flags.virtual_time,
         state_machine_name: name,
+        launcher: Some(generated_catalog()?),
         ..Options::default()
     };
     run_and_report(

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use codegen::asl::StateMachine;
 use serde_json::{Value, json};
 use sfn_local::{
-    MockConfig, MockError, MockTasks, Options, Outcome, RegistryTasks, Status, TaskRunner,
+    Catalog, Launcher, MockConfig, MockError, MockTasks, Options, Outcome, RegistryTasks, Status,
+    TaskRunner,
 };
 
 use super::{CliError, read};
@@ -41,6 +42,21 @@ pub struct ExecutionFlags {
     /// Print the execution history as a readable timeline on stderr.
     #[arg(long)]
     pub timeline: bool,
+}
+
+/// Every generated workflow as a state machine a `states:startExecution` Task can start
+/// in-process, under the parent's options (by the name in its `StateMachineArn`, or a
+/// `${NAME}` placeholder); others go to the Step Functions endpoint of the standard
+/// environment.
+pub fn generated_catalog() -> Result<Arc<dyn Launcher>, CliError> {
+    let mut catalog = Catalog::new();
+    for workflow in statemachines::all() {
+        let built = workflow
+            .build()
+            .map_err(|e| CliError::Message(e.to_string()))?;
+        catalog = catalog.with(&built.name, built.machine, built.express);
+    }
+    Ok(Arc::new(catalog))
 }
 
 /// Reads `--input`: inline JSON, or `@FILE`.

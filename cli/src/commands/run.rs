@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use sfn_local::Options;
 
 use super::CliError;
-use super::execution::{ExecutionFlags, read_input, run_and_report, task_runner};
+use super::execution::{
+    ExecutionFlags, generated_catalog, read_input, run_and_report, task_runner,
+};
 use sfn_local::progress::ProgressDisplay;
 
 /// Builds the workflow named `workflow` and runs it; see `run_and_report` for what is
@@ -39,6 +41,7 @@ pub fn run(workflow: &str, flags: ExecutionFlags) -> Result<ExitCode, CliError> 
         } else {
             sfn_local::clock::STANDARD_MAX_DURATION
         },
+        launcher: Some(generated_catalog()?),
         ..Options::default()
     };
     run_and_report(
