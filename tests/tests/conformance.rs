@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sfn::types::ExecutionStatus;
 use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
-use sfn_local::{Failure, Options, Status, TaskFuture, TaskRequest, TaskRunner};
+use sfn_local::{Catalog, Failure, Launcher, Options, Status, TaskFuture, TaskRequest, TaskRunner};
 use stepwise_tests::{MotoServer, unique_id, workspace_root};
 
 /// How many cases run at once.
@@ -62,6 +62,9 @@ struct Case {
     unordered_states: bool,
     compare_cause: bool,
     deviation: Option<Deviation>,
+    /// State machines the case's `states:startExecution` Tasks start, by name (created
+    /// under that name on moto, known to sfn-local's catalog).
+    children: Vec<(String, Value)>,
 }
 
 /// A recorded moto deviation: what AWS documents and what moto does instead.
@@ -137,6 +140,7 @@ fn load_case(path: &Path) -> Result<Case, String> {
             "aws",
             "unordered_states",
             "compare_cause",
+            "children",
         ],
         "the case",
     )?;
@@ -149,6 +153,16 @@ fn load_case(path: &Path) -> Result<Case, String> {
         None => None,
         Some(aws) => Some(parse_deviation(aws)?),
     };
+    let mut children = Vec::new();
+    if let Some(given) = obj.get("children") {
+        let given = given
+            .as_object()
+            .ok_or("children: expected an object of state machine definitions by name")?;
+        for (name, child) in given {
+            codegen::asl::from_value(child.clone()).map_err(|e| format!("children.{name}: {e}"))?;
+            children.push((name.clone(), child.clone()));
+        }
+    }
     Ok(Case {
         file: path
             .file_name()
@@ -160,6 +174,7 @@ fn load_case(path: &Path) -> Result<Case, String> {
         unordered_states: bool_field(obj, "unordered_states")?,
         compare_cause: bool_field(obj, "compare_cause")?,
         deviation,
+        children,
     })
 }
 
@@ -385,11 +400,20 @@ async fn run_local(case: &Case, machine_name: &str, execution_name: &str) -> Obs
         Ok(m) => m,
         Err(e) => return start_failure(format!("definition: {e}")),
     };
+    let mut catalog = Catalog::new();
+    for (name, child) in &case.children {
+        match codegen::asl::from_value(child.clone()) {
+            Ok(m) => catalog = catalog.with(name, m, false),
+            Err(e) => return start_failure(format!("children.{name}: {e}")),
+        }
+    }
+    let launcher: Arc<dyn Launcher> = Arc::new(catalog);
     let options = Options {
         virtual_time: true,
         state_machine_name: machine_name.to_string(),
         execution_name: Some(execution_name.to_string()),
         seed: Some(1),
+        launcher: Some(launcher),
         ..Options::default()
     };
     match sfn_local::execute(
@@ -442,6 +466,7 @@ async fn check_moto_executes(client: &aws_sdk_sfn::Client) {
         unordered_states: false,
         compare_cause: false,
         deviation: None,
+        children: Vec::new(),
     };
     let name = format!("conformance-check-{}", unique_id());
     let observed = run_moto(client, &case, &name, &name).await;
@@ -470,6 +495,16 @@ async fn try_run_moto(
     machine_name: &str,
     execution_name: &str,
 ) -> Result<Observed, String> {
+    for (name, child) in &case.children {
+        client
+            .create_state_machine()
+            .name(name)
+            .definition(child.to_string())
+            .role_arn(ROLE_ARN)
+            .send()
+            .await
+            .map_err(|e| format!("CreateStateMachine {name}: {}", error_text(&e)))?;
+    }
     let machine = client
         .create_state_machine()
         .name(machine_name)
