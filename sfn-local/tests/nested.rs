@@ -253,3 +253,43 @@ async fn bad_parameters_fail_with_states_runtime_and_start_nothing() {
     assert!(failure.cause.contains("\"Inputt\""), "{}", failure.cause);
     assert!(catalog.outcomes().is_empty());
 }
+
+#[tokio::test]
+async fn start_execution_wait_for_task_token_resumes_on_the_childs_callback() {
+    let callbacks = sfn_local::Callbacks::new();
+    let catalog = catalog();
+    // Whoever the child hands the token to calls back: here a task of the test that
+    // reads it from the child's input.
+    {
+        let callbacks = callbacks.clone();
+        tokio::spawn(async move {
+            let task = callbacks
+                .wait_for_task("Start child", Duration::from_secs(10))
+                .await
+                .unwrap();
+            assert_eq!(task.input["Input"]["token"], json!(task.token));
+            callbacks
+                .send_task_success(&task.token, r#"{"from": "callback"}"#)
+                .unwrap();
+        });
+    }
+    let doc = json!({"StartAt": "Start child", "States": {"Start child": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+        "Parameters": {"StateMachineArn": CHILD_ARN, "Input": {"n": 1, "token.$": "$$.Task.Token"}},
+        "End": true
+    }}});
+    let machine = codegen::asl::from_value(doc).unwrap();
+    let launcher: Arc<dyn Launcher> = catalog.clone();
+    let options = Options {
+        virtual_time: true,
+        launcher: Some(launcher),
+        callbacks,
+        ..Options::default()
+    };
+    let outcome = sfn_local::execute(&machine, json!({}), Arc::new(Echo::default()), options)
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    assert_eq!(outcome.output, Some(json!({"from": "callback"})));
+    assert!(types(&outcome).contains(&"TaskSubmitted"));
+}

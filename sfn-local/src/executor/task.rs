@@ -153,7 +153,7 @@ impl Run<'_> {
             .activities
             .as_ref()
             .filter(|q| q.serves(&t.resource));
-        let (result, kinds) = if let Some(pattern) = Pattern::of(&t.resource) {
+        let (result, kinds) = if let Some(pattern) = Pattern::of(base_resource(&t.resource)) {
             (self.nested(work, pattern, path).await, TASK_EVENTS)
         } else if let Some(queue) = queued {
             (

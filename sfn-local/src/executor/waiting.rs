@@ -1,6 +1,6 @@
 //! Tasks that wait on something outside the execution: a token's callback
 //! (`.waitForTaskToken`), an external worker (a queued activity) or a child execution
-//! (`states:startExecution`).
+//! (`states:startExecution`, also with `.waitForTaskToken`).
 //!
 //! Waiting for a callback or a worker takes real time, even under virtual time (the
 //! callback comes from outside, whenever it comes): `HeartbeatSeconds` and
@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::task::{Limits, Work, resource_fields};
-use super::{Path, Run};
+use super::{Path, Run, WAIT_FOR_TASK_TOKEN};
 use crate::activity_queue::{ActivityQueue, ActivityTask, Queued};
 use crate::callbacks::{Message, PendingTask, Registration};
 use crate::failure::Failure;
@@ -204,7 +204,32 @@ impl Run<'_> {
                 &remote
             }
         };
+        // `startExecution.waitForTaskToken`: the child (or whoever it hands the token
+        // to) calls back; registered before the start, so a quick child is not lost.
+        let mut callback = work.resource.ends_with(WAIT_FOR_TASK_TOKEN).then(|| {
+            self.options.callbacks.register(PendingTask {
+                token: work.token.clone(),
+                execution_arn: self.execution_arn.clone(),
+                state: work.name.to_string(),
+                input: work.input.clone(),
+            })
+        });
+        let began = Instant::now();
         let started = launcher.start(request, parent).await?;
+        if let Some(registration) = callback.as_mut() {
+            self.record(
+                path,
+                EventType::TaskSubmitted,
+                Some(json!({
+                    "resourceType": resource_type,
+                    "resource": resource,
+                    "output": started.execution.started_result().to_string(),
+                })),
+            )?;
+            return self
+                .wait_for_callback(registration, began, work.limits, path)
+                .await;
+        }
         if pattern == Pattern::RequestResponse {
             return Ok(started.execution.started_result());
         }
