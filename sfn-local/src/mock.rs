@@ -254,6 +254,15 @@ impl TaskRunner for MockTasks {
         }))
     }
 
+    /// A mocked state's response is its whole answer, callback or child included.
+    fn answers_whole(&self, state: &str) -> bool {
+        self.case.states.contains_key(state)
+            || self
+                .fallback
+                .as_ref()
+                .is_some_and(|f| f.answers_whole(state))
+    }
+
     fn check(&self, state: &str, resource: &str) -> Result<(), String> {
         if self.case.states.contains_key(state) {
             return Ok(());
@@ -430,6 +439,10 @@ impl Faults {
 impl TaskRunner for Faults {
     fn check(&self, state: &str, resource: &str) -> Result<(), String> {
         self.inner.check(state, resource)
+    }
+
+    fn answers_whole(&self, state: &str) -> bool {
+        self.inner.answers_whole(state)
     }
 
     fn map_items(&self, state: &str) -> Option<TaskFuture<'_>> {

@@ -40,6 +40,15 @@ pub trait TaskRunner: Send + Sync {
     /// Runs one attempt.
     fn run(&self, request: TaskRequest) -> TaskFuture<'_>;
 
+    /// Whether this runner answers Task state `state` whole — a mock config's mocked
+    /// state, whose response is the Task's result as stepfunctions-local gives it — so
+    /// a `.waitForTaskToken` Task takes the answer as its result instead of waiting for
+    /// a callback, and a `states:startExecution` Task is answered by the runner instead
+    /// of starting a child. `false`, the default: the executor does both itself.
+    fn answers_whole(&self, _state: &str) -> bool {
+        false
+    }
+
     /// The items of the distributed Map state `state`, when this runner answers its
     /// ItemReader instead of S3 (a mock config whose test case names the Map state; see
     /// [`crate::MockTasks`]). Then its ResultWriter writes nothing either. `None`, the

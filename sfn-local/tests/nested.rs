@@ -293,3 +293,48 @@ async fn start_execution_wait_for_task_token_resumes_on_the_childs_callback() {
     assert_eq!(outcome.output, Some(json!({"from": "callback"})));
     assert!(types(&outcome).contains(&"TaskSubmitted"));
 }
+
+#[tokio::test]
+async fn a_mock_config_answers_mocked_callback_and_child_states_whole() {
+    // As stepfunctions-local does: a mocked `.waitForTaskToken` state returns its mocked
+    // response without waiting, and a mocked `startExecution.sync` state starts no child.
+    let config = sfn_local::MockConfig::parse(
+        r#"{
+      "StateMachines": {"Parent": {"TestCases": {"Mocked": {"Ask": "Answer", "Start child": "Child"}}}},
+      "MockedResponses": {
+        "Answer": {"0": {"Return": {"approved": true}}},
+        "Child": {"0": {"Return": {"Status": "SUCCEEDED", "Output": "{\"mocked\":1}"}}}
+      }
+    }"#,
+    )
+    .unwrap();
+    let case = config.test_case(Some("Parent"), "Mocked").unwrap();
+    let runner = Arc::new(sfn_local::MockTasks::new(case, None));
+    let doc = json!({"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"MessageBody": {"t.$": "$$.Task.Token"}}, "ResultPath": "$.ask", "Next": "Start child"},
+        "Start child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync",
+                "Parameters": {"StateMachineArn": CHILD_ARN}, "ResultPath": "$.child", "End": true}
+    }});
+    let machine = codegen::asl::from_value(doc).unwrap();
+    let catalog = catalog();
+    let launcher: Arc<dyn Launcher> = catalog.clone();
+    let options = Options {
+        state_machine_name: "Parent".into(),
+        launcher: Some(launcher),
+        ..Options::default()
+    };
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        sfn_local::execute(&machine, json!({}), runner, options),
+    )
+    .await
+    .expect("nothing waits for a callback")
+    .unwrap();
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    let output = outcome.output.clone().unwrap();
+    assert_eq!(output["ask"], json!({"approved": true}));
+    assert_eq!(output["child"]["Output"], "{\"mocked\":1}");
+    assert!(catalog.outcomes().is_empty(), "no child ran");
+    assert!(!types(&outcome).contains(&"TaskSubmitted"));
+}

@@ -185,7 +185,8 @@ fn check_resources(
     for (name, state) in states {
         if let State::Task(t) = state {
             let base = base_resource(&t.resource);
-            let own = Pattern::of(base).is_some() || queue.is_some_and(|q| q.serves(base));
+            let own = (Pattern::of(base).is_some() && !tasks.answers_whole(name))
+                || queue.is_some_and(|q| q.serves(base));
             if !own && let Err(e) = tasks.check(name, base) {
                 out.push(e);
             }

@@ -153,7 +153,11 @@ impl Run<'_> {
             .activities
             .as_ref()
             .filter(|q| q.serves(&t.resource));
-        let (result, kinds) = if let Some(pattern) = Pattern::of(base_resource(&t.resource)) {
+        // A mock that answers the state whole stands in for the callback or the child.
+        let whole = self.tasks.answers_whole(name);
+        let waits = !whole && t.resource.ends_with(WAIT_FOR_TASK_TOKEN);
+        let nested = Pattern::of(base_resource(&t.resource)).filter(|_| !whole);
+        let (result, kinds) = if let Some(pattern) = nested {
             (self.nested(work, pattern, path).await, TASK_EVENTS)
         } else if let Some(queue) = queued {
             (
@@ -161,7 +165,7 @@ impl Run<'_> {
                 ACTIVITY_EVENTS,
             )
         } else {
-            (self.run_task(work, path).await, TASK_EVENTS)
+            (self.run_task(work, waits, path).await, TASK_EVENTS)
         };
         let (resource_type, resource) = resource_fields(&t.resource);
         match result {
@@ -205,9 +209,14 @@ impl Run<'_> {
         }
     }
 
-    /// A Task run by the task runner: request-response, or, with `.waitForTaskToken`,
-    /// the request then the token's callback.
-    async fn run_task(&self, work: Work<'_>, path: &mut Path) -> Result<Value, Failure> {
+    /// A Task run by the task runner: request-response, or, when it `waits`
+    /// (`.waitForTaskToken`), the request then the token's callback.
+    async fn run_task(
+        &self,
+        work: Work<'_>,
+        waits: bool,
+        path: &mut Path,
+    ) -> Result<Value, Failure> {
         self.record_scheduled(&work, path)?;
         let (resource_type, resource) = resource_fields(work.resource);
         self.record(
@@ -215,7 +224,6 @@ impl Run<'_> {
             EventType::TaskStarted,
             Some(json!({"resourceType": resource_type, "resource": resource})),
         )?;
-        let waits = work.resource.ends_with(WAIT_FOR_TASK_TOKEN);
         // Registered before the request, so a callback as quick as the request's own
         // answer is not lost.
         let mut registration = waits.then(|| {
