@@ -376,8 +376,8 @@ impl Launcher for Catalog {
                     .await
                     .map_err(|e| {
                         Failure::new(
-                            "StepFunctions.InvalidDefinitionException",
-                            format!("the child execution cannot start: {e}"),
+                            STATES_TASK_FAILED.as_str(),
+                            format!("the child execution could not start: {e}"),
                         )
                     })?;
                 let ended = describe_outcome(&started, &outcome);
