@@ -330,6 +330,14 @@ mod tests {
         assert!(callbacks.pending().is_empty());
     }
 
+    #[test]
+    fn the_handles_can_be_shared_across_threads_and_executions() {
+        fn shareable<T: Send + Sync + Clone + 'static>() {}
+        shareable::<Callbacks>();
+        shareable::<crate::ActivityQueue>();
+        shareable::<std::sync::Arc<dyn crate::Launcher>>();
+    }
+
     #[tokio::test]
     async fn wait_for_task_sees_a_token_registered_later() {
         let callbacks = Callbacks::new();

@@ -485,6 +485,14 @@ async fn an_external_worker_polls_activity_tasks_one_at_a_time() {
         details(&outcome, "ActivityStarted")["workerName"],
         "worker-1"
     );
+    let succeeded = details(&outcome, "ActivitySucceeded");
+    assert!(
+        succeeded["output"]
+            .as_str()
+            .unwrap()
+            .starts_with("{\"approved\":")
+    );
+    assert!(succeeded.get("resource").is_none(), "as AWS records it");
     let scheduled = details(&outcome, "ActivityScheduled");
     assert_eq!(scheduled["resource"], APPROVE);
     assert_eq!(scheduled["heartbeatInSeconds"], 10);

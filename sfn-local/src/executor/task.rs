@@ -66,18 +66,22 @@ struct EndEvents {
     succeeded: EventType,
     failed: EventType,
     timed_out: EventType,
+    /// Whether their details name the resource (`Task*` events do, `Activity*` not).
+    name_resource: bool,
 }
 
 const TASK_EVENTS: EndEvents = EndEvents {
     succeeded: EventType::TaskSucceeded,
     failed: EventType::TaskFailed,
     timed_out: EventType::TaskTimedOut,
+    name_resource: true,
 };
 
 const ACTIVITY_EVENTS: EndEvents = EndEvents {
     succeeded: EventType::ActivitySucceeded,
     failed: EventType::ActivityFailed,
     timed_out: EventType::ActivityTimedOut,
+    name_resource: false,
 };
 
 /// `resourceType` and `resource` as the history gives them: an integration
@@ -167,13 +171,22 @@ impl Run<'_> {
         } else {
             (self.run_task(work, waits, path).await, TASK_EVENTS)
         };
-        let (resource_type, resource) = resource_fields(&t.resource);
+        let details = |mut fields: Value| {
+            if kinds.name_resource
+                && let Some(map) = fields.as_object_mut()
+            {
+                let (resource_type, resource) = resource_fields(&t.resource);
+                map.insert("resourceType".into(), json!(resource_type));
+                map.insert("resource".into(), json!(resource));
+            }
+            Some(fields)
+        };
         match result {
             Ok(result) => {
                 self.record(
                     path,
                     kinds.succeeded,
-                    Some(json!({"resourceType": resource_type, "resource": resource, "output": result.to_string()})),
+                    details(json!({"output": result.to_string()})),
                 )?;
                 check_size(&result, "task result", name)?;
                 self.finish(
@@ -202,7 +215,7 @@ impl Run<'_> {
                 self.record(
                     path,
                     kind,
-                    Some(json!({"resourceType": resource_type, "resource": resource, "error": f.error, "cause": f.cause})),
+                    details(json!({"error": f.error, "cause": f.cause})),
                 )?;
                 Err(f)
             }
