@@ -18,6 +18,8 @@ use codegen::errors::STATES_TASK_FAILED;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
+use aws_sdk_sfn::operation::RequestId as _;
+
 use crate::clock::{EXPRESS_MAX_DURATION, STANDARD_MAX_DURATION};
 use crate::executor::{Options, Outcome, Status, execute};
 use crate::failure::Failure;
@@ -166,6 +168,8 @@ pub struct ChildExecution {
     pub error: Option<String>,
     /// `Cause`, when it failed.
     pub cause: Option<String>,
+    /// The `StartExecution` request's id (`SdkResponseMetadata.RequestId`).
+    pub request_id: String,
 }
 
 /// Step Functions' integration results give dates as epoch milliseconds.
@@ -174,9 +178,37 @@ fn millis(d: DateTime<Utc>) -> Value {
 }
 
 impl ChildExecution {
-    /// The request-response result: `ExecutionArn` and `StartDate`.
+    /// The request-response result: `ExecutionArn`, `StartDate`, and the response
+    /// metadata Step Functions adds to an optimized integration's result
+    /// (`SdkHttpMetadata`, `SdkResponseMetadata`).
     pub fn started_result(&self) -> Value {
-        json!({"ExecutionArn": self.execution_arn, "StartDate": millis(self.start_date)})
+        let body = json!({"executionArn": self.execution_arn, "startDate": self.start_date.timestamp_millis() as f64 / 1000.0});
+        let length = body.to_string().len().to_string();
+        let date = self
+            .start_date
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        let content_type = "application/x-amz-json-1.0";
+        json!({
+            "ExecutionArn": self.execution_arn,
+            "SdkHttpMetadata": {
+                "AllHttpHeaders": {
+                    "Content-Length": [length],
+                    "Content-Type": [content_type],
+                    "Date": [date],
+                    "x-amzn-RequestId": [self.request_id]
+                },
+                "HttpHeaders": {
+                    "Content-Length": length,
+                    "Content-Type": content_type,
+                    "Date": date,
+                    "x-amzn-RequestId": self.request_id
+                },
+                "HttpStatusCode": 200
+            },
+            "SdkResponseMetadata": {"RequestId": self.request_id},
+            "StartDate": millis(self.start_date)
+        })
     }
 
     /// The description, with `Input` and `Output` as JSON strings (`json_strings`, as
@@ -367,6 +399,7 @@ impl Launcher for Catalog {
                 output: None,
                 error: None,
                 cause: None,
+                request_id: uuid::Uuid::new_v4().to_string(),
             };
             let outcomes = self.outcomes.clone();
             let started = execution.clone();
@@ -529,8 +562,10 @@ impl Launcher for RemoteLauncher {
                 output: None,
                 error: None,
                 cause: None,
+                request_id: started.request_id().unwrap_or_default().to_string(),
             };
             let poll = self.poll;
+            let request_id = execution.request_id.clone();
             let done: BoxFuture<'static, Result<ChildExecution, Failure>> = Box::pin(async move {
                 loop {
                     let d = client
@@ -552,6 +587,7 @@ impl Launcher for RemoteLauncher {
                             output: parse_text(d.output()),
                             error: d.error().map(str::to_string),
                             cause: d.cause().map(str::to_string),
+                            request_id: request_id.clone(),
                         });
                     }
                     tokio::time::sleep(poll).await;
@@ -615,10 +651,16 @@ mod tests {
             output: Some(json!({"out": 2})),
             error: None,
             cause: None,
+            request_id: "r-1".into(),
         };
+        let started = child.started_result();
+        assert_eq!(started["ExecutionArn"], "e");
+        assert_eq!(started["StartDate"], 1_700_000_000_000_i64);
+        assert_eq!(started["SdkResponseMetadata"], json!({"RequestId": "r-1"}));
+        assert_eq!(started["SdkHttpMetadata"]["HttpStatusCode"], 200);
         assert_eq!(
-            child.started_result(),
-            json!({"ExecutionArn": "e", "StartDate": 1_700_000_000_000_i64})
+            started["SdkHttpMetadata"]["HttpHeaders"]["Date"],
+            "Tue, 14 Nov 2023 22:13:20 GMT"
         );
         let sync = child.sync_result(Pattern::Sync);
         assert_eq!(sync["Output"], json!("{\"out\":2}"));

@@ -218,7 +218,12 @@ async fn request_response_returns_at_once_and_the_child_runs_on() {
     let arn = output["ExecutionArn"].as_str().unwrap().to_string();
     assert_eq!(
         output.as_object().unwrap().keys().collect::<Vec<_>>(),
-        ["ExecutionArn", "StartDate"]
+        [
+            "ExecutionArn",
+            "SdkHttpMetadata",
+            "SdkResponseMetadata",
+            "StartDate"
+        ]
     );
     assert!(output["StartDate"].is_i64());
     assert!(!types(&outcome).contains(&"TaskSubmitted"));
