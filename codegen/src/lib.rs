@@ -26,6 +26,7 @@ pub mod builder;
 pub mod dataflow;
 pub mod emit;
 pub mod errors;
+pub mod integration;
 pub mod intrinsic;
 pub mod path;
 pub mod trigger;

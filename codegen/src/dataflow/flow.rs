@@ -310,7 +310,7 @@ impl<'a> Analyzer<'a> {
                 }
                 shapes.output.clone()
             }
-            None => Shape::Any,
+            None => integration_result(&t.resource),
         };
         self.finish(
             &input,
@@ -636,6 +636,14 @@ impl<'a> Analyzer<'a> {
         );
         self.catch_edges(&input, &m.catch, eval);
     }
+}
+
+/// The result of a service integration Task as AWS documents it
+/// ([`crate::integration::result_schema`]); `Any` for integrations not known there.
+fn integration_result(resource: &str) -> Shape {
+    crate::integration::result_schema(resource)
+        .map(|schema| Shape::from_schema(&schema))
+        .unwrap_or(Shape::Any)
 }
 
 /// InputPath / OutputPath: absent keeps the document, `null` gives `{}`, a path selects.

@@ -232,10 +232,11 @@ fn array_items_are_checked_recursively() {
 
 #[test]
 fn unknown_resources_and_unknown_shapes_stay_quiet() {
+    // ecs:runTask is an integration the check does not know: its result is unknown.
     let doc = json!({
         "StartAt": "Lambda",
         "States": {
-            "Lambda": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultPath": "$.r", "Next": "Use"},
+            "Lambda": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "ResultPath": "$.r", "Next": "Use"},
             "Use": {"Type": "Pass", "Parameters": {"a.$": "$.r.anything.at.all", "b.$": "$.whatever"}, "End": true}
         }
     });
@@ -1115,4 +1116,124 @@ fn corpus_documents_never_panic() {
         parsed > 100,
         "expected most of the corpus to parse, got {parsed}"
     );
+}
+
+// ----------------------------------------------------------------------------------------
+// Service integration results
+// ----------------------------------------------------------------------------------------
+
+/// A Task on `resource` with `fields`, then a Pass reading `reads` (a Parameters template).
+fn integration_then_pass(resource: &str, fields: Value, reads: Value) -> Value {
+    let mut task = json!({"Type": "Task", "Resource": resource, "Next": "Use"});
+    if let (Some(task), Value::Object(fields)) = (task.as_object_mut(), fields) {
+        task.extend(fields);
+    }
+    json!({
+        "StartAt": "Call",
+        "States": {
+            "Call": task,
+            "Use": {"Type": "Pass", "Parameters": reads, "End": true}
+        }
+    })
+}
+
+#[test]
+fn result_selector_over_an_integration_result_is_checked() {
+    let doc = |field: &str| {
+        integration_then_pass(
+            "arn:aws:states:::sqs:sendMessage",
+            json!({"ResultSelector": {"id.$": format!("$.{field}")}, "ResultPath": "$.sent"}),
+            json!({"id.$": "$.sent.id"}),
+        )
+    };
+    assert_eq!(run(doc("MessageId"), order_input(), vec![]), Vec::<String>::new());
+    assert_eq!(
+        run(doc("MessageID"), order_input(), vec![]),
+        vec![
+            r#"State "Call": ResultSelector.id.$ "$.MessageID": no field "MessageID" in the result (it has: MD5OfMessageBody, MessageId, SdkHttpMetadata, SdkResponseMetadata, MD5OfMessageAttributes, MD5OfMessageSystemAttributes, SequenceNumber)"#
+        ]
+    );
+}
+
+#[test]
+fn a_later_state_reading_an_integration_result_is_checked() {
+    let doc = |path: &str| {
+        integration_then_pass(
+            "arn:aws:states:::dynamodb:getItem",
+            json!({"ResultPath": "$.claim"}),
+            json!({"x.$": path}),
+        )
+    };
+    for fine in [
+        "$.claim.Item.status.S",
+        "$.claim.SdkHttpMetadata.HttpStatusCode",
+        "$.claim.SdkResponseMetadata.RequestId",
+        "$.order.id",
+    ] {
+        assert_eq!(run(doc(fine), order_input(), vec![]), Vec::<String>::new(), "{fine}");
+    }
+    assert_eq!(
+        run(doc("$.claim.Items"), order_input(), vec![]),
+        vec![
+            r#"State "Use": Parameters.x.$ "$.claim.Items": no field "Items" in $.claim (it has: SdkHttpMetadata, SdkResponseMetadata, Item, ConsumedCapacity)"#
+        ]
+    );
+}
+
+#[test]
+fn lambda_invoke_payload_is_open_but_its_envelope_is_not() {
+    let doc = |path: &str| {
+        integration_then_pass(
+            "arn:aws:states:::lambda:invoke",
+            json!({"Parameters": {"FunctionName": "f", "Payload.$": "$"}, "ResultPath": "$.r"}),
+            json!({"x.$": path}),
+        )
+    };
+    for fine in ["$.r.Payload.anything", "$.r.StatusCode", "$.r.ExecutedVersion"] {
+        assert_eq!(run(doc(fine), order_input(), vec![]), Vec::<String>::new(), "{fine}");
+    }
+    assert_eq!(
+        run(doc("$.r.FunctionError"), order_input(), vec![]),
+        vec![
+            r#"State "Use": Parameters.x.$ "$.r.FunctionError": no field "FunctionError" in $.r (it has: Payload, StatusCode, SdkHttpMetadata, SdkResponseMetadata, ExecutedVersion, LogResult)"#
+        ]
+    );
+}
+
+#[test]
+fn start_execution_sync_output_is_a_string_and_sync2_output_is_json() {
+    let doc = |resource: &str| {
+        integration_then_pass(
+            resource,
+            json!({"Parameters": {"StateMachineArn": "${Child}"}, "ResultSelector": {"status.$": "$.Output.status"}}),
+            json!({"s.$": "$.status"}),
+        )
+    };
+    assert_eq!(
+        run(doc("arn:aws:states:::states:startExecution.sync:2"), order_input(), vec![]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(doc("arn:aws:states:::states:startExecution.sync"), order_input(), vec![]),
+        vec![
+            r#"State "Call": ResultSelector.status.$ "$.Output.status": no field "status" in $.Output (it is a string)"#
+        ]
+    );
+    // The request-response form returns no Output at all.
+    assert_eq!(
+        run(doc("arn:aws:states:::states:startExecution"), order_input(), vec![]),
+        vec![
+            r#"State "Call": ResultSelector.status.$ "$.Output.status": no field "Output" in the result (it has: ExecutionArn, StartDate, SdkHttpMetadata, SdkResponseMetadata)"#
+        ]
+    );
+}
+
+#[test]
+fn a_callback_result_is_unknown_and_quiet() {
+    let doc = integration_then_pass(
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        json!({"Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}}, "ResultPath": "$.approval"}),
+        json!({"x.$": "$.approval.decision"}),
+    );
+    assert_eq!(run(doc, order_input(), vec![]), Vec::<String>::new());
 }
