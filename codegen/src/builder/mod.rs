@@ -35,14 +35,16 @@ mod condition;
 mod integrations;
 mod retry;
 
-mod states;
+mod state_builders;
 
 pub use chain::{Chain, Step};
 pub use compile::{Compiled, compile, compile_with_activities};
 pub use condition::Condition;
-pub use integrations::{Arg, dynamodb, s3, sfn};
+/// The former name of [`states`] (Step Functions' own integration).
+pub use integrations::states as sfn;
+pub use integrations::{Arg, dynamodb, events, lambda, s3, s3vectors, sns, sqs, ssm, states};
 pub use retry::{Catch, Retry};
-pub use states::{
+pub use state_builders::{
     Choice, Fail, ItemReaderSpec, Map, Parallel, Pass, Succeed, Task, Wait, choice, fail, map,
     parallel, pass, succeed, task, task_resource, wait,
 };

@@ -1146,7 +1146,10 @@ fn result_selector_over_an_integration_result_is_checked() {
             json!({"id.$": "$.sent.id"}),
         )
     };
-    assert_eq!(run(doc("MessageId"), order_input(), vec![]), Vec::<String>::new());
+    assert_eq!(
+        run(doc("MessageId"), order_input(), vec![]),
+        Vec::<String>::new()
+    );
     assert_eq!(
         run(doc("MessageID"), order_input(), vec![]),
         vec![
@@ -1170,7 +1173,11 @@ fn a_later_state_reading_an_integration_result_is_checked() {
         "$.claim.SdkResponseMetadata.RequestId",
         "$.order.id",
     ] {
-        assert_eq!(run(doc(fine), order_input(), vec![]), Vec::<String>::new(), "{fine}");
+        assert_eq!(
+            run(doc(fine), order_input(), vec![]),
+            Vec::<String>::new(),
+            "{fine}"
+        );
     }
     assert_eq!(
         run(doc("$.claim.Items"), order_input(), vec![]),
@@ -1189,8 +1196,16 @@ fn lambda_invoke_payload_is_open_but_its_envelope_is_not() {
             json!({"x.$": path}),
         )
     };
-    for fine in ["$.r.Payload.anything", "$.r.StatusCode", "$.r.ExecutedVersion"] {
-        assert_eq!(run(doc(fine), order_input(), vec![]), Vec::<String>::new(), "{fine}");
+    for fine in [
+        "$.r.Payload.anything",
+        "$.r.StatusCode",
+        "$.r.ExecutedVersion",
+    ] {
+        assert_eq!(
+            run(doc(fine), order_input(), vec![]),
+            Vec::<String>::new(),
+            "{fine}"
+        );
     }
     assert_eq!(
         run(doc("$.r.FunctionError"), order_input(), vec![]),
@@ -1210,18 +1225,30 @@ fn start_execution_sync_output_is_a_string_and_sync2_output_is_json() {
         )
     };
     assert_eq!(
-        run(doc("arn:aws:states:::states:startExecution.sync:2"), order_input(), vec![]),
+        run(
+            doc("arn:aws:states:::states:startExecution.sync:2"),
+            order_input(),
+            vec![]
+        ),
         Vec::<String>::new()
     );
     assert_eq!(
-        run(doc("arn:aws:states:::states:startExecution.sync"), order_input(), vec![]),
+        run(
+            doc("arn:aws:states:::states:startExecution.sync"),
+            order_input(),
+            vec![]
+        ),
         vec![
             r#"State "Call": ResultSelector.status.$ "$.Output.status": no field "status" in $.Output (it is a string)"#
         ]
     );
     // The request-response form returns no Output at all.
     assert_eq!(
-        run(doc("arn:aws:states:::states:startExecution"), order_input(), vec![]),
+        run(
+            doc("arn:aws:states:::states:startExecution"),
+            order_input(),
+            vec![]
+        ),
         vec![
             r#"State "Call": ResultSelector.status.$ "$.Output.status": no field "Output" in the result (it has: ExecutionArn, StartDate, SdkHttpMetadata, SdkResponseMetadata)"#
         ]

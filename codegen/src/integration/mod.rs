@@ -118,11 +118,7 @@ pub fn result_schema(resource: &str) -> Option<Value> {
             _ => None,
         };
     }
-    optimized::result(
-        integration.service,
-        integration.action,
-        integration.pattern,
-    )
+    optimized::result(integration.service, integration.action, integration.pattern)
 }
 
 /// A realistic example of what the Task with this resource returns (the first example

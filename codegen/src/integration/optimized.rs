@@ -9,11 +9,13 @@ use serde_json::{Value, json};
 
 use super::Pattern;
 use super::schema::{
-    any, array, boolean, integer, item, java_sdk_metadata, java_sdk_metadata_example, merge, object, string, with_example,
+    any, array, boolean, integer, item, java_sdk_metadata, java_sdk_metadata_example, merge,
+    object, string, with_example,
 };
 
 const REQUEST_ID: &str = "2SFSN3N8L6HMO2JVQ4JTA5BT2RVV4KQNSO5AEMVJF66Q9ASUAAJG";
-const EXECUTION_ARN: &str = "arn:aws:states:us-east-1:123456789012:execution:child:5f2a4a4e-9f3b-4a8e-9d31-1c8e0d2b7a10";
+const EXECUTION_ARN: &str =
+    "arn:aws:states:us-east-1:123456789012:execution:child:5f2a4a4e-9f3b-4a8e-9d31-1c8e0d2b7a10";
 const STATE_MACHINE_ARN: &str = "arn:aws:states:us-east-1:123456789012:stateMachine:child";
 
 /// The result schema of an optimized integration, when known.
@@ -74,7 +76,10 @@ fn dynamodb_write() -> Value {
             ("ItemCollectionMetrics", any()),
         ],
     );
-    with_example(schema, merge(json!({}), java_sdk_metadata_example(REQUEST_ID, 2)))
+    with_example(
+        schema,
+        merge(json!({}), java_sdk_metadata_example(REQUEST_ID, 2)),
+    )
 }
 
 fn lambda_invoke() -> Value {

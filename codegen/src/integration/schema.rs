@@ -82,7 +82,10 @@ pub(super) fn java_sdk_metadata() -> [(&'static str, Value); 2] {
 }
 
 /// An example of [`java_sdk_metadata`] for a JSON response of `length` bytes.
-pub(super) fn java_sdk_metadata_example(request_id: &str, length: u32) -> [(&'static str, Value); 2] {
+pub(super) fn java_sdk_metadata_example(
+    request_id: &str,
+    length: u32,
+) -> [(&'static str, Value); 2] {
     let length = length.to_string();
     [
         (
@@ -108,7 +111,10 @@ pub(super) fn java_sdk_metadata_example(request_id: &str, length: u32) -> [(&'st
 }
 
 /// `fields` plus `extra` as one JSON object.
-pub(super) fn merge(fields: Value, extra: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+pub(super) fn merge(
+    fields: Value,
+    extra: impl IntoIterator<Item = (&'static str, Value)>,
+) -> Value {
     let mut out = match fields {
         Value::Object(map) => map,
         _ => Map::new(),

@@ -147,7 +147,10 @@ fn s3_list_objects_v2() -> Value {
         ],
         &[
             ("Contents", array(entry)),
-            ("CommonPrefixes", array(object(&[("Prefix", string())], &[]))),
+            (
+                "CommonPrefixes",
+                array(object(&[("Prefix", string())], &[])),
+            ),
             ("Prefix", string()),
             ("Delimiter", string()),
             ("EncodingType", string()),
@@ -206,10 +209,7 @@ fn s3_copy_object() -> Value {
 }
 
 fn consumed_capacity() -> Value {
-    object(
-        &[("TableName", string())],
-        &[("CapacityUnits", number())],
-    )
+    object(&[("TableName", string())], &[("CapacityUnits", number())])
 }
 
 fn dynamodb_get_item() -> Value {

@@ -67,10 +67,19 @@ fn parse_takes_resources_apart() {
 #[test]
 fn patterns_follow_aws_integration_table() {
     let supports_token = |r: &str| supports(&parse(r).unwrap(), Pattern::WaitForTaskToken);
-    assert_eq!(supports_token("arn:aws:states:::dynamodb:putItem"), Some(false));
-    assert_eq!(supports_token("arn:aws:states:::sqs:sendMessage"), Some(true));
+    assert_eq!(
+        supports_token("arn:aws:states:::dynamodb:putItem"),
+        Some(false)
+    );
+    assert_eq!(
+        supports_token("arn:aws:states:::sqs:sendMessage"),
+        Some(true)
+    );
     assert_eq!(supports_token("arn:aws:states:::lambda:invoke"), Some(true));
-    assert_eq!(supports_token("arn:aws:states:::aws-sdk:s3:putObject"), Some(true));
+    assert_eq!(
+        supports_token("arn:aws:states:::aws-sdk:s3:putObject"),
+        Some(true)
+    );
     assert_eq!(supports_token("arn:aws:states:::ecs:runTask"), None);
     let sdk = parse("arn:aws:states:::aws-sdk:s3:putObject").unwrap();
     assert_eq!(supports(&sdk, Pattern::Sync), Some(false));
@@ -92,7 +101,10 @@ fn every_known_result_has_an_example_that_fits_its_schema() {
         let required = schema["required"].as_array().unwrap();
         for name in required {
             let name = name.as_str().unwrap();
-            assert!(example.get(name).is_some(), "{resource}: example lacks {name}");
+            assert!(
+                example.get(name).is_some(),
+                "{resource}: example lacks {name}"
+            );
         }
     }
 }
@@ -101,12 +113,20 @@ fn every_known_result_has_an_example_that_fits_its_schema() {
 fn documented_top_level_fields() {
     let fields = |resource: &str| -> Vec<String> {
         let schema = result_schema(resource).unwrap();
-        schema["properties"].as_object().unwrap().keys().cloned().collect()
+        schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
     };
     let has = |resource: &str, names: &[&str]| {
         let all = fields(resource);
         for name in names {
-            assert!(all.iter().any(|f| f == name), "{resource}: no {name} in {all:?}");
+            assert!(
+                all.iter().any(|f| f == name),
+                "{resource}: no {name} in {all:?}"
+            );
         }
     };
     has(
@@ -119,9 +139,17 @@ fn documented_top_level_fields() {
     );
     has(
         "arn:aws:states:::lambda:invoke",
-        &["ExecutedVersion", "Payload", "StatusCode", "SdkHttpMetadata"],
+        &[
+            "ExecutedVersion",
+            "Payload",
+            "StatusCode",
+            "SdkHttpMetadata",
+        ],
     );
-    has("arn:aws:states:::events:putEvents", &["Entries", "FailedEntryCount"]);
+    has(
+        "arn:aws:states:::events:putEvents",
+        &["Entries", "FailedEntryCount"],
+    );
     assert!(!fields("arn:aws:states:::events:putEvents").contains(&"SdkHttpMetadata".into()));
     has("arn:aws:states:::aws-sdk:s3:getObject", &["Body", "ETag"]);
     assert!(!fields("arn:aws:states:::aws-sdk:s3:getObject").contains(&"SdkHttpMetadata".into()));
@@ -130,7 +158,10 @@ fn documented_top_level_fields() {
     assert_eq!(sync["properties"]["Output"], json!({"type": "string"}));
     let sync2 = result_schema("arn:aws:states:::states:startExecution.sync:2").unwrap();
     assert_eq!(sync2["properties"]["Output"], json!({}));
-    assert!(example_result("arn:aws:states:::states:startExecution.sync:2").unwrap()["Output"].is_object());
+    assert!(
+        example_result("arn:aws:states:::states:startExecution.sync:2").unwrap()["Output"]
+            .is_object()
+    );
 }
 
 #[test]
