@@ -550,3 +550,26 @@ fn s3vectors_put_vectors_and_ssm_get_parameter() {
                "Parameters": {"Name.$": "$.config_parameter"}})
     );
 }
+
+#[test]
+fn an_idempotency_claim_catches_the_integration_error_by_its_aws_name() {
+    use crate::builder::{Catch, pass};
+    use crate::errors::DYNAMODB_CONDITIONAL_CHECK_FAILED;
+    let claim = dynamodb::put_item(
+        "Claim",
+        dynamodb::PutItem::new("claims", json!({"pk": {"S.$": "$.event_id"}}))
+            .condition("attribute_not_exists(pk)")
+            .return_item_on_condition_failure(),
+    )
+    .discard_result()
+    .catch(
+        Catch::on([DYNAMODB_CONDITIONAL_CHECK_FAILED]).result_path("$.conflict"),
+        pass("Already claimed"),
+    );
+    let machine = compile(Chain::start(claim)).unwrap_or_else(|p| panic!("{p:?}"));
+    assert_eq!(
+        machine.to_value()["States"]["Claim"]["Catch"],
+        json!([{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                "ResultPath": "$.conflict", "Next": "Already claimed"}])
+    );
+}
