@@ -24,7 +24,10 @@
 //!
 //! Task states come from activity *types* ([`task`]): the name, the `${Name}` resource
 //! placeholder, the input/output schemas and the error names all follow from the type.
-//! Retry and Catch take [`ErrorName`] constants and `Duration`s. Problems a builder can
+//! Service integrations come from typed constructors ([`dynamodb`], [`s3`], [`sqs`],
+//! [`sns`], [`events`], [`lambda`], [`s3vectors`], [`ssm`], [`states`]) that emit the
+//! resource and PascalCase Parameters AWS documents; [`Task::wait_for_task_token`] turns one
+//! into a callback. Retry and Catch take [`ErrorName`] constants and `Duration`s. Problems a builder can
 //! only see when the workflow is assembled (a fractional-second duration, an error name
 //! the activity never raises, a Choice arm that leads nowhere) are reported by
 //! [`compile`] / [`crate::workflow::Workflow::build`] with the state's name.

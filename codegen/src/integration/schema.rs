@@ -67,7 +67,7 @@ pub(super) fn java_sdk_metadata() -> [(&'static str, Value); 2] {
             "SdkHttpMetadata",
             object(
                 &[
-                    ("AllHttpHeaders", map(array(string()))),
+                    ("AllHttpHeaders", map(any())),
                     ("HttpHeaders", map(string())),
                     ("HttpStatusCode", integer()),
                 ],
