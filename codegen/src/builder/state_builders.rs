@@ -188,7 +188,7 @@ impl Task {
         let resource = &self.state.resource;
         let why = if let Some(activity) = &self.activity {
             format!(
-                "{} is an activity, which has its own task token",
+                "{} is an activity; only a service integration (arn:aws:states:::…) waits for a task token",
                 activity.name
             )
         } else {

@@ -435,7 +435,7 @@ fn wait_for_task_token_misuse_is_reported() {
     assert_eq!(
         problems(task::<Review>().wait_for_task_token(Duration::from_secs(60))),
         vec![
-            r#"State "Review": wait_for_task_token: Review is an activity, which has its own task token"#
+            r#"State "Review": wait_for_task_token: Review is an activity; only a service integration (arn:aws:states:::…) waits for a task token"#
         ]
     );
     let child = states::StartExecution::new(
