@@ -349,3 +349,19 @@ fn the_mock_config_answers_each_integration_with_its_documented_example() {
     assert!(returned("Run child as JSON")["Output"].is_object());
     assert!(returned("Manifest")["Body"].is_string());
 }
+
+#[test]
+fn a_path_of_the_wrong_type_for_an_integration_parameter_fails_the_build() {
+    let get = dynamodb::get_item(
+        "Load",
+        dynamodb::GetItem::new(Arg::path("$"), json!({"pk": {"S.$": "$.event_id"}})),
+    );
+    let err = Workflow::new("w", Chain::start(get))
+        .input(&example())
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"workflow "w": State "Load": Parameters of dynamodb:getItem: field "TableName" is an object, expected a string"#
+    );
+}

@@ -14,6 +14,9 @@
 //!   [`crate::integration::result_schema`] documents it (`dynamodb:getItem` gives `Item`,
 //!   `SdkHttpMetadata` and `SdkResponseMetadata`; `startExecution.sync` gives `Output` as
 //!   a string, `.sync:2` as JSON);
+//! * a Task on a known integration whose Parameters lack a parameter the integration
+//!   requires, or give one a value of the wrong JSON type
+//!   ([`crate::integration::parameter_schema`]; other parameters pass unchecked);
 //! * a JSONPath that cannot resolve against the shape (InputPath, OutputPath, ItemsPath,
 //!   `.$` template values and intrinsic-function arguments, Choice `Variable` and `…Path`
 //!   operands, the `…Path` fields of Wait, Fail, Task and Map);

@@ -7,6 +7,8 @@
 //! * [`result_schema`] is the JSON Schema of what a known integration returns, as AWS
 //!   documents it (top-level fields, their types where AWS fixes them, which are always
 //!   present), with a realistic example; [`example_result`] is that example.
+//! * [`parameter_schema`] is what it requires of its `Parameters`: the required fields and
+//!   the types AWS fixes (undeclared fields pass unchecked).
 //!
 //! The data-flow check reads the schemas (so `ResultSelector`/`ResultPath` over an
 //! integration result is checked like an activity's), the mock-config emitter the examples,
@@ -14,6 +16,7 @@
 //! problem reported. Nothing here talks to AWS.
 
 mod optimized;
+mod params;
 mod schema;
 mod sdk;
 
@@ -77,8 +80,10 @@ pub fn parse(resource: &str) -> Option<Integration<'_>> {
         Some((action, "waitForTaskToken")) => (action, Pattern::WaitForTaskToken),
         Some(_) => return None,
     };
-    let well_formed = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric());
-    (well_formed(service) && well_formed(action)).then_some(Integration {
+    let word = |s: &str, also: char| {
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == also)
+    };
+    (word(service, '-') && word(action, '_')).then_some(Integration {
         service,
         action,
         sdk,
@@ -119,6 +124,13 @@ pub fn result_schema(resource: &str) -> Option<Value> {
         };
     }
     optimized::result(integration.service, integration.action, integration.pattern)
+}
+
+/// The JSON Schema of the `Parameters` a known integration requires (in every pattern):
+/// its required fields and the JSON types AWS fixes; other fields are not declared.
+pub fn parameter_schema(resource: &str) -> Option<Value> {
+    let integration = parse(resource)?;
+    params::parameters(integration.service, integration.action, integration.sdk)
 }
 
 /// A realistic example of what the Task with this resource returns (the first example
