@@ -1,4 +1,6 @@
-//! Step Functions' own error names, as [`ErrorName`] constants for Retry and Catch.
+//! Step Functions' own error names, as [`ErrorName`] constants for Retry and Catch, and
+//! the service integrations' errors workflows most often handle, spelled as AWS spells
+//! them (the service part differs between an optimized integration and the AWS SDK one).
 //!
 //! Activity error names live next to the activities (see `stepwise_contract::errors`).
 
@@ -90,3 +92,16 @@ pub const LAMBDA_SERVICE: &[ErrorName] = &[
 pub fn is_lambda_service_error(name: &str) -> bool {
     LAMBDA_SERVICE.iter().any(|e| e.as_str() == name)
 }
+
+/// The optimized DynamoDB integration's failed condition (`dynamodb:putItem` with a
+/// `ConditionExpression` that does not hold) — an idempotency claim that someone else holds.
+pub const DYNAMODB_CONDITIONAL_CHECK_FAILED: ErrorName =
+    ErrorName::new("DynamoDB.ConditionalCheckFailedException");
+/// The same failure through the AWS SDK integration (`aws-sdk:dynamodb:*`), which spells
+/// the service `DynamoDb`.
+pub const DYNAMODB_SDK_CONDITIONAL_CHECK_FAILED: ErrorName =
+    ErrorName::new("DynamoDb.ConditionalCheckFailedException");
+/// `aws-sdk:s3:getObject` on a key that does not exist.
+pub const S3_NO_SUCH_KEY: ErrorName = ErrorName::new("S3.NoSuchKeyException");
+/// `events:putEvents` with an entry EventBridge refused (the cause lists the entries).
+pub const EVENTBRIDGE_FAILED_ENTRY: ErrorName = ErrorName::new("EventBridge.FailedEntry");

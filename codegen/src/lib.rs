@@ -1,6 +1,8 @@
 //! `codegen`: the Amazon States Language model, the workflow builder, validation,
 //! typed data-flow checks and the emitters (ASL JSON, Mermaid, JSON Schema,
-//! stepfunctions-local mock config) and the triggers a deployment creates (schedules).
+//! stepfunctions-local mock config) and the triggers a deployment creates (schedules);
+//! [`integration`] is what it knows of Step Functions' service integrations (their
+//! resources, patterns and documented result shapes).
 //!
 //! This crate knows activities only through [`stepwise_contract::ActivityDef`]; it never
 //! runs them and never talks to AWS.
@@ -26,6 +28,7 @@ pub mod builder;
 pub mod dataflow;
 pub mod emit;
 pub mod errors;
+pub mod integration;
 pub mod intrinsic;
 pub mod path;
 pub mod trigger;

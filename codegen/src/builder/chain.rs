@@ -1,6 +1,6 @@
 //! Chains: sequences of states linked by `Next`.
 
-use super::states::{Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait};
+use super::state_builders::{Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait};
 
 /// One state of a chain, with whatever it carries beyond the ASL fields (Choice arms,
 /// Catch handlers, nested chains).

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
 use stepwise_contract::ActivityInfo;
 
 use super::chain::{Chain, Step};
@@ -126,6 +127,9 @@ impl Compiler {
             Step::Task(t) => {
                 let mut t = *t;
                 self.report_all(&name, &t.problems);
+                if let Some(problem) = token_problem(&t.state) {
+                    self.problems.push(Problem::state(&name, problem));
+                }
                 if let Some(info) = &t.activity {
                     self.check_errors(&name, info, &t.retries, &t.catches);
                     self.task_activities
@@ -298,6 +302,26 @@ impl Compiler {
         self.problems
             .extend(messages.iter().map(|m| Problem::state(name, m.clone())));
     }
+}
+
+/// A `.waitForTaskToken` Task whose Parameters never pass `$$.Task.Token` can never be
+/// completed: nobody receives the token to call back with.
+fn token_problem(task: &crate::asl::TaskState) -> Option<String> {
+    fn passes_token(template: &Value) -> bool {
+        match template {
+            Value::Object(fields) => fields.iter().any(|(key, value)| {
+                (key.ends_with(".$") && value.as_str().is_some_and(|v| v.contains("$$.Task.Token")))
+                    || passes_token(value)
+            }),
+            Value::Array(items) => items.iter().any(passes_token),
+            _ => false,
+        }
+    }
+    let waits = task.resource.ends_with(".waitForTaskToken");
+    let passed = task.parameters.as_ref().is_some_and(passes_token);
+    (waits && !passed).then(|| {
+        "waits for a task token, but its Parameters never pass $$.Task.Token (Arg::task_token()), so nothing can complete it".to_string()
+    })
 }
 
 /// `Next` when there is a following state, `End: true` otherwise.

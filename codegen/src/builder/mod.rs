@@ -24,7 +24,10 @@
 //!
 //! Task states come from activity *types* ([`task`]): the name, the `${Name}` resource
 //! placeholder, the input/output schemas and the error names all follow from the type.
-//! Retry and Catch take [`ErrorName`] constants and `Duration`s. Problems a builder can
+//! Service integrations come from typed constructors ([`dynamodb`], [`s3`], [`sqs`],
+//! [`sns`], [`events`], [`lambda`], [`s3vectors`], [`ssm`], [`states`]) that emit the
+//! resource and PascalCase Parameters AWS documents; [`Task::wait_for_task_token`] turns one
+//! into a callback. Retry and Catch take [`ErrorName`] constants and `Duration`s. Problems a builder can
 //! only see when the workflow is assembled (a fractional-second duration, an error name
 //! the activity never raises, a Choice arm that leads nowhere) are reported by
 //! [`compile`] / [`crate::workflow::Workflow::build`] with the state's name.
@@ -35,14 +38,16 @@ mod condition;
 mod integrations;
 mod retry;
 
-mod states;
+mod state_builders;
 
 pub use chain::{Chain, Step};
 pub use compile::{Compiled, compile, compile_with_activities};
 pub use condition::Condition;
-pub use integrations::{Arg, dynamodb, s3, sfn};
+/// The former name of [`states`] (Step Functions' own integration).
+pub use integrations::states as sfn;
+pub use integrations::{Arg, dynamodb, events, lambda, s3, s3vectors, sns, sqs, ssm, states};
 pub use retry::{Catch, Retry};
-pub use states::{
+pub use state_builders::{
     Choice, Fail, ItemReaderSpec, Map, Parallel, Pass, Succeed, Task, Wait, choice, fail, map,
     parallel, pass, succeed, task, task_resource, wait,
 };

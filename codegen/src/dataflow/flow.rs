@@ -310,7 +310,15 @@ impl<'a> Analyzer<'a> {
                 }
                 shapes.output.clone()
             }
-            None => Shape::Any,
+            None => {
+                if let Some(expected) = crate::integration::parameter_schema(&t.resource) {
+                    for mismatch in mismatches(&payload, &Shape::from_schema(&expected)) {
+                        eval.messages
+                            .push(parameters_message(&t.resource, mismatch));
+                    }
+                }
+                integration_result(&t.resource)
+            }
         };
         self.finish(
             &input,
@@ -638,6 +646,14 @@ impl<'a> Analyzer<'a> {
     }
 }
 
+/// The result of a service integration Task as AWS documents it
+/// ([`crate::integration::result_schema`]); `Any` for integrations not known there.
+fn integration_result(resource: &str) -> Shape {
+    crate::integration::result_schema(resource)
+        .map(|schema| Shape::from_schema(&schema))
+        .unwrap_or(Shape::Any)
+}
+
 /// InputPath / OutputPath: absent keeps the document, `null` gives `{}`, a path selects.
 fn apply_path(
     shape: &Shape,
@@ -691,7 +707,29 @@ fn expect(shape: &Shape, expected: &Shape, field: &str, text: &str, eval: &mut E
 }
 
 fn activity_message(name: &str, mismatch: Mismatch) -> String {
+    format!(
+        "input of activity \"{name}\": {}",
+        mismatch_detail(mismatch, name)
+    )
+}
+
+/// A mismatch between a Task's Parameters and what its integration requires.
+fn parameters_message(resource: &str, mismatch: Mismatch) -> String {
+    let call = resource
+        .split_once(":::")
+        .map_or(resource, |(_, call)| call);
     let detail = match mismatch {
+        Mismatch::WrongType { path, actual, .. } if path.is_empty() => {
+            format!("the Parameters are {actual}, expected an object")
+        }
+        other => mismatch_detail(other, call),
+    };
+    format!("Parameters of {call}: {detail}")
+}
+
+/// A mismatch in words; `consumer` names who rejects an unexpected field.
+fn mismatch_detail(mismatch: Mismatch, consumer: &str) -> String {
+    match mismatch {
         Mismatch::Missing(path) => format!("missing required field \"{path}\""),
         Mismatch::WrongType {
             path,
@@ -708,10 +746,9 @@ fn activity_message(name: &str, mismatch: Mismatch) -> String {
             format!("field \"{path}\" is {actual}, expected {expected}")
         }
         Mismatch::Unexpected(path) => {
-            format!("unexpected field \"{path}\" ({name} rejects unknown fields)")
+            format!("unexpected field \"{path}\" ({consumer} rejects unknown fields)")
         }
-    };
-    format!("input of activity \"{name}\": {detail}")
+    }
 }
 
 /// Collects the paths a rule (or its nested rules) tests with `IsPresent`.

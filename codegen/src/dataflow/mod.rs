@@ -9,6 +9,14 @@
 //! * a Task running an activity (`Resource: "${Name}"`) whose effective input lacks a
 //!   required field of the activity's input schema, has one with the wrong JSON type
 //!   (recursively), or carries a field the activity rejects (`additionalProperties: false`);
+//! * a path over a service integration's result (`ResultSelector`, or a later state
+//!   reading what `ResultPath` put down) to a field the integration does not return, as
+//!   [`crate::integration::result_schema`] documents it (`dynamodb:getItem` gives `Item`,
+//!   `SdkHttpMetadata` and `SdkResponseMetadata`; `startExecution.sync` gives `Output` as
+//!   a string, `.sync:2` as JSON);
+//! * a Task on a known integration whose Parameters lack a parameter the integration
+//!   requires, or give one a value of the wrong JSON type
+//!   ([`crate::integration::parameter_schema`]; other parameters pass unchecked);
 //! * a JSONPath that cannot resolve against the shape (InputPath, OutputPath, ItemsPath,
 //!   `.$` template values and intrinsic-function arguments, Choice `Variable` and `…Path`
 //!   operands, the `…Path` fields of Wait, Fail, Task and Map);
@@ -44,7 +52,8 @@
 //!
 //! # Rules
 //!
-//! * Unknown is quiet: [`Shape::Any`] (a `$ref`, an unknown resource's result, a JSONata
+//! * Unknown is quiet: [`Shape::Any`] (a `$ref`, the result of a resource that is neither an
+//!   activity nor a known integration, a `.waitForTaskToken` callback's result, a JSONata
 //!   state, a path after an earlier miss) never produces a problem.
 //! * A union (nullable field, `anyOf`, a state reached along several paths) is reported
 //!   only when *no* variant fits; in particular a field present in only some variants — or

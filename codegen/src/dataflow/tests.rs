@@ -232,10 +232,11 @@ fn array_items_are_checked_recursively() {
 
 #[test]
 fn unknown_resources_and_unknown_shapes_stay_quiet() {
+    // ecs:runTask is an integration the check does not know: its result is unknown.
     let doc = json!({
         "StartAt": "Lambda",
         "States": {
-            "Lambda": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultPath": "$.r", "Next": "Use"},
+            "Lambda": {"Type": "Task", "Resource": "arn:aws:states:::ecs:runTask.sync", "ResultPath": "$.r", "Next": "Use"},
             "Use": {"Type": "Pass", "Parameters": {"a.$": "$.r.anything.at.all", "b.$": "$.whatever"}, "End": true}
         }
     });
@@ -748,6 +749,7 @@ fn count_and_duration_paths_must_resolve_to_numbers() {
         "StartAt": "T",
         "States": {
             "T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                  "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
                   "TimeoutSecondsPath": "$.timeout", "HeartbeatSecondsPath": "$.tenant",
                   "ResultPath": null, "Next": "M"},
             "M": {"Type": "Map", "ItemsPath": "$.order", "MaxConcurrencyPath": "$.order.qty",
@@ -776,6 +778,7 @@ fn catch_result_path_feeds_a_fail_state() {
             "States": {
                 "A": {
                     "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "f"},
                     "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
                     "End": true
                 },
@@ -1115,4 +1118,270 @@ fn corpus_documents_never_panic() {
         parsed > 100,
         "expected most of the corpus to parse, got {parsed}"
     );
+}
+
+// ----------------------------------------------------------------------------------------
+// Service integration results
+// ----------------------------------------------------------------------------------------
+
+/// A Task on `resource` with `fields`, then a Pass reading `reads` (a Parameters template).
+fn integration_then_pass(resource: &str, fields: Value, reads: Value) -> Value {
+    let mut task = json!({"Type": "Task", "Resource": resource, "Next": "Use"});
+    if let (Some(task), Value::Object(fields)) = (task.as_object_mut(), fields) {
+        task.extend(fields);
+    }
+    json!({
+        "StartAt": "Call",
+        "States": {
+            "Call": task,
+            "Use": {"Type": "Pass", "Parameters": reads, "End": true}
+        }
+    })
+}
+
+#[test]
+fn result_selector_over_an_integration_result_is_checked() {
+    let doc = |field: &str| {
+        integration_then_pass(
+            "arn:aws:states:::sqs:sendMessage",
+            json!({"Parameters": {"QueueUrl": "q", "MessageBody.$": "$.order"},
+                   "ResultSelector": {"id.$": format!("$.{field}")}, "ResultPath": "$.sent"}),
+            json!({"id.$": "$.sent.id"}),
+        )
+    };
+    assert_eq!(
+        run(doc("MessageId"), order_input(), vec![]),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(doc("MessageID"), order_input(), vec![]),
+        vec![
+            r#"State "Call": ResultSelector.id.$ "$.MessageID": no field "MessageID" in the result (it has: MD5OfMessageBody, MessageId, SdkHttpMetadata, SdkResponseMetadata, MD5OfMessageAttributes, MD5OfMessageSystemAttributes, SequenceNumber)"#
+        ]
+    );
+}
+
+#[test]
+fn a_later_state_reading_an_integration_result_is_checked() {
+    let doc = |path: &str| {
+        integration_then_pass(
+            "arn:aws:states:::dynamodb:getItem",
+            json!({"Parameters": {"TableName": "claims", "Key": {"pk": {"S.$": "$.order.id"}}},
+                   "ResultPath": "$.claim"}),
+            json!({"x.$": path}),
+        )
+    };
+    for fine in [
+        "$.claim.Item.status.S",
+        "$.claim.SdkHttpMetadata.HttpStatusCode",
+        "$.claim.SdkResponseMetadata.RequestId",
+        "$.order.id",
+    ] {
+        assert_eq!(
+            run(doc(fine), order_input(), vec![]),
+            Vec::<String>::new(),
+            "{fine}"
+        );
+    }
+    assert_eq!(
+        run(doc("$.claim.Items"), order_input(), vec![]),
+        vec![
+            r#"State "Use": Parameters.x.$ "$.claim.Items": no field "Items" in $.claim (it has: SdkHttpMetadata, SdkResponseMetadata, Item, ConsumedCapacity)"#
+        ]
+    );
+}
+
+#[test]
+fn lambda_invoke_payload_is_open_but_its_envelope_is_not() {
+    let doc = |path: &str| {
+        integration_then_pass(
+            "arn:aws:states:::lambda:invoke",
+            json!({"Parameters": {"FunctionName": "f", "Payload.$": "$"}, "ResultPath": "$.r"}),
+            json!({"x.$": path}),
+        )
+    };
+    for fine in [
+        "$.r.Payload.anything",
+        "$.r.StatusCode",
+        "$.r.ExecutedVersion",
+    ] {
+        assert_eq!(
+            run(doc(fine), order_input(), vec![]),
+            Vec::<String>::new(),
+            "{fine}"
+        );
+    }
+    assert_eq!(
+        run(doc("$.r.FunctionError"), order_input(), vec![]),
+        vec![
+            r#"State "Use": Parameters.x.$ "$.r.FunctionError": no field "FunctionError" in $.r (it has: Payload, StatusCode, SdkHttpMetadata, SdkResponseMetadata, ExecutedVersion, LogResult)"#
+        ]
+    );
+}
+
+#[test]
+fn start_execution_sync_output_is_a_string_and_sync2_output_is_json() {
+    let doc = |resource: &str| {
+        integration_then_pass(
+            resource,
+            json!({"Parameters": {"StateMachineArn": "${Child}"}, "ResultSelector": {"status.$": "$.Output.status"}}),
+            json!({"s.$": "$.status"}),
+        )
+    };
+    assert_eq!(
+        run(
+            doc("arn:aws:states:::states:startExecution.sync:2"),
+            order_input(),
+            vec![]
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(
+            doc("arn:aws:states:::states:startExecution.sync"),
+            order_input(),
+            vec![]
+        ),
+        vec![
+            r#"State "Call": ResultSelector.status.$ "$.Output.status": no field "status" in $.Output (it is a string)"#
+        ]
+    );
+    // The request-response form returns no Output at all.
+    assert_eq!(
+        run(
+            doc("arn:aws:states:::states:startExecution"),
+            order_input(),
+            vec![]
+        ),
+        vec![
+            r#"State "Call": ResultSelector.status.$ "$.Output.status": no field "Output" in the result (it has: ExecutionArn, StartDate, SdkHttpMetadata, SdkResponseMetadata)"#
+        ]
+    );
+}
+
+#[test]
+fn a_callback_result_is_unknown_and_quiet() {
+    let doc = integration_then_pass(
+        "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        json!({"Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}}, "ResultPath": "$.approval"}),
+        json!({"x.$": "$.approval.decision"}),
+    );
+    assert_eq!(run(doc, order_input(), vec![]), Vec::<String>::new());
+}
+
+#[test]
+fn integration_parameters_are_checked_for_required_fields_and_types() {
+    let doc = |resource: &str, parameters: Value| {
+        json!({"StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": resource, "Parameters": parameters, "End": true}}})
+    };
+    // A path to a number where the API takes a string, and a missing required parameter.
+    assert_eq!(
+        run(
+            doc(
+                "arn:aws:states:::sqs:sendMessage",
+                json!({"QueueUrl.$": "$.order.qty"})
+            ),
+            order_input(),
+            vec![]
+        ),
+        vec![
+            r#"State "Call": Parameters of sqs:sendMessage: field "QueueUrl" is an integer, expected a string"#,
+            r#"State "Call": Parameters of sqs:sendMessage: missing required field "MessageBody""#,
+        ]
+    );
+    // The optimized integration takes a JSON body; the AWS SDK one wants a string.
+    let body = json!({"QueueUrl": "q", "MessageBody.$": "$.order"});
+    assert_eq!(
+        run(
+            doc("arn:aws:states:::sqs:sendMessage", body.clone()),
+            order_input(),
+            vec![]
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(
+            doc("arn:aws:states:::aws-sdk:sqs:sendMessage", body),
+            order_input(),
+            vec![]
+        ),
+        vec![
+            r#"State "Call": Parameters of aws-sdk:sqs:sendMessage: field "MessageBody" is an object, expected a string"#
+        ]
+    );
+    // Other parameters pass unchecked; unknown integrations are not checked at all.
+    let extra = json!({"TableName": "t", "Key": {}, "ReturnConsumedCapacity": "TOTAL"});
+    assert_eq!(
+        run(
+            doc("arn:aws:states:::dynamodb:getItem", extra),
+            order_input(),
+            vec![]
+        ),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(
+            doc("arn:aws:states:::ecs:runTask.sync", json!({})),
+            order_input(),
+            vec![]
+        ),
+        Vec::<String>::new()
+    );
+}
+
+/// The real-world corpus uses the known integrations hundreds of times (`lambda:invoke`,
+/// `sns:publish`, `dynamodb:*`, `events:putEvents`, `startExecution.sync:2`, `aws-sdk:s3:*`,
+/// ...), reading their results in ResultSelectors and later states: with an input that
+/// promises nothing, the check must find nothing to say about them. The only two findings
+/// are about the input being an object, which is what this test's schema claims.
+#[test]
+fn the_corpus_integration_tasks_raise_no_false_alarms() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/asl-corpus");
+    let mut found = Vec::new();
+    let mut integration_tasks = 0;
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        let Ok(machine) =
+            crate::asl::from_json(&std::fs::read_to_string(&path).unwrap_or_default())
+        else {
+            continue;
+        };
+        integration_tasks += count_integration_tasks(&machine.states);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        for problem in check(&machine, &json!({"type": "object"}), &BTreeMap::new()) {
+            found.push(format!("{name}: {problem}"));
+        }
+    }
+    assert!(
+        integration_tasks > 300,
+        "only {integration_tasks} known integration Tasks"
+    );
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            r#"eventbridge-replay-events_statemachine_statemachine.asl.json: State "For Each Event": ItemsPath "$": is an object, expected an array"#,
+            r#"parallel-agent-early-stopping_statemachine_main.asl.json: State "Parse SQS Input": InputPath "$[0].body": no index 0 in the state input (it is an object)"#,
+        ]
+    );
+}
+
+fn count_integration_tasks(states: &crate::asl::States) -> usize {
+    states
+        .values()
+        .map(|state| {
+            let own = match state {
+                crate::asl::State::Task(t) => {
+                    usize::from(crate::integration::parameter_schema(&t.resource).is_some())
+                }
+                _ => 0,
+            };
+            own + state
+                .children()
+                .iter()
+                .map(|(_, b)| count_integration_tasks(&b.states))
+                .sum::<usize>()
+        })
+        .sum()
 }

@@ -1,11 +1,14 @@
 //! stepfunctions-local mock configuration: one happy-path test case that mocks every
-//! Task state with an example of its result, and every Map's S3 ItemReader with a list of
-//! one example item, so the generated config runs as generated, with no S3.
+//! Task state with an example of its result (an activity's from its output schema, a
+//! service integration's in the shape AWS documents for it), and every Map's S3 ItemReader
+//! with a list of one example item, so the generated config runs as generated, with no
+//! AWS.
 
 use serde_json::{Map, Value, json};
 
 use super::example_from_schema;
 use crate::asl::{MapState, State, States};
+use crate::integration::example_result;
 use crate::workflow::Built;
 
 /// The name of the generated test case.
@@ -13,7 +16,11 @@ pub const HAPPY_PATH: &str = "HappyPath";
 
 /// A mock config (`StateMachines` → `TestCases` → `HappyPath`, and `MockedResponses`) in
 /// AWS's stepfunctions-local format. Activity tasks return an example of the activity's
-/// output; other tasks (service integrations) return `{}`. A Map with an `ItemReader` is
+/// output; service integration tasks a realistic example of the integration's result
+/// ([`crate::integration::example_result`]: `dynamodb:getItem` an `Item` with the SDK
+/// metadata, `sqs:sendMessage` a `MessageId` and `MD5OfMessageBody`, `startExecution.sync:2`
+/// a finished child's `DescribeExecution` fields); a `.waitForTaskToken` callback or a
+/// resource nothing is known about returns `{}`. A Map with an `ItemReader` is
 /// named in the test case too: its response's `Return` is the items the reader would
 /// produce (one example item), which sfn-local uses instead of reading S3 (and then its
 /// ResultWriter writes nothing). Edit a copy to add failure cases (`Throw`, attempt
@@ -33,13 +40,14 @@ pub fn mock_config(built: &Built) -> Value {
             json!({"0": {"Return": [example_item(built, map)]}}),
         );
     }
-    for state in tasks {
+    for (state, resource) in tasks {
         let response_name = format!("{}{HAPPY_PATH}", mock_name(&state));
         let result = built
             .task_activities
             .get(&state)
             .and_then(|a| built.activities.get(a))
             .map(|info| example_from_schema(&info.output_schema))
+            .or_else(|| example_result(&resource))
             .unwrap_or_else(|| json!({}));
         case.insert(state, Value::String(response_name.clone()));
         responses.insert(response_name, json!({"0": {"Return": result}}));
@@ -90,10 +98,11 @@ fn example_item(built: &Built, map: &MapState) -> Value {
         .unwrap_or_else(|| json!({}))
 }
 
-fn collect_tasks(states: &States, out: &mut Vec<String>) {
+/// Every Task state at any depth, with its resource.
+fn collect_tasks(states: &States, out: &mut Vec<(String, String)>) {
     for (name, state) in states {
-        if matches!(state, State::Task(_)) {
-            out.push(name.clone());
+        if let State::Task(task) = state {
+            out.push((name.clone(), task.resource.clone()));
         }
         for (_, branch) in state.children() {
             collect_tasks(&branch.states, out);

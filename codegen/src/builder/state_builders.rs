@@ -15,6 +15,7 @@ use crate::asl::{
     ChoiceState, FailState, ItemBatcher, ItemReader, MapState, Numeric, ParallelState, PassState,
     ProcessorConfig, ReaderConfig, ResultWriter, SucceedState, TaskState, WaitState,
 };
+use crate::integration::{self, Pattern};
 
 /// Methods every state with InputPath/OutputPath has.
 macro_rules! io_methods {
@@ -155,6 +156,59 @@ impl Task {
     pub fn heartbeat(mut self, interval: Duration) -> Self {
         self.state.heartbeat_seconds = seconds(&mut self.problems, "HeartbeatSeconds", interval);
         self
+    }
+
+    /// Waits for a callback: the integration is called with the resource's
+    /// `.waitForTaskToken` form, and the Task ends when someone calls `SendTaskSuccess`
+    /// (its output is the Task's result) or `SendTaskFailure` with the task token — pass it
+    /// in the Parameters with [`Arg::task_token`](super::Arg::task_token) (`compile`
+    /// reports a callback Task whose Parameters never do).
+    ///
+    /// `timeout` is required: Step Functions' default `TimeoutSeconds` is a year, so a
+    /// lost token would keep the execution open that long. Add [`Task::heartbeat`] to fail
+    /// sooner when the worker stops reporting (`States.HeartbeatTimeout`).
+    ///
+    /// Only service integrations that support the pattern wait for a token: the optimized
+    /// Lambda, SQS, SNS, EventBridge and Step Functions ones and every AWS SDK integration
+    /// (not DynamoDB's optimized ones, not activities, not a `.sync` resource).
+    pub fn wait_for_task_token(mut self, timeout: Duration) -> Self {
+        self.state.timeout_seconds = seconds(&mut self.problems, "TimeoutSeconds", timeout);
+        match self.callback_problem() {
+            Some(problem) => self.problems.push(problem),
+            None => self
+                .state
+                .resource
+                .push_str(Pattern::WaitForTaskToken.suffix()),
+        }
+        self
+    }
+
+    /// Why this Task cannot wait for a task token, if it cannot.
+    fn callback_problem(&self) -> Option<String> {
+        let resource = &self.state.resource;
+        let why = if let Some(activity) = &self.activity {
+            format!(
+                "{} is an activity; only a service integration (arn:aws:states:::…) waits for a task token",
+                activity.name
+            )
+        } else {
+            match integration::parse(resource) {
+                None => format!(
+                    "\"{resource}\" is not a service integration (arn:aws:states:::service:action)"
+                ),
+                Some(i) if i.pattern != Pattern::RequestResponse => {
+                    format!("\"{resource}\" already waits ({})", i.pattern.suffix())
+                }
+                Some(i) if integration::supports(&i, Pattern::WaitForTaskToken) == Some(false) => {
+                    format!(
+                        "the {}:{} integration does not support .waitForTaskToken",
+                        i.service, i.action
+                    )
+                }
+                Some(_) => return None,
+            }
+        };
+        Some(format!("wait_for_task_token: {why}"))
     }
 
     /// The activity behind this task, if it is one.
