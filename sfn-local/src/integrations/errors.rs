@@ -119,9 +119,14 @@ where
             let header = |name: &str| raw.headers().get(name).map(str::to_string);
             let status = raw.status().as_u16();
             let err = context.err();
-            let code = err
-                .code()
-                .map(str::to_string)
+            // The modeled error's name (`__type` / `x-amzn-ErrorType` of the JSON
+            // protocols): what Step Functions names errors by. SQS's query-compatible
+            // code (`AWS.SimpleQueueService.NonExistentQueue`) is only what the SDK
+            // reports as `code()`.
+            let code = header("x-amzn-errortype")
+                .or_else(|| body_type(raw.body().bytes()))
+                .map(|t| short_type(&t))
+                .or_else(|| err.code().map(str::to_string))
                 .unwrap_or_else(|| default_code(status).to_string());
             let message = err
                 .message()
@@ -161,6 +166,20 @@ where
             ),
         ),
     }
+}
+
+/// The `__type` of a JSON error body.
+fn body_type(body: Option<&[u8]>) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body?).ok()?;
+    value.get("__type")?.as_str().map(str::to_string)
+}
+
+/// An error type without its namespace and details:
+/// `com.amazonaws.sqs#QueueDoesNotExist` → `QueueDoesNotExist`,
+/// `ResourceNotFoundException:http://…` → `ResourceNotFoundException`.
+fn short_type(t: &str) -> String {
+    let t = t.split(':').next().unwrap_or(t);
+    t.rsplit('#').next().unwrap_or(t).to_string()
 }
 
 /// The code a bodiless error answer (HEAD requests) stands for.
@@ -254,6 +273,25 @@ mod tests {
             failure.cause,
             "The specified key does not exist. (Service: S3, Status Code: 404, Request ID: R1, Extended Request ID: X2)"
         );
+    }
+
+    #[test]
+    fn error_types_lose_their_namespace() {
+        assert_eq!(
+            short_type("com.amazonaws.sqs#QueueDoesNotExist"),
+            "QueueDoesNotExist"
+        );
+        assert_eq!(
+            short_type("ResourceNotFoundException:http://internal.amazon.com/"),
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            body_type(Some(
+                br#"{"__type":"com.amazon.coral.validate#ValidationException","message":"m"}"#
+            )),
+            Some("com.amazon.coral.validate#ValidationException".into())
+        );
+        assert_eq!(body_type(Some(b"<Error/>")), None);
     }
 
     #[test]
