@@ -430,7 +430,7 @@ async fn sqs_send_message_in_both_families() {
         "{}",
         out["sdk"]
     );
-    assert_eq!(out["sdk"]["Md5OfMessageBody"], md5_hex("plain text"));
+    assert_eq!(out["sdk"]["MD5OfMessageBody"], md5_hex("plain text"));
     assert_eq!(out["error"]["Error"], "SQS.QueueDoesNotExistException");
     let received = sqs
         .receive_message()

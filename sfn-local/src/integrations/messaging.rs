@@ -137,18 +137,15 @@ async fn send_message(call: &Call<'_>) -> Result<Value, Failure> {
                 .send(),
         )
         .await?;
-    // The SDK family spells the MD5 members as Step Functions' SDK model does
-    // (`Md5OfMessageBody`); the optimized one keeps SQS's `MD5OfMessageBody`.
-    let md5 = if call.optimized() { "MD5Of" } else { "Md5Of" };
     let mut out = Map::new();
     put(
         &mut out,
-        &format!("{md5}MessageAttributes"),
+        "MD5OfMessageAttributes",
         r.md5_of_message_attributes().map(str::to_string),
     );
     put(
         &mut out,
-        &format!("{md5}MessageBody"),
+        "MD5OfMessageBody",
         r.md5_of_message_body().map(str::to_string),
     );
     put(&mut out, "MessageId", r.message_id().map(str::to_string));
