@@ -39,7 +39,6 @@ const EXECUTION_DEADLINE: Duration = Duration::from_secs(60);
 #[serde(deny_unknown_fields)]
 struct Case {
     name: String,
-    #[allow(dead_code)]
     description: String,
     setup: Setup,
     definition: Value,
@@ -100,6 +99,13 @@ struct Observed {
 }
 
 impl Observed {
+    fn describe(&self) -> String {
+        format!(
+            "status {}, output {:?}, error {:?}, cause {:?}, states {:?}",
+            self.status, self.output, self.error, self.cause, self.states
+        )
+    }
+
     fn same(&self, other: &Observed) -> bool {
         self.status == other.status
             && self.output == other.output
@@ -130,6 +136,11 @@ fn cases() -> Vec<(PathBuf, Case)> {
             let text = std::fs::read_to_string(&path).expect("readable case");
             let case: Case =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(
+                !case.name.trim().is_empty() && !case.description.trim().is_empty(),
+                "{}: a case has a name and a description",
+                path.display()
+            );
             if let Some(d) = &case.aws {
                 assert!(
                     d.moto_deviation.contains("https://docs.aws.amazon.com/"),
@@ -374,9 +385,11 @@ async fn integrations_conform_to_moto_and_the_aws_documentation() {
         };
         if !ok {
             failures.push(format!(
-                "{} ({}):\n    sfn-local: {local:?}\n    moto:      {remote:?}",
+                "{} ({}):\n    sfn-local: {}\n    moto:      {}",
                 path.display(),
-                case.name
+                case.name,
+                local.describe(),
+                remote.describe()
             ));
         }
     }
