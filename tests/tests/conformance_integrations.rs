@@ -8,7 +8,8 @@
 //! input, an optional `aws` block recording a moto deviation with the AWS page it follows)
 //! plus `setup`: the resources to create for each engine — `tables` (a string hash key
 //! `pk`), `queues`, `topics`, `buckets`, `parameters` (name → value), `state_machines` (a
-//! one-Pass machine) — each named by a placeholder that `${Name}` in the definition is
+//! one-Pass machine), `vector_buckets` (with an index `products` of 3 float32 dimensions) —
+//! each named by a placeholder that `${Name}` in the definition is
 //! replaced with (a table's or bucket's name, a queue's URL, a topic's or state machine's
 //! ARN, a parameter's name). Results that differ on every call (message ids, request ids)
 //! are reduced by the case's ResultSelector or Pass states to what is comparable.
@@ -66,6 +67,8 @@ struct Setup {
     parameters: BTreeMap<String, String>,
     #[serde(default)]
     state_machines: Vec<String>,
+    #[serde(default)]
+    vector_buckets: Vec<String>,
 }
 
 /// What AWS documents, what moto does instead, and why sfn-local follows AWS.
@@ -242,6 +245,27 @@ async fn setup(config: &aws_config::SdkConfig, setup: &Setup) -> BTreeMap<String
             .await
             .expect("create state machine");
         names.insert(machine.clone(), created.state_machine_arn().to_string());
+    }
+    let vectors = aws_sdk_s3vectors::Client::new(config);
+    for bucket in &setup.vector_buckets {
+        let name = format!("cf-{}", unique_id());
+        vectors
+            .create_vector_bucket()
+            .vector_bucket_name(&name)
+            .send()
+            .await
+            .expect("create vector bucket");
+        vectors
+            .create_index()
+            .vector_bucket_name(&name)
+            .index_name("products")
+            .data_type(aws_sdk_s3vectors::types::DataType::Float32)
+            .dimension(3)
+            .distance_metric(aws_sdk_s3vectors::types::DistanceMetric::Euclidean)
+            .send()
+            .await
+            .expect("create index");
+        names.insert(bucket.clone(), name);
     }
     names
 }

@@ -224,7 +224,8 @@ impl Call<'_> {
         result.map_err(|e| errors::sdk_failure(self.integration, e))
     }
 
-    /// Times work that stands for the service call (an in-process Lambda).
+    /// Times work that belongs to the service call (an in-process Lambda, reading a
+    /// streamed response body).
     async fn timed<T>(&self, work: impl Future<Output = T>) -> T {
         let started = Instant::now();
         let out = work.await;

@@ -105,7 +105,7 @@ pub(super) async fn run(call: &Call<'_>) -> Result<Value, Failure> {
             put(&mut out, "LastModified", r.last_modified().map(date));
             put(&mut out, "Metadata", metadata(r.metadata()));
             put(&mut out, "VersionId", text(r.version_id()));
-            let body = r.body.collect().await.map_err(|e| {
+            let body = call.timed(r.body.collect()).await.map_err(|e| {
                 Failure::new(
                     codegen::errors::STATES_TASK_FAILED.as_str(),
                     format!("{}: reading the object's body: {e}", call.integration),
