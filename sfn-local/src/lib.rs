@@ -1,7 +1,10 @@
 //! `sfn-local`: the in-process ASL executor.
 //!
 //! It runs the exact ASL that gets deployed (JSONPath mode), with the real activities
-//! called in-process through `stepwise_runtime::Registry` ([`RegistryTasks`]), Step Functions'
+//! called in-process through `stepwise_runtime::Registry` ([`RegistryTasks`]), the AWS
+//! service integrations (`arn:aws:states:::dynamodb:putItem`,
+//! `arn:aws:states:::aws-sdk:s3:getObject`, ... — [`ServiceTasks`], [`integrations`])
+//! through the official SDK clients, Step Functions'
 //! input/output processing, error names, retries, catches, Map and Parallel concurrency,
 //! payload and history limits, virtual time, stepfunctions-local mock configs
 //! ([`MockConfig`]) and fault injection ([`Faults`]), and an execution history in Step
@@ -31,6 +34,7 @@ mod distributed;
 mod executor;
 mod failure;
 pub mod history;
+pub mod integrations;
 pub mod intrinsics;
 mod io;
 mod mock;
@@ -42,6 +46,7 @@ pub use activity_queue::{ActivityError, ActivityQueue, ActivityTask};
 pub use callbacks::{CallbackError, Callbacks, PendingTask};
 pub use executor::{Options, Outcome, Progress, StartError, Status, execute};
 pub use failure::{Failure, matches};
+pub use integrations::{CallStats, ServiceTasks};
 pub use io::{PAYLOAD_LIMIT, serialized_len};
 pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase};
 pub use nested::{

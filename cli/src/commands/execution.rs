@@ -1,5 +1,5 @@
-//! What `exec` and `run` share: reading the input, choosing the task runner (real
-//! activities, optionally behind a mock config), running, printing the result and the
+//! What `exec` and `run` share: reading the input, choosing the task runner (AWS service
+//! integrations and the real activities, optionally behind a mock config), running, printing the result and the
 //! history.
 
 use std::io::Write;
@@ -10,7 +10,8 @@ use std::sync::Arc;
 use codegen::asl::StateMachine;
 use serde_json::{Value, json};
 use sfn_local::{
-    Catalog, Launcher, MockConfig, MockError, MockTasks, Options, Outcome, RegistryTasks, Status,
+    Catalog, Launcher, MockConfig, MockError, MockTasks, Options, Outcome, RegistryTasks,
+    ServiceTasks, Status,
     TaskRunner,
 };
 
@@ -93,16 +94,18 @@ pub fn read_input(input: Option<&str>, default: Value) -> Result<Value, CliError
         .map_err(|e| CliError::Message(format!("{source}: invalid JSON input: {e}")))
 }
 
-/// The task runner: the real activities, behind the mocks of a test case when given.
+/// The task runner: the AWS service integrations and the real activities, behind the
+/// mocks of a test case when given.
 pub fn task_runner(
     mock_config: Option<&PathBuf>,
     test_case: Option<&str>,
     machine_name: &str,
 ) -> Result<Arc<dyn TaskRunner>, CliError> {
-    let real: Arc<dyn TaskRunner> = Arc::new(RegistryTasks::new(
-        stepwise_lambda::all(),
-        stepwise_runtime::Services::shared(),
-    ));
+    let services = stepwise_runtime::Services::shared();
+    let registry: Arc<dyn TaskRunner> =
+        Arc::new(RegistryTasks::new(stepwise_lambda::all(), services.clone()));
+    // AWS service integrations first, the activities behind them.
+    let real: Arc<dyn TaskRunner> = Arc::new(ServiceTasks::new(registry, services));
     match (mock_config, test_case) {
         (None, None) => Ok(real),
         (Some(_), None) => Err(CliError::Message(
