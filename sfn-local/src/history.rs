@@ -73,6 +73,8 @@ pub enum EventType {
     ExecutionFailed,
     /// `ExecutionTimedOut`.
     ExecutionTimedOut,
+    /// `ExecutionAborted` (a server's StopExecution).
+    ExecutionAborted,
     /// `<Type>StateEntered`.
     StateEntered(StateType),
     /// `<Type>StateExited`.
@@ -123,6 +125,7 @@ impl EventType {
             E::ExecutionSucceeded => "ExecutionSucceeded",
             E::ExecutionFailed => "ExecutionFailed",
             E::ExecutionTimedOut => "ExecutionTimedOut",
+            E::ExecutionAborted => "ExecutionAborted",
             E::StateEntered(S::Pass) => "PassStateEntered",
             E::StateEntered(S::Task) => "TaskStateEntered",
             E::StateEntered(S::Choice) => "ChoiceStateEntered",

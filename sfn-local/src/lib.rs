@@ -32,7 +32,7 @@ mod mock;
 pub mod progress;
 mod tasks;
 
-pub use executor::{Options, Outcome, Progress, StartError, Status, execute};
+pub use executor::{Arns, Options, Outcome, Progress, StartError, Status, execute};
 pub use failure::{Failure, matches};
 pub use io::{PAYLOAD_LIMIT, serialized_len};
 pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase};

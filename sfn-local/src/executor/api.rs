@@ -12,7 +12,7 @@ use super::Run;
 use crate::clock::EXPRESS_MAX_DURATION;
 use crate::clock::STANDARD_MAX_DURATION;
 use crate::failure::Failure;
-use crate::history::{Event, EventType, MAX_EVENTS};
+use crate::history::{Event, EventType, History, MAX_EVENTS};
 use crate::io::{PAYLOAD_LIMIT, serialized_len};
 use crate::tasks::TaskRunner;
 
@@ -50,6 +50,25 @@ pub struct Options {
     /// The AWS clients a distributed Map's ItemReader and ResultWriter use (default: the
     /// process-wide services from the environment).
     pub services: Option<Arc<stepwise_runtime::Services>>,
+    /// The execution's ARN and its state machine's (for `$$` and the history); default:
+    /// built from the names in account 123456789012, region us-east-1.
+    pub arns: Option<Arns>,
+    /// A history the caller reads while the execution runs (a server's
+    /// `GetExecutionHistory`); default: the execution's own, returned in the [`Outcome`].
+    /// Its limit replaces [`Options::history_limit`].
+    pub live_history: Option<Arc<History>>,
+    /// Multiplies the duration of every Wait state (stepfunctions-local's
+    /// `WAIT_TIME_SCALE`; default 1.0). Retry backoff is not scaled.
+    pub wait_time_scale: f64,
+}
+
+/// The ARNs an execution is known by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arns {
+    /// The execution's ARN (`$$.Execution.Id`).
+    pub execution: String,
+    /// Its state machine's ARN (`$$.StateMachine.Id`).
+    pub state_machine: String,
 }
 
 impl Default for Options {
@@ -63,6 +82,9 @@ impl Default for Options {
             progress: None,
             services: None,
             max_duration: STANDARD_MAX_DURATION,
+            arns: None,
+            live_history: None,
+            wait_time_scale: 1.0,
         }
     }
 }

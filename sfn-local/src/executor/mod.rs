@@ -38,7 +38,7 @@ mod retry;
 mod simple;
 mod task;
 
-pub use api::{Options, Outcome, Progress, StartError, Status, execute};
+pub use api::{Arns, Options, Outcome, Progress, StartError, Status, execute};
 
 /// Where a path of execution is: its virtual-time offset, its last history event, and
 /// its Map item.
@@ -86,7 +86,7 @@ struct Run<'m> {
     options: Options,
     cache: Cache,
     clock: Clock,
-    history: History,
+    history: Arc<History>,
     execution_arn: String,
     execution_name: String,
     state_machine_arn: String,
@@ -123,11 +123,18 @@ impl<'m> Run<'m> {
             tasks,
             cache: Cache::default(),
             clock: Clock::new(options.virtual_time, lifetime(machine, &options)),
-            history: History::new(options.history_limit),
-            execution_arn: format!(
-                "arn:aws:states:{ACCOUNT_REGION}:execution:{sm}:{execution_name}"
+            history: options
+                .live_history
+                .clone()
+                .unwrap_or_else(|| Arc::new(History::new(options.history_limit))),
+            execution_arn: options.arns.as_ref().map_or_else(
+                || format!("arn:aws:states:{ACCOUNT_REGION}:execution:{sm}:{execution_name}"),
+                |a| a.execution.clone(),
             ),
-            state_machine_arn: format!("arn:aws:states:{ACCOUNT_REGION}:stateMachine:{sm}"),
+            state_machine_arn: options.arns.as_ref().map_or_else(
+                || format!("arn:aws:states:{ACCOUNT_REGION}:stateMachine:{sm}"),
+                |a| a.state_machine.clone(),
+            ),
             execution_name,
             input,
             rng: Mutex::new(rng),
