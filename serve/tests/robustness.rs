@@ -28,6 +28,7 @@ const ACTIONS: &[&str] = &[
     "SendTaskSuccess",
     "SendTaskFailure",
     "SendTaskHeartbeat",
+    "TestState",
 ];
 
 const FIELDS: &[&str] = &[
@@ -48,6 +49,10 @@ const FIELDS: &[&str] = &[
     "output",
     "error",
     "cause",
+    "inspectionLevel",
+    "mock",
+    "stateName",
+    "variables",
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -55,11 +60,17 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         ".{0,40}".prop_map(Value::from),
-        Just(json!("arn:aws:states:us-east-1:123456789012:stateMachine:m")),
+        Just(json!(
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m"
+        )),
         Just(json!("arn:aws:states:us-east-1:123456789012:execution:m:e")),
-        Just(json!(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#)),
+        Just(json!(
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#
+        )),
         Just(json!("{}")),
         Just(json!(-1)),
         Just(json!(1_000_000)),
@@ -77,11 +88,13 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..200),
         json_value().prop_map(|v| v.to_string().into_bytes()),
-        prop::collection::btree_map(prop::sample::select(FIELDS), json_value(), 0..6).prop_map(|m| {
-            let obj: serde_json::Map<String, Value> =
-                m.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            Value::Object(obj).to_string().into_bytes()
-        }),
+        prop::collection::btree_map(prop::sample::select(FIELDS), json_value(), 0..6).prop_map(
+            |m| {
+                let obj: serde_json::Map<String, Value> =
+                    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                Value::Object(obj).to_string().into_bytes()
+            }
+        ),
     ]
 }
 

@@ -653,3 +653,94 @@ async fn lambda_invoke_runs_an_activity_by_name_or_by_its_cdk_function_name() {
     assert_eq!(r.status(), 404);
     assert_eq!(r.headers()["x-amzn-errortype"], "ResourceNotFoundException");
 }
+
+#[tokio::test]
+async fn test_state_at_debug_shows_every_intermediate_document() {
+    use aws_sdk_sfn::types::{InspectionLevel, MockErrorOutput, MockInput, TestExecutionStatus};
+    let (client, _) = server(Config::default()).await;
+    let state = json!({
+        "Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:ValidateOrder",
+        "InputPath": "$.order",
+        "Parameters": {"order_id.$": "$.order_id", "customer_id.$": "$.customer_id", "items.$": "$.items"},
+        "ResultSelector": {"gross.$": "$.gross_cents"},
+        "ResultPath": "$.validated",
+        "Retry": [{"ErrorEquals": ["Transient"], "IntervalSeconds": 3, "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": ["OrderRejected"], "ResultPath": "$.error", "Next": "Rejected"}],
+        "Next": "Price"
+    })
+    .to_string();
+    // The real activity.
+    let r = client
+        .test_state()
+        .definition(&state)
+        .input(ORDERS_INPUT)
+        .inspection_level(InspectionLevel::Debug)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status, Some(TestExecutionStatus::Succeeded), "{r:?}");
+    assert_eq!(r.next_state.as_deref(), Some("Price"));
+    let data = r.inspection_data.unwrap();
+    let parse = |s: Option<String>| serde_json::from_str::<Value>(&s.unwrap()).unwrap();
+    assert_eq!(parse(data.after_input_path)["order_id"], "order-1001");
+    assert_eq!(parse(data.after_parameters)["customer_id"], "customer-42");
+    assert_eq!(parse(data.result)["gross_cents"], json!(4900));
+    assert_eq!(parse(data.after_result_selector), json!({"gross": 4900}));
+    let after = parse(data.after_result_path);
+    assert_eq!(after["validated"], json!({"gross": 4900}));
+    assert_eq!(after["discount_percent"], json!(10));
+    assert_eq!(parse(r.output.clone()), after);
+
+    // A mocked retriable error, then a caught one.
+    let retriable = client
+        .test_state()
+        .definition(&state)
+        .input(ORDERS_INPUT)
+        .inspection_level(InspectionLevel::Debug)
+        .mock(
+            MockInput::builder()
+                .error_output(
+                    MockErrorOutput::builder()
+                        .error("Transient")
+                        .cause("flaky")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retriable.status, Some(TestExecutionStatus::Retriable));
+    assert_eq!(retriable.error.as_deref(), Some("Transient"));
+    let details = retriable.inspection_data.unwrap().error_details.unwrap();
+    assert_eq!(details.retry_backoff_interval_seconds, Some(3));
+    let caught = client
+        .test_state()
+        .definition(&state)
+        .input(ORDERS_INPUT)
+        .mock(
+            MockInput::builder()
+                .error_output(
+                    MockErrorOutput::builder()
+                        .error("OrderRejected")
+                        .cause("on hold")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(caught.status, Some(TestExecutionStatus::CaughtError));
+    assert_eq!(caught.next_state.as_deref(), Some("Rejected"));
+    assert!(
+        caught.inspection_data.is_none(),
+        "INFO shows no intermediate documents"
+    );
+    let out = serde_json::from_str::<Value>(caught.output.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        out["error"],
+        json!({"Error": "OrderRejected", "Cause": "on hold"})
+    );
+}

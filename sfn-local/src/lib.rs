@@ -32,7 +32,10 @@ mod mock;
 pub mod progress;
 mod tasks;
 
-pub use executor::{Arns, Options, Outcome, Progress, StartError, Status, execute};
+pub use executor::{
+    Arns, Inspection, Options, Outcome, Progress, StartError, Status, TestOutcome, TestStatus,
+    execute, test_state,
+};
 pub use failure::{Failure, matches};
 pub use io::{PAYLOAD_LIMIT, serialized_len};
 pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase};

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod executions;
 pub mod history;
 pub mod machines;
+pub mod test_state;
 
 use std::sync::Arc;
 
@@ -36,6 +37,7 @@ pub async fn dispatch(app: &Arc<App>, action: &str, body: Value) -> Result<Value
         "SendTaskSuccess" => activities::success(app, body),
         "SendTaskFailure" => activities::failure(app, body),
         "SendTaskHeartbeat" => activities::heartbeat(app, body),
+        "TestState" => test_state::test(app, body).await,
         other => Err(ApiError::new(
             ErrorType::UnknownOperationException,
             format!(

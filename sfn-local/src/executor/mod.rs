@@ -37,8 +37,10 @@ mod pipeline;
 mod retry;
 mod simple;
 mod task;
+mod test_state;
 
 pub use api::{Arns, Options, Outcome, Progress, StartError, Status, execute};
+pub use test_state::{Inspection, TestOutcome, TestStatus, test_state};
 
 /// Where a path of execution is: its virtual-time offset, its last history event, and
 /// its Map item.
