@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use sfn_local::TaskRunner;
 use sfn_local::history::{EventType, History};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -77,8 +78,16 @@ pub struct Progress {
     pub cause: Option<String>,
 }
 
+/// How often an execution was redriven, and when last.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Redrives {
+    /// The number of redrives.
+    pub count: u32,
+    /// When the last one started.
+    pub last: Option<DateTime<Utc>>,
+}
+
 /// One execution.
-#[derive(Debug)]
 pub struct Execution {
     /// Its ARN.
     pub arn: String,
@@ -94,10 +103,22 @@ pub struct Execution {
     pub test_case: Option<String>,
     /// Its history, written while it runs.
     pub history: Arc<History>,
+    /// Its task runner (a redrive goes on with the same mock response counters).
+    pub tasks: Arc<dyn TaskRunner>,
     progress: Mutex<Progress>,
+    redrives: Mutex<Redrives>,
     abort: Mutex<Option<AbortHandle>>,
     done: watch::Sender<bool>,
     seq: u64,
+}
+
+impl std::fmt::Debug for Execution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Execution")
+            .field("arn", &self.arn)
+            .field("progress", &self.progress())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Execution {
@@ -109,6 +130,7 @@ impl Execution {
         input: String,
         test_case: Option<String>,
         history: Arc<History>,
+        tasks: Arc<dyn TaskRunner>,
     ) -> Self {
         Execution {
             arn,
@@ -118,6 +140,7 @@ impl Execution {
             started: Utc::now(),
             test_case,
             history,
+            tasks,
             progress: Mutex::new(Progress {
                 status: Status::Running,
                 stopped: None,
@@ -125,6 +148,7 @@ impl Execution {
                 error: None,
                 cause: None,
             }),
+            redrives: Mutex::new(Redrives::default()),
             abort: Mutex::new(None),
             done: watch::channel(false).0,
             seq: 0,
@@ -137,6 +161,32 @@ impl Execution {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// How often it was redriven.
+    pub fn redrives(&self) -> Redrives {
+        *self.redrives.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs it again (RedriveExecution): RUNNING, results cleared; returns the new redrive
+    /// count, or `None` when it has not ended.
+    pub fn reopen(&self) -> Option<u32> {
+        let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        if progress.status == Status::Running || progress.status == Status::Succeeded {
+            return None;
+        }
+        *progress = Progress {
+            status: Status::Running,
+            stopped: None,
+            output: None,
+            error: None,
+            cause: None,
+        };
+        let mut redrives = self.redrives.lock().unwrap_or_else(|p| p.into_inner());
+        redrives.count += 1;
+        redrives.last = Some(Utc::now());
+        self.done.send_replace(false);
+        Some(redrives.count)
     }
 
     /// Records the task that runs it, so StopExecution can stop it.
@@ -265,11 +315,23 @@ impl ExecutionStore {
     /// Notes that `execution` ended; drops the oldest finished executions past the bound.
     pub fn finished(&self, execution: &Execution) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.finished.push_back(execution.seq);
+        // A redriven execution ends twice: it keeps its first place.
+        if !inner.finished.contains(&execution.seq) {
+            inner.finished.push_back(execution.seq);
+        }
         while inner.finished.len() > self.retention {
-            if let Some(old) = inner.finished.pop_front()
-                && let Some(e) = inner.by_seq.remove(&old)
+            let Some(old) = inner.finished.pop_front() else {
+                break;
+            };
+            // One running again (redriven) is kept; it is counted again when it ends.
+            if inner
+                .by_seq
+                .get(&old)
+                .is_some_and(|e| e.progress().status == Status::Running)
             {
+                continue;
+            }
+            if let Some(e) = inner.by_seq.remove(&old) {
                 inner.by_arn.remove(&e.arn);
             }
         }

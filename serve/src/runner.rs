@@ -95,8 +95,24 @@ pub fn progress_of(result: Result<Outcome, StartError>) -> Progress {
     }
 }
 
+/// How an execution starts: from the beginning, or again from a state (a redrive).
+pub enum Start {
+    /// From StartAt on this input.
+    Fresh(Value),
+    /// From the state `state` on `input`, the `count`th redrive.
+    Redrive {
+        /// The top-level state.
+        state: String,
+        /// Its input.
+        input: Value,
+        /// The redrive count.
+        count: u32,
+    },
+}
+
 /// Runs `execution` in the background and records its end.
-pub fn spawn(app: &Arc<App>, execution: Arc<Execution>, input: Value, tasks: Arc<dyn TaskRunner>) {
+pub fn spawn(app: &Arc<App>, execution: Arc<Execution>, start: Start) {
+    let tasks = execution.tasks.clone();
     let options = options(
         app,
         &execution.machine,
@@ -108,7 +124,14 @@ pub fn spawn(app: &Arc<App>, execution: Arc<Execution>, input: Value, tasks: Arc
     let run = execution.clone();
     let handle = tokio::spawn(async move {
         let machine = run.machine.parsed.clone();
-        let result = sfn_local::execute(&machine, input, tasks, options).await;
+        let result = match start {
+            Start::Fresh(input) => sfn_local::execute(&machine, input, tasks, options).await,
+            Start::Redrive {
+                state,
+                input,
+                count,
+            } => sfn_local::redrive(&machine, &state, input, count, tasks, options).await,
+        };
         if let Err(e) = &result {
             record_refusal(&run.history, &run.input, &run.machine, e);
         }

@@ -18,6 +18,7 @@ const ACTIONS: &[&str] = &[
     "StartExecution",
     "StartSyncExecution",
     "StopExecution",
+    "RedriveExecution",
     "DescribeExecution",
     "ListExecutions",
     "GetExecutionHistory",

@@ -744,3 +744,100 @@ async fn test_state_at_debug_shows_every_intermediate_document() {
         json!({"Error": "OrderRejected", "Cause": "on hold"})
     );
 }
+
+#[tokio::test]
+async fn a_failed_execution_is_redriven_from_the_state_that_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = dir.path().join("mock.json");
+    // The first call fails (no Retry); the redrive goes on with the execution's
+    // counters, so the second call answers.
+    std::fs::write(
+        &mock,
+        json!({
+            "StateMachines": {"flaky": {"TestCases": {"FailOnce": {"Charge": "FailThenCharge"}}}},
+            "MockedResponses": {"FailThenCharge": {
+                "0": {"Throw": {"Error": "PaymentDeclined", "Cause": "card expired"}},
+                "1": {"Return": {"charged": true}}
+            }}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (client, _) = server(Config {
+        mock_config: Some(mock),
+        ..virtual_time()
+    })
+    .await;
+    let def = json!({"StartAt": "Prepare", "States": {
+        "Prepare": {"Type": "Pass", "Result": {"amount": 5}, "ResultPath": "$.order", "Next": "Charge"},
+        "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultPath": "$.charge", "End": true}
+    }})
+    .to_string();
+    let arn = create(&client, "flaky", &def, StateMachineType::Standard).await;
+    let started = client
+        .start_execution()
+        .state_machine_arn(format!("{arn}#FailOnce"))
+        .input(r#"{"customer": "c-1"}"#)
+        .send()
+        .await
+        .unwrap();
+    let first = wait_done(&client, &started.execution_arn).await;
+    assert_eq!(first.status, ExecutionStatus::Failed);
+    assert_eq!(first.error.as_deref(), Some("PaymentDeclined"));
+    assert_eq!(
+        first.redrive_status,
+        Some(aws_sdk_sfn::types::ExecutionRedriveStatus::Redrivable)
+    );
+
+    client
+        .redrive_execution()
+        .execution_arn(&started.execution_arn)
+        .send()
+        .await
+        .unwrap();
+    let second = wait_done(&client, &started.execution_arn).await;
+    assert_eq!(
+        second.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        second.cause
+    );
+    assert_eq!(second.redrive_count, Some(1));
+    let output: Value = serde_json::from_str(second.output.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        output,
+        json!({"customer": "c-1", "order": {"amount": 5}, "charge": {"charged": true}})
+    );
+    let history = client
+        .get_execution_history()
+        .execution_arn(&started.execution_arn)
+        .send()
+        .await
+        .unwrap();
+    let types: Vec<&str> = history.events.iter().map(|e| e.r#type.as_str()).collect();
+    let redriven = types
+        .iter()
+        .position(|t| *t == "ExecutionRedriven")
+        .expect("ExecutionRedriven");
+    assert_eq!(types[redriven - 1], "ExecutionFailed");
+    // Prepare is not run again: the redrive starts at Charge.
+    let entered_after: Vec<_> = history.events[redriven..]
+        .iter()
+        .filter_map(|e| {
+            e.state_entered_event_details
+                .as_ref()
+                .map(|d| d.name.as_str())
+        })
+        .collect();
+    assert_eq!(entered_after, vec!["Charge"]);
+    assert_eq!(*types.last().unwrap(), "ExecutionSucceeded");
+
+    // A succeeded execution is not redrivable.
+    let err = client
+        .redrive_execution()
+        .execution_arn(&started.execution_arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err.into_service_error()), "ExecutionNotRedrivable");
+}

@@ -75,6 +75,8 @@ pub enum EventType {
     ExecutionTimedOut,
     /// `ExecutionAborted` (a server's StopExecution).
     ExecutionAborted,
+    /// `ExecutionRedriven` (a server's RedriveExecution).
+    ExecutionRedriven,
     /// `<Type>StateEntered`.
     StateEntered(StateType),
     /// `<Type>StateExited`.
@@ -126,6 +128,7 @@ impl EventType {
             E::ExecutionFailed => "ExecutionFailed",
             E::ExecutionTimedOut => "ExecutionTimedOut",
             E::ExecutionAborted => "ExecutionAborted",
+            E::ExecutionRedriven => "ExecutionRedriven",
             E::StateEntered(S::Pass) => "PassStateEntered",
             E::StateEntered(S::Task) => "TaskStateEntered",
             E::StateEntered(S::Choice) => "ChoiceStateEntered",

@@ -34,7 +34,7 @@ mod tasks;
 
 pub use executor::{
     Arns, Inspection, Options, Outcome, Progress, StartError, Status, TestOutcome, TestStatus,
-    execute, test_state,
+    execute, redrive, redrive_point, test_state,
 };
 pub use failure::{Failure, matches};
 pub use io::{PAYLOAD_LIMIT, serialized_len};

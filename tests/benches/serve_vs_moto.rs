@@ -48,7 +48,10 @@ fn stepwise_binary(root: &Path) -> PathBuf {
         .current_dir(root)
         .status()
         .expect("cargo runs");
-    assert!(status.success(), "building the release stepwise binary failed");
+    assert!(
+        status.success(),
+        "building the release stepwise binary failed"
+    );
     root.join("target/release/stepwise")
 }
 
@@ -62,7 +65,9 @@ fn start_serve(bin: &Path) -> (Child, String) {
         .expect("stepwise serve starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("a first line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("a first line");
     let endpoint = line
         .trim()
         .strip_prefix("listening on ")
@@ -134,7 +139,12 @@ async fn load(client: &Client, name: &str) -> Report {
                     .expect("start_execution")
                     .execution_arn;
                 loop {
-                    let d = client.describe_execution().execution_arn(&arn).send().await.expect("describe");
+                    let d = client
+                        .describe_execution()
+                        .execution_arn(&arn)
+                        .send()
+                        .await
+                        .expect("describe");
                     match d.status {
                         ExecutionStatus::Running => tokio::time::sleep(POLL).await,
                         ExecutionStatus::Succeeded => break,
@@ -172,15 +182,36 @@ async fn main() {
 
     let ours = load(&client(&endpoint), "bench").await;
     let ours_peak = peak_mib(serve.id());
-    let theirs = load(&client(&moto.endpoint()), &format!("bench-{}", stepwise_tests::unique_id())).await;
+    let theirs = load(
+        &client(&moto.endpoint()),
+        &format!("bench-{}", stepwise_tests::unique_id()),
+    )
+    .await;
     let moto_peak = peak_mib(moto.pid());
     let _ = serve.kill();
     let _ = serve.wait();
 
-    println!("stepwise serve vs moto server 5.2.5: {EXECUTIONS} executions of a 5-state machine, {CLIENTS} clients");
-    println!("{:<16} {:>12} {:>10} {:>10} {:>12}", "server", "exec/s", "p50 (ms)", "p99 (ms)", "peak RSS (MiB)");
-    for (name, r, peak) in [("stepwise serve", &ours, ours_peak), ("moto", &theirs, moto_peak)] {
-        println!("{name:<16} {:>12.1} {:>10.1} {:>10.1} {:>12.1}", r.per_second, ms(r.p50), ms(r.p99), peak);
+    println!(
+        "stepwise serve vs moto server 5.2.5: {EXECUTIONS} executions of a 5-state machine, {CLIENTS} clients"
+    );
+    println!(
+        "{:<16} {:>12} {:>10} {:>10} {:>12}",
+        "server", "exec/s", "p50 (ms)", "p99 (ms)", "peak RSS (MiB)"
+    );
+    for (name, r, peak) in [
+        ("stepwise serve", &ours, ours_peak),
+        ("moto", &theirs, moto_peak),
+    ] {
+        println!(
+            "{name:<16} {:>12.1} {:>10.1} {:>10.1} {:>12.1}",
+            r.per_second,
+            ms(r.p50),
+            ms(r.p99),
+            peak
+        );
     }
-    println!("throughput ratio: {:.1}x", ours.per_second / theirs.per_second);
+    println!(
+        "throughput ratio: {:.1}x",
+        ours.per_second / theirs.per_second
+    );
 }

@@ -80,10 +80,10 @@ pub fn start(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     let tasks = runner::task_runner(app, &machine, case.as_deref())?;
     let execution_arn = app.config.account.execution(&machine.name, &name);
     let history = Arc::new(History::new(sfn_local::history::MAX_EVENTS));
-    let execution = Execution::new(execution_arn, name, machine, text, case, history);
+    let execution = Execution::new(execution_arn, name, machine, text, case, history, tasks);
     match app.executions.insert(execution) {
         Ok(execution) => {
-            runner::spawn(app, execution.clone(), value, tasks);
+            runner::spawn(app, execution.clone(), runner::Start::Fresh(value));
             Ok(json!({"executionArn": execution.arn, "startDate": epoch(execution.started)}))
         }
         // AWS's idempotent-name rule: the same name and input as a running execution
@@ -177,9 +177,12 @@ pub fn describe(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
         "startDate": epoch(e.started),
         "input": e.input,
         "inputDetails": {"included": true},
-        "redriveCount": 0,
-        "redriveStatus": "NOT_REDRIVABLE",
+        "redriveCount": e.redrives().count,
+        "redriveStatus": if redrivable(&e, p.status) { "REDRIVABLE" } else { "NOT_REDRIVABLE" },
     });
+    if let Some(d) = e.redrives().last {
+        out["redriveDate"] = epoch(d);
+    }
     if let Some(s) = p.stopped {
         out["stopDate"] = epoch(s);
     }
@@ -300,4 +303,61 @@ pub fn list(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
         out["nextToken"] = json!(pagination::encode(&scope, n));
     }
     Ok(out)
+}
+
+/// Whether RedriveExecution may run `e` again: a Standard execution that failed, timed
+/// out or was aborted.
+fn redrivable(e: &Execution, status: Status) -> bool {
+    e.machine.kind == Kind::Standard
+        && matches!(status, Status::Failed | Status::TimedOut | Status::Aborted)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Redrive {
+    execution_arn: Option<String>,
+    #[allow(dead_code)]
+    client_token: Option<String>,
+}
+
+/// RedriveExecution: runs a failed, timed-out or aborted Standard execution again from
+/// the top-level state where it stopped, with that state's input (its history goes on).
+pub fn redrive(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
+    let req: Redrive = request(body)?;
+    let arn = required(req.execution_arn, "executionArn")?;
+    arn::parse(&arn, &["execution"], 2)?;
+    let e = app.executions.get(&arn)?;
+    let status = e.progress().status;
+    let not_redrivable = |why: String| {
+        ApiError::new(
+            ErrorType::ExecutionNotRedrivable,
+            format!("Execution Not Redrivable: '{arn}' {why}"),
+        )
+    };
+    if !redrivable(&e, status) {
+        return Err(not_redrivable(format!(
+            "is a {} execution in status {} (only failed, timed-out or aborted STANDARD executions are redriven)",
+            e.machine.kind.as_str(),
+            status.as_str()
+        )));
+    }
+    let Some((state, input)) = sfn_local::redrive_point(&e.machine.parsed, &e.history.events())
+    else {
+        return Err(not_redrivable(
+            "stopped before any state could be resumed (no state entered, or its input was truncated in the history)".into(),
+        ));
+    };
+    let Some(count) = e.reopen() else {
+        return Err(not_redrivable("is already running".into()));
+    };
+    runner::spawn(
+        app,
+        e.clone(),
+        runner::Start::Redrive {
+            state,
+            input,
+            count,
+        },
+    );
+    Ok(json!({"redriveDate": epoch(e.redrives().last.unwrap_or_else(Utc::now))}))
 }

@@ -26,6 +26,7 @@ pub async fn dispatch(app: &Arc<App>, action: &str, body: Value) -> Result<Value
         "StartExecution" => executions::start(app, body),
         "StartSyncExecution" => executions::start_sync(app, body).await,
         "StopExecution" => executions::stop(app, body),
+        "RedriveExecution" => executions::redrive(app, body),
         "DescribeExecution" => executions::describe(app, body),
         "ListExecutions" => executions::list(app, body),
         "GetExecutionHistory" => history::get(app, body),

@@ -34,12 +34,14 @@ mod context;
 mod map;
 mod parallel;
 mod pipeline;
+mod resume;
 mod retry;
 mod simple;
 mod task;
 mod test_state;
 
 pub use api::{Arns, Options, Outcome, Progress, StartError, Status, execute};
+pub use resume::{redrive, redrive_point};
 pub use test_state::{Inspection, TestOutcome, TestStatus, test_state};
 
 /// Where a path of execution is: its virtual-time offset, its last history event, and
@@ -171,28 +173,41 @@ impl<'m> Run<'m> {
         let result = match started {
             Err(f) => Err(f),
             Ok(()) => {
-                let run = self.run_scope(
-                    &self.machine.states,
-                    &self.machine.start_at,
-                    input,
-                    &mut path,
-                    &mut vars,
-                );
-                if self.clock.is_virtual() {
-                    run.await
-                } else {
-                    match tokio::time::timeout(self.clock.lifetime(), run).await {
-                        Ok(r) => r,
-                        Err(_) => Err(self.timeout_failure()),
-                    }
-                }
+                self.run_from(&self.machine.start_at, input, &mut path, &mut vars)
+                    .await
             }
         };
+        self.conclude(&path, result)
+    }
+
+    /// Runs the machine's top scope from the state `start`, within the execution's
+    /// lifetime.
+    async fn run_from(
+        &self,
+        start: &str,
+        input: Value,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> Result<Value, Failure> {
+        let run = self.run_scope(&self.machine.states, start, input, path, vars);
+        if self.clock.is_virtual() {
+            run.await
+        } else {
+            match tokio::time::timeout(self.clock.lifetime(), run).await {
+                Ok(r) => r,
+                Err(_) => Err(self.timeout_failure()),
+            }
+        }
+    }
+
+    /// Ends the execution: its final event and its outcome, from the result of its top
+    /// scope on `path`.
+    fn conclude(&self, path: &Path, result: Result<Value, Failure>) -> Outcome {
         let result = match result {
             Ok(_) if self.clock.expired(path.offset) => Err(self.timeout_failure()),
             r => r,
         };
-        let now = self.now(&path);
+        let now = self.now(path);
         let (status, output, failure) = match result {
             Ok(output) => {
                 self.history.record_final(
