@@ -152,8 +152,8 @@ pub async fn test_state(
             run.wait(name, w, &input, &entered, &mut path, &mut vars)
                 .await
         }
-        State::Succeed(s) => run.succeed(name, s, &input, &entered, &mut vars),
-        State::Fail(f) => Err(run.fail(name, f, &input, &entered, &mut vars)),
+        State::Succeed(s) => run.succeed(name, s, &input, &entered, &vars),
+        State::Fail(f) => Err(run.fail(name, f, &input, &entered, &vars)),
         State::Map(_) | State::Parallel(_) => {
             return Err(Failure::runtime(format!(
                 "State \"{name}\": TestState runs Task, Pass, Wait, Choice, Succeed and Fail states"
