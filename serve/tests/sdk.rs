@@ -841,3 +841,24 @@ async fn a_failed_execution_is_redriven_from_the_state_that_failed() {
         .unwrap_err();
     assert_eq!(code(&err.into_service_error()), "ExecutionNotRedrivable");
 }
+
+#[tokio::test]
+async fn wait_time_scale_zero_makes_an_hour_long_wait_instant_in_real_time() {
+    let (client, _) = server(Config {
+        wait_time_scale: 0.0,
+        ..Config::default()
+    })
+    .await;
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"Next":"P"},"P":{"Type":"Pass","Result":"woke","End":true}}}"#;
+    let arn = create(&client, "sleepy", def, StateMachineType::Standard).await;
+    let e = client
+        .start_execution()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    // wait_done gives up after 10 s: an unscaled wait would still be running.
+    let done = wait_done(&client, &e.execution_arn).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(done.output.as_deref(), Some("\"woke\""));
+}
