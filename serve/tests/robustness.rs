@@ -22,6 +22,7 @@ const ACTIONS: &[&str] = &[
     "DescribeExecution",
     "ListExecutions",
     "GetExecutionHistory",
+    "ListMapRuns",
     "CreateActivity",
     "DescribeActivity",
     "DeleteActivity",

@@ -862,3 +862,47 @@ async fn wait_time_scale_zero_makes_an_hour_long_wait_instant_in_real_time() {
     assert_eq!(done.status, ExecutionStatus::Succeeded);
     assert_eq!(done.output.as_deref(), Some("\"woke\""));
 }
+
+#[tokio::test]
+async fn list_map_runs_names_each_distributed_map_run_of_an_execution() {
+    let (client, _) = server(virtual_time()).await;
+    let def = json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "Label": "Each",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "Double",
+            "States": {"Double": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, $)"}, "End": true}}
+        },
+        "End": true
+    }}})
+    .to_string();
+    let arn = create(&client, "fanout", &def, StateMachineType::Standard).await;
+    let e = client
+        .start_execution()
+        .state_machine_arn(&arn)
+        .input(r#"{"items": [1, 2, 3]}"#)
+        .send()
+        .await
+        .unwrap();
+    let done = wait_done(&client, &e.execution_arn).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{:?}", done.cause);
+    let runs = client
+        .list_map_runs()
+        .execution_arn(&e.execution_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(runs.map_runs.len(), 1);
+    let run = &runs.map_runs[0];
+    assert!(
+        run.map_run_arn
+            .starts_with("arn:aws:states:us-east-1:123456789012:mapRun:fanout/Each:"),
+        "{}",
+        run.map_run_arn
+    );
+    assert_eq!(
+        run.state_machine_arn,
+        "arn:aws:states:us-east-1:123456789012:stateMachine:fanout/Each"
+    );
+    assert!(run.stop_date.is_some(), "the run ended");
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use sfn_local::history::Event;
+use sfn_local::history::{Event, EventType};
 
 use crate::App;
 use crate::arn;
@@ -81,6 +81,77 @@ pub fn get(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     // While the execution runs, more events may come: a client paging oldest first
     // gets a token after a full page.
     if skip + limit < events.len() {
+        out["nextToken"] = json!(pagination::encode(&scope, (skip + limit) as u64));
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListMapRuns {
+    execution_arn: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// ListMapRuns: the distributed Map runs of an execution, from its history (each
+/// `MapRunStarted`, ended by the `MapRunSucceeded` / `MapRunFailed` that follows it on
+/// its path).
+pub fn list_map_runs(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
+    let req: ListMapRuns = request(body)?;
+    let arn = required(req.execution_arn, "executionArn")?;
+    arn::parse(&arn, &["execution"], 2)?;
+    let execution = app.executions.get(&arn)?;
+    let limit = page_size(req.max_results)?;
+    let scope = format!("ListMapRuns:{arn}");
+    let skip = req
+        .next_token
+        .as_deref()
+        .map(|t| pagination::decode(&scope, t))
+        .transpose()?
+        .unwrap_or(0) as usize;
+    let events = execution.history.events();
+    let stopped = |started_id: u64| {
+        events.iter().find_map(|e| {
+            if !matches!(e.kind, EventType::MapRunSucceeded | EventType::MapRunFailed) {
+                return None;
+            }
+            // Walk back along its path to the run it ends.
+            let mut id = e.previous_event_id;
+            while id > 0 {
+                let prev = events.get(usize::try_from(id).ok()?.checked_sub(1)?)?;
+                if prev.kind == EventType::MapRunStarted {
+                    return (prev.id == started_id).then_some(e.timestamp);
+                }
+                id = prev.previous_event_id;
+            }
+            None
+        })
+    };
+    let runs: Vec<Value> = events
+        .iter()
+        .filter(|e| e.kind == EventType::MapRunStarted)
+        .filter_map(|e| {
+            let map_run = e.details.as_ref()?.get("mapRunArn")?.as_str()?.to_string();
+            // arn:…:mapRun:<machine>/<label>:<id> → arn:…:stateMachine:<machine>/<label>
+            let machine = map_run
+                .rsplit_once(':')
+                .map(|(head, _)| head.replacen(":mapRun:", ":stateMachine:", 1))?;
+            let mut run = json!({
+                "executionArn": arn,
+                "mapRunArn": map_run,
+                "stateMachineArn": machine,
+                "startDate": epoch(e.timestamp),
+            });
+            if let Some(t) = stopped(e.id) {
+                run["stopDate"] = epoch(t);
+            }
+            Some(run)
+        })
+        .collect();
+    let page: Vec<Value> = runs.iter().skip(skip).take(limit).cloned().collect();
+    let mut out = json!({"mapRuns": page});
+    if skip + limit < runs.len() {
         out["nextToken"] = json!(pagination::encode(&scope, (skip + limit) as u64));
     }
     Ok(out)

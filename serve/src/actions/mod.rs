@@ -30,6 +30,7 @@ pub async fn dispatch(app: &Arc<App>, action: &str, body: Value) -> Result<Value
         "DescribeExecution" => executions::describe(app, body),
         "ListExecutions" => executions::list(app, body),
         "GetExecutionHistory" => history::get(app, body),
+        "ListMapRuns" => history::list_map_runs(app, body),
         "CreateActivity" => activities::create(app, body),
         "DescribeActivity" => activities::describe(app, body),
         "DeleteActivity" => activities::delete(app, body),
