@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (`make test`): every check, as CI runs it.
-# Installs what it needs inside the clone: a Python venv in .venv (moto server,
+# Installs what it needs inside the clone: a Python venv in .venv (moto server, boto3, the AWS CLI,
 # cargo-lambda, pyarrow), npm packages under scripts/node, and Debian's PostgreSQL.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,6 +25,9 @@ cargo test --workspace --locked
 step "generated files are current (stepwise generate --check)"
 cargo build --locked -p stepwise-cli
 target/debug/stepwise generate --check
+
+step "stepwise serve: the stepfunctions-local style suite (boto3, AWS CLI)"
+scripts/serve-python-test.sh target/debug/stepwise
 
 step "cross-check with npm asl-validator"
 scripts/asl-validator-check.sh target/debug/stepwise

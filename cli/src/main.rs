@@ -67,6 +67,15 @@ enum Command {
         #[command(flatten)]
         flags: ExecutionFlags,
     },
+    /// Serve the Step Functions API (AWS JSON 1.0) and Lambda's Invoke for every activity
+    /// on 127.0.0.1: a drop-in for stepfunctions-local. Any SigV4 signature (or none) is
+    /// accepted: it is a local tool, never expose it. Also reads stepfunctions-local's
+    /// variables: SFN_MOCK_CONFIG, WAIT_TIME_SCALE, AWS_ACCOUNT_ID, AWS_DEFAULT_REGION,
+    /// LAMBDA_ENDPOINT and the per-service *_ENDPOINT (mapped to AWS_ENDPOINT_URL_<SERVICE>).
+    Serve {
+        #[command(flatten)]
+        flags: commands::serve::ServeFlags,
+    },
     /// List every activity with its error names, or print one activity's schemas.
     Activities {
         /// Print the input and output JSON Schemas of this activity.
@@ -88,6 +97,7 @@ fn main() -> ExitCode {
         Command::Graph { target } => commands::graph::run(&target),
         Command::Exec { definition, flags } => commands::exec::run(&definition, flags),
         Command::Run { workflow, flags } => commands::run::run(&workflow, flags),
+        Command::Serve { flags } => commands::serve::run(flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
     };
     match result {

@@ -73,6 +73,10 @@ pub enum EventType {
     ExecutionFailed,
     /// `ExecutionTimedOut`.
     ExecutionTimedOut,
+    /// `ExecutionAborted` (a server's StopExecution).
+    ExecutionAborted,
+    /// `ExecutionRedriven` (a server's RedriveExecution).
+    ExecutionRedriven,
     /// `<Type>StateEntered`.
     StateEntered(StateType),
     /// `<Type>StateExited`.
@@ -135,6 +139,8 @@ impl EventType {
             E::ExecutionSucceeded => "ExecutionSucceeded",
             E::ExecutionFailed => "ExecutionFailed",
             E::ExecutionTimedOut => "ExecutionTimedOut",
+            E::ExecutionAborted => "ExecutionAborted",
+            E::ExecutionRedriven => "ExecutionRedriven",
             E::StateEntered(S::Pass) => "PassStateEntered",
             E::StateEntered(S::Task) => "TaskStateEntered",
             E::StateEntered(S::Choice) => "ChoiceStateEntered",

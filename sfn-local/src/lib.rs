@@ -44,7 +44,10 @@ mod tasks;
 
 pub use activity_queue::{ActivityError, ActivityQueue, ActivityTask};
 pub use callbacks::{CallbackError, Callbacks, PendingTask};
-pub use executor::{Options, Outcome, Progress, StartError, Status, execute};
+pub use executor::{
+    Arns, Inspection, Options, Outcome, Progress, StartError, Status, TestOutcome, TestStatus,
+    execute, redrive, redrive_point, test_state,
+};
 pub use failure::{Failure, matches};
 pub use integrations::{CallStats, ServiceTasks};
 pub use io::{PAYLOAD_LIMIT, serialized_len};

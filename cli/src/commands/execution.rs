@@ -19,7 +19,7 @@ use super::{CliError, read};
 use crate::output::{self, OutputError};
 
 /// The stack of each async worker thread: 256 MiB.
-const WORKER_STACK_BYTES: usize = 256 << 20;
+pub(crate) const WORKER_STACK_BYTES: usize = 256 << 20;
 
 /// The flags `exec` and `run` share.
 #[derive(Debug, clap::Args)]

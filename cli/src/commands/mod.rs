@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod generate;
 pub mod graph;
 pub mod run;
+pub mod serve;
 pub mod validate;
 
 use std::path::{Path, PathBuf};

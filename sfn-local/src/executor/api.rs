@@ -15,7 +15,7 @@ use crate::callbacks::Callbacks;
 use crate::clock::EXPRESS_MAX_DURATION;
 use crate::clock::STANDARD_MAX_DURATION;
 use crate::failure::Failure;
-use crate::history::{Event, EventType, MAX_EVENTS};
+use crate::history::{Event, EventType, History, MAX_EVENTS};
 use crate::io::{PAYLOAD_LIMIT, serialized_len};
 use crate::nested::{Launcher, Pattern};
 use crate::tasks::TaskRunner;
@@ -69,6 +69,25 @@ pub struct Options {
     /// When the execution starts on its clock (default: now). A child execution starts
     /// at its parent's (virtual) time.
     pub start_time: Option<DateTime<Utc>>,
+    /// The execution's ARN and its state machine's (for `$$` and the history); default:
+    /// built from the names in account 123456789012, region us-east-1.
+    pub arns: Option<Arns>,
+    /// A history the caller reads while the execution runs (a server's
+    /// `GetExecutionHistory`); default: the execution's own, returned in the [`Outcome`].
+    /// Its limit replaces [`Options::history_limit`].
+    pub live_history: Option<Arc<History>>,
+    /// Multiplies the duration of every Wait state (stepfunctions-local's
+    /// `WAIT_TIME_SCALE`; default 1.0). Retry backoff is not scaled.
+    pub wait_time_scale: f64,
+}
+
+/// The ARNs an execution is known by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arns {
+    /// The execution's ARN (`$$.Execution.Id`).
+    pub execution: String,
+    /// Its state machine's ARN (`$$.StateMachine.Id`).
+    pub state_machine: String,
 }
 
 impl Default for Options {
@@ -86,6 +105,9 @@ impl Default for Options {
             activities: None,
             launcher: None,
             start_time: None,
+            arns: None,
+            live_history: None,
+            wait_time_scale: 1.0,
         }
     }
 }

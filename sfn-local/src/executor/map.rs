@@ -12,7 +12,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
 
 use super::pipeline::{Step, Tail};
-use super::{ACCOUNT_REGION, Path, Run};
+use super::{Path, Run};
 use crate::clock::EXPRESS_MAX_DURATION;
 use crate::distributed::ChildResult;
 use crate::failure::Failure;
@@ -130,9 +130,11 @@ impl Run<'_> {
             Some(json!({"length": total})),
         )?;
         let map_run_id = uuid::Uuid::new_v4().to_string();
+        // The state machine's region and account (the configured ones under a server).
         let map_run_arn = format!(
-            "arn:aws:states:{ACCOUNT_REGION}:mapRun:{}/{name}:{map_run_id}",
-            self.options.state_machine_name
+            "{}/{name}:{map_run_id}",
+            self.state_machine_arn
+                .replacen(":stateMachine:", ":mapRun:", 1)
         );
         if distributed {
             self.record(

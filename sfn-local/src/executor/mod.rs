@@ -34,13 +34,17 @@ mod context;
 mod map;
 mod parallel;
 mod pipeline;
+mod resume;
 mod retry;
 mod simple;
 mod task;
+mod test_state;
 mod waiting;
 
-pub use api::{Options, Outcome, Progress, StartError, Status, execute};
+pub use api::{Arns, Options, Outcome, Progress, StartError, Status, execute};
 pub(crate) use api::{WAIT_FOR_TASK_TOKEN, base_resource};
+pub use resume::{redrive, redrive_point};
+pub use test_state::{Inspection, TestOutcome, TestStatus, test_state};
 
 /// Where a path of execution is: its virtual-time offset, its last history event, and
 /// its Map item.
@@ -88,7 +92,7 @@ struct Run<'m> {
     options: Options,
     cache: Cache,
     clock: Clock,
-    history: History,
+    history: Arc<History>,
     execution_arn: String,
     execution_name: String,
     state_machine_arn: String,
@@ -128,7 +132,10 @@ impl<'m> Run<'m> {
                 lifetime(machine, &options),
                 options.start_time,
             ),
-            history: History::new(options.history_limit),
+            history: options
+                .live_history
+                .clone()
+                .unwrap_or_else(|| Arc::new(History::new(options.history_limit))),
             execution_arn: execution_arn(&options, &execution_name),
             state_machine_arn: state_machine_arn(&options),
             execution_name,
@@ -165,28 +172,41 @@ impl<'m> Run<'m> {
         let result = match started {
             Err(f) => Err(f),
             Ok(()) => {
-                let run = self.run_scope(
-                    &self.machine.states,
-                    &self.machine.start_at,
-                    input,
-                    &mut path,
-                    &mut vars,
-                );
-                if self.clock.is_virtual() {
-                    run.await
-                } else {
-                    match tokio::time::timeout(self.clock.lifetime(), run).await {
-                        Ok(r) => r,
-                        Err(_) => Err(self.timeout_failure()),
-                    }
-                }
+                self.run_from(&self.machine.start_at, input, &mut path, &mut vars)
+                    .await
             }
         };
+        self.conclude(&path, result)
+    }
+
+    /// Runs the machine's top scope from the state `start`, within the execution's
+    /// lifetime.
+    async fn run_from(
+        &self,
+        start: &str,
+        input: Value,
+        path: &mut Path,
+        vars: &mut Map<String, Value>,
+    ) -> Result<Value, Failure> {
+        let run = self.run_scope(&self.machine.states, start, input, path, vars);
+        if self.clock.is_virtual() {
+            run.await
+        } else {
+            match tokio::time::timeout(self.clock.lifetime(), run).await {
+                Ok(r) => r,
+                Err(_) => Err(self.timeout_failure()),
+            }
+        }
+    }
+
+    /// Ends the execution: its final event and its outcome, from the result of its top
+    /// scope on `path`.
+    fn conclude(&self, path: &Path, result: Result<Value, Failure>) -> Outcome {
         let result = match result {
             Ok(_) if self.clock.expired(path.offset) => Err(self.timeout_failure()),
             r => r,
         };
-        let now = self.now(&path);
+        let now = self.now(path);
         let (status, output, failure) = match result {
             Ok(output) => {
                 self.history.record_final(
@@ -388,6 +408,9 @@ impl Run<'_> {
 
 /// The ARN of execution `name` of the state machine `options` name.
 pub(crate) fn execution_arn(options: &Options, name: &str) -> String {
+    if let Some(arns) = &options.arns {
+        return arns.execution.clone();
+    }
     format!(
         "arn:aws:states:{ACCOUNT_REGION}:execution:{}:{name}",
         options.state_machine_name
@@ -396,6 +419,9 @@ pub(crate) fn execution_arn(options: &Options, name: &str) -> String {
 
 /// The ARN of the state machine `options` name.
 pub(crate) fn state_machine_arn(options: &Options) -> String {
+    if let Some(arns) = &options.arns {
+        return arns.state_machine.clone();
+    }
     format!(
         "arn:aws:states:{ACCOUNT_REGION}:stateMachine:{}",
         options.state_machine_name

@@ -179,6 +179,7 @@ impl Run<'_> {
             Duration::ZERO
         };
         let out = self.output(&w.output_path, &prep.effective, &prep.ctx, vars)?;
+        let delay = scaled(delay, self.options.wait_time_scale);
         self.clock
             .sleep(delay, &mut path.offset, path.deadline)
             .await
@@ -223,4 +224,13 @@ impl Run<'_> {
             Err(failure) => failure,
         }
     }
+}
+
+/// A Wait's duration times stepfunctions-local's `WAIT_TIME_SCALE` (a scale that is not a
+/// finite non-negative number leaves it unscaled).
+fn scaled(delay: Duration, scale: f64) -> Duration {
+    if scale == 1.0 || !scale.is_finite() || scale < 0.0 {
+        return delay;
+    }
+    Duration::try_from_secs_f64(delay.as_secs_f64() * scale).unwrap_or(Duration::MAX)
 }

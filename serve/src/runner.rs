@@ -1,0 +1,160 @@
+//! Starting executions on sfn-local: the task runner (the real activities, behind the
+//! mock config's test case when the ARN names one with `#TestCase`, fresh per execution
+//! so its response counters are the execution's own), the options (ARNs, live history,
+//! virtual time, wait scale), and the task that runs it and records its end.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+use sfn_local::history::{EventType, History};
+use sfn_local::{Arns, MockError, MockTasks, Options, Outcome, StartError, TaskRunner};
+
+use crate::App;
+use crate::error::{ApiError, ErrorType};
+use crate::executions::{Execution, Progress, Status};
+use crate::machines::{Kind, Machine};
+
+/// The task runner of one execution of `machine`, under `test_case` if given.
+pub fn task_runner(
+    app: &App,
+    machine: &Machine,
+    test_case: Option<&str>,
+) -> Result<Arc<dyn TaskRunner>, ApiError> {
+    let Some(case) = test_case else {
+        return Ok(app.tasks.clone());
+    };
+    let Some(config) = &app.mocks else {
+        return Err(ApiError::new(
+            ErrorType::ValidationException,
+            format!(
+                "The state machine ARN names test case \"{case}\", but the server runs without a mock config (set SFN_MOCK_CONFIG or --mock-config)"
+            ),
+        ));
+    };
+    // The machine's own test case first; any machine's when it has none.
+    let found = match config.test_case(Some(&machine.name), case) {
+        Err(MockError::UnknownTestCase { .. }) => config.test_case(None, case),
+        found => found,
+    }
+    .map_err(|e| ApiError::new(ErrorType::ValidationException, e.to_string()))?;
+    Ok(Arc::new(MockTasks::new(found, Some(app.tasks.clone()))))
+}
+
+/// The options of an execution.
+pub fn options(
+    app: &App,
+    machine: &Machine,
+    name: &str,
+    arn: &str,
+    history: Option<Arc<History>>,
+) -> Options {
+    Options {
+        virtual_time: app.config.virtual_time,
+        state_machine_name: machine.name.clone(),
+        execution_name: Some(name.to_string()),
+        arns: Some(Arns {
+            execution: arn.to_string(),
+            state_machine: machine.arn.clone(),
+        }),
+        live_history: history,
+        wait_time_scale: app.config.wait_time_scale,
+        max_duration: match machine.kind {
+            Kind::Standard => sfn_local::clock::STANDARD_MAX_DURATION,
+            Kind::Express => sfn_local::clock::EXPRESS_MAX_DURATION,
+        },
+        ..Options::default()
+    }
+}
+
+/// How an outcome (or a refusal to start) reads in the API.
+pub fn progress_of(result: Result<Outcome, StartError>) -> Progress {
+    let now = Some(Utc::now());
+    match result {
+        Ok(o) => {
+            let status = match o.status {
+                sfn_local::Status::Succeeded => Status::Succeeded,
+                sfn_local::Status::Failed => Status::Failed,
+                sfn_local::Status::TimedOut => Status::TimedOut,
+            };
+            Progress {
+                status,
+                stopped: now,
+                output: o.output.map(|v| v.to_string()),
+                error: o.failure.as_ref().map(|f| f.error.clone()),
+                cause: o.failure.map(|f| f.cause),
+            }
+        }
+        Err(e) => Progress {
+            status: Status::Failed,
+            stopped: now,
+            output: None,
+            error: Some("States.Runtime".into()),
+            cause: Some(e.to_string()),
+        },
+    }
+}
+
+/// How an execution starts: from the beginning, or again from a state (a redrive).
+pub enum Start {
+    /// From StartAt on this input.
+    Fresh(Value),
+    /// From the state `state` on `input`, the `count`th redrive.
+    Redrive {
+        /// The top-level state.
+        state: String,
+        /// Its input.
+        input: Value,
+        /// The redrive count.
+        count: u32,
+    },
+}
+
+/// Runs `execution` in the background and records its end.
+pub fn spawn(app: &Arc<App>, execution: Arc<Execution>, start: Start) {
+    let tasks = execution.tasks.clone();
+    let options = options(
+        app,
+        &execution.machine,
+        &execution.name,
+        &execution.arn,
+        Some(execution.history.clone()),
+    );
+    let app2 = app.clone();
+    let run = execution.clone();
+    let handle = tokio::spawn(async move {
+        let machine = run.machine.parsed.clone();
+        let result = match start {
+            Start::Fresh(input) => sfn_local::execute(&machine, input, tasks, options).await,
+            Start::Redrive {
+                state,
+                input,
+                count,
+            } => sfn_local::redrive(&machine, &state, input, count, tasks, options).await,
+        };
+        if let Err(e) = &result {
+            record_refusal(&run.history, &run.input, &run.machine, e);
+        }
+        if run.finish(progress_of(result)) {
+            app2.executions.finished(&run);
+        }
+    });
+    execution.set_abort(handle.abort_handle());
+}
+
+/// An execution the executor refused to start still has a history: started, failed.
+pub fn record_refusal(history: &History, input: &str, machine: &Machine, e: &StartError) {
+    let now = Utc::now();
+    let started = history.record_final(
+        0,
+        now,
+        EventType::ExecutionStarted,
+        Some(json!({"input": input, "roleArn": machine.role_arn})),
+    );
+    history.record_final(
+        started,
+        now,
+        EventType::ExecutionFailed,
+        Some(json!({"error": "States.Runtime", "cause": e.to_string()})),
+    );
+}
