@@ -11,8 +11,7 @@ use codegen::asl::StateMachine;
 use serde_json::{Value, json};
 use sfn_local::{
     Catalog, Launcher, MockConfig, MockError, MockTasks, Options, Outcome, RegistryTasks,
-    ServiceTasks, Status,
-    TaskRunner,
+    ServiceTasks, Status, TaskRunner,
 };
 
 use super::{CliError, read};
