@@ -608,14 +608,22 @@ async fn warm_invocations_reuse_one_connection() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 
-    for _ in 0..3 {
+    let invocations = 10;
+    for _ in 0..invocations {
         let output = query(&ctx, &config, json!({"date": "2026-11-23"}))
             .await
             .unwrap();
         assert_eq!(output["count"], 8);
     }
 
-    assert_eq!(count(), "1");
+    // sqlx hands a connection back to its pool in a background task, so under load the
+    // next invocation can find the pool empty and open a second one; a connection per
+    // invocation would leave ten.
+    let open: u32 = count().parse().unwrap();
+    assert!(
+        (1..=2).contains(&open),
+        "{invocations} warm invocations left {open} connections open"
+    );
 }
 
 #[tokio::test]
