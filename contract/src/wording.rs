@@ -221,7 +221,10 @@ mod tests {
             said("tags", json!({"a": 1})),
             "expected an array, got an object"
         );
-        assert_eq!(said("limits", json!([1])), "expected an object, got an array");
+        assert_eq!(
+            said("limits", json!([1])),
+            "expected an object, got an array"
+        );
         assert_eq!(said("inner", json!(true)), "expected an object, got true");
     }
 
@@ -238,8 +241,19 @@ mod tests {
         ] {
             let message = said(field, bad);
             for word in [
-                "u8", "u32", "u64", "i32", "i64", "f64", "struct", "map", "sequence", "`",
-                "RawConfig", "Inner", "Mode",
+                "u8",
+                "u32",
+                "u64",
+                "i32",
+                "i64",
+                "f64",
+                "struct",
+                "map",
+                "sequence",
+                "`",
+                "RawConfig",
+                "Inner",
+                "Mode",
             ] {
                 assert!(
                     !message.contains(word),
@@ -275,7 +289,8 @@ mod tests {
         doc["nmae"] = json!("x");
         let err = serde_json::from_value::<RawConfig>(doc).unwrap_err();
         assert!(
-            user_wording(&err.to_string()).starts_with(r#"unknown field "nmae", expected one of "max_bytes""#),
+            user_wording(&err.to_string())
+                .starts_with(r#"unknown field "nmae", expected one of "max_bytes""#),
             "{err}"
         );
     }
