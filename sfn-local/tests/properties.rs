@@ -397,7 +397,10 @@ fn the_memory_bound_measures_what_an_execution_holds() {
         .expect("a runtime");
     let machine = codegen::asl::from_value(doc).expect("parses");
     let (outcome, usage) = measure(|| {
-        runtime.block_on(common::run_machine(&machine, json!({"s": "x".repeat(200_000)})))
+        runtime.block_on(common::run_machine(
+            &machine,
+            json!({"s": "x".repeat(200_000)}),
+        ))
     });
     assert_eq!(outcome.expect("starts").status, Status::Succeeded);
     assert!(usage.peak_bytes >= 200_000, "{usage:?}");
