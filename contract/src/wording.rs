@@ -74,15 +74,15 @@ fn accepts(expected: &str) -> String {
         // An enum decoded from a JSON value (serde_json's word for "a variant").
         "string or map" => "one of the accepted values",
         _ => {
-            if let Some(width) = expected.strip_prefix("a nonzero u") {
-                if width.parse::<u32>().is_ok() || width == "size" {
-                    return "a positive integer".to_string();
-                }
+            if let Some(width) = expected.strip_prefix("a nonzero u")
+                && (width.parse::<u32>().is_ok() || width == "size")
+            {
+                return "a positive integer".to_string();
             }
-            if let Some(width) = expected.strip_prefix("a nonzero i") {
-                if width.parse::<u32>().is_ok() || width == "size" {
-                    return "a non-zero integer".to_string();
-                }
+            if let Some(width) = expected.strip_prefix("a nonzero i")
+                && (width.parse::<u32>().is_ok() || width == "size")
+            {
+                return "a non-zero integer".to_string();
             }
             if expected.starts_with("struct ") || expected.starts_with("struct variant ") {
                 return "an object".to_string();
