@@ -1,11 +1,27 @@
 //! The command line on arbitrary files (issue 11): `validate`, `fmt`, `graph` and `exec`
 //! exit 0, 1 or 2, never panic, and say something on every failure. A few cases per
 //! run (each spawns processes); the library's own property tests go much further
-//! (`sfn-local/tests/properties.rs`). `PROPTEST_CASES=N` runs more.
+//! (`sfn-local/tests/properties.rs`). `PROPTEST_CASES=N` runs more. Memory is bounded
+//! too: no command on these small files may peak above [`PEAK_RSS_LIMIT`].
 
 use assert_cmd::Command;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
+
+/// The most resident memory any command may reach on these inputs (each under 1 KB). A
+/// run needs about 110 MiB (mostly the executor's worker stacks); the failures this
+/// guards against reached gigabytes.
+const PEAK_RSS_LIMIT: u64 = 512 * 1024 * 1024;
+
+/// The peak resident memory, in bytes, of the largest child process waited for so far.
+fn children_peak_rss() -> u64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass and reads nothing else.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed");
+    // Linux reports ru_maxrss in KiB.
+    usage.ru_maxrss as u64 * 1024
+}
 
 fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES")
@@ -92,6 +108,9 @@ proptest! {
             if code != Some(0) {
                 prop_assert!(!stderr.is_empty() || !out.stdout.is_empty(), "{args:?} on {text}: silent failure");
             }
+            let peak = children_peak_rss();
+            prop_assert!(peak > 0, "the memory measurement sees nothing");
+            prop_assert!(peak <= PEAK_RSS_LIMIT, "{args:?} on {text}: peak RSS {} MiB", peak >> 20);
         }
     }
 }
