@@ -6,7 +6,7 @@
 //! (error types), [`arn`] and [`names`] (ARNs and naming rules), [`pagination`],
 //! [`machines`] (state machine store), [`executions`] (execution store, bounded
 //! retention), [`activities`] (activity store), [`callbacks`] (task tokens and the
-//! activity queue shared by every execution),
+//! activity queue shared by every execution), [`launcher`] (child executions),
 //! [`runner`] (starting executions on sfn-local), [`actions`] (one module per action
 //! family), [`lambda`] (the Invoke endpoint), [`config`] (stepfunctions-local's
 //! settings), [`worker`] (the activity worker of `stepwise worker`).
@@ -29,6 +29,7 @@ pub mod config;
 pub mod error;
 pub mod executions;
 pub mod lambda;
+pub mod launcher;
 pub mod machines;
 pub mod names;
 pub mod pagination;
@@ -101,6 +102,8 @@ pub struct App {
     pub activities: ActivityStore,
     /// Task tokens and the activity queue, shared by every execution.
     pub tokens: Tokens,
+    /// Starts the children of `states:startExecution` Tasks (see [`launcher`]).
+    pub launcher: Arc<dyn sfn_local::Launcher>,
     /// The long-poll time of GetActivityTask (60 s, as AWS).
     pub poll_wait: std::time::Duration,
 }
@@ -126,7 +129,8 @@ impl App {
             }
         };
         let tasks = runner::real_tasks(registry.clone(), Services::shared());
-        Ok(Arc::new(App {
+        Ok(Arc::new_cyclic(|app| App {
+            launcher: Arc::new(launcher::ServeLauncher::new(app.clone())),
             executions: ExecutionStore::new(config.retention),
             config,
             registry,

@@ -77,6 +77,7 @@ pub fn options(
         },
         callbacks: app.tokens.callbacks.clone(),
         activities: Some(app.tokens.queue.clone()),
+        launcher: Some(app.launcher.clone()),
         ..Options::default()
     }
 }
@@ -126,14 +127,28 @@ pub enum Start {
 
 /// Runs `execution` in the background and records its end.
 pub fn spawn(app: &Arc<App>, execution: Arc<Execution>, start: Start) {
+    spawn_at(app, execution, start, None);
+}
+
+/// The same, its clock starting at `start_time` (a child starts at its parent's, virtual,
+/// time) or now.
+pub fn spawn_at(
+    app: &Arc<App>,
+    execution: Arc<Execution>,
+    start: Start,
+    start_time: Option<chrono::DateTime<Utc>>,
+) {
     let tasks = execution.tasks.clone();
-    let options = options(
-        app,
-        &execution.machine,
-        &execution.name,
-        &execution.arn,
-        Some(execution.history.clone()),
-    );
+    let options = Options {
+        start_time,
+        ..options(
+            app,
+            &execution.machine,
+            &execution.name,
+            &execution.arn,
+            Some(execution.history.clone()),
+        )
+    };
     let app2 = app.clone();
     let run = execution.clone();
     let handle = tokio::spawn(async move {

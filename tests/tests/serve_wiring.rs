@@ -2,7 +2,10 @@
 //! `stepwise worker`, all as the real binary, driven through `aws-sdk-sfn` (and
 //! `aws-sdk-sqs` on moto server): a `.waitForTaskToken` SQS message completed by
 //! SendTaskSuccess, a SendTaskFailure caught by Catch, an Activity ARN created with
-//! CreateActivity served by the worker (success, and the activity's error caught).
+//! CreateActivity served by the worker (success, and the activity's error caught), a
+//! worker killed mid-task (the state times out on its heartbeat, is retried and answered
+//! by a second worker), a nested `startExecution.sync:2` child listed by ListExecutions,
+//! and a `dynamodb:putItem` on moto run by an execution on the server.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -66,6 +69,11 @@ fn serve() -> (Proc, String) {
 
 /// `stepwise worker` serving `activity` against the server at `endpoint`.
 fn worker(endpoint: &str, activity: &str, arn: &str) -> Proc {
+    worker_with(endpoint, activity, arn, &[])
+}
+
+/// The same, with more environment (`env`).
+fn worker_with(endpoint: &str, activity: &str, arn: &str, env: &[(&str, String)]) -> Proc {
     let child = Command::new(stepwise())
         .args([
             "worker",
@@ -80,6 +88,7 @@ fn worker(endpoint: &str, activity: &str, arn: &str) -> Proc {
         .env("AWS_REGION", REGION)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -374,4 +383,226 @@ async fn stepwise_worker_serves_an_activity_created_with_create_activity() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(exit.success(), "{exit:?}");
+}
+
+/// The event types of `execution`'s history, in order.
+async fn event_types(client: &Client, execution: &str) -> Vec<String> {
+    client
+        .get_execution_history()
+        .execution_arn(execution)
+        .max_results(1000)
+        .send()
+        .await
+        .expect("GetExecutionHistory")
+        .events()
+        .iter()
+        .map(|e| e.r#type().as_str().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_mid_task_times_out_on_its_heartbeat_and_a_second_worker_answers_the_retry()
+{
+    let (_serve, endpoint) = serve();
+    let client = sfn(&endpoint);
+    let activity = client
+        .create_activity()
+        .name(format!("load-{}", unique_id()))
+        .send()
+        .await
+        .expect("CreateActivity")
+        .activity_arn;
+    let machine = create(
+        &client,
+        json!({
+            "StartAt": "Load",
+            "States": {
+                "Load": {
+                    "Type": "Task",
+                    "Resource": activity,
+                    "HeartbeatSeconds": 2,
+                    "Retry": [{"ErrorEquals": ["States.HeartbeatTimeout"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+                    "Catch": [{"ErrorEquals": ["NotFound"], "ResultPath": "$.error", "Next": "Missing"}],
+                    "End": true
+                },
+                "Missing": {"Type": "Pass", "End": true}
+            }
+        }),
+    )
+    .await;
+    // The first worker's SSM endpoint accepts connections and never answers: its
+    // LoadConfig hangs (heartbeating) until the worker is killed.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let silent_url = format!("http://{}", silent.local_addr().expect("an address"));
+    let parameter = format!("/stepwise-test/wiring/{}", unique_id());
+    let execution = start(&client, &machine, json!({"parameter": parameter})).await;
+    let mut first = worker_with(
+        &endpoint,
+        "LoadConfig",
+        &activity,
+        &[("AWS_ENDPOINT_URL_SSM", silent_url)],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !event_types(&client, &execution)
+        .await
+        .iter()
+        .any(|t| t == "ActivityStarted")
+    {
+        assert!(Instant::now() < deadline, "no worker took the task in 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // It heartbeats while it runs: the task outlives its 2-second HeartbeatSeconds.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        !event_types(&client, &execution)
+            .await
+            .iter()
+            .any(|t| t == "ActivityTimedOut"),
+        "a heartbeating task timed out"
+    );
+    first.0.kill().expect("SIGKILL the first worker");
+    let _ = first.0.wait();
+    // The second worker reaches moto, where the parameter does not exist: NotFound, caught.
+    let moto = MotoServer::shared();
+    let _second = worker_with(
+        &endpoint,
+        "LoadConfig",
+        &activity,
+        &[("AWS_ENDPOINT_URL_SSM", moto.endpoint())],
+    );
+    let (status, output) = finished(&client, &execution).await;
+    assert_eq!(status, ExecutionStatus::Succeeded, "{output}");
+    assert_eq!(output["error"]["Error"], "NotFound", "{output}");
+    let types = event_types(&client, &execution).await;
+    assert_eq!(
+        types.iter().filter(|t| *t == "ActivityScheduled").count(),
+        2,
+        "{types:?}"
+    );
+    assert_eq!(
+        types.iter().filter(|t| *t == "ActivityTimedOut").count(),
+        1,
+        "{types:?}"
+    );
+    let history = client
+        .get_execution_history()
+        .execution_arn(&execution)
+        .send()
+        .await
+        .expect("GetExecutionHistory");
+    let timed_out = history
+        .events()
+        .iter()
+        .find_map(|e| e.activity_timed_out_event_details())
+        .expect("an ActivityTimedOut event");
+    assert_eq!(timed_out.error(), Some("States.HeartbeatTimeout"));
+    drop(silent);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_nested_start_execution_child_is_an_execution_of_the_server() {
+    let (_serve, endpoint) = serve();
+    let client = sfn(&endpoint);
+    let child = create(
+        &client,
+        json!({"StartAt": "Double", "States": {"Double": {
+            "Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": true}}}),
+    )
+    .await;
+    let parent = create(
+        &client,
+        json!({"StartAt": "Child", "States": {"Child": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": child, "Name": "the-child", "Input": {"n.$": "$.n"}},
+            "ResultSelector": {"out.$": "$.Output", "arn.$": "$.ExecutionArn"},
+            "End": true}}}),
+    )
+    .await;
+    let execution = start(&client, &parent, json!({"n": 21})).await;
+    let (status, output) = finished(&client, &execution).await;
+    assert_eq!(status, ExecutionStatus::Succeeded, "{output}");
+    assert_eq!(output["out"], json!({"doubled": 42}), "{output}");
+    let listed = client
+        .list_executions()
+        .state_machine_arn(&child)
+        .send()
+        .await
+        .expect("ListExecutions");
+    let children = listed.executions();
+    assert_eq!(children.len(), 1, "{children:?}");
+    assert_eq!(children[0].name, "the-child");
+    assert_eq!(children[0].status, ExecutionStatus::Succeeded);
+    assert_eq!(output["arn"], children[0].execution_arn.as_str());
+    let types = event_types(&client, &children[0].execution_arn).await;
+    assert_eq!(types.first().map(String::as_str), Some("ExecutionStarted"));
+    assert_eq!(types.last().map(String::as_str), Some("ExecutionSucceeded"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dynamodb_put_item_runs_against_the_environments_endpoint() {
+    let (_serve, endpoint) = serve();
+    let client = sfn(&endpoint);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&MotoServer::shared().sdk_config());
+    let table = format!("wiring-{}", unique_id());
+    dynamodb
+        .create_table()
+        .table_name(&table)
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .expect("an attribute"),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .expect("a key"),
+        )
+        .send()
+        .await
+        .expect("CreateTable");
+    let machine = create(
+        &client,
+        json!({"StartAt": "Claim", "States": {"Claim": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Parameters": {
+                "TableName": table,
+                "Item": {"pk": {"S.$": "$.id"}},
+                "ConditionExpression": "attribute_not_exists(pk)"
+            },
+            "Catch": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.claimed", "Next": "Taken"}],
+            "ResultPath": null,
+            "End": true},
+            "Taken": {"Type": "Pass", "End": true}}}),
+    )
+    .await;
+    let first = start(&client, &machine, json!({"id": "order-1"})).await;
+    let (status, output) = finished(&client, &first).await;
+    assert_eq!(status, ExecutionStatus::Succeeded, "{output}");
+    assert_eq!(output, json!({"id": "order-1"}));
+    let item = dynamodb
+        .get_item()
+        .table_name(&table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("order-1".into()),
+        )
+        .send()
+        .await
+        .expect("GetItem");
+    assert!(item.item().is_some(), "the execution wrote the item");
+    // The second claim of the same id fails the condition: the service error, caught.
+    let second = start(&client, &machine, json!({"id": "order-1"})).await;
+    let (status, output) = finished(&client, &second).await;
+    assert_eq!(status, ExecutionStatus::Succeeded, "{output}");
+    assert_eq!(
+        output["claimed"]["Error"], "DynamoDB.ConditionalCheckFailedException",
+        "{output}"
+    );
 }
