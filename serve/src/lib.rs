@@ -104,8 +104,6 @@ pub struct App {
     pub tokens: Tokens,
     /// Starts the children of `states:startExecution` Tasks (see [`launcher`]).
     pub launcher: Arc<dyn sfn_local::Launcher>,
-    /// The long-poll time of GetActivityTask (60 s, as AWS).
-    pub poll_wait: std::time::Duration,
 }
 
 impl App {
@@ -139,7 +137,6 @@ impl App {
             machines: MachineStore::default(),
             activities: ActivityStore::default(),
             tokens: Tokens::default(),
-            poll_wait: std::time::Duration::from_secs(60),
         }))
     }
 }

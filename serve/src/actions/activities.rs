@@ -112,7 +112,7 @@ pub async fn get_task(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     app.activities.get(&arn)?;
     let task = app
         .tokens
-        .get_activity_task(&arn, worker.as_deref(), app.poll_wait)
+        .get_activity_task(&arn, worker.as_deref(), app.config.activity_poll_wait)
         .await?;
     Ok(match task {
         Some(t) => json!({"taskToken": t.token, "input": t.input.to_string()}),
