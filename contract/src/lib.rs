@@ -9,6 +9,7 @@
 use std::fmt;
 
 pub mod deploy;
+pub mod wording;
 
 pub use deploy::Deployment;
 use schemars::{JsonSchema, generate::SchemaSettings};

@@ -312,7 +312,9 @@ impl History {
                     while !text.is_char_boundary(cut) {
                         cut -= 1;
                     }
-                    text.truncate(cut);
+                    // A new string, not a truncated one: the cut payload's memory is
+                    // released, so the budget bounds what a long history holds.
+                    *text = text[..cut].to_string();
                     map.insert(format!("{field}Details"), json!({"truncated": true}));
                 }
             }
@@ -471,6 +473,22 @@ mod tests {
                 .get("inputDetails")
                 .is_none()
         );
+        // The cut text holds only what it keeps: a long history stays within the budget.
+        match &child
+            .events
+            .lock()
+            .unwrap()
+            .first()
+            .and_then(|e| e.details.as_ref())
+        {
+            Some(Value::Object(map)) => match map.get("input") {
+                Some(Value::String(text)) => {
+                    assert!(text.capacity() < 1_500, "{}", text.capacity())
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
         let cut = child.events()[0].details.clone().unwrap();
         assert_eq!(cut["input"].as_str().unwrap().len(), TRUNCATED_TO);
         assert_eq!(cut["inputDetails"], json!({"truncated": true}));

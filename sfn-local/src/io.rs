@@ -147,20 +147,60 @@ impl Cache {
     /// each select the whole input would otherwise build many times the limit first).
     pub fn template(&self, template: &Value, env: &Env, field: &str) -> Result<Value, Failure> {
         let mut budget = PAYLOAD_LIMIT;
-        self.template_within(template, env, field, &mut budget)
+        self.template_within(template, env, field, &mut budget, None)
     }
 
+    /// [`Cache::template`] for a template whose top-level `key` (see [`whole_input_key`])
+    /// copies the whole input, when the caller no longer needs the input: the input is
+    /// moved into that key instead of being copied, and its size is `input_len` (the
+    /// length of its JSON text, already known) instead of being measured again. Every
+    /// other key is evaluated against the input first, as usual.
+    #[allow(clippy::too_many_arguments)]
+    pub fn template_moving_input(
+        &self,
+        template: &Value,
+        key: &str,
+        input: Value,
+        input_len: usize,
+        context: &Value,
+        variables: &Map<String, Value>,
+        field: &str,
+    ) -> Result<Value, Failure> {
+        let mut budget = PAYLOAD_LIMIT
+            .checked_sub(input_len)
+            .ok_or_else(|| over_limit(field))?;
+        let env = Env {
+            input: &input,
+            context,
+            variables,
+        };
+        let mut out = self.template_within(template, &env, field, &mut budget, Some(key))?;
+        let name = key.strip_suffix(".$").unwrap_or(key);
+        if let Some(slot) = out.get_mut(name) {
+            *slot = input;
+        }
+        Ok(out)
+    }
+
+    /// Evaluates `template` within `budget` bytes. A top-level key equal to `moved` is
+    /// left `null`, holding its place for the value the caller moves in.
     fn template_within(
         &self,
         template: &Value,
         env: &Env,
         field: &str,
         budget: &mut usize,
+        moved: Option<&str>,
     ) -> Result<Value, Failure> {
         match template {
             Value::Object(map) => {
                 let mut out = Map::with_capacity(map.len());
                 for (key, value) in map {
+                    if moved == Some(key.as_str()) {
+                        let name = key.strip_suffix(".$").unwrap_or(key);
+                        out.insert(name.to_string(), Value::Null);
+                        continue;
+                    }
                     match (key.strip_suffix(".$"), value) {
                         (Some(name), Value::String(expr)) => {
                             let here = format!("{field}.{key}");
@@ -183,7 +223,7 @@ impl Cache {
                             out.insert(name.to_string(), value);
                         }
                         _ => {
-                            let value = self.template_within(value, env, field, budget)?;
+                            let value = self.template_within(value, env, field, budget, None)?;
                             out.insert(key.clone(), value);
                         }
                     }
@@ -192,7 +232,7 @@ impl Cache {
             }
             Value::Array(items) => items
                 .iter()
-                .map(|i| self.template_within(i, env, field, budget))
+                .map(|i| self.template_within(i, env, field, budget, None))
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::Array),
             other => Ok(other.clone()),
@@ -213,6 +253,53 @@ impl Cache {
             self.select(expr, env, field)
         }
     }
+}
+
+/// The JSON text of `value` (compact, as `Value::to_string` writes it, but written
+/// straight into a buffer rather than through `fmt`).
+pub fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// The JSON text of `object` whose member `name` has the known JSON text `member_text`:
+/// that member is copied in, not serialised again (a Pass that wraps its input in a new
+/// level costs the new level). `None` when `object` is not an object or has no `name`.
+pub fn text_with_member(object: &Value, name: &str, member_text: &str) -> Option<String> {
+    let map = object.as_object()?;
+    if !map.contains_key(name) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(member_text.len() + 64);
+    out.push(b'{');
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, key).ok()?;
+        out.push(b':');
+        if key == name {
+            out.extend_from_slice(member_text.as_bytes());
+        } else {
+            serde_json::to_writer(&mut out, value).ok()?;
+        }
+    }
+    out.push(b'}');
+    String::from_utf8(out).ok()
+}
+
+/// The top-level key of a payload template that copies the whole input (`"k.$": "$"`;
+/// the last one when there are several), if any.
+/// `None` when another key of the template fills the same member (`"x"` beside `"x.$"`).
+pub fn whole_input_key(template: &Value) -> Option<&str> {
+    let map = template.as_object()?;
+    let key = map
+        .iter()
+        .rev()
+        .find(|(key, value)| key.ends_with(".$") && value.as_str() == Some("$"))
+        .map(|(key, _)| key.as_str())?;
+    let name = key.strip_suffix(".$").unwrap_or(key);
+    let fills = |k: &String| k.strip_suffix(".$").unwrap_or(k) == name;
+    (map.keys().filter(|k| fills(k)).count() == 1).then_some(key)
 }
 
 fn over_limit(field: &str) -> Failure {
@@ -303,6 +390,17 @@ pub fn truncate(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_member_with_known_text_is_spliced_in_exactly() {
+        let inner = json!({"a": [1, "two\"\n", null], "é": {"b": 2.5}});
+        let outer = json!({"first": true, "x": inner.clone(), "k\"ey": "v"});
+        let spliced = text_with_member(&outer, "x", &json_text(&inner)).unwrap();
+        assert_eq!(spliced, outer.to_string());
+        assert_eq!(json_text(&outer), outer.to_string());
+        assert_eq!(text_with_member(&outer, "y", "1"), None);
+        assert_eq!(text_with_member(&json!([1]), "x", "1"), None);
+    }
 
     fn env<'a>(input: &'a Value, context: &'a Value, vars: &'a Map<String, Value>) -> Env<'a> {
         Env {

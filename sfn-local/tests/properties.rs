@@ -1,7 +1,8 @@
 //! Property tests (issue 11): on any definition, path, intrinsic call, input or mock
 //! config — valid or not — the library never panics, every failure carries a message,
 //! and an execution of a bounded definition on a bounded input ends within a bounded
-//! time (its history and payloads are capped, its clock by the execution's lifetime).
+//! time (its history and payloads are capped, its clock by the execution's lifetime) and
+//! a bounded peak of memory (a counting allocator measures each execution's thread).
 //!
 //! The seed is fixed so `cargo test` is repeatable; `PROPTEST_CASES=N` runs more cases
 //! (see sfn-local/README.md for the nightly run).
@@ -10,10 +11,23 @@ mod common;
 
 use std::time::Duration;
 
+use common::memory::{Counting, measure};
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use serde_json::{Map, Value, json};
 use sfn_local::{MockConfig, Status};
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// The most memory one execution of a generated definition may hold at once. The inputs
+/// are a few hundred bytes and the definitions a few dozen states; what could grow is
+/// capped by sfn-local (256 KiB per payload and per Parameters/intrinsic result, 25,000
+/// history events, history payload text cut past its budget), so a run stays in the low
+/// megabytes. 64 MiB leaves room for that and fails on any blow-up of the kind issue 11
+/// found (gigabytes for one recursive descent).
+const MEMORY_BOUND: usize = 64 << 20;
 
 /// The cases per property: `PROPTEST_CASES`, or `default` (sized so the whole file runs
 /// in well under a minute in a debug build on two cores).
@@ -345,11 +359,12 @@ fn run_bounded(doc: Value, input: Value) -> Option<Ran> {
         Ok(m) => m,
         Err(e) => return Some(Err(e)),
     };
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a runtime")
-        .block_on(async {
+        .expect("a runtime");
+    let (ran, usage) = measure(|| {
+        runtime.block_on(async {
             tokio::time::timeout(
                 Duration::from_secs(20),
                 common::run_machine(&machine, input),
@@ -358,6 +373,38 @@ fn run_bounded(doc: Value, input: Value) -> Option<Ran> {
             .ok()
             .map(Ok)
         })
+    });
+    assert!(
+        usage.peak_bytes <= MEMORY_BOUND,
+        "the execution held {} bytes at its peak (bound {MEMORY_BOUND})",
+        usage.peak_bytes
+    );
+    ran
+}
+
+#[test]
+fn the_memory_bound_measures_what_an_execution_holds() {
+    // The instrument sees memory: a bound that measured nothing would pass anything.
+    let (held, usage) = measure(|| vec![1u8; 8 << 20]);
+    assert!(usage.peak_bytes >= 8 << 20, "{usage:?}");
+    drop(held);
+    // An execution that builds a 200 KB payload is seen holding at least that.
+    let doc = json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+        "Parameters": {"r.$": "States.ArrayRange(1, 1000, 1)", "s.$": "$.s"}, "End": true}}});
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let machine = codegen::asl::from_value(doc).expect("parses");
+    let (outcome, usage) = measure(|| {
+        runtime.block_on(common::run_machine(
+            &machine,
+            json!({"s": "x".repeat(200_000)}),
+        ))
+    });
+    assert_eq!(outcome.expect("starts").status, Status::Succeeded);
+    assert!(usage.peak_bytes >= 200_000, "{usage:?}");
+    assert!(usage.peak_bytes <= MEMORY_BOUND, "{usage:?}");
 }
 
 fn check_outcome(outcome: &sfn_local::Outcome) {

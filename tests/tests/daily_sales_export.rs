@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use sfn_local::{Fault, Faults, Options, Outcome, RegistryTasks, Status, TaskRunner, execute};
 use stepwise_runtime::Services;
 use stepwise_runtime::aws::Aws;
-use stepwise_tests::world::{TENANTS, World, broken_sale};
+use stepwise_tests::world::{PRODUCTS, TENANTS, VIEWS, World, broken_sale};
 use stepwise_tests::{MotoServer, unique_id, workspace_root};
 
 const SCHEDULED: &str = "2026-11-24T03:00:00Z";
@@ -178,9 +178,27 @@ async fn throttling_a_corrupt_image_and_a_rerun() {
         80,
         "30 % of 200 first attempts throttled, 10 % lost after running"
     );
-    // Every image embedded exactly once: Bedrock saw one request per embedded sale (the
-    // corrupt image never reaches it), although 20 items ran twice.
-    assert_eq!(setup.bedrock.invocations().total(), 199);
+    // Embeddings are kept by the image's content hash: the 199 good sales show 18
+    // product photos, and Bedrock embeds each photo once, not once per sale (the corrupt
+    // image never reaches it), although 20 items ran twice. Items embedding the same new
+    // photo at the same moment may each call Bedrock; they are all in flight at once, so
+    // at most 8 (the Map's concurrency) per photo.
+    let photos = (PRODUCTS * VIEWS) as u64;
+    let first_calls = setup.bedrock.invocations().total();
+    assert!(
+        (photos..=photos * 8).contains(&first_calls),
+        "{first_calls} Bedrock calls for {photos} photos"
+    );
+    let stored = keys_under(
+        &setup,
+        "staging/embeddings/amazon.titan-embed-image-v1/1024/",
+    )
+    .await;
+    assert_eq!(
+        stored.len() as u64,
+        photos,
+        "one stored embedding per photo: {stored:?}"
+    );
     let output = outcome.output.expect("output");
     let written = &output["written"];
     assert_eq!(
@@ -278,7 +296,7 @@ async fn throttling_a_corrupt_image_and_a_rerun() {
     // embeds nothing again: every vector is staged already.
     let again = run(&setup, input, real_tasks(&setup), "second").await;
     assert_eq!(again.status, Status::Succeeded, "{:?}", again.failure);
-    assert_eq!(setup.bedrock.invocations().total(), 199);
+    assert_eq!(setup.bedrock.invocations().total(), first_calls);
     assert_eq!(keys_under(&setup, "lake/").await, lake);
     let mut paths = Vec::new();
     for key in &lake {
@@ -351,6 +369,87 @@ async fn a_completed_day_started_again_exports_nothing_unless_asked_to_rerun() {
         .expect("globex record");
     assert_eq!(globex["status"], "COMPLETED");
     assert_eq!(globex["previous"]["status"], "COMPLETED", "{globex}");
+}
+
+/// Every object under `prefix`, with its bytes.
+async fn objects_under(setup: &Setup, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let s3 = setup.services.aws.s3().await;
+    let mut out = Vec::new();
+    for key in keys_under(setup, prefix).await {
+        let object = s3
+            .get_object()
+            .bucket(&setup.world.bucket)
+            .key(&key)
+            .send()
+            .await
+            .expect("get_object");
+        out.push((key, object.body.collect().await.expect("body").to_vec()));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_second_export_over_the_same_images_makes_no_bedrock_call() {
+    let setup = setup().await;
+    let mut input = setup.world.scheduled_input(SCHEDULED);
+    input["tenant_id"] = json!("globex");
+    let first = run(&setup, input.clone(), real_tasks(&setup), "first").await;
+    assert_eq!(first.status, Status::Succeeded, "{:?}", first.failure);
+    let calls = setup.bedrock.invocations().total();
+    assert!(calls > 0);
+    let vectors_prefix = format!("staging/vectors/{}/", export_date());
+    let vectors = objects_under(&setup, &vectors_prefix).await;
+    assert_eq!(vectors.len(), 80, "one staged vector per globex sale");
+    let lake = objects_under(&setup, "lake/").await;
+
+    // The per-sale vectors are gone (a new day's sales, or staging expired): only the
+    // embeddings kept by content hash can spare Bedrock the work.
+    let s3 = setup.services.aws.s3().await;
+    for (key, _) in &vectors {
+        s3.delete_object()
+            .bucket(&setup.world.bucket)
+            .key(key)
+            .send()
+            .await
+            .expect("delete_object");
+    }
+    input["rerun"] = json!(true);
+    let second = run(&setup, input, real_tasks(&setup), "second").await;
+    assert_eq!(second.status, Status::Succeeded, "{:?}", second.failure);
+    assert_eq!(
+        setup.bedrock.invocations().total(),
+        calls,
+        "no image is sent to Bedrock again"
+    );
+    // The export's output is unchanged: the same counts, the same vectors staged byte
+    // for byte, the same lake files.
+    let (a, b) = (
+        first.output.expect("output"),
+        second.output.expect("output"),
+    );
+    assert_eq!(a["written"], b["written"]);
+    assert_eq!(a["sales"]["count"], b["sales"]["count"]);
+    assert_eq!(objects_under(&setup, &vectors_prefix).await, vectors);
+    let lake_again = objects_under(&setup, "lake/").await;
+    assert_eq!(
+        lake_again.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+        lake.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (key, bytes) in lake.iter().chain(&lake_again) {
+        let path = dir
+            .path()
+            .join(format!("{}-{}", paths.len(), key.replace('/', "_")));
+        std::fs::write(&path, bytes).expect("write");
+        paths.push(path);
+    }
+    let mut summaries = pyarrow_summaries(&paths);
+    for summary in &mut summaries {
+        summary.as_object_mut().expect("a summary").remove("path");
+    }
+    let (before, after) = summaries.split_at(lake.len());
+    assert_eq!(before, after);
 }
 
 #[tokio::test]

@@ -2,7 +2,10 @@
 //! product image (S3 or HTTPS, within the configured size and time limits), checks that
 //! it is a JPEG or PNG that decodes, downscales it when it exceeds what the model accepts,
 //! embeds it with Bedrock Titan Multimodal Embeddings G1 (1024 floats) and stages the
-//! vector in S3 at the sale's deterministic key. Only the key travels on. The embedding
+//! vector in S3 at the sale's deterministic key. Only the key travels on. Embeddings are
+//! also kept by the image's content hash (`<staging>/embeddings/<model-id>/1024/<sha256>`,
+//! [`stepwise_embeddings::EmbeddingStore`]): an image whose bytes were embedded before by
+//! the same model is not sent to Bedrock again, whichever sale or day it belongs to. The embedding
 //! itself is [`stepwise_embeddings::embed_image`], shared with the other pipelines; this
 //! module is the daily export's item: its input (a [`Sale`]) and where the vector goes.
 //!
@@ -21,8 +24,8 @@ use sha2::{Digest, Sha256};
 use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
 use stepwise_contract::{ActivityDef, ErrorName};
 use stepwise_embeddings::{
-    BedrockConfig, EMBEDDING_DIM, ImageLimits, MAX_IMAGE_TIMEOUT_SECONDS, check_image_url,
-    embed_image, encode_vector,
+    BedrockConfig, EMBEDDING_DIM, EmbeddingStore, ImageLimits, MAX_IMAGE_TIMEOUT_SECONDS,
+    check_image_url, embed_image_stored, encode_vector,
 };
 pub use stepwise_embeddings::{
     IMAGE_TOO_LARGE, INVALID_IMAGE, MAX_MODEL_IMAGE_BYTES, TITAN_MAX_DIMENSION,
@@ -31,7 +34,7 @@ use stepwise_lake::Sale;
 use stepwise_runtime::aws::errors::{SdkResultExt, classify};
 use stepwise_runtime::{Activity, ActivityError, Context};
 
-use crate::sales::vector_key;
+use crate::sales::{embeddings_prefix, vector_key};
 
 // The image fetch may take up to half of the function's time, leaving the rest for Bedrock.
 const _: () = assert!(EmbedImage::DEPLOYMENT.timeout_seconds >= 2 * MAX_IMAGE_TIMEOUT_SECONDS);
@@ -184,15 +187,19 @@ impl Activity for EmbedImage {
         ctx.cancellation
             .check("before fetching the image")
             .map_err(in_sale)?;
-        let embedded = embed_image(
+        let store = EmbeddingStore::new(&input.bucket, embeddings_prefix(&input.staging_prefix));
+        let stored = embed_image_stored(
             ctx,
             url,
             &input.image_limits,
             &input.bedrock,
             self.allow_loopback_http,
+            &store,
         )
         .await
         .map_err(in_sale)?;
+        let reused = stored.reused;
+        let embedded = stored.embedded;
         let (embedding, source_bytes, downscaled) =
             (embedded.vector, embedded.source_bytes, embedded.downscaled);
         ctx.cancellation
@@ -214,7 +221,7 @@ impl Activity for EmbedImage {
             .await
             .activity_err("S3", "PutObject")
             .map_err(in_sale)?;
-        tracing::info!(sale_id, vector_key = %key, source_bytes, downscaled, "embedded the product image");
+        tracing::info!(sale_id, vector_key = %key, source_bytes, downscaled, reused, "embedded the product image");
 
         Ok(EmbedImageOutput {
             sale_id: sale_id.to_string(),

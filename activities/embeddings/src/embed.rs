@@ -1,4 +1,6 @@
-//! [`embed_image`]: one image URL to one checked vector — fetch, check, prepare, Titan.
+//! [`embed_image`]: one image URL to one checked vector — fetch, check, prepare, Titan;
+//! [`embed_image_stored`]: the same through the content-addressed store, so an image
+//! seen before is not embedded again.
 
 use std::time::Duration;
 
@@ -6,7 +8,8 @@ use stepwise_contract::errors;
 use stepwise_runtime::{ActivityError, Context};
 
 use crate::limits::{BedrockConfig, ImageLimits};
-use crate::{INVALID_IMAGE, prepare, source, titan};
+use crate::store::{ContentKey, EmbeddingStore, Stored};
+use crate::{EMBEDDING_DIM, INVALID_IMAGE, prepare, source, titan};
 
 /// A product image's embedding and what it took to make it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +46,72 @@ pub async fn embed_image(
     bedrock: &BedrockConfig,
     allow_loopback_http: bool,
 ) -> Result<Embedded, ActivityError> {
+    let fetched = fetch(ctx, url, limits, allow_loopback_http).await?;
+    embed_fetched(ctx, url, fetched, limits, bedrock).await
+}
+
+/// [`embed_image`] through a content-addressed [`EmbeddingStore`]: the image is fetched,
+/// and when the store holds an embedding of the same bytes by the same model and
+/// dimension, that one is returned and Bedrock is not called (`reused`); otherwise the
+/// image is embedded and the vector stored under its [`ContentKey`].
+pub async fn embed_image_stored(
+    ctx: &Context,
+    url: &str,
+    limits: &ImageLimits,
+    bedrock: &BedrockConfig,
+    allow_loopback_http: bool,
+    store: &EmbeddingStore,
+) -> Result<StoredEmbedding, ActivityError> {
+    let fetched = fetch(ctx, url, limits, allow_loopback_http).await?;
+    let key = ContentKey::of(&bedrock.model_id, EMBEDDING_DIM, &fetched.bytes);
+    if let Some(stored) = store
+        .lookup(ctx, &key)
+        .await?
+        .filter(|s| s.max_dimension == limits.max_dimension)
+    {
+        return Ok(StoredEmbedding {
+            embedded: Embedded {
+                vector: stored.vector,
+                source_bytes: fetched.bytes.len() as u64,
+                downscaled: stored.downscaled,
+            },
+            reused: true,
+        });
+    }
+    let embedded = embed_fetched(ctx, url, fetched, limits, bedrock).await?;
+    ctx.cancellation.check("before storing the embedding")?;
+    let stored = Stored {
+        vector: embedded.vector,
+        downscaled: embedded.downscaled,
+        max_dimension: limits.max_dimension,
+    };
+    store.store(ctx, &key, &stored).await?;
+    Ok(StoredEmbedding {
+        embedded: Embedded {
+            vector: stored.vector,
+            source_bytes: embedded.source_bytes,
+            downscaled: stored.downscaled,
+        },
+        reused: false,
+    })
+}
+
+/// An embedding from [`embed_image_stored`], and whether the store already had it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEmbedding {
+    /// The embedding.
+    pub embedded: Embedded,
+    /// Whether it came from the store (no Bedrock call).
+    pub reused: bool,
+}
+
+/// Fetches the image at `url` within the limits and checks its content type.
+async fn fetch(
+    ctx: &Context,
+    url: &str,
+    limits: &ImageLimits,
+    allow_loopback_http: bool,
+) -> Result<source::Fetched, ActivityError> {
     let source = source::parse(url, allow_loopback_http)
         .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image_url \"{url}\": {why}")))?;
     let timeout = Duration::from_secs(u64::from(limits.timeout_seconds));
@@ -57,6 +126,17 @@ pub async fn embed_image(
     };
     prepare::check_content_type(fetched.content_type.as_deref())
         .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image {url}: {why}")))?;
+    Ok(fetched)
+}
+
+/// Prepares a fetched image for the model and embeds it.
+async fn embed_fetched(
+    ctx: &Context,
+    url: &str,
+    fetched: source::Fetched,
+    limits: &ImageLimits,
+    bedrock: &BedrockConfig,
+) -> Result<Embedded, ActivityError> {
     let source_bytes = fetched.bytes.len() as u64;
 
     let max_dimension = limits.max_dimension;

@@ -6,7 +6,10 @@
 //! it to what the model accepts, call Bedrock Titan Multimodal Embeddings G1 through
 //! `aws-sdk-bedrockruntime`, and check the answer ([`embed_image`]). Beside it, the
 //! vector's byte format ([`encode_vector`], [`decode_vector`]) and the limits and model
-//! settings a pipeline configures ([`ImageLimits`], [`BedrockConfig`]).
+//! settings a pipeline configures ([`ImageLimits`], [`BedrockConfig`]), and the
+//! content-hash key scheme ([`ContentKey`], [`EmbeddingStore`], [`embed_image_stored`]):
+//! an image whose bytes were embedded before by the same model and dimension is not sent
+//! to Bedrock again.
 //!
 //! | module | what |
 //! | --- | --- |
@@ -14,6 +17,7 @@
 //! | `prepare` | content type, sniffing, decoding, downscaling and re-encoding (CPU) |
 //! | `titan` | the Titan request and response, `InvokeModel` and its errors |
 //! | `vector` | the stored vector format (1024 little-endian `f32`s) |
+//! | `store` | the content-hash key scheme (`<prefix>embeddings/<model-id>/<dimension>/<sha256-hex>`) and [`EmbeddingStore`]: look up and store an image's embedding by its bytes |
 //! | `limits` | [`ImageLimits`] and [`BedrockConfig`] with their defaults |
 //!
 //! Errors: a problem with the image is [`INVALID_IMAGE`] (bad URL, not a JPEG/PNG,
@@ -27,17 +31,19 @@ mod embed;
 mod limits;
 mod prepare;
 mod source;
+mod store;
 mod titan;
 mod vector;
 
 use stepwise_contract::ErrorName;
 
-pub use embed::{Embedded, check_image_url, embed_image};
+pub use embed::{Embedded, StoredEmbedding, check_image_url, embed_image, embed_image_stored};
 pub use limits::{
     BedrockConfig, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_MAX_DIMENSION,
     DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MODEL_ID, ImageLimits, MAX_IMAGE_TIMEOUT_SECONDS,
 };
 pub use prepare::{MAX_MODEL_IMAGE_BYTES, TITAN_MAX_DIMENSION};
+pub use store::{ContentKey, EMBEDDINGS_DIR, EmbeddingStore, Stored};
 pub use vector::{EMBEDDING_DIM, VectorError, decode_vector, encode_vector};
 
 /// The image cannot be used: the URL is not `s3://` or `https://`, the content is not a

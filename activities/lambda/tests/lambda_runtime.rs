@@ -263,7 +263,9 @@ fn bootstrap_serves_an_activity_on_the_lambda_runtime_api() {
     assert_eq!(body["errorType"], "InvalidInput", "{body}");
     let message = body["errorMessage"].as_str().unwrap_or_default();
     assert!(
-        message.starts_with("input field \"quantity\": invalid type: string \"3\""),
+        message.starts_with(
+            "input field \"quantity\": expected a non-negative integer up to 4294967295, got \"3\""
+        ),
         "{body}"
     );
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use stepwise_contract::wording::user_wording;
 use stepwise_contract::{ActivityInfo, ErrorName};
 
 use crate::constraints::Constraints;
@@ -90,8 +91,8 @@ fn invalid_input(e: DecodeError) -> ActivityError {
     }
 }
 
-/// Why a JSON value did not decode: where, and serde's message (backticks turned into
-/// double quotes).
+/// Why a JSON value did not decode: where, and what is wrong there in a user's words
+/// ([`stepwise_contract::wording`]: what the field accepts and what it got, no Rust type names).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
     /// The offending field's path (`items[0].quantity`), `None` for the document itself.
@@ -111,7 +112,7 @@ fn decode_error(e: serde_path_to_error::Error<serde_json::Error>) -> DecodeError
     let path = e.path().to_string();
     DecodeError {
         path: (path != ".").then_some(path),
-        message: e.inner().to_string().replace('`', "\""),
+        message: user_wording(&e.inner().to_string()),
     }
 }
 
@@ -226,7 +227,7 @@ mod tests {
         assert_eq!(err.name.as_str(), "InvalidInput");
         assert!(
             err.cause
-                .starts_with("input field \"quantity\": invalid type: string \"3\""),
+                .starts_with("input field \"quantity\": expected a non-negative integer up to 4294967295, got \"3\""),
             "{}",
             err.cause
         );

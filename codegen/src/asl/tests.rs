@@ -73,7 +73,7 @@ fn problems_in_several_states_are_all_reported() {
     assert_eq!(lines[1], "State \"A\": unknown Type \"Taks\"");
     assert_eq!(lines[2], "State \"B\": missing field \"Resource\"");
     assert!(
-        lines[3].starts_with("State \"C\": Retry[0].MaxAttempts: invalid type"),
+        lines[3].starts_with("State \"C\": Retry[0].MaxAttempts: expected "),
         "{}",
         lines[3]
     );

@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use crate::clock::{Clock, EXPRESS_MAX_DURATION};
 use crate::failure::Failure;
 use crate::history::{EventType, History, StateType};
-use crate::io::{Cache, check_len};
+use crate::io::{Cache, check_len, json_text, text_with_member, whole_input_key};
 use crate::tasks::TaskRunner;
 
 mod api;
@@ -300,12 +300,23 @@ impl<'m> Run<'m> {
             )));
         }
         let kind = StateType::of(state);
-        let input_text = input_text.unwrap_or_else(|| input.to_string());
+        let input_text = input_text.unwrap_or_else(|| json_text(&input));
         let input_len = input_text.len();
-        // A Choice without paths passes its input on: its text is kept for the output.
+        // A Choice without paths passes its input on: its text is kept for the output. A
+        // Pass that moves its input into a member (see `Run::moves_input`) keeps it too:
+        // the output's text is the new level around it.
         let passes_input = matches!(state, State::Choice(c)
             if c.input_path.is_none() && c.output_path.is_none());
-        let (recorded, kept) = if passes_input {
+        let moved_into = match state {
+            State::Pass(s) if Self::moves_input(s) => s.parameters.as_ref().and_then(|p| {
+                let whole = s.output_path.is_none() || s.output_path == Some(Some("$".into()));
+                whole_input_key(p)
+                    .filter(|_| whole)
+                    .map(|key| key.strip_suffix(".$").unwrap_or(key))
+            }),
+            _ => None,
+        };
+        let (recorded, kept) = if passes_input || moved_into.is_some() {
             (input_text.clone(), Some(input_text))
         } else {
             (input_text, None)
@@ -321,6 +332,9 @@ impl<'m> Run<'m> {
         let entered = self.now(path).to_rfc3339_opts(SecondsFormat::Millis, true);
         check_len(input_len, "input", name)?;
         let result = match state {
+            State::Pass(s) if Self::moves_input(s) => {
+                self.pass_moving_input(name, s, input, input_len, &entered, vars)
+            }
             State::Pass(s) => self.pass(name, s, &input, &entered, vars),
             State::Task(_) | State::Parallel(_) | State::Map(_) => {
                 self.with_retries(name, state, &input, &entered, path, vars)
@@ -334,7 +348,13 @@ impl<'m> Run<'m> {
             State::Fail(f) => Err(self.fail(name, f, &input, &entered, vars)),
         };
         let (flow, output) = result?;
-        let output_text = kept.unwrap_or_else(|| output.to_string());
+        let output_text = match (kept, moved_into) {
+            (Some(text), None) => text,
+            (Some(text), Some(member)) => {
+                text_with_member(&output, member, &text).unwrap_or_else(|| json_text(&output))
+            }
+            (None, _) => json_text(&output),
+        };
         check_len(output_text.len(), "output", name)?;
         self.record(
             path,

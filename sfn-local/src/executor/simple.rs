@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::pipeline::{Prepared, Step};
 use super::{Flow, Path, Run};
 use crate::failure::Failure;
-use crate::io::{Env, apply_result_path, truncate};
+use crate::io::{Env, apply_result_path, truncate, whole_input_key};
 
 impl Run<'_> {
     pub(super) fn pass(
@@ -44,6 +44,55 @@ impl Run<'_> {
         self.assign(&s.assign, &result, &ctx, vars)?;
         let combined = apply_result_path(&self.cache, &s.result_path, input, result)?;
         let out = self.output_owned(&s.output_path, combined, &ctx, vars)?;
+        Ok((Flow::after(&s.next), out))
+    }
+
+    /// Whether [`Run::pass_moving_input`] applies to `s`: a Pass whose Parameters copy
+    /// the whole input into a key (`"x.$": "$"`), with no InputPath and no Result, whose
+    /// result replaces its input (no ResultPath). Its input is dead once the Parameters
+    /// are evaluated, so it is moved into that key rather than copied.
+    pub(super) fn moves_input(s: &PassState) -> bool {
+        let whole =
+            |p: &Option<Option<String>>| p.is_none() || p.as_ref() == Some(&Some("$".into()));
+        s.result.is_none()
+            && whole(&s.input_path)
+            && whole(&s.result_path)
+            && s.parameters
+                .as_ref()
+                .is_some_and(|p| whole_input_key(p).is_some())
+    }
+
+    /// Runs a Pass state for which [`Run::moves_input`] holds, taking its input (whose JSON
+    /// text is `input_len` bytes long): a loop that wraps the state one level deeper per
+    /// pass costs a transition what it adds, not a copy of everything before.
+    pub(super) fn pass_moving_input(
+        &self,
+        name: &str,
+        s: &PassState,
+        input: Value,
+        input_len: usize,
+        entered: &str,
+        vars: &mut Map<String, Value>,
+    ) -> Result<(Flow, Value), Failure> {
+        let ctx = self.context(name, entered, 0, None);
+        let template = s
+            .parameters
+            .as_ref()
+            .ok_or_else(|| Failure::runtime(format!("State \"{name}\" has no Parameters")))?;
+        let key = whole_input_key(template).ok_or_else(|| {
+            Failure::runtime(format!("State \"{name}\": Parameters do not copy \"$\""))
+        })?;
+        let result = self.cache.template_moving_input(
+            template,
+            key,
+            input,
+            input_len,
+            &ctx,
+            vars,
+            "Parameters",
+        )?;
+        self.assign(&s.assign, &result, &ctx, vars)?;
+        let out = self.output_owned(&s.output_path, result, &ctx, vars)?;
         Ok((Flow::after(&s.next), out))
     }
 

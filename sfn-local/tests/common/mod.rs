@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod memory;
+
 use std::sync::Arc;
 
 use codegen::asl::StateMachine;

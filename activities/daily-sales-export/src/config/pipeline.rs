@@ -422,7 +422,7 @@ mod tests {
         doc["image_limits"]["timeout_seconds"] = json!("soon");
         let cause = cause_of(&doc);
         assert!(
-            cause.contains("field \"image_limits.timeout_seconds\": invalid type: string \"soon\""),
+            cause.contains("field \"image_limits.timeout_seconds\": expected a non-negative integer up to 4294967295, got \"soon\""),
             "{cause}"
         );
     }

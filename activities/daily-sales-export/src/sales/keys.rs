@@ -26,6 +26,13 @@ pub fn vector_key(staging_prefix: &str, export_date: NaiveDate, sale_id: &str) -
     )
 }
 
+/// The prefix of the content-addressed embeddings store
+/// ([`stepwise_embeddings::EmbeddingStore`]): the staging prefix itself, so its keys are
+/// `<staging>/embeddings/<model-id>/<dimension>/<sha256-hex>`.
+pub fn embeddings_prefix(staging_prefix: &str) -> String {
+    join(staging_prefix, "")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,6 +40,8 @@ mod tests {
     #[test]
     fn keys_follow_the_layout() {
         let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(embeddings_prefix("/staging"), "staging/");
+        assert_eq!(embeddings_prefix(""), "");
         assert_eq!(
             vector_key("staging", d, "S-1"),
             "staging/vectors/2026-03-09/S-1.f32"

@@ -7,6 +7,6 @@
 mod keys;
 mod window;
 
-pub use keys::{manifest_key, run_prefix, vector_key};
+pub use keys::{embeddings_prefix, manifest_key, run_prefix, vector_key};
 pub use stepwise_lake::Sale;
 pub use window::{ExportRequest, ExportWindow, export_window};
