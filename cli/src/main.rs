@@ -76,6 +76,14 @@ enum Command {
         #[command(flatten)]
         flags: commands::serve::ServeFlags,
     },
+    /// Serve activities of the registry as Step Functions Activities: long-poll
+    /// GetActivityTask through the standard AWS environment (AWS, or `stepwise serve` with
+    /// AWS_ENDPOINT_URL_SFN), run each task with heartbeats, report success or failure;
+    /// SIGTERM or ctrl-c stops polling and finishes the tasks in flight.
+    Worker {
+        #[command(flatten)]
+        flags: commands::worker::WorkerFlags,
+    },
     /// List every activity with its error names, or print one activity's schemas.
     Activities {
         /// Print the input and output JSON Schemas of this activity.
@@ -98,6 +106,7 @@ fn main() -> ExitCode {
         Command::Exec { definition, flags } => commands::exec::run(&definition, flags),
         Command::Run { workflow, flags } => commands::run::run(&workflow, flags),
         Command::Serve { flags } => commands::serve::run(flags),
+        Command::Worker { flags } => commands::worker::run(flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
     };
     match result {

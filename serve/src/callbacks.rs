@@ -1,93 +1,70 @@
-//! The seam for task tokens and activity workers: SendTaskSuccess / SendTaskFailure /
-//! SendTaskHeartbeat and GetActivityTask go through a [`Callbacks`] implementation.
+//! Task tokens and activity workers on the server: SendTaskSuccess / SendTaskFailure /
+//! SendTaskHeartbeat and GetActivityTask go to one shared [`sfn_local::Callbacks`] and
+//! [`sfn_local::ActivityQueue`] that every execution on the server runs with (see
+//! [`crate::runner::options`]), and their refusals become the API's error types.
 //!
-//! Until sfn-local's callback handle (issue 13: `.waitForTaskToken`, Activity ARNs queued
-//! for external workers) is wired in, the server runs with [`NoCallbacks`]: no execution
-//! hands out a task token, so every token is unknown (`TaskDoesNotExist`, as
-//! stepfunctions-local answers for a token it never issued) and a GetActivityTask poll
-//! ends after its long-poll time with no task. Wiring the handle is implementing this
-//! trait over it and passing it to [`crate::App::with_callbacks`].
+//! An activity created with CreateActivity is served by the queue: a Task of an
+//! execution on the server whose resource is its ARN waits for a worker's
+//! GetActivityTask instead of running the registry's activity of that name.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
-use serde_json::Value;
+use sfn_local::{ActivityError, ActivityQueue, ActivityTask, CallbackError, Callbacks};
 
 use crate::error::{ApiError, ErrorType};
 
-/// A task handed to an activity worker.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActivityTask {
-    /// The token to answer with.
-    pub token: String,
-    /// The task's input (JSON text).
-    pub input: String,
+/// The server's shared callback and activity handles.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    /// Where callbacks reach waiting tasks.
+    pub callbacks: Callbacks,
+    /// The activities served to external workers.
+    pub queue: ActivityQueue,
 }
 
-/// A boxed future of a poll.
-pub type PollFuture<'a> = Pin<Box<dyn Future<Output = Option<ActivityTask>> + Send + 'a>>;
+/// A callback refusal as the API answers it.
+pub fn api_error(e: CallbackError) -> ApiError {
+    let kind = match &e {
+        CallbackError::TaskDoesNotExist(_) => ErrorType::TaskDoesNotExist,
+        CallbackError::TaskTimedOut(_) => ErrorType::TaskTimedOut,
+        CallbackError::InvalidOutput(_) => ErrorType::InvalidOutput,
+        CallbackError::Validation(_) => ErrorType::ValidationException,
+    };
+    let message = match e {
+        CallbackError::TaskDoesNotExist(t) => {
+            format!("Task Does Not Exist: no running task has the token '{t}'")
+        }
+        CallbackError::TaskTimedOut(t) => {
+            format!("Task Timed Out: the task of token '{t}' already ended")
+        }
+        CallbackError::InvalidOutput(m) => format!("Invalid Output: {m}"),
+        CallbackError::Validation(m) => m,
+    };
+    ApiError::new(kind, message)
+}
 
-/// What the callback actions do with a token.
-pub trait Callbacks: Send + Sync {
-    /// Completes the task `token` with `output`.
-    fn send_task_success(&self, token: &str, output: Value) -> Result<(), ApiError>;
-    /// Fails the task `token`.
-    fn send_task_failure(
-        &self,
-        token: &str,
-        error: Option<String>,
-        cause: Option<String>,
-    ) -> Result<(), ApiError>;
-    /// Records a heartbeat of the task `token`.
-    fn send_task_heartbeat(&self, token: &str) -> Result<(), ApiError>;
-    /// Waits up to `wait` for a task of the activity `activity_arn`.
-    fn get_activity_task(
+impl Tokens {
+    /// GetActivityTask on the queue: the next task of `activity_arn`, waiting up to
+    /// `wait`; `None` when none came in time.
+    pub async fn get_activity_task(
         &self,
         activity_arn: &str,
         worker: Option<&str>,
         wait: Duration,
-    ) -> PollFuture<'_>;
-}
-
-/// No execution hands out tokens (see the module documentation).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoCallbacks;
-
-fn unknown(token: &str) -> ApiError {
-    ApiError::new(
-        ErrorType::TaskDoesNotExist,
-        format!("Task Does Not Exist: no running task has the token '{token}'"),
-    )
-}
-
-impl Callbacks for NoCallbacks {
-    fn send_task_success(&self, token: &str, _output: Value) -> Result<(), ApiError> {
-        Err(unknown(token))
-    }
-
-    fn send_task_failure(
-        &self,
-        token: &str,
-        _error: Option<String>,
-        _cause: Option<String>,
-    ) -> Result<(), ApiError> {
-        Err(unknown(token))
-    }
-
-    fn send_task_heartbeat(&self, token: &str) -> Result<(), ApiError> {
-        Err(unknown(token))
-    }
-
-    fn get_activity_task(
-        &self,
-        _activity_arn: &str,
-        _worker: Option<&str>,
-        wait: Duration,
-    ) -> PollFuture<'_> {
-        Box::pin(async move {
-            tokio::time::sleep(wait).await;
-            None
-        })
+    ) -> Result<Option<ActivityTask>, ApiError> {
+        self.queue
+            .get_activity_task(activity_arn, worker, wait)
+            .await
+            .map_err(|e| match e {
+                ActivityError::ActivityDoesNotExist(arn) => ApiError::new(
+                    ErrorType::ActivityDoesNotExist,
+                    format!("Activity Does Not Exist: '{arn}'"),
+                ),
+                ActivityError::WorkerName => ApiError::constraint(
+                    "workerName",
+                    "<name>",
+                    "Member must have length less than or equal to 80",
+                ),
+            })
     }
 }

@@ -55,6 +55,8 @@ pub struct Config {
     pub virtual_time: bool,
     /// How many finished executions are kept.
     pub retention: usize,
+    /// How long GetActivityTask holds a poll with no task (60 s, as AWS).
+    pub activity_poll_wait: std::time::Duration,
 }
 
 impl Default for Config {
@@ -66,6 +68,7 @@ impl Default for Config {
             wait_time_scale: 1.0,
             virtual_time: false,
             retention: DEFAULT_RETENTION,
+            activity_poll_wait: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -114,6 +117,7 @@ impl Config {
             });
         }
         Ok(Config {
+            activity_poll_wait: defaults.activity_poll_wait,
             port: flags.port.unwrap_or(defaults.port),
             account: Account {
                 region: flags

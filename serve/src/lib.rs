@@ -5,10 +5,11 @@
 //! One module per concern: [`protocol`] (AWS JSON 1.0, request helpers) and [`error`]
 //! (error types), [`arn`] and [`names`] (ARNs and naming rules), [`pagination`],
 //! [`machines`] (state machine store), [`executions`] (execution store, bounded
-//! retention), [`activities`] (activity store), [`callbacks`] (the task-token seam),
+//! retention), [`activities`] (activity store), [`callbacks`] (task tokens and the
+//! activity queue shared by every execution), [`launcher`] (child executions),
 //! [`runner`] (starting executions on sfn-local), [`actions`] (one module per action
 //! family), [`lambda`] (the Invoke endpoint), [`config`] (stepfunctions-local's
-//! settings).
+//! settings), [`worker`] (the activity worker of `stepwise worker`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -28,11 +29,13 @@ pub mod config;
 pub mod error;
 pub mod executions;
 pub mod lambda;
+pub mod launcher;
 pub mod machines;
 pub mod names;
 pub mod pagination;
 pub mod protocol;
 pub mod runner;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,11 +43,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
-use sfn_local::{MockConfig, RegistryTasks, TaskRunner};
+use sfn_local::{MockConfig, TaskRunner};
 use stepwise_runtime::{Registry, Services};
 
 use crate::activities::ActivityStore;
-use crate::callbacks::{Callbacks, NoCallbacks};
+use crate::callbacks::Tokens;
 use crate::config::Config;
 use crate::executions::ExecutionStore;
 use crate::machines::MachineStore;
@@ -87,7 +90,7 @@ pub struct App {
     pub config: Config,
     /// The activities, for Tasks and Lambda's Invoke.
     pub registry: Registry,
-    /// Runs Tasks with the real activities.
+    /// Runs Tasks: the AWS service integrations, then the real activities.
     pub tasks: Arc<dyn TaskRunner>,
     /// The mock config, when one is set.
     pub mocks: Option<MockConfig>,
@@ -97,26 +100,16 @@ pub struct App {
     pub executions: ExecutionStore,
     /// The Step Functions activities.
     pub activities: ActivityStore,
-    /// Task tokens and activity polls.
-    pub callbacks: Arc<dyn Callbacks>,
-    /// The long-poll time of GetActivityTask (60 s, as AWS).
-    pub poll_wait: std::time::Duration,
+    /// Task tokens and the activity queue, shared by every execution.
+    pub tokens: Tokens,
+    /// Starts the children of `states:startExecution` Tasks (see [`launcher`]).
+    pub launcher: Arc<dyn sfn_local::Launcher>,
 }
 
 impl App {
-    /// The server's state for `config`, running the activities of `registry` with the
-    /// services of the environment.
+    /// The server's state for `config`, running the AWS service integrations against
+    /// the endpoints of the standard environment and the activities of `registry`.
     pub fn new(config: Config, registry: Registry) -> Result<Arc<App>, ServeError> {
-        Self::with_callbacks(config, registry, Arc::new(NoCallbacks))
-    }
-
-    /// The same, with `callbacks` answering task tokens and activity polls (see
-    /// [`callbacks`]).
-    pub fn with_callbacks(
-        config: Config,
-        registry: Registry,
-        callbacks: Arc<dyn Callbacks>,
-    ) -> Result<Arc<App>, ServeError> {
         let mocks = match &config.mock_config {
             None => None,
             Some(path) => {
@@ -133,9 +126,9 @@ impl App {
                 )
             }
         };
-        let tasks: Arc<dyn TaskRunner> =
-            Arc::new(RegistryTasks::new(registry.clone(), Services::shared()));
-        Ok(Arc::new(App {
+        let tasks = runner::real_tasks(registry.clone(), Services::shared());
+        Ok(Arc::new_cyclic(|app| App {
+            launcher: Arc::new(launcher::ServeLauncher::new(app.clone())),
             executions: ExecutionStore::new(config.retention),
             config,
             registry,
@@ -143,8 +136,7 @@ impl App {
             mocks,
             machines: MachineStore::default(),
             activities: ActivityStore::default(),
-            callbacks,
-            poll_wait: std::time::Duration::from_secs(60),
+            tokens: Tokens::default(),
         }))
     }
 }

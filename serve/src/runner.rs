@@ -8,12 +8,24 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde_json::{Value, json};
 use sfn_local::history::{EventType, History};
-use sfn_local::{Arns, MockError, MockTasks, Options, Outcome, StartError, TaskRunner};
+use sfn_local::{
+    Arns, MockError, MockTasks, Options, Outcome, RegistryTasks, ServiceTasks, StartError,
+    TaskRunner,
+};
+use stepwise_runtime::{Registry, Services};
 
 use crate::App;
 use crate::error::{ApiError, ErrorType};
 use crate::executions::{Execution, Progress, Status};
 use crate::machines::{Kind, Machine};
+
+/// The real task runner: the AWS service integrations (clients from `services`, so the
+/// endpoints the standard environment names), and behind them the activities of
+/// `registry`. The CLI's `exec` and `run` use it too.
+pub fn real_tasks(registry: Registry, services: Arc<Services>) -> Arc<dyn TaskRunner> {
+    let activities: Arc<dyn TaskRunner> = Arc::new(RegistryTasks::new(registry, services.clone()));
+    Arc::new(ServiceTasks::new(activities, services))
+}
 
 /// The task runner of one execution of `machine`, under `test_case` if given.
 pub fn task_runner(
@@ -63,6 +75,9 @@ pub fn options(
             Kind::Standard => sfn_local::clock::STANDARD_MAX_DURATION,
             Kind::Express => sfn_local::clock::EXPRESS_MAX_DURATION,
         },
+        callbacks: app.tokens.callbacks.clone(),
+        activities: Some(app.tokens.queue.clone()),
+        launcher: Some(app.launcher.clone()),
         ..Options::default()
     }
 }
@@ -112,14 +127,28 @@ pub enum Start {
 
 /// Runs `execution` in the background and records its end.
 pub fn spawn(app: &Arc<App>, execution: Arc<Execution>, start: Start) {
+    spawn_at(app, execution, start, None);
+}
+
+/// The same, its clock starting at `start_time` (a child starts at its parent's, virtual,
+/// time) or now.
+pub fn spawn_at(
+    app: &Arc<App>,
+    execution: Arc<Execution>,
+    start: Start,
+    start_time: Option<chrono::DateTime<Utc>>,
+) {
     let tasks = execution.tasks.clone();
-    let options = options(
-        app,
-        &execution.machine,
-        &execution.name,
-        &execution.arn,
-        Some(execution.history.clone()),
-    );
+    let options = Options {
+        start_time,
+        ..options(
+            app,
+            &execution.machine,
+            &execution.name,
+            &execution.arn,
+            Some(execution.history.clone()),
+        )
+    };
     let app2 = app.clone();
     let run = execution.clone();
     let handle = tokio::spawn(async move {

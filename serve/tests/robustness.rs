@@ -27,6 +27,7 @@ const ACTIONS: &[&str] = &[
     "DescribeActivity",
     "DeleteActivity",
     "ListActivities",
+    "GetActivityTask",
     "SendTaskSuccess",
     "SendTaskFailure",
     "SendTaskHeartbeat",
@@ -47,6 +48,7 @@ const FIELDS: &[&str] = &[
     "reverseOrder",
     "includeExecutionData",
     "activityArn",
+    "workerName",
     "taskToken",
     "output",
     "error",
@@ -115,6 +117,8 @@ fn arbitrary_requests_get_aws_errors_and_never_break_the_server() {
         let config = Config {
             port: 0,
             virtual_time: true,
+            // GetActivityTask polls end quickly when no task comes.
+            activity_poll_wait: std::time::Duration::from_millis(20),
             ..Config::default()
         };
         let server = Server::bind(App::new(config, stepwise_lambda::all()).unwrap())

@@ -67,6 +67,13 @@ impl ActivityQueue {
         self.lock().entry(arn.to_string()).or_default();
     }
 
+    /// Stops serving the activity `arn` (DeleteActivity): its Tasks run through the task
+    /// runner again, and tasks still queued for it are dropped (their Tasks wait on their
+    /// timeouts).
+    pub fn unserve(&self, arn: &str) {
+        self.lock().remove(arn);
+    }
+
     /// Whether the queue serves the activity `arn`.
     pub fn serves(&self, arn: &str) -> bool {
         self.lock().contains_key(arn)

@@ -136,6 +136,59 @@ class StepFunctionsLocalStyle(unittest.TestCase):
         self.assertEqual(json.loads(bad["Payload"].read())["errorType"], "InvalidInput")
 
 
+class ActivityWorker(unittest.TestCase):
+    """A worker written with boto3: GetActivityTask, then SendTaskSuccess / SendTaskFailure."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sfn = client("stepfunctions")
+        cls.activity = cls.sfn.create_activity(name="Approve")["activityArn"]
+        definition = json.dumps({"StartAt": "Approve", "States": {
+            "Approve": {"Type": "Task", "Resource": cls.activity, "HeartbeatSeconds": 60,
+                        "Catch": [{"ErrorEquals": ["Refused"], "ResultPath": "$.refusal", "Next": "Refused"}],
+                        "ResultPath": "$.approval", "End": True},
+            "Refused": {"Type": "Pass", "End": True}}})
+        cls.machine = cls.sfn.create_state_machine(
+            name="Approval", definition=definition, roleArn=ROLE)["stateMachineArn"]
+
+    def finished(self, arn):
+        for _ in range(500):
+            described = self.sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.02)
+        self.fail(f"{arn} still running")
+
+    def poll(self, worker):
+        task = self.sfn.get_activity_task(activityArn=self.activity, workerName=worker)
+        self.assertIn("taskToken", task)
+        return task
+
+    def test_a_worker_completes_the_task_with_send_task_success(self):
+        arn = self.sfn.start_execution(stateMachineArn=self.machine, input='{"amount": 5}')["executionArn"]
+        task = self.poll("boto3-worker")
+        self.assertEqual(json.loads(task["input"]), {"amount": 5})
+        self.sfn.send_task_heartbeat(taskToken=task["taskToken"])
+        self.sfn.send_task_success(taskToken=task["taskToken"], output='{"ok": true}')
+        described = self.finished(arn)
+        self.assertEqual(described["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(described["output"]), {"amount": 5, "approval": {"ok": True}})
+        with self.assertRaises(self.sfn.exceptions.TaskTimedOut):
+            self.sfn.send_task_success(taskToken=task["taskToken"], output="{}")
+
+    def test_send_task_failure_is_caught(self):
+        arn = self.sfn.start_execution(stateMachineArn=self.machine, input='{"amount": 9}')["executionArn"]
+        task = self.poll("boto3-worker")
+        self.sfn.send_task_failure(taskToken=task["taskToken"], error="Refused", cause="too much")
+        described = self.finished(arn)
+        self.assertEqual(described["status"], "SUCCEEDED")
+        self.assertEqual(json.loads(described["output"])["refusal"], {"Error": "Refused", "Cause": "too much"})
+
+    def test_an_unknown_token_is_task_does_not_exist(self):
+        with self.assertRaises(self.sfn.exceptions.TaskDoesNotExist):
+            self.sfn.send_task_success(taskToken="AQnot-issued", output="{}")
+
+
 class AwsCli(unittest.TestCase):
     """The AWS CLI against the same server."""
 

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use codegen::asl::StateMachine;
 use serde_json::{Value, json};
 use sfn_local::{
-    Catalog, Launcher, MockConfig, MockError, MockTasks, Options, Outcome, RegistryTasks,
-    ServiceTasks, Status, TaskRunner,
+    Catalog, Launcher, MockConfig, MockError, MockTasks, Options, Outcome, Status, TaskRunner,
 };
 
 use super::{CliError, read};
@@ -100,11 +99,11 @@ pub fn task_runner(
     test_case: Option<&str>,
     machine_name: &str,
 ) -> Result<Arc<dyn TaskRunner>, CliError> {
-    let services = stepwise_runtime::Services::shared();
-    let registry: Arc<dyn TaskRunner> =
-        Arc::new(RegistryTasks::new(stepwise_lambda::all(), services.clone()));
     // AWS service integrations first, the activities behind them.
-    let real: Arc<dyn TaskRunner> = Arc::new(ServiceTasks::new(registry, services));
+    let real = stepwise_serve::runner::real_tasks(
+        stepwise_lambda::all(),
+        stepwise_runtime::Services::shared(),
+    );
     match (mock_config, test_case) {
         (None, None) => Ok(real),
         (Some(_), None) => Err(CliError::Message(

@@ -10,6 +10,7 @@ pub mod graph;
 pub mod run;
 pub mod serve;
 pub mod validate;
+pub mod worker;
 
 use std::path::{Path, PathBuf};
 

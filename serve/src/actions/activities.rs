@@ -1,6 +1,7 @@
 //! CreateActivity, DescribeActivity, DeleteActivity, ListActivities, GetActivityTask, and
 //! the callbacks SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat, validated as AWS
-//! validates them and answered through [`crate::callbacks::Callbacks`].
+//! validates them and answered through the server's shared [`crate::callbacks::Tokens`]: an activity created
+//! here is served to workers by the queue.
 
 use std::sync::Arc;
 
@@ -10,7 +11,8 @@ use sfn_local::PAYLOAD_LIMIT;
 
 use crate::App;
 use crate::arn;
-use crate::error::{ApiError, ErrorType};
+use crate::callbacks::api_error;
+use crate::error::ApiError;
 use crate::names;
 use crate::pagination;
 use crate::protocol::{epoch, page_size, request, required};
@@ -31,6 +33,7 @@ pub fn create(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     let activity = app
         .activities
         .create(app.config.account.activity(&name), name);
+    app.tokens.queue.serve(&activity.arn);
     Ok(json!({"activityArn": activity.arn, "creationDate": epoch(activity.created)}))
 }
 
@@ -59,6 +62,7 @@ pub fn describe(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
 pub fn delete(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     let (arn, _) = activity_arn(body)?;
     app.activities.delete(&arn);
+    app.tokens.queue.unserve(&arn);
     Ok(json!({}))
 }
 
@@ -107,11 +111,11 @@ pub async fn get_task(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     }
     app.activities.get(&arn)?;
     let task = app
-        .callbacks
-        .get_activity_task(&arn, worker.as_deref(), app.poll_wait)
-        .await;
+        .tokens
+        .get_activity_task(&arn, worker.as_deref(), app.config.activity_poll_wait)
+        .await?;
     Ok(match task {
-        Some(t) => json!({"taskToken": t.token, "input": t.input}),
+        Some(t) => json!({"taskToken": t.token, "input": t.input.to_string()}),
         None => json!({}),
     })
 }
@@ -150,9 +154,10 @@ pub fn success(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
             &format!("Member must have length less than or equal to {PAYLOAD_LIMIT}"),
         ));
     }
-    let value: Value = serde_json::from_str(&output)
-        .map_err(|e| ApiError::new(ErrorType::InvalidOutput, format!("Invalid Output: '{e}'")))?;
-    app.callbacks.send_task_success(&token, value)?;
+    app.tokens
+        .callbacks
+        .send_task_success(&token, &output)
+        .map_err(api_error)?;
     Ok(json!({}))
 }
 
@@ -178,8 +183,10 @@ pub fn failure(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
             "Member must have length less than or equal to 32768",
         ));
     }
-    app.callbacks
-        .send_task_failure(&token, req.error, req.cause)?;
+    app.tokens
+        .callbacks
+        .send_task_failure(&token, req.error.as_deref(), req.cause.as_deref())
+        .map_err(api_error)?;
     Ok(json!({}))
 }
 
@@ -187,6 +194,9 @@ pub fn failure(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
 pub fn heartbeat(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     let req: Callback = request(body)?;
     let token = token(req.task_token)?;
-    app.callbacks.send_task_heartbeat(&token)?;
+    app.tokens
+        .callbacks
+        .send_task_heartbeat(&token)
+        .map_err(api_error)?;
     Ok(json!({}))
 }
