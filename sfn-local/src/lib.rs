@@ -37,6 +37,7 @@ pub mod history;
 pub mod integrations;
 pub mod intrinsics;
 mod io;
+pub mod map_runs;
 mod mock;
 mod nested;
 pub mod progress;
@@ -51,6 +52,7 @@ pub use executor::{
 pub use failure::{Failure, matches};
 pub use integrations::{CallStats, ServiceTasks};
 pub use io::{PAYLOAD_LIMIT, serialized_len};
+pub use map_runs::{MapRun, MapRunCounts, MapRunStatus, MapRuns};
 pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase};
 pub use nested::{
     Catalog, ChildExecution, Launcher, Parent, Pattern, RemoteLauncher, StartRequest, Started,

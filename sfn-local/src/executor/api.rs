@@ -17,6 +17,7 @@ use crate::clock::STANDARD_MAX_DURATION;
 use crate::failure::Failure;
 use crate::history::{Event, EventType, History, MAX_EVENTS};
 use crate::io::{PAYLOAD_LIMIT, serialized_len};
+use crate::map_runs::MapRuns;
 use crate::nested::{Launcher, Pattern};
 use crate::tasks::TaskRunner;
 
@@ -79,6 +80,9 @@ pub struct Options {
     /// Multiplies the duration of every Wait state (stepfunctions-local's
     /// `WAIT_TIME_SCALE`; default 1.0). Retry backoff is not scaled.
     pub wait_time_scale: f64,
+    /// Live counters of the execution's distributed Map Runs, by Map Run ARN (a server's
+    /// `DescribeMapRun`); default: none kept.
+    pub map_runs: Option<MapRuns>,
 }
 
 /// The ARNs an execution is known by.
@@ -108,6 +112,7 @@ impl Default for Options {
             arns: None,
             live_history: None,
             wait_time_scale: 1.0,
+            map_runs: None,
         }
     }
 }

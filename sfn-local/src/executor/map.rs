@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use codegen::asl::{Branch, MapState};
-use codegen::errors::{STATES_DATA_LIMIT_EXCEEDED, STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD};
+use codegen::errors::{
+    STATES_DATA_LIMIT_EXCEEDED, STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD, STATES_TIMEOUT,
+};
 use codegen::path::json_len_within;
 use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
@@ -18,6 +20,7 @@ use crate::distributed::ChildResult;
 use crate::failure::Failure;
 use crate::history::EventType;
 use crate::io::{Env, PAYLOAD_LIMIT, truncate};
+use crate::map_runs::{ChildEnd, MapRunStart, MapRuns};
 
 /// `$$.Map.Item.Source` of items that come from the state's input.
 const STATE_DATA: &str = "STATE_DATA";
@@ -89,6 +92,33 @@ struct MapScope<'a> {
     effective: &'a Value,
     source: &'a str,
     processor: &'a Branch,
+    /// The live counters of the distributed Map Run, when the caller keeps them.
+    counters: Option<Counters<'a>>,
+}
+
+/// Where a distributed Map Run's children report to [`Options::map_runs`](crate::Options).
+struct Counters<'a> {
+    runs: &'a MapRuns,
+    arn: &'a str,
+    /// The number of items each child runs (one, or its batch's).
+    items: Vec<u64>,
+}
+
+impl Counters<'_> {
+    fn started(&self, index: usize) {
+        let n = self.items.get(index).copied().unwrap_or(1);
+        self.runs.child_started(self.arn, n);
+    }
+
+    fn ended(&self, index: usize, result: &Result<Value, Failure>) {
+        let n = self.items.get(index).copied().unwrap_or(1);
+        let end = match result {
+            Ok(_) => ChildEnd::Succeeded,
+            Err(f) if f.error == STATES_TIMEOUT.as_str() => ChildEnd::TimedOut,
+            Err(_) => ChildEnd::Failed,
+        };
+        self.runs.child_ended(self.arn, n, end);
+    }
 }
 
 impl Run<'_> {
@@ -143,6 +173,41 @@ impl Run<'_> {
                 Some(json!({"mapRunArn": map_run_arn})),
             )?;
         }
+        let counters = match (&self.options.map_runs, distributed) {
+            (Some(runs), true) => {
+                let items: Vec<u64> = items
+                    .iter()
+                    .map(|i| match &m.item_batcher {
+                        Some(_) => i.value["Items"].as_array().map_or(1, |a| a.len() as u64),
+                        None => 1,
+                    })
+                    .collect();
+                let (count, percent) = self.tolerance(m, &env)?;
+                runs.start(MapRunStart {
+                    map_run_arn: map_run_arn.clone(),
+                    execution_arn: self.execution_arn.clone(),
+                    start_date: self.now(path),
+                    max_concurrency: m.max_concurrency.as_ref().and_then(|n| n.as_i64()).map_or(
+                        // MaxConcurrencyPath resolved to `limit`; no setting means no limit.
+                        if m.max_concurrency_path.is_some() {
+                            limit as u64
+                        } else {
+                            0
+                        },
+                        |n| n.max(0) as u64,
+                    ),
+                    tolerated_failure_percentage: percent.unwrap_or(0.0),
+                    tolerated_failure_count: count.map_or(0, |c| c.max(0) as u64),
+                    items_per_child: items.clone(),
+                });
+                Some(Counters {
+                    runs,
+                    arn: &map_run_arn,
+                    items,
+                })
+            }
+            _ => None,
+        };
         if let Some(p) = &self.options.progress {
             p.map_started(name, total);
         }
@@ -154,6 +219,7 @@ impl Run<'_> {
             effective: &prep.effective,
             source: &source,
             processor,
+            counters,
         };
         let done = self
             .iterate_items(
@@ -174,22 +240,36 @@ impl Run<'_> {
             Some(writer) if failure.as_ref().is_none_or(|f| !f.is_terminal()) => {
                 let children: Vec<_> = done.children.into_iter().flatten().collect();
                 let services = self.services();
-                Some(
-                    crate::distributed::write_results(
-                        &services.aws,
-                        writer,
-                        &prep.env(vars),
-                        &self.cache,
-                        &map_run_arn,
-                        &map_run_id,
-                        &children,
-                        !mocked_io,
-                    )
-                    .await,
+                let written = crate::distributed::write_results(
+                    &services.aws,
+                    writer,
+                    &prep.env(vars),
+                    &self.cache,
+                    &map_run_arn,
+                    &map_run_id,
+                    &children,
+                    !mocked_io,
                 )
+                .await;
+                if let Some(c) = scope
+                    .counters
+                    .as_ref()
+                    .filter(|_| written.is_ok() && !mocked_io)
+                {
+                    let items = children
+                        .iter()
+                        .map(|ch| c.items.get(ch.index).copied().unwrap_or(1))
+                        .sum();
+                    c.runs.results_written(c.arn, items, children.len() as u64);
+                }
+                Some(written)
             }
             _ => None,
         };
+        if let Some(c) = &scope.counters {
+            let now = self.now(path);
+            c.runs.finish(c.arn, failure.is_none(), now);
+        }
         if let Some(f) = failure {
             if distributed {
                 self.record(
@@ -322,6 +402,17 @@ impl Run<'_> {
 
     /// How many failed items the Map tolerates, or `None` when any failure fails it.
     fn tolerated(&self, m: &MapState, env: &Env, total: usize) -> Result<Option<usize>, Failure> {
+        let (count, percent) = self.tolerance(m, env)?;
+        let from_percent = percent.map(|p| ((p / 100.0) * total as f64).floor() as usize);
+        let from_count = count.map(|c| c.max(0) as usize);
+        Ok(match (from_count, from_percent) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0).max(b.unwrap_or(0))),
+        })
+    }
+
+    /// ToleratedFailureCount[Path] and ToleratedFailurePercentage[Path], as set.
+    fn tolerance(&self, m: &MapState, env: &Env) -> Result<(Option<i64>, Option<f64>), Failure> {
         let count = match (&m.tolerated_failure_count, &m.tolerated_failure_count_path) {
             (Some(n), _) => n.as_i64(),
             (None, Some(p)) => self
@@ -341,12 +432,7 @@ impl Run<'_> {
                 .as_f64(),
             _ => None,
         };
-        let from_percent = percent.map(|p| ((p / 100.0) * total as f64).floor() as usize);
-        let from_count = count.map(|c| c.max(0) as usize);
-        Ok(match (from_count, from_percent) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0).max(b.unwrap_or(0))),
-        })
+        Ok((count, percent))
     }
 
     /// Runs the iterations, `limit` at a time, until all are done or a failure stops
@@ -399,10 +485,16 @@ impl Run<'_> {
                 }
                 let mut item_vars = vars.clone();
                 async move {
+                    if let Some(c) = &scope.counters {
+                        c.started(index);
+                    }
                     let (item_input, result) = self
                         .map_iteration(scope, index, item, &mut item_path, &mut item_vars)
                         .await;
                     let result = result.map_err(|f| self.child_timed_out(&item_path, f));
+                    if let Some(c) = &scope.counters {
+                        c.ended(index, &result);
+                    }
                     if let Some(p) = &self.options.progress {
                         p.map_item_finished(scope.name, index, result.is_ok());
                     }

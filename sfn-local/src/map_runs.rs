@@ -1,0 +1,301 @@
+//! Live counters of distributed Map runs ([`MapRuns`]): per Map Run, its status, dates,
+//! settings and the item and child-execution counts Step Functions' `DescribeMapRun`
+//! answers with, updated by the executor as the children start and end, readable while
+//! the execution runs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+/// The status of a Map Run, as `DescribeMapRun` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapRunStatus {
+    /// Its children are running.
+    Running,
+    /// It ended without exceeding its failure tolerance.
+    Succeeded,
+    /// Too many children failed, or a terminal error stopped it.
+    Failed,
+    /// The execution was stopped while it ran.
+    Aborted,
+}
+
+impl MapRunStatus {
+    /// `RUNNING`, `SUCCEEDED`, `FAILED` or `ABORTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MapRunStatus::Running => "RUNNING",
+            MapRunStatus::Succeeded => "SUCCEEDED",
+            MapRunStatus::Failed => "FAILED",
+            MapRunStatus::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// Counts of items or of child executions, in `DescribeMapRun`'s fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MapRunCounts {
+    /// Not started yet.
+    pub pending: u64,
+    /// Running.
+    pub running: u64,
+    /// Succeeded.
+    pub succeeded: u64,
+    /// Failed (a timeout is counted under `timed_out` instead).
+    pub failed: u64,
+    /// Timed out (`States.Timeout`).
+    pub timed_out: u64,
+    /// Never run, or stopped, because the run ended early or was aborted.
+    pub aborted: u64,
+    /// All of them.
+    pub total: u64,
+    /// Whose results a ResultWriter wrote.
+    pub results_written: u64,
+    /// Failed ones that cannot be redriven: sfn-local does not redrive Map Runs, so
+    /// every failed, timed-out or aborted one.
+    pub failures_not_redrivable: u64,
+    /// Waiting to be redriven: always 0 (Map Runs are not redriven).
+    pub pending_redrive: u64,
+}
+
+/// How one child execution ended, for the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildEnd {
+    /// It succeeded.
+    Succeeded,
+    /// It failed.
+    Failed,
+    /// It timed out.
+    TimedOut,
+}
+
+/// A snapshot of one Map Run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRun {
+    /// Its ARN (`arn:…:mapRun:<machine>/<state>:<id>`, as in the `MapRunStarted` event).
+    pub map_run_arn: String,
+    /// The execution it belongs to.
+    pub execution_arn: String,
+    /// Its status.
+    pub status: MapRunStatus,
+    /// When it started (on the execution's clock).
+    pub start_date: DateTime<Utc>,
+    /// When it ended.
+    pub stop_date: Option<DateTime<Utc>>,
+    /// The children that may run at once (0: no limit).
+    pub max_concurrency: u64,
+    /// `ToleratedFailurePercentage` (0 when not set).
+    pub tolerated_failure_percentage: f64,
+    /// `ToleratedFailureCount` (0 when not set).
+    pub tolerated_failure_count: u64,
+    /// The items' counts.
+    pub item_counts: MapRunCounts,
+    /// The child executions' counts (one per batch under an ItemBatcher).
+    pub execution_counts: MapRunCounts,
+}
+
+impl MapRun {
+    /// This run as its execution's stop leaves it: still running, it becomes `ABORTED`
+    /// at `at`, with its pending and running children counted as aborted.
+    pub fn stopped_at(mut self, at: DateTime<Utc>) -> MapRun {
+        if self.status != MapRunStatus::Running {
+            return self;
+        }
+        self.status = MapRunStatus::Aborted;
+        self.stop_date = Some(at);
+        for c in [&mut self.item_counts, &mut self.execution_counts] {
+            c.aborted += c.pending + c.running;
+            c.failures_not_redrivable += c.pending + c.running;
+            c.pending = 0;
+            c.running = 0;
+        }
+        self
+    }
+}
+
+/// The settings a Map Run starts with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRunStart {
+    /// Its ARN.
+    pub map_run_arn: String,
+    /// The execution it belongs to.
+    pub execution_arn: String,
+    /// When it started.
+    pub start_date: DateTime<Utc>,
+    /// `MaxConcurrency` (0: no limit).
+    pub max_concurrency: u64,
+    /// `ToleratedFailurePercentage` (0 when not set).
+    pub tolerated_failure_percentage: f64,
+    /// `ToleratedFailureCount` (0 when not set).
+    pub tolerated_failure_count: u64,
+    /// The number of items in each child execution, in order.
+    pub items_per_child: Vec<u64>,
+}
+
+/// The Map Runs of one or more executions, by Map Run ARN: a cheap, shared handle (pass
+/// it in [`Options::map_runs`](crate::Options::map_runs) and read it while the
+/// execution runs).
+#[derive(Debug, Clone, Default)]
+pub struct MapRuns {
+    runs: Arc<Mutex<HashMap<String, MapRun>>>,
+}
+
+impl MapRuns {
+    /// An empty set.
+    pub fn new() -> Self {
+        MapRuns::default()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, MapRun>) -> R) -> R {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut runs)
+    }
+
+    /// The Map Run `arn`, as it is now.
+    pub fn get(&self, arn: &str) -> Option<MapRun> {
+        self.with(|runs| runs.get(arn).cloned())
+    }
+
+    /// Every Map Run held, in no particular order.
+    pub fn all(&self) -> Vec<MapRun> {
+        self.with(|runs| runs.values().cloned().collect())
+    }
+
+    /// The number of Map Runs held.
+    pub fn len(&self) -> usize {
+        self.with(|runs| runs.len())
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A Map Run starts: all its items and children pending.
+    pub fn start(&self, start: MapRunStart) {
+        let items: u64 = start.items_per_child.iter().sum();
+        let children = start.items_per_child.len() as u64;
+        let counts = |n: u64| MapRunCounts {
+            pending: n,
+            total: n,
+            ..MapRunCounts::default()
+        };
+        let run = MapRun {
+            map_run_arn: start.map_run_arn.clone(),
+            execution_arn: start.execution_arn,
+            status: MapRunStatus::Running,
+            start_date: start.start_date,
+            stop_date: None,
+            max_concurrency: start.max_concurrency,
+            tolerated_failure_percentage: start.tolerated_failure_percentage,
+            tolerated_failure_count: start.tolerated_failure_count,
+            item_counts: counts(items),
+            execution_counts: counts(children),
+        };
+        self.with(|runs| runs.insert(start.map_run_arn, run));
+    }
+
+    fn update(&self, arn: &str, f: impl FnOnce(&mut MapRun)) {
+        self.with(|runs| {
+            if let Some(run) = runs.get_mut(arn) {
+                f(run);
+            }
+        });
+    }
+
+    /// A child execution of `items` items starts.
+    pub fn child_started(&self, arn: &str, items: u64) {
+        self.update(arn, |run| {
+            for (c, n) in [
+                (&mut run.item_counts, items),
+                (&mut run.execution_counts, 1),
+            ] {
+                c.pending = c.pending.saturating_sub(n);
+                c.running += n;
+            }
+        });
+    }
+
+    /// A child execution of `items` items ends.
+    pub fn child_ended(&self, arn: &str, items: u64, end: ChildEnd) {
+        self.update(arn, |run| {
+            for (c, n) in [
+                (&mut run.item_counts, items),
+                (&mut run.execution_counts, 1),
+            ] {
+                c.running = c.running.saturating_sub(n);
+                match end {
+                    ChildEnd::Succeeded => c.succeeded += n,
+                    ChildEnd::Failed => c.failed += n,
+                    ChildEnd::TimedOut => c.timed_out += n,
+                }
+                if end != ChildEnd::Succeeded {
+                    c.failures_not_redrivable += n;
+                }
+            }
+        });
+    }
+
+    /// The ResultWriter wrote the results of `items` items in `children` children.
+    pub fn results_written(&self, arn: &str, items: u64, children: u64) {
+        self.update(arn, |run| {
+            run.item_counts.results_written += items;
+            run.execution_counts.results_written += children;
+        });
+    }
+
+    /// The Map Run ends at `at`: the children that never started, or were still
+    /// running when a failure stopped it, are counted as aborted.
+    pub fn finish(&self, arn: &str, succeeded: bool, at: DateTime<Utc>) {
+        self.update(arn, |run| {
+            run.status = if succeeded {
+                MapRunStatus::Succeeded
+            } else {
+                MapRunStatus::Failed
+            };
+            run.stop_date = Some(at);
+            for c in [&mut run.item_counts, &mut run.execution_counts] {
+                c.aborted += c.pending + c.running;
+                c.failures_not_redrivable += c.pending + c.running;
+                c.pending = 0;
+                c.running = 0;
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_move_from_pending_to_running_to_their_end() {
+        let runs = MapRuns::new();
+        let now = Utc::now();
+        runs.start(MapRunStart {
+            map_run_arn: "m".into(),
+            execution_arn: "e".into(),
+            start_date: now,
+            max_concurrency: 2,
+            tolerated_failure_percentage: 0.0,
+            tolerated_failure_count: 1,
+            items_per_child: vec![2, 2, 1],
+        });
+        runs.child_started("m", 2);
+        let run = runs.get("m").unwrap();
+        assert_eq!(run.item_counts.pending, 3);
+        assert_eq!(run.item_counts.running, 2);
+        assert_eq!(run.execution_counts.running, 1);
+        runs.child_ended("m", 2, ChildEnd::TimedOut);
+        runs.child_started("m", 2);
+        runs.finish("m", false, now);
+        let run = runs.get("m").unwrap();
+        assert_eq!(run.status, MapRunStatus::Failed);
+        assert_eq!(run.item_counts.timed_out, 2);
+        assert_eq!(run.item_counts.aborted, 3);
+        assert_eq!(run.execution_counts.aborted, 2);
+        assert_eq!(run.execution_counts.failures_not_redrivable, 3);
+        assert_eq!(run.item_counts.total, 5);
+    }
+}
