@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use sfn_local::TaskRunner;
 use sfn_local::history::{EventType, History};
+use sfn_local::{MapRuns, TaskRunner};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
@@ -105,6 +105,8 @@ pub struct Execution {
     pub history: Arc<History>,
     /// Its task runner (a redrive goes on with the same mock response counters).
     pub tasks: Arc<dyn TaskRunner>,
+    /// The live counters of its distributed Map Runs (DescribeMapRun), dropped with it.
+    pub map_runs: MapRuns,
     progress: Mutex<Progress>,
     redrives: Mutex<Redrives>,
     abort: Mutex<Option<AbortHandle>>,
@@ -141,6 +143,7 @@ impl Execution {
             test_case,
             history,
             tasks,
+            map_runs: MapRuns::new(),
             progress: Mutex::new(Progress {
                 status: Status::Running,
                 stopped: None,
@@ -351,6 +354,18 @@ impl ExecutionStore {
                     format!("Execution Does Not Exist: '{arn}'"),
                 )
             })
+    }
+
+    /// The execution holding the distributed Map Run `map_run_arn`, if one held does.
+    /// (A scan of the held executions: at most the retention bound plus the running.)
+    pub fn with_map_run(&self, map_run_arn: &str) -> Option<Arc<Execution>> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner
+            .by_seq
+            .values()
+            .rev()
+            .find(|e| e.map_runs.get(map_run_arn).is_some())
+            .cloned()
     }
 
     /// The number of executions held.

@@ -141,6 +141,7 @@ pub fn spawn_at(
     let tasks = execution.tasks.clone();
     let options = Options {
         start_time,
+        map_runs: Some(execution.map_runs.clone()),
         ..options(
             app,
             &execution.machine,

@@ -906,3 +906,108 @@ async fn list_map_runs_names_each_distributed_map_run_of_an_execution() {
     );
     assert!(run.stop_date.is_some(), "the run ended");
 }
+
+#[tokio::test]
+async fn describe_map_run_counts_a_runs_items_by_how_they_ended() {
+    let (client, _) = server(virtual_time()).await;
+    let def = json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "Label": "Each",
+        "MaxConcurrency": 2, "ToleratedFailureCount": 3,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Check",
+            "States": {
+                "Check": {"Type": "Choice", "Choices": [
+                    {"Variable": "$.fail", "BooleanEquals": true, "Next": "Boom"}
+                ], "Default": "Done"},
+                "Boom": {"Type": "Fail", "Error": "Item.Bad", "Cause": "a bad item"},
+                "Done": {"Type": "Succeed"}
+            }
+        },
+        "End": true
+    }}})
+    .to_string();
+    let arn = create(&client, "tolerant", &def, StateMachineType::Standard).await;
+    // Runs the machine on ten items, `failing` of them failing; returns the execution's
+    // status and its one Map Run.
+    let run = |failing: usize| {
+        let client = client.clone();
+        let arn = arn.clone();
+        async move {
+            let items: Vec<Value> = (0..10).map(|i| json!({"fail": i < failing})).collect();
+            let e = client
+                .start_execution()
+                .state_machine_arn(&arn)
+                .input(json!({ "items": items }).to_string())
+                .send()
+                .await
+                .unwrap();
+            let done = wait_done(&client, &e.execution_arn).await;
+            let runs = client
+                .list_map_runs()
+                .execution_arn(&e.execution_arn)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(runs.map_runs.len(), 1);
+            let described = client
+                .describe_map_run()
+                .map_run_arn(&runs.map_runs[0].map_run_arn)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(described.execution_arn, e.execution_arn);
+            assert_eq!(described.map_run_arn, runs.map_runs[0].map_run_arn);
+            (done.status, described)
+        }
+    };
+
+    let (status, d) = run(3).await;
+    assert_eq!(status, ExecutionStatus::Succeeded);
+    assert_eq!(d.status, aws_sdk_sfn::types::MapRunStatus::Succeeded);
+    assert_eq!(d.max_concurrency, 2);
+    assert_eq!(d.tolerated_failure_count, 3);
+    assert_eq!(d.tolerated_failure_percentage, 0.0);
+    assert!(d.stop_date.is_some_and(|s| s.secs() >= d.start_date.secs()));
+    let items = d.item_counts.unwrap();
+    assert_eq!(
+        (
+            items.total,
+            items.succeeded,
+            items.failed,
+            items.pending,
+            items.running
+        ),
+        (10, 7, 3, 0, 0)
+    );
+    let children = d.execution_counts.unwrap();
+    assert_eq!(
+        (children.total, children.succeeded, children.failed),
+        (10, 7, 3)
+    );
+
+    let (status, d) = run(5).await;
+    assert_eq!(status, ExecutionStatus::Failed);
+    assert_eq!(d.status, aws_sdk_sfn::types::MapRunStatus::Failed);
+    let items = d.item_counts.unwrap();
+    assert_eq!(items.failed, 4, "the fourth failure stops the run");
+    assert_eq!(items.total, 10);
+    assert_eq!(items.running + items.pending, 0);
+    assert_eq!(items.succeeded + items.failed + items.aborted, 10);
+
+    let unknown = client
+        .describe_map_run()
+        .map_run_arn("arn:aws:states:us-east-1:123456789012:mapRun:tolerant/Each:nope")
+        .send()
+        .await
+        .unwrap_err();
+    let unknown = unknown.into_service_error();
+    assert!(unknown.is_resource_not_found(), "{unknown:?}");
+    let malformed = client
+        .describe_map_run()
+        .map_run_arn("arn:aws:states:us-east-1:123456789012:execution:tolerant:x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&malformed.into_service_error()), "InvalidArn");
+}

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod executions;
 pub mod history;
 pub mod machines;
+pub mod map_runs;
 pub mod test_state;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub async fn dispatch(app: &Arc<App>, action: &str, body: Value) -> Result<Value
         "ListExecutions" => executions::list(app, body),
         "GetExecutionHistory" => history::get(app, body),
         "ListMapRuns" => history::list_map_runs(app, body),
+        "DescribeMapRun" => map_runs::describe(app, body),
         "CreateActivity" => activities::create(app, body),
         "DescribeActivity" => activities::describe(app, body),
         "DeleteActivity" => activities::delete(app, body),
