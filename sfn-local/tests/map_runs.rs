@@ -57,7 +57,9 @@ async fn run(extra: Value) -> (sfn_local::Outcome, sfn_local::MapRun) {
         .unwrap()
         .to_string();
     assert_eq!(runs.len(), 1);
-    let run = runs.get(&arn).expect("the run the history names is counted");
+    let run = runs
+        .get(&arn)
+        .expect("the run the history names is counted");
     assert_eq!(run.execution_arn, outcome.execution_arn);
     (outcome, run)
 }
@@ -71,7 +73,14 @@ async fn a_run_within_its_tolerated_failures_counts_its_successes_and_failures()
     assert_eq!(run.max_concurrency, 1);
     for c in [run.item_counts, run.execution_counts] {
         assert_eq!(
-            (c.total, c.succeeded, c.failed, c.pending, c.running, c.aborted),
+            (
+                c.total,
+                c.succeeded,
+                c.failed,
+                c.pending,
+                c.running,
+                c.aborted
+            ),
             (10, 7, 3, 0, 0, 0)
         );
         assert_eq!(c.failures_not_redrivable, 3);
@@ -94,7 +103,14 @@ async fn a_run_past_its_threshold_fails_and_counts_the_items_never_run_as_aborte
     // never started.
     let c = run.execution_counts;
     assert_eq!(
-        (c.total, c.succeeded, c.failed, c.aborted, c.pending, c.running),
+        (
+            c.total,
+            c.succeeded,
+            c.failed,
+            c.aborted,
+            c.pending,
+            c.running
+        ),
         (10, 4, 2, 4, 0, 0)
     );
 }
