@@ -1011,3 +1011,73 @@ async fn describe_map_run_counts_a_runs_items_by_how_they_ended() {
         .unwrap_err();
     assert_eq!(code(&malformed.into_service_error()), "InvalidArn");
 }
+
+#[tokio::test]
+async fn describe_map_run_is_live_while_the_run_runs_and_aborted_once_stopped() {
+    // Real time: each child waits an hour, so the run is caught mid-way.
+    let (client, _) = server(Config::default()).await;
+    let def = json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Sleep",
+            "States": {"Sleep": {"Type": "Wait", "Seconds": 3600, "End": true}}
+        },
+        "End": true
+    }}})
+    .to_string();
+    let arn = create(&client, "slow", &def, StateMachineType::Standard).await;
+    let e = client
+        .start_execution()
+        .state_machine_arn(&arn)
+        .input(r#"{"items": [1, 2, 3, 4, 5]}"#)
+        .send()
+        .await
+        .unwrap();
+    let mut map_run_arn = None;
+    let mut live = None;
+    for _ in 0..200 {
+        let runs = client
+            .list_map_runs()
+            .execution_arn(&e.execution_arn)
+            .send()
+            .await
+            .unwrap();
+        if let Some(run) = runs.map_runs.first() {
+            let d = client
+                .describe_map_run()
+                .map_run_arn(&run.map_run_arn)
+                .send()
+                .await
+                .unwrap();
+            if d.execution_counts.as_ref().is_some_and(|c| c.running == 2) {
+                map_run_arn = Some(run.map_run_arn.clone());
+                live = Some(d);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let live = live.expect("two children seen running within 10 s");
+    assert_eq!(live.status, aws_sdk_sfn::types::MapRunStatus::Running);
+    assert!(live.stop_date.is_none());
+    let items = live.item_counts.unwrap();
+    assert_eq!((items.running, items.pending, items.total), (2, 3, 5));
+
+    client
+        .stop_execution()
+        .execution_arn(&e.execution_arn)
+        .send()
+        .await
+        .unwrap();
+    let stopped = client
+        .describe_map_run()
+        .map_run_arn(map_run_arn.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.status, aws_sdk_sfn::types::MapRunStatus::Aborted);
+    assert!(stopped.stop_date.is_some());
+    let items = stopped.item_counts.unwrap();
+    assert_eq!((items.aborted, items.running, items.pending), (5, 0, 0));
+}
