@@ -187,15 +187,17 @@ impl Run<'_> {
                     map_run_arn: map_run_arn.clone(),
                     execution_arn: self.execution_arn.clone(),
                     start_date: self.now(path),
-                    max_concurrency: m.max_concurrency.as_ref().and_then(|n| n.as_i64()).map_or(
-                        // MaxConcurrencyPath resolved to `limit`; no setting means no limit.
-                        if m.max_concurrency_path.is_some() {
-                            limit as u64
-                        } else {
-                            0
-                        },
-                        |n| n.max(0) as u64,
-                    ),
+                    // As set (0: no limit); a MaxConcurrencyPath was checked by
+                    // `concurrency_limit` above.
+                    max_concurrency: match (&m.max_concurrency, &m.max_concurrency_path) {
+                        (Some(n), _) => n.as_i64().map_or(0, |n| n.max(0) as u64),
+                        (None, Some(p)) => self
+                            .cache
+                            .select(p, &env, "MaxConcurrencyPath")?
+                            .as_u64()
+                            .unwrap_or(0),
+                        (None, None) => 0,
+                    },
                     tolerated_failure_percentage: percent.unwrap_or(0.0),
                     tolerated_failure_count: count.map_or(0, |c| c.max(0) as u64),
                     items_per_child: items.clone(),
