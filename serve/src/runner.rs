@@ -9,8 +9,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use sfn_local::history::{EventType, History};
 use sfn_local::{
-    Arns, MockError, MockTasks, Options, Outcome, RegistryTasks, ServiceTasks, StartError,
-    TaskRunner,
+    Arns, MockTasks, Options, Outcome, RegistryTasks, ServiceTasks, StartError, TaskRunner,
 };
 use stepwise_runtime::{Registry, Services};
 
@@ -44,12 +43,9 @@ pub fn task_runner(
             ),
         ));
     };
-    // The machine's own test case first; any machine's when it has none.
-    let found = match config.test_case(Some(&machine.name), case) {
-        Err(MockError::UnknownTestCase { .. }) => config.test_case(None, case),
-        found => found,
-    }
-    .map_err(|e| ApiError::new(ErrorType::ValidationException, e.to_string()))?;
+    let found = config
+        .test_case_for(&machine.name, case)
+        .map_err(|e| ApiError::new(ErrorType::ValidationException, e.to_string()))?;
     Ok(Arc::new(MockTasks::new(found, Some(app.tasks.clone()))))
 }
 

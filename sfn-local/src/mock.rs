@@ -121,6 +121,15 @@ impl MockConfig {
         Ok(MockConfig { raw })
     }
 
+    /// The test case `name` for a run of `state_machine`: that machine's own, else the
+    /// one of whichever machine has it (an error when several do).
+    pub fn test_case_for(&self, state_machine: &str, name: &str) -> Result<TestCase, MockError> {
+        match self.test_case(Some(state_machine), name) {
+            Err(MockError::UnknownTestCase { .. }) => self.test_case(None, name),
+            found => found,
+        }
+    }
+
     /// The test case `name` (of `state_machine`, or of whichever state machine has it).
     pub fn test_case(
         &self,
@@ -545,6 +554,34 @@ mod tests {
             "no test case named \"Nope\" in the mock config (test cases: orders/HappyPath, orders/RetryPath)"
         );
         assert!(MockConfig::parse("{\"StateMachines\": 3}").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_run_takes_its_own_machines_test_case_first() {
+        let config = MockConfig::parse(
+            r#"{
+              "StateMachines": {
+                "orders": {"TestCases": {"Shared": {"Validate": "Own"}}},
+                "other": {"TestCases": {"Shared": {"Validate": "Theirs"}, "Only": {"Validate": "Theirs"}}}
+              },
+              "MockedResponses": {
+                "Own": {"0": {"Return": {"from": "orders"}}},
+                "Theirs": {"0": {"Return": {"from": "other"}}}
+              }
+            }"#,
+        )
+        .unwrap();
+        let answer = |case| async move {
+            MockTasks::new(case, None)
+                .run(request(0, None))
+                .await
+                .unwrap()
+        };
+        let own = config.test_case_for("orders", "Shared").unwrap();
+        assert_eq!(answer(own).await, json!({"from": "orders"}));
+        let borrowed = config.test_case_for("orders", "Only").unwrap();
+        assert_eq!(answer(borrowed).await, json!({"from": "other"}));
+        assert!(config.test_case_for("orders", "Nope").is_err());
     }
 
     #[test]

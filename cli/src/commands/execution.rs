@@ -9,9 +9,7 @@ use std::sync::Arc;
 
 use codegen::asl::StateMachine;
 use serde_json::{Value, json};
-use sfn_local::{
-    Catalog, Launcher, MockConfig, MockError, MockTasks, Options, Outcome, Status, TaskRunner,
-};
+use sfn_local::{Catalog, Launcher, MockConfig, MockTasks, Options, Outcome, Status, TaskRunner};
 
 use super::{CliError, read};
 use crate::output::{self, OutputError};
@@ -115,12 +113,9 @@ pub fn task_runner(
         (Some(file), Some(case)) => {
             let config = MockConfig::parse(&read(file)?)
                 .map_err(|e| CliError::Message(format!("{}: {e}", file.display())))?;
-            // The machine's own test case first; any machine's when it has none.
-            let case = match config.test_case(Some(machine_name), case) {
-                Err(MockError::UnknownTestCase { .. }) => config.test_case(None, case),
-                found => found,
-            }
-            .map_err(|e| CliError::Message(format!("{}: {e}", file.display())))?;
+            let case = config
+                .test_case_for(machine_name, case)
+                .map_err(|e| CliError::Message(format!("{}: {e}", file.display())))?;
             Ok(Arc::new(MockTasks::new(case, Some(real))))
         }
     }
