@@ -113,7 +113,7 @@ impl SchedulerAttribute {
 }
 
 /// The longest reason: it becomes the schedule's description (at most 512 characters)
-/// after "Starts <workflow>: ".
+/// after `"Starts <workflow>: "`.
 pub const REASON_MAX: usize = 400;
 
 /// An EventBridge Scheduler schedule that starts the workflow.
