@@ -300,3 +300,131 @@ async fn a_workflow_reaches_its_provisioned_table_and_queue_through_substitution
         .collect();
     assert_eq!(bodies, ["s1"]);
 }
+
+/// The debug `stepwise` binary, built once per test process.
+fn stepwise() -> std::process::Command {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let bin = BIN.get_or_init(|| {
+        let root = stepwise_tests::workspace_root();
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--locked", "-p", "stepwise-cli"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the stepwise binary failed");
+        root.join("target/debug/stepwise")
+    });
+    let mut cmd = std::process::Command::new(bin);
+    cmd.envs(MotoServer::shared().env())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE");
+    cmd
+}
+
+#[tokio::test]
+async fn exec_applies_substitutions_from_a_file_and_the_command_line_which_wins() {
+    let config = MotoServer::shared().sdk_config();
+    let prefix = prefix();
+    let only_sales = Resources {
+        tables: vec![SALES],
+        ..Resources::default()
+    };
+    let map = provision(&config, &only_sales, &prefix).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let subs = dir.path().join("subs.json");
+    let mut file_map = serde_json::to_value(&map).unwrap();
+    file_map["Tag"] = json!("from-file");
+    std::fs::write(&subs, file_map.to_string()).unwrap();
+    let definition = dir.path().join("put.asl.json");
+    let asl = json!({"StartAt": "Put", "States": {"Put": {
+        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {"TableName": "${SalesHistoryTableName}",
+                       "Item": {"PK": {"S": "${Tag}"}, "SK": {"S": "1"}}},
+        "End": true}}});
+    std::fs::write(&definition, asl.to_string()).unwrap();
+
+    let output = stepwise()
+        .args(["exec", "--definition"])
+        .arg(&definition)
+        .arg("--substitutions")
+        .arg(&subs)
+        .args(["--substitute", "Tag=from-flag"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let scan = dynamodb
+        .scan()
+        .table_name(&map["SalesHistoryTableName"])
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<_> = scan
+        .items()
+        .iter()
+        .filter_map(|i| i.get("PK")?.as_s().ok().cloned())
+        .collect();
+    assert_eq!(keys, ["from-flag"]);
+
+    let bad = stepwise()
+        .args(["exec", "--definition"])
+        .arg(&definition)
+        .args(["--substitute", "no-equals-sign"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("--substitute no-equals-sign: expected NAME=VALUE"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+#[test]
+fn provision_prints_the_substitutions_and_names_an_unknown_workflow() {
+    let output = stepwise()
+        .args([
+            "provision",
+            "--prefix",
+            &prefix(),
+            "--set",
+            "ConfigParameterName=/stepwise/dev/config",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(printed["ConfigParameterName"], "/stepwise/dev/config");
+    // Every placeholder a generated workflow's definition uses is in the map.
+    for workflow in statemachines::all() {
+        let built = workflow.build().unwrap();
+        let known = codegen::placeholder::Substitutable::new(&built.resources);
+        for name in codegen::placeholder::used_in(&built.machine, &known) {
+            assert!(
+                printed.get(&name).is_some(),
+                "{} uses ${{{name}}}",
+                built.name
+            );
+        }
+    }
+
+    let unknown = stepwise()
+        .args(["provision", "--workflow", "no-such-workflow"])
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no workflow named \"no-such-workflow\""),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+}
