@@ -2,11 +2,13 @@
 //! workflow (next to the reason for it) and emitted into `manifest.json`'s `triggers`, so
 //! the CDK app creates them from the manifest and names no workflow.
 //!
-//! Only [`Schedule`] (EventBridge Scheduler) exists today; EventBridge rules and APIs are
-//! meant to arrive as further kinds of [`Trigger`]. This module checks a trigger at build
-//! time — the cron expression by AWS's rules, the input template against the workflow's
-//! input schema — and must not know any deployment's actual names: those stay
-//! `${Name}` placeholders ([`DeploymentName`]) that the deployment substitutes.
+//! Two kinds exist: [`Schedule`] (EventBridge Scheduler) and [`Trigger::EventRule`] (an
+//! EventBridge rule on the default bus matching an event's source and detail-type). This
+//! module checks a trigger at build time — the cron expression by AWS's rules, the input
+//! template against the workflow's input schema, a rule's pattern, retry policy and
+//! dead-letter queue — and must not know any deployment's actual names: those stay
+//! `${Name}` placeholders ([`DeploymentName`], declared resources' placeholders) that the
+//! deployment substitutes.
 
 use std::fmt;
 
@@ -23,7 +25,67 @@ use crate::resources::Resources;
 pub enum Trigger {
     /// An EventBridge Scheduler schedule.
     Schedule(Schedule),
+    /// An EventBridge rule on the account's default event bus whose target starts the
+    /// workflow for every event with this `source` and `detail-type`. EventBridge starts
+    /// an execution asynchronously: it retries (by `retry`) only a StartExecution that
+    /// failed, then sends the event to `dead_letter_queue`.
+    #[serde(rename_all = "camelCase")]
+    EventRule {
+        /// The events' `source`, e.g. `carousel.products`.
+        source: &'static str,
+        /// The events' `detail-type`, e.g. `carousel.product.sold`.
+        detail_type: &'static str,
+        /// What the execution gets: the whole event, or a template of it.
+        input: RuleInput,
+        /// The target's retry policy for a failed StartExecution.
+        retry: RetryPolicy,
+        /// A declared queue ([`QueueSpec`](stepwise_contract::deploy::QueueSpec)) that
+        /// receives events whose StartExecution failed after the retries.
+        dead_letter_queue: Option<&'static str>,
+        /// Why the workflow runs on these events (the rule's description).
+        reason: &'static str,
+    },
 }
+
+/// The execution input an [`Trigger::EventRule`] passes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "template", rename_all = "camelCase")]
+pub enum RuleInput {
+    /// The event itself (`id`, `source`, `detail-type`, `time`, `detail`, …).
+    WholeEvent,
+    /// A JSON template (EventBridge's input transformer): a string `"<$.detail.x>"` is
+    /// that field of the event (a JSONPath into it, `$.` then dot-separated names),
+    /// `<aws.events.rule-name>` and the other reserved variables are EventBridge's, and
+    /// `${Name}` placeholders are the deployment's.
+    Template(Value),
+}
+
+/// The retry policy of an EventBridge rule's target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetryPolicy {
+    /// How many times a failed StartExecution is retried (EventBridge: 0 to 185).
+    pub maximum_retry_attempts: u32,
+    /// How long an event is retried, in seconds (EventBridge: 60 to 86,400).
+    pub maximum_event_age_seconds: u32,
+}
+
+impl RetryPolicy {
+    /// EventBridge's own default: 185 attempts over 24 hours.
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        maximum_retry_attempts: 185,
+        maximum_event_age_seconds: 86_400,
+    };
+}
+
+/// The reserved variables EventBridge's input transformer fills in.
+pub const EVENTBRIDGE_VARIABLES: [&str; 5] = [
+    "<aws.events.rule-arn>",
+    "<aws.events.rule-name>",
+    "<aws.events.event.ingestion-time>",
+    "<aws.events.event>",
+    "<aws.events.event.json>",
+];
 
 /// A name the deployment gives a resource, written into an input template as its
 /// `${Name}` placeholder and substituted by the deployment (the CDK stack).
@@ -191,27 +253,152 @@ impl Schedule {
 }
 
 impl Trigger {
-    /// Every problem of this trigger, for a workflow whose execution input has
-    /// `input_schema` and whose deployment substitutes `known`.
     /// The `${…}` names its input template uses.
     pub fn placeholders(&self) -> Vec<String> {
         let mut out = Vec::new();
-        match self {
-            Trigger::Schedule(s) => strings(&s.input, &mut |text| {
+        let template = match self {
+            Trigger::Schedule(s) => Some(&s.input),
+            Trigger::EventRule {
+                input: RuleInput::Template(t),
+                ..
+            } => Some(t),
+            Trigger::EventRule { .. } => None,
+        };
+        if let Some(template) = template {
+            strings(template, &mut |text| {
                 out.extend(
                     crate::placeholder::names_in(text)
                         .into_iter()
                         .map(String::from),
                 );
-            }),
+            });
         }
         out
     }
 
-    pub(crate) fn problems(&self, input_schema: &Value, known: &Substitutable) -> Vec<Problem> {
+    /// Every problem of this trigger, for a workflow whose execution input has
+    /// `input_schema` and whose deployment substitutes `known`.
+    pub(crate) fn problems(
+        &self,
+        input_schema: &Value,
+        known: &Substitutable,
+        resources: &Resources,
+    ) -> Vec<Problem> {
         match self {
             Trigger::Schedule(s) => s.problems(input_schema, known),
+            Trigger::EventRule {
+                source,
+                detail_type,
+                input,
+                retry,
+                dead_letter_queue,
+                reason,
+            } => {
+                let mut out = Vec::new();
+                let mut push = |message: String| {
+                    out.push(Problem::top(format!(
+                        "event rule \"{source}\"/\"{detail_type}\": {message}"
+                    )));
+                };
+                if source.trim().is_empty() || detail_type.trim().is_empty() {
+                    push("the pattern needs a non-empty source and detail-type".into());
+                }
+                if retry.maximum_retry_attempts > 185 {
+                    push(format!(
+                        "maximum_retry_attempts {} is over EventBridge's 185",
+                        retry.maximum_retry_attempts
+                    ));
+                }
+                if !(60..=86_400).contains(&retry.maximum_event_age_seconds) {
+                    push(format!(
+                        "maximum_event_age_seconds {} is outside EventBridge's 60 to 86400",
+                        retry.maximum_event_age_seconds
+                    ));
+                }
+                if let Some(queue) = dead_letter_queue
+                    && resources.queue(queue).is_none()
+                {
+                    push(format!(
+                        "dead-letter queue \"{queue}\" is not a queue the workflow declares (add .queue(QueueSpec {{ name: \"{queue}\", .. }}))"
+                    ));
+                }
+                if reason.trim().is_empty() {
+                    push("reason is empty: say why the workflow runs on these events".into());
+                } else if reason.chars().count() > REASON_MAX {
+                    push(format!(
+                        "reason is longer than {REASON_MAX} characters (it becomes the rule's description)"
+                    ));
+                }
+                if let RuleInput::Template(template) = input {
+                    let mut bad = Vec::new();
+                    rule_markers(template, "", known, &mut bad);
+                    for b in bad {
+                        push(b);
+                    }
+                }
+                out
+            }
         }
+    }
+}
+
+/// Reports unknown `${…}` placeholders and `<…>` markers that are neither an event path
+/// (`<$.detail.x>`) nor an EventBridge variable in a rule's input template.
+fn rule_markers(template: &Value, at: &str, known: &Substitutable, out: &mut Vec<String>) {
+    match template {
+        Value::String(s) => {
+            for name in crate::placeholder::names_in(s) {
+                if !known.contains(name) {
+                    out.push(format!(
+                        "input at {}: unknown placeholder \"${{{name}}}\" (the deployment substitutes: {})",
+                        slash(at),
+                        known.list()
+                    ));
+                }
+            }
+            let mut rest = s.as_str();
+            while let Some(start) = rest.find('<') {
+                let after = &rest[start..];
+                let end = after.find('>').map_or(after.len(), |e| e + 1);
+                let marker = &after[..end];
+                let path_ok = marker
+                    .strip_prefix("<$.")
+                    .and_then(|p| p.strip_suffix('>'))
+                    .is_some_and(|p| {
+                        p.split('.').all(|seg| {
+                            !seg.is_empty()
+                                && seg
+                                    .chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+                        })
+                    });
+                if !path_ok && !EVENTBRIDGE_VARIABLES.contains(&marker) {
+                    out.push(format!(
+                        "input at {}: \"{marker}\" is neither an event path like <$.detail.id> nor an EventBridge variable ({})",
+                        slash(at),
+                        EVENTBRIDGE_VARIABLES.join(", ")
+                    ));
+                }
+                rest = &after[end..];
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                rule_markers(item, &format!("{at}/{i}"), known, out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k.contains("${") || k.contains('<') {
+                    out.push(format!(
+                        "input at {}: key \"{k}\": placeholders belong in string values only",
+                        slash(at)
+                    ));
+                }
+                rule_markers(v, &format!("{at}/{k}"), known, out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -653,7 +840,11 @@ mod tests {
 
     fn problems(s: Schedule) -> Vec<String> {
         Trigger::Schedule(s)
-            .problems(&schema(), &Substitutable::new(&Resources::default()))
+            .problems(
+                &schema(),
+                &Substitutable::new(&Resources::default()),
+                &Resources::default(),
+            )
             .iter()
             .map(ToString::to_string)
             .collect()
@@ -725,6 +916,97 @@ mod tests {
         assert!(p[0].starts_with("Top level: schedule \"cron(0 3 * * * *)\": day-of-month \"*\" and day-of-week \"*\" are both set"), "{p:?}");
         assert!(p[1].contains("time zone \"Mars Base\""), "{p:?}");
         assert!(p[2].contains("reason is empty"), "{p:?}");
+    }
+
+    fn rule(input: RuleInput, dlq: Option<&'static str>, retry: RetryPolicy) -> Trigger {
+        Trigger::EventRule {
+            source: "carousel.products",
+            detail_type: "carousel.product.sold",
+            input,
+            retry,
+            dead_letter_queue: dlq,
+            reason: "one execution per sale",
+        }
+    }
+
+    #[test]
+    fn event_rules_check_retry_dead_letter_queue_and_template_markers() {
+        let resources = Resources {
+            queues: vec![stepwise_contract::deploy::QueueSpec {
+                name: "dead-letters",
+                retention_days: 14,
+                reason: "r",
+            }],
+            ..Resources::default()
+        };
+        let known = Substitutable::new(&resources);
+        let problems = |t: Trigger| -> Vec<String> {
+            t.problems(&schema(), &known, &resources)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(
+            problems(rule(
+                RuleInput::WholeEvent,
+                Some("dead-letters"),
+                RetryPolicy::DEFAULT
+            )),
+            Vec::<String>::new()
+        );
+        let p = problems(rule(
+            RuleInput::Template(json!({
+                "tenant": "<$.detail.tenantId>",
+                "rule": "<aws.events.rule-name>",
+                "queue": "${DeadLettersQueueUrl}",
+                "bad": "<detail.x>",
+                "unknown": "${JobsQueueUrl}"
+            })),
+            Some("jobs"),
+            RetryPolicy {
+                maximum_retry_attempts: 200,
+                maximum_event_age_seconds: 30,
+            },
+        ));
+        let expected = [
+            "maximum_retry_attempts 200 is over EventBridge's 185",
+            "maximum_event_age_seconds 30 is outside EventBridge's 60 to 86400",
+            "dead-letter queue \"jobs\" is not a queue the workflow declares",
+            "input at /bad: \"<detail.x>\" is neither an event path",
+            "input at /unknown: unknown placeholder \"${JobsQueueUrl}\"",
+        ];
+        for e in expected {
+            assert!(p.iter().any(|m| m.contains(e)), "{e}\nin {p:#?}");
+        }
+        assert_eq!(p.len(), expected.len(), "{p:#?}");
+        assert!(p[0].starts_with(
+            "Top level: event rule \"carousel.products\"/\"carousel.product.sold\": "
+        ));
+    }
+
+    #[test]
+    fn an_event_rule_serialises_with_its_pattern_retry_and_queue() {
+        let t = rule(
+            RuleInput::WholeEvent,
+            Some("dead-letters"),
+            RetryPolicy::DEFAULT,
+        );
+        assert_eq!(
+            serde_json::to_value(&t).unwrap(),
+            json!({"kind": "eventRule", "source": "carousel.products", "detailType": "carousel.product.sold",
+                   "input": {"kind": "wholeEvent"},
+                   "retry": {"maximumRetryAttempts": 185, "maximumEventAgeSeconds": 86400},
+                   "deadLetterQueue": "dead-letters", "reason": "one execution per sale"})
+        );
+        let t = rule(
+            RuleInput::Template(json!({"id": "<$.id>"})),
+            None,
+            RetryPolicy::DEFAULT,
+        );
+        assert_eq!(
+            serde_json::to_value(&t).unwrap()["input"],
+            json!({"kind": "template", "template": {"id": "<$.id>"}})
+        );
     }
 
     #[test]

@@ -61,7 +61,8 @@ pub struct Built {
     /// workflow's declared permissions, then those its definition implies (a distributed
     /// Map starts and watches child executions of its own state machine).
     pub permissions: Vec<Permission>,
-    /// What starts its executions in a deployment (schedules), in declaration order.
+    /// What starts its executions in a deployment (schedules, event rules), in
+    /// declaration order.
     pub triggers: Vec<Trigger>,
     /// The tables, queues and vector indexes it declares.
     pub resources: Resources,
@@ -159,6 +160,12 @@ impl Workflow {
         self
     }
 
+    /// Any trigger, e.g. a [`Trigger::EventRule`]; [`Workflow::build`] checks it.
+    pub fn trigger(mut self, trigger: Trigger) -> Self {
+        self.triggers.push(trigger);
+        self
+    }
+
     /// A DynamoDB table the deployment creates for the workflow (declaring an identical
     /// one twice keeps one). Its state machine's permissions and its activities'
     /// name it as [`Resource::Table`]; definitions and trigger inputs reach it through
@@ -215,7 +222,7 @@ impl Workflow {
         problems.extend(self.resources.problems().into_iter().map(Problem::top));
         let known = Substitutable::new(&self.resources);
         for trigger in &self.triggers {
-            problems.extend(trigger.problems(&self.input_schema, &known));
+            problems.extend(trigger.problems(&self.input_schema, &known, &self.resources));
         }
         problems.extend(
             self.resources
