@@ -55,7 +55,7 @@ pub enum RuleInput {
     WholeEvent,
     /// A JSON template (EventBridge's input transformer): a string `"<$.detail.x>"` is
     /// that field of the event (a JSONPath into it, `$.` then dot-separated names),
-    /// `<aws.events.rule-name>` and the other reserved variables are EventBridge's, and
+    /// `<aws.events.event>` is the whole event, and
     /// `${Name}` placeholders are the deployment's.
     Template(Value),
 }
@@ -78,14 +78,9 @@ impl RetryPolicy {
     };
 }
 
-/// The reserved variables EventBridge's input transformer fills in.
-pub const EVENTBRIDGE_VARIABLES: [&str; 5] = [
-    "<aws.events.rule-arn>",
-    "<aws.events.rule-name>",
-    "<aws.events.event.ingestion-time>",
-    "<aws.events.event>",
-    "<aws.events.event.json>",
-];
+/// The reserved variables of EventBridge's input transformer a template may use: the
+/// whole event (the deployment renders it as the event path `$`).
+pub const EVENTBRIDGE_VARIABLES: [&str; 1] = ["<aws.events.event>"];
 
 /// A name the deployment gives a resource, written into an input template as its
 /// `${Name}` placeholder and substituted by the deployment (the CDK stack).
@@ -957,7 +952,7 @@ mod tests {
         let p = problems(rule(
             RuleInput::Template(json!({
                 "tenant": "<$.detail.tenantId>",
-                "rule": "<aws.events.rule-name>",
+                "event": "<aws.events.event>",
                 "queue": "${DeadLettersQueueUrl}",
                 "bad": "<detail.x>",
                 "unknown": "${JobsQueueUrl}"

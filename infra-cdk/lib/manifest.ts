@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The places in S3 an activity or workflow may touch. */
-export const AREAS = ['staging', 'lake', 'images'] as const;
+export const AREAS = ['staging', 'lake', 'images', 'embeddings', 'thumbnails'] as const;
 export type Area = (typeof AREAS)[number];
 
 /** What a permission applies to; `kind` is the tag. */
@@ -23,7 +23,11 @@ export type Resource =
   | { kind: 'configParameter' }
   | { kind: 'foundationModel' }
   | { kind: 'ownStateMachine' }
-  | { kind: 'ownMapRunExecutions' };
+  | { kind: 'ownMapRunExecutions' }
+  | { kind: 'table'; table: string }
+  | { kind: 'queue'; queue: string }
+  | { kind: 'vectorIndex'; index: string }
+  | { kind: 'eventBus' };
 
 export type ResourceKind = Resource['kind'];
 
@@ -35,7 +39,93 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'foundationModel',
   'ownStateMachine',
   'ownMapRunExecutions',
+  'table',
+  'queue',
+  'vectorIndex',
+  'eventBus',
 ];
+
+/** A key attribute of a declared table: its name and DynamoDB type. */
+export interface KeyAttr {
+  name: string;
+  kind: 'S' | 'N' | 'B';
+}
+
+/** A global secondary index of a declared table (every attribute projected). */
+export interface IndexSpec {
+  name: string;
+  partitionKey: KeyAttr;
+  sortKey?: KeyAttr;
+}
+
+/** A DynamoDB table a workflow declares (codegen/src/resources.rs). */
+export interface TableSpec {
+  name: string;
+  partitionKey: KeyAttr;
+  sortKey?: KeyAttr;
+  indexes: IndexSpec[];
+  ttlAttribute?: string;
+  reason: string;
+}
+
+/** An SQS queue a workflow declares. */
+export interface QueueSpec {
+  name: string;
+  retentionDays: number;
+  reason: string;
+}
+
+/** An S3 Vectors index a workflow declares (in the stack's vector bucket). */
+export interface VectorIndexSpec {
+  name: string;
+  dimension: number;
+  distance: 'cosine' | 'euclidean';
+  nonFilterableMetadataKeys: string[];
+  reason: string;
+}
+
+/** The manifest's `resources`: every declared resource, once. */
+export interface Resources {
+  tables: TableSpec[];
+  queues: QueueSpec[];
+  vectorIndexes: VectorIndexSpec[];
+}
+
+/** What a declared resource's placeholder stands for (codegen/src/placeholder.rs). */
+export type PlaceholderKind =
+  | 'TableName'
+  | 'TableArn'
+  | 'QueueUrl'
+  | 'QueueArn'
+  | 'VectorBucketName'
+  | 'IndexName'
+  | 'IndexArn';
+
+/** One placeholder of a declared resource: `${SalesHistoryTableName}` → table sales-history. */
+export interface ResourcePlaceholder {
+  kind: PlaceholderKind;
+  resource: string;
+}
+
+/** `sales-history` → `SalesHistory`, as codegen's pascal_name. */
+function pascalName(name: string): string {
+  return name
+    .split('-')
+    .map((w) => (w === '' ? '' : w[0].toUpperCase() + w.slice(1)))
+    .join('');
+}
+
+/** Every placeholder of the declared resources, by the name inside `${…}`. */
+export function resourcePlaceholders(resources: Resources): Map<string, ResourcePlaceholder> {
+  const out = new Map<string, ResourcePlaceholder>();
+  const add = (resource: string, kinds: PlaceholderKind[]) => {
+    for (const kind of kinds) out.set(`${pascalName(resource)}${kind}`, { kind, resource });
+  };
+  for (const t of resources.tables) add(t.name, ['TableName', 'TableArn']);
+  for (const q of resources.queues) add(q.name, ['QueueUrl', 'QueueArn']);
+  for (const v of resources.vectorIndexes) add(v.name, ['VectorBucketName', 'IndexName', 'IndexArn']);
+  return out;
+}
 
 /** One IAM grant, declared next to the activity (or workflow) that needs it. */
 export interface Permission {
@@ -81,10 +171,23 @@ export interface ScheduleTrigger {
   reason: string;
 }
 
+/** An EventBridge rule on the default bus starting the workflow for matching events. */
+export interface EventRuleTrigger {
+  kind: 'eventRule';
+  source: string;
+  detailType: string;
+  /** The whole event, or an input-transformer template (`<$.detail.x>`, `${Name}`). */
+  input: { kind: 'wholeEvent' } | { kind: 'template'; template: Record<string, unknown> };
+  retry: { maximumRetryAttempts: number; maximumEventAgeSeconds: number };
+  /** A declared queue receiving the events whose StartExecution failed after the retries. */
+  deadLetterQueue: string | null;
+  reason: string;
+}
+
 /** What starts a workflow's executions; `kind` is the tag. */
-export type Trigger = ScheduleTrigger;
+export type Trigger = ScheduleTrigger | EventRuleTrigger;
 export type TriggerKind = Trigger['kind'];
-export const TRIGGER_KINDS: readonly TriggerKind[] = ['schedule'];
+export const TRIGGER_KINDS: readonly TriggerKind[] = ['schedule', 'eventRule'];
 
 /** The longest trigger reason (a schedule's description holds "Starts <workflow>: <reason>"). */
 export const REASON_MAX = 400;
@@ -108,6 +211,7 @@ export interface Manifest {
   dir: string;
   workflows: WorkflowSpec[];
   activities: ActivitySpec[];
+  resources: Resources;
 }
 
 /** A manifest that cannot be deployed; the message names the file and the field. */
@@ -146,6 +250,8 @@ export function loadManifest(dir: string): Manifest {
 /** Checks a parsed manifest (exported for tests). `where` names the source in messages. */
 export function parseManifest(raw: unknown, dir: string, where: string): Manifest {
   const root = obj(raw, where);
+  const resources = parseResources(root.resources, `${where}: resources`);
+  const known = new Set<string>([...DEPLOYMENT_NAMES, ...resourcePlaceholders(resources).keys()]);
   const activities = arr(root.activities, `${where}: activities`).map((a, i) =>
     parseActivity(a, `${where}: activities[${i}]`),
   );
@@ -155,7 +261,7 @@ export function parseManifest(raw: unknown, dir: string, where: string): Manifes
     names.add(a.name);
   }
   const workflows = arr(root.workflows, `${where}: workflows`).map((w, i) =>
-    parseWorkflow(w, `${where}: workflows[${i}]`),
+    parseWorkflow(w, `${where}: workflows[${i}]`, known, resources),
   );
   const workflowNames = new Set<string>();
   for (const w of workflows) {
@@ -175,7 +281,91 @@ export function parseManifest(raw: unknown, dir: string, where: string): Manifes
     }
   }
   if (workflows.length === 0) throw new ManifestError(`${where}: "workflows" is empty: nothing to deploy`);
-  return { dir, workflows, activities };
+  const declared = (p: Permission, at: string) => {
+    const r = p.resource;
+    const missing =
+      (r.kind === 'table' && !resources.tables.some((t) => t.name === r.table)) ||
+      (r.kind === 'queue' && !resources.queues.some((q) => q.name === r.queue)) ||
+      (r.kind === 'vectorIndex' && !resources.vectorIndexes.some((v) => v.name === r.index));
+    if (missing) {
+      throw new ManifestError(`${at}: ${JSON.stringify(r)} is not in "resources": nothing would create it`);
+    }
+  };
+  for (const a of activities) a.permissions.forEach((p, i) => declared(p, `${where}: activity "${a.name}" permissions[${i}]`));
+  for (const w of workflows) w.permissions.forEach((p, i) => declared(p, `${where}: workflow "${w.name}" permissions[${i}]`));
+  return { dir, workflows, activities, resources };
+}
+
+const LOGICAL_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+function parseResources(raw: unknown, where: string): Resources {
+  const o = obj(raw, where);
+  const name = (v: unknown, at: string): string => {
+    const n = str(v, at);
+    if (!LOGICAL_NAME.test(n) || n.length > 40) throw new ManifestError(`${at}: "${n}" is not a kebab-case name`);
+    return n;
+  };
+  const key = (v: unknown, at: string): KeyAttr => {
+    const k = obj(v, at);
+    const kind = str(k.kind, `${at}.kind`);
+    if (kind !== 'S' && kind !== 'N' && kind !== 'B') throw new ManifestError(`${at}.kind: "${kind}" is not S, N or B`);
+    return { name: str(k.name, `${at}.name`), kind };
+  };
+  const optionalKey = (v: unknown, at: string): KeyAttr | undefined => (v === null || v === undefined ? undefined : key(v, at));
+  const unique = (names: string[], what: string) => {
+    const seen = new Set<string>();
+    for (const n of names) {
+      if (seen.has(n)) throw new ManifestError(`${where}: ${what} "${n}" is listed twice`);
+      seen.add(n);
+    }
+  };
+  const tables = arr(o.tables, `${where}.tables`).map((t, i): TableSpec => {
+    const at = `${where}.tables[${i}]`;
+    const x = obj(t, at);
+    return {
+      name: name(x.name, `${at}.name`),
+      partitionKey: key(x.partitionKey, `${at}.partitionKey`),
+      sortKey: optionalKey(x.sortKey, `${at}.sortKey`),
+      indexes: arr(x.indexes, `${at}.indexes`).map((g, j) => {
+        const gx = obj(g, `${at}.indexes[${j}]`);
+        return {
+          name: str(gx.name, `${at}.indexes[${j}].name`),
+          partitionKey: key(gx.partitionKey, `${at}.indexes[${j}].partitionKey`),
+          sortKey: optionalKey(gx.sortKey, `${at}.indexes[${j}].sortKey`),
+        };
+      }),
+      ttlAttribute: x.ttlAttribute === null || x.ttlAttribute === undefined ? undefined : str(x.ttlAttribute, `${at}.ttlAttribute`),
+      reason: str(x.reason, `${at}.reason`),
+    };
+  });
+  const queues = arr(o.queues, `${where}.queues`).map((q, i): QueueSpec => {
+    const at = `${where}.queues[${i}]`;
+    const x = obj(q, at);
+    const retentionDays = int(x.retentionDays, `${at}.retentionDays`);
+    if (retentionDays < 1 || retentionDays > 14) throw new ManifestError(`${at}.retentionDays: ${retentionDays} is outside SQS's 1..14 days`);
+    return { name: name(x.name, `${at}.name`), retentionDays, reason: str(x.reason, `${at}.reason`) };
+  });
+  const vectorIndexes = arr(o.vectorIndexes, `${where}.vectorIndexes`).map((v, i): VectorIndexSpec => {
+    const at = `${where}.vectorIndexes[${i}]`;
+    const x = obj(v, at);
+    const dimension = int(x.dimension, `${at}.dimension`);
+    if (dimension < 1 || dimension > 4096) throw new ManifestError(`${at}.dimension: ${dimension} is outside S3 Vectors' 1..4096`);
+    const distance = str(x.distance, `${at}.distance`);
+    if (distance !== 'cosine' && distance !== 'euclidean') throw new ManifestError(`${at}.distance: "${distance}" is neither cosine nor euclidean`);
+    return {
+      name: name(x.name, `${at}.name`),
+      dimension,
+      distance,
+      nonFilterableMetadataKeys: arr(x.nonFilterableMetadataKeys, `${at}.nonFilterableMetadataKeys`).map((k, j) =>
+        str(k, `${at}.nonFilterableMetadataKeys[${j}]`),
+      ),
+      reason: str(x.reason, `${at}.reason`),
+    };
+  });
+  unique(tables.map((t) => t.name), 'table');
+  unique(queues.map((q) => q.name), 'queue');
+  unique(vectorIndexes.map((v) => v.name), 'vector index');
+  return { tables, queues, vectorIndexes };
 }
 
 function parseActivity(raw: unknown, where: string): ActivitySpec {
@@ -199,7 +389,7 @@ function parseActivity(raw: unknown, where: string): ActivitySpec {
   };
 }
 
-function parseWorkflow(raw: unknown, where: string): WorkflowSpec {
+function parseWorkflow(raw: unknown, where: string, known: Set<string>, resources: Resources): WorkflowSpec {
   const o = obj(raw, where);
   const name = str(o.name, `${where}.name`);
   const at = `${where} ("${name}")`;
@@ -215,11 +405,11 @@ function parseWorkflow(raw: unknown, where: string): WorkflowSpec {
     exampleInput: str(o.exampleInput, `${at}.exampleInput`),
     inputSchema: str(o.inputSchema, `${at}.inputSchema`),
     permissions: parsePermissions(o.permissions, `${at}.permissions`),
-    triggers: arr(o.triggers, `${at}.triggers`).map((t, i) => parseTrigger(t, `${at}.triggers[${i}]`)),
+    triggers: arr(o.triggers, `${at}.triggers`).map((t, i) => parseTrigger(t, `${at}.triggers[${i}]`, known, resources)),
   };
 }
 
-function parseTrigger(raw: unknown, where: string): Trigger {
+function parseTrigger(raw: unknown, where: string, known: Set<string>, resources: Resources): Trigger {
   const o = obj(raw, where);
   const kind = str(o.kind, `${where}.kind`);
   switch (kind) {
@@ -235,7 +425,7 @@ function parseTrigger(raw: unknown, where: string): Trigger {
         throw new ManifestError(`${where}.timezone: "${timezone}" is not an IANA time zone name`);
       }
       const input = obj(o.input, `${where}.input`);
-      checkTemplate(input, `${where}.input`);
+      checkTemplate(input, `${where}.input`, known);
       if (typeof o.deadLetterQueue !== 'boolean') {
         throw new ManifestError(`${where}.deadLetterQueue: expected true or false, found ${describe(o.deadLetterQueue)}`);
       }
@@ -243,6 +433,46 @@ function parseTrigger(raw: unknown, where: string): Trigger {
       if (reason.trim() === '') throw new ManifestError(`${where}.reason is empty: say why the workflow runs on it`);
       if (reason.length > REASON_MAX) throw new ManifestError(`${where}.reason is longer than ${REASON_MAX} characters`);
       return { kind, expression, timezone, input, deadLetterQueue: o.deadLetterQueue, reason };
+    }
+    case 'eventRule': {
+      const source = str(o.source, `${where}.source`);
+      const detailType = str(o.detailType, `${where}.detailType`);
+      const inputRaw = obj(o.input, `${where}.input`);
+      const inputKind = str(inputRaw.kind, `${where}.input.kind`);
+      let input: EventRuleTrigger['input'];
+      if (inputKind === 'wholeEvent') input = { kind: 'wholeEvent' };
+      else if (inputKind === 'template') {
+        const template = obj(inputRaw.template, `${where}.input.template`);
+        checkTemplate(template, `${where}.input.template`, known, true);
+        input = { kind: 'template', template };
+      } else throw new ManifestError(`${where}.input.kind: "${inputKind}" is neither wholeEvent nor template`);
+      const retryRaw = obj(o.retry, `${where}.retry`);
+      const maximumRetryAttempts = int(retryRaw.maximumRetryAttempts, `${where}.retry.maximumRetryAttempts`);
+      if (maximumRetryAttempts < 0 || maximumRetryAttempts > 185) {
+        throw new ManifestError(`${where}.retry.maximumRetryAttempts: ${maximumRetryAttempts} is outside EventBridge's 0..185`);
+      }
+      const maximumEventAgeSeconds = int(retryRaw.maximumEventAgeSeconds, `${where}.retry.maximumEventAgeSeconds`);
+      if (maximumEventAgeSeconds < 60 || maximumEventAgeSeconds > 86400) {
+        throw new ManifestError(`${where}.retry.maximumEventAgeSeconds: ${maximumEventAgeSeconds} is outside EventBridge's 60..86400`);
+      }
+      let deadLetterQueue: string | null = null;
+      if (o.deadLetterQueue !== null && o.deadLetterQueue !== undefined) {
+        deadLetterQueue = str(o.deadLetterQueue, `${where}.deadLetterQueue`);
+        if (!resources.queues.some((q) => q.name === deadLetterQueue)) {
+          throw new ManifestError(`${where}.deadLetterQueue: "${deadLetterQueue}" is not a queue in "resources"`);
+        }
+      }
+      const reason = str(o.reason, `${where}.reason`);
+      if (reason.length > REASON_MAX) throw new ManifestError(`${where}.reason is longer than ${REASON_MAX} characters`);
+      return {
+        kind,
+        source,
+        detailType,
+        input,
+        retry: { maximumRetryAttempts, maximumEventAgeSeconds },
+        deadLetterQueue,
+        reason,
+      };
     }
     default:
       throw new ManifestError(
@@ -252,17 +482,21 @@ function parseTrigger(raw: unknown, where: string): Trigger {
   }
 }
 
-/** Every `${Name}` in the template's strings is a deployment name and every `<aws.…>` a Scheduler attribute. */
-function checkTemplate(v: unknown, where: string): void {
+/**
+ * Every `${Name}` in the template's strings is a name the stack substitutes (`known`) and
+ * every `<aws.…>` a Scheduler attribute (or, for an event rule's template, anything
+ * EventBridge's input transformer fills in, which codegen checked).
+ */
+function checkTemplate(v: unknown, where: string, known: Set<string>, eventRule = false): void {
   if (typeof v === 'string') {
     for (const name of placeholders(v)) {
-      if (!(DEPLOYMENT_NAMES as readonly string[]).includes(name)) {
+      if (!known.has(name)) {
         throw new ManifestError(
-          `${where}: unknown placeholder "\${${name}}" (the stack substitutes: ${DEPLOYMENT_NAMES.map((n) => '${' + n + '}').join(', ')})`,
+          `${where}: unknown placeholder "\${${name}}" (the stack substitutes: ${[...known].map((n) => '${' + n + '}').join(', ')})`,
         );
       }
     }
-    for (const m of v.matchAll(/<aws\.[^>]*>?/g)) {
+    for (const m of eventRule ? [] : v.matchAll(/<aws\.[^>]*>?/g)) {
       if (!(SCHEDULER_ATTRIBUTES as readonly string[]).includes(m[0])) {
         throw new ManifestError(
           `${where}: "${m[0]}" is not a Scheduler context attribute (known: ${SCHEDULER_ATTRIBUTES.join(', ')})`,
@@ -270,13 +504,13 @@ function checkTemplate(v: unknown, where: string): void {
       }
     }
   } else if (Array.isArray(v)) {
-    v.forEach((item, i) => checkTemplate(item, `${where}[${i}]`));
+    v.forEach((item, i) => checkTemplate(item, `${where}[${i}]`, known, eventRule));
   } else if (typeof v === 'object' && v !== null) {
     for (const [k, item] of Object.entries(v)) {
       if (k.includes('${') || k.includes('<aws.')) {
         throw new ManifestError(`${where}: key "${k}": placeholders belong in string values only`);
       }
-      checkTemplate(item, `${where}.${k}`);
+      checkTemplate(item, `${where}.${k}`, known, eventRule);
     }
   }
 }
@@ -285,10 +519,10 @@ function checkTemplate(v: unknown, where: string): void {
  * The template with every `${Name}` replaced by `values[Name]` (which may be CDK tokens:
  * they stay tokens inside the string). The template was checked by parseManifest.
  */
-export function fillTemplate(template: unknown, values: Record<DeploymentName, string>): unknown {
+export function fillTemplate(template: unknown, values: Record<string, string>): unknown {
   if (typeof template === 'string') {
     return template.replace(/\$\{([^}]*)\}/g, (_, name: string) => {
-      const value = values[name as DeploymentName];
+      const value = values[name];
       if (value === undefined) throw new ManifestError(`no value for placeholder "\${${name}}"`);
       return value;
     });
@@ -332,7 +566,14 @@ function parseResource(raw: unknown, where: string): Resource {
     case 'foundationModel':
     case 'ownStateMachine':
     case 'ownMapRunExecutions':
+    case 'eventBus':
       return { kind };
+    case 'table':
+      return { kind, table: str(o.table, `${where}.table`) };
+    case 'queue':
+      return { kind, queue: str(o.queue, `${where}.queue`) };
+    case 'vectorIndex':
+      return { kind, index: str(o.index, `${where}.index`) };
     default:
       throw new ManifestError(
         `${where}.kind: unknown resource kind "${kind}" (known: ${RESOURCE_KINDS.join(', ')}); ` +

@@ -26,6 +26,15 @@ export interface ResourceScope {
   bedrockModelId: string;
   /** The workflow's state machine name; undefined for an activity's function. */
   stateMachineName?: string;
+  /** ARNs of the declared tables, queues and vector indexes, by logical name. */
+  tableArns: Record<string, string>;
+  queueArns: Record<string, string>;
+  vectorIndexArns: Record<string, string>;
+}
+
+/** The account's default event bus. */
+export function defaultEventBusArn(scope: ResourceScope): string {
+  return `arn:${scope.partition}:events:${scope.region}:${scope.account}:event-bus/default`;
 }
 
 /** The ARN of an SSM parameter (names with and without a leading slash). */
@@ -114,10 +123,32 @@ export function statementsFor(permission: Permission, scope: ResourceScope, wher
       }
       only(/^states:/, 'state machine executions');
       return [statement(mapRunExecutionArns(scope, scope.stateMachineName))];
+    case 'table': {
+      only(/^dynamodb:/, 'a DynamoDB table');
+      const arn = declared(scope.tableArns, r.table, 'table', where);
+      // The table and its global secondary indexes (Query on an index needs the index ARN).
+      return [statement([arn, `${arn}/index/*`])];
+    }
+    case 'queue':
+      only(/^sqs:/, 'an SQS queue');
+      return [statement([declared(scope.queueArns, r.queue, 'queue', where)])];
+    case 'vectorIndex':
+      only(/^s3vectors:/, 'an S3 Vectors index');
+      return [statement([declared(scope.vectorIndexArns, r.index, 'vector index', where)])];
+    case 'eventBus':
+      only(/^events:/, 'an event bus');
+      return [statement([defaultEventBusArn(scope)])];
     default: {
       // The manifest parser rejects unknown kinds; this keeps the switch exhaustive.
       const never: never = r;
       throw new ManifestError(`${where}: unknown resource ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** The ARN of the declared resource `name` (the manifest parser checked it is declared). */
+function declared(arns: Record<string, string>, name: string, kind: string, where: string): string {
+  const arn = arns[name];
+  if (arn === undefined) throw new ManifestError(`${where}: ${kind} "${name}" is not in the manifest's "resources"`);
+  return arn;
 }

@@ -24,6 +24,11 @@ export interface Settings {
   /** The bucket product images are read from; undefined: the pipeline bucket. */
   imagesBucket?: string;
   imagesPrefix: string;
+  /** Where stored embeddings live (kept: no lifecycle rule). */
+  embeddingsPrefix: string;
+  /** Where thumbnails live (expired after thumbnailsExpirationDays). */
+  thumbnailsPrefix: string;
+  thumbnailsExpirationDays: number;
   bedrockModelId: string;
   /** undefined: the stack's region. */
   bedrockRegion?: string;
@@ -46,6 +51,9 @@ export const DEFAULTS = {
   stagingPrefix: 'staging/',
   lakePrefix: 'lake/',
   imagesPrefix: 'images/',
+  embeddingsPrefix: 'embeddings/',
+  thumbnailsPrefix: 'thumbnails/',
+  thumbnailsExpirationDays: 30,
   bedrockModelId: 'amazon.titan-embed-image-v1',
   logRetentionDays: 30,
   stagingExpirationDays: 7,
@@ -65,6 +73,9 @@ export const CONTEXT_KEYS = [
   'lakePrefix',
   'imagesBucket',
   'imagesPrefix',
+  'embeddingsPrefix',
+  'thumbnailsPrefix',
+  'thumbnailsExpirationDays',
   'bedrockModelId',
   'bedrockRegion',
   'alarmEmail',
@@ -203,6 +214,9 @@ export function readSettings(lookup: Lookup): Settings {
     lakePrefix: prefix('lakePrefix', DEFAULTS.lakePrefix),
     imagesBucket,
     imagesPrefix: prefix('imagesPrefix', DEFAULTS.imagesPrefix),
+    embeddingsPrefix: prefix('embeddingsPrefix', DEFAULTS.embeddingsPrefix),
+    thumbnailsPrefix: prefix('thumbnailsPrefix', DEFAULTS.thumbnailsPrefix),
+    thumbnailsExpirationDays: count('thumbnailsExpirationDays', DEFAULTS.thumbnailsExpirationDays, 1, 3650),
     bedrockModelId,
     bedrockRegion,
     alarmEmail,

@@ -5,18 +5,24 @@
  * bucket and progress table, one EventBridge Scheduler schedule per schedule trigger
  * (each with its own role and, when asked for, dead-letter queue), and the alarms.
  *
- * Workflows, activities, memory, timeouts, IAM permissions and triggers come from the
- * manifest; nothing here names a workflow or an activity. A trigger's input template
+ * Workflows, activities, memory, timeouts, IAM permissions, triggers and the declared
+ * resources (tables, queues, S3 Vectors indexes) come from the manifest; nothing here
+ * names a workflow, an activity or a pipeline's resource. Placeholders of declared
+ * resources (`${SalesHistoryTableName}`, `${DeadLettersQueueUrl}`, …) are substituted in
+ * definitions and trigger inputs with the created resources' names, URLs and ARNs. A trigger's input template
  * names the deployment's resources as `${Name}` placeholders (DEPLOYMENT_NAMES), which
  * this stack substitutes from its settings.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, TimeZone, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, Fn, RemovalPolicy, Stack, StackProps, TimeZone, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as s3vectors from 'aws-cdk-lib/aws-s3vectors';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -30,8 +36,18 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Artifact } from './artifact';
-import type { ActivitySpec, Area, DeploymentName, Manifest, Resource, ScheduleTrigger, WorkflowSpec } from './manifest';
-import { ManifestError, fillTemplate, placeholders } from './manifest';
+import type {
+  ActivitySpec,
+  Area,
+  DeploymentName,
+  EventRuleTrigger,
+  KeyAttr,
+  Manifest,
+  Resource,
+  ScheduleTrigger,
+  WorkflowSpec,
+} from './manifest';
+import { DEPLOYMENT_NAMES, ManifestError, fillTemplate, placeholders, resourcePlaceholders } from './manifest';
 import type { ResourceScope } from './permissions';
 import { mapRunExecutionArns, statementsFor } from './permissions';
 import type { Settings } from './settings';
@@ -76,6 +92,16 @@ export class StepwiseStack extends Stack {
   readonly stateMachines = new Map<string, sfn.StateMachine>();
   /** One per schedule trigger of any workflow in the manifest, in manifest order. */
   readonly schedules: StackSchedule[] = [];
+  /** The declared tables, queues and vector indexes, by logical name. */
+  readonly tables = new Map<string, dynamodb.Table>();
+  readonly queues = new Map<string, sqs.Queue>();
+  readonly vectorIndexes = new Map<string, s3vectors.CfnIndex>();
+  /** The vector bucket holding every declared index (only when one is declared). */
+  readonly vectorBucket?: s3vectors.CfnVectorBucket;
+  /** One per event-rule trigger, in manifest order. */
+  readonly rules: Array<{ id: string; workflow: string; rule: events.Rule; deadLetterQueue?: string }> = [];
+  /** Every placeholder value: deployment names, declared resources' names and ARNs. */
+  readonly substitutions: Record<string, string> = {};
   readonly alarmTopic?: sns.ITopic;
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -110,6 +136,12 @@ export class StepwiseStack extends Stack {
           prefix: settings.stagingPrefix,
           expiration: Duration.days(settings.stagingExpirationDays),
         },
+        {
+          // Thumbnails can be made again from their image; embeddings (embeddingsPrefix) are kept.
+          id: 'expire-thumbnails',
+          prefix: settings.thumbnailsPrefix,
+          expiration: Duration.days(settings.thumbnailsExpirationDays),
+        },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       removalPolicy: RemovalPolicy.RETAIN,
@@ -126,6 +158,89 @@ export class StepwiseStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // ---- declared resources (manifest "resources") --------------------------------------
+    for (const spec of manifest.resources.tables) {
+      const attr = (k: KeyAttr): dynamodb.Attribute => ({ name: k.name, type: attributeType(k) });
+      const table = new dynamodb.Table(this, `Table${pascal(spec.name)}`, {
+        partitionKey: attr(spec.partitionKey),
+        sortKey: spec.sortKey === undefined ? undefined : attr(spec.sortKey),
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: spec.ttlAttribute,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      for (const index of spec.indexes) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: attr(index.partitionKey),
+          sortKey: index.sortKey === undefined ? undefined : attr(index.sortKey),
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      }
+      this.tables.set(spec.name, table);
+    }
+    for (const spec of manifest.resources.queues) {
+      const queue = new sqs.Queue(this, `Queue${pascal(spec.name)}`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(spec.retentionDays),
+      });
+      acknowledge(
+        queue,
+        'AwsSolutions-SQS3',
+        `Declared queue "${spec.name}" (${spec.reason}): it holds dead letters that an operator inspects and replays; nothing consumes it automatically, so it needs no dead-letter queue of its own.`,
+      );
+      this.queues.set(spec.name, queue);
+    }
+    if (manifest.resources.vectorIndexes.length > 0) {
+      // L1 constructs: aws-cdk-lib has CloudFormation's AWS::S3Vectors resources but no L2.
+      this.vectorBucket = new s3vectors.CfnVectorBucket(this, 'VectorBucket', {
+        encryptionConfiguration: { sseType: 'AES256' },
+      });
+      this.vectorBucket.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      for (const spec of manifest.resources.vectorIndexes) {
+        const index = new s3vectors.CfnIndex(this, `VectorIndex${pascal(spec.name)}`, {
+          vectorBucketArn: this.vectorBucket.attrVectorBucketArn,
+          indexName: spec.name,
+          dataType: 'float32',
+          dimension: spec.dimension,
+          distanceMetric: spec.distance,
+          metadataConfiguration:
+            spec.nonFilterableMetadataKeys.length > 0
+              ? { nonFilterableMetadataKeys: spec.nonFilterableMetadataKeys }
+              : undefined,
+        });
+        index.applyRemovalPolicy(RemovalPolicy.RETAIN);
+        this.vectorIndexes.set(spec.name, index);
+      }
+    }
+    const vectorBucket = this.vectorBucket;
+    for (const [name, p] of resourcePlaceholders(manifest.resources)) {
+      const value = (() => {
+        switch (p.kind) {
+          case 'TableName':
+            return this.tables.get(p.resource)?.tableName;
+          case 'TableArn':
+            return this.tables.get(p.resource)?.tableArn;
+          case 'QueueUrl':
+            return this.queues.get(p.resource)?.queueUrl;
+          case 'QueueArn':
+            return this.queues.get(p.resource)?.queueArn;
+          case 'VectorBucketName':
+            return vectorBucket === undefined ? undefined : vectorBucketName(vectorBucket);
+          case 'IndexName':
+            return this.vectorIndexes.get(p.resource)?.indexName;
+          case 'IndexArn':
+            return this.vectorIndexes.get(p.resource)?.attrIndexArn;
+        }
+      })();
+      if (value === undefined) throw new ManifestError(`placeholder "\${${name}}": ${p.resource} was not created`);
+      this.substitutions[name] = value;
+    }
+    this.substitutions.ConfigParameterName = settings.configParameterName;
+    this.substitutions.ProgressTableName = this.progressTable.tableName;
+
     const resourceScope = (stateMachineName?: string): ResourceScope => ({
       partition: Aws.PARTITION,
       region: Aws.REGION,
@@ -135,13 +250,22 @@ export class StepwiseStack extends Stack {
         settings.imagesBucket === undefined
           ? this.bucket.bucketArn
           : `arn:${Aws.PARTITION}:s3:::${settings.imagesBucket}`,
-      prefixes: { staging: settings.stagingPrefix, lake: settings.lakePrefix, images: settings.imagesPrefix },
+      prefixes: {
+        staging: settings.stagingPrefix,
+        lake: settings.lakePrefix,
+        images: settings.imagesPrefix,
+        embeddings: settings.embeddingsPrefix,
+        thumbnails: settings.thumbnailsPrefix,
+      },
       progressTableArn: this.progressTable.tableArn,
       configParameterName: settings.configParameterName,
       configKeyArn: settings.configKeyArn,
       bedrockRegion: settings.bedrockRegion ?? Aws.REGION,
       bedrockModelId: settings.bedrockModelId,
       stateMachineName,
+      tableArns: Object.fromEntries([...this.tables].map(([n, t]) => [n, t.tableArn])),
+      queueArns: Object.fromEntries([...this.queues].map(([n, q]) => [n, q.queueArn])),
+      vectorIndexArns: Object.fromEntries([...this.vectorIndexes].map(([n, i]) => [n, i.attrIndexArn])),
     });
 
     // ---- functions -------------------------------------------------------------------
@@ -157,14 +281,21 @@ export class StepwiseStack extends Stack {
     }
 
     // ---- triggers (from the manifest) ---------------------------------------------------
-    const deploymentNames: Record<DeploymentName, string> = {
-      ConfigParameterName: settings.configParameterName,
-      ProgressTableName: this.progressTable.tableName,
-    };
+    const deploymentNames: Record<string, string> = this.substitutions;
     for (const workflow of manifest.workflows) {
       const machine = this.stateMachines.get(workflow.name);
       if (machine === undefined) throw new ManifestError(`workflow "${workflow.name}": no state machine`);
       workflow.triggers.forEach((trigger, i) => {
+        if (trigger.kind === 'eventRule') {
+          const id = `${pascal(workflow.name)}Rule${i === 0 ? '' : String(i + 1)}`;
+          this.rules.push({
+            id,
+            workflow: workflow.name,
+            rule: this.ruleFor(id, workflow, trigger, machine),
+            deadLetterQueue: trigger.deadLetterQueue ?? undefined,
+          });
+          return;
+        }
         // `${Workflow}Schedule`, then `${Workflow}Schedule2`, ...: stable construct ids (and
         // so logical ids) while a workflow's earlier schedules stay where they are.
         const id = `${pascal(workflow.name)}Schedule${i === 0 ? '' : String(i + 1)}`;
@@ -177,6 +308,40 @@ export class StepwiseStack extends Stack {
     for (const [name, machine] of this.stateMachines) {
       this.alarm(`${name} executions failed`, machine.metricFailed({ period: Duration.minutes(5) }), 1);
       this.alarm(`${name} executions timed out`, machine.metricTimedOut({ period: Duration.minutes(5) }), 1);
+      this.alarm(`${name} executions throttled`, machine.metricThrottled({ period: Duration.minutes(5) }), 1);
+    }
+    // Dead letters: every declared queue an event rule sends failed starts to, or a
+    // workflow sends messages to (its own dead letters).
+    const deadLetterQueues = new Set<string>(this.rules.flatMap((r) => (r.deadLetterQueue ? [r.deadLetterQueue] : [])));
+    for (const w of manifest.workflows) {
+      for (const p of w.permissions) {
+        if (p.resource.kind === 'queue' && p.actions.some((a) => /^sqs:SendMessage/i.test(a))) deadLetterQueues.add(p.resource.queue);
+      }
+    }
+    for (const name of deadLetterQueues) {
+      const queue = this.queues.get(name);
+      if (queue === undefined) continue;
+      this.alarm(
+        `${name} queue not empty`,
+        queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+        1,
+      );
+    }
+    for (const [name, table] of this.tables) {
+      this.alarm(
+        `${name} table throttled`,
+        table.metricThrottledRequestsForOperations({
+          operations: [
+            dynamodb.Operation.GET_ITEM,
+            dynamodb.Operation.PUT_ITEM,
+            dynamodb.Operation.UPDATE_ITEM,
+            dynamodb.Operation.DELETE_ITEM,
+            dynamodb.Operation.QUERY,
+          ],
+          period: Duration.minutes(5),
+        }),
+        1,
+      );
     }
     for (const { id, deadLetterQueue } of this.schedules) {
       if (deadLetterQueue === undefined) continue;
@@ -274,6 +439,36 @@ export class StepwiseStack extends Stack {
     return { id, workflow: workflow.name, schedule, role, deadLetterQueue };
   }
 
+  /**
+   * An EventBridge rule on the default bus for the trigger's source and detail-type,
+   * targeting `machine` with the trigger's input, retry policy and dead-letter queue
+   * (the target's role may start only that state machine).
+   */
+  private ruleFor(id: string, workflow: WorkflowSpec, trigger: EventRuleTrigger, machine: sfn.StateMachine): events.Rule {
+    const deadLetterQueue =
+      trigger.deadLetterQueue === null ? undefined : this.queues.get(trigger.deadLetterQueue);
+    if (trigger.deadLetterQueue !== null && deadLetterQueue === undefined) {
+      throw new ManifestError(`workflow "${workflow.name}": dead-letter queue "${trigger.deadLetterQueue}" was not created`);
+    }
+    const input =
+      trigger.input.kind === 'wholeEvent'
+        ? undefined
+        : events.RuleTargetInput.fromObject(eventFields(fillTemplate(trigger.input.template, this.substitutions)));
+    const rule = new events.Rule(this, id, {
+      description: `Starts ${workflow.name}: ${trigger.reason}`.slice(0, 512),
+      eventPattern: { source: [trigger.source], detailType: [trigger.detailType] },
+    });
+    rule.addTarget(
+      new eventTargets.SfnStateMachine(machine, {
+        input,
+        retryAttempts: trigger.retry.maximumRetryAttempts,
+        maxEventAge: Duration.seconds(trigger.retry.maximumEventAgeSeconds),
+        deadLetterQueue,
+      }),
+    );
+    return rule;
+  }
+
   private activityFunction(
     activity: ActivitySpec,
     code: lambda.Code,
@@ -342,7 +537,7 @@ export class StepwiseStack extends Stack {
     const file = path.join(manifest.dir, workflow.definition);
     const asl = fs.readFileSync(file, 'utf8');
     const found = placeholders(asl);
-    const declared = new Set(workflow.activities);
+    const declared = new Set([...workflow.activities, ...Object.keys(this.substitutions), ...DEPLOYMENT_NAMES]);
     const unknown = found.filter((p) => !declared.has(p));
     if (unknown.length > 0) {
       throw new ManifestError(
@@ -357,6 +552,9 @@ export class StepwiseStack extends Stack {
       );
     }
     const substitutions: Record<string, string> = {};
+    for (const p of found) {
+      if (this.substitutions[p] !== undefined && !workflow.activities.includes(p)) substitutions[p] = this.substitutions[p];
+    }
     const functions: lambda.Function[] = [];
     for (const name of workflow.activities) {
       const fn = this.functions.get(name);
@@ -376,12 +574,14 @@ export class StepwiseStack extends Stack {
       }),
     });
     // Task resources are unqualified function ARNs, so only those are granted (no ":*").
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: functions.map((f) => f.functionArn),
-      }),
-    );
+    if (functions.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: functions.map((f) => f.functionArn),
+        }),
+      );
+    }
     const scope = scopeFor(stateMachineName);
     workflow.permissions.forEach((permission, i) => {
       for (const statement of statementsFor(permission, scope, `workflow "${workflow.name}" permissions[${i}]`)) {
@@ -411,6 +611,13 @@ export class StepwiseStack extends Stack {
       'Resource "*" only for the actions AWS authorizes on "*" alone: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) ' +
         'and the CloudWatch Logs delivery APIs that Step Functions logging calls (see WILDCARD_ALLOWED).',
     );
+    for (const table of new Set(workflow.permissions.flatMap((p) => (p.resource.kind === 'table' ? [p.resource.table] : [])))) {
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.tables.get(table)?.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
+        `The declared table "${table}"'s global secondary indexes (Query on an index needs table/NAME/index/INDEX); only this table's indexes.`,
+      );
+    }
     for (const finding of objectWildcards(workflow.permissions.map((p) => p.resource), this.bucket, settings)) {
       acknowledge(
         role,
@@ -496,6 +703,8 @@ function objectWildcards(resources: Resource[], bucket: s3.Bucket, settings: Set
     staging: settings.stagingPrefix,
     lake: settings.lakePrefix,
     images: settings.imagesPrefix,
+    embeddings: settings.embeddingsPrefix,
+    thumbnails: settings.thumbnailsPrefix,
   };
   const out = new Set<string>();
   for (const r of resources) {
@@ -516,12 +725,49 @@ const nagScope: ResourceScope = {
   account: '<AWS::AccountId>',
   bucketArn: '',
   imagesBucketArn: '',
-  prefixes: { staging: '', lake: '', images: '' },
+  prefixes: { staging: '', lake: '', images: '', embeddings: '', thumbnails: '' },
   progressTableArn: '',
   configParameterName: '',
   bedrockRegion: '',
   bedrockModelId: '',
+  tableArns: {},
+  queueArns: {},
+  vectorIndexArns: {},
 };
+
+function attributeType(k: KeyAttr): dynamodb.AttributeType {
+  switch (k.kind) {
+    case 'S':
+      return dynamodb.AttributeType.STRING;
+    case 'N':
+      return dynamodb.AttributeType.NUMBER;
+    case 'B':
+      return dynamodb.AttributeType.BINARY;
+  }
+}
+
+/** The vector bucket's name, taken from its ARN (…:bucket/NAME; the L1 has no name attribute). */
+function vectorBucketName(bucket: s3vectors.CfnVectorBucket): string {
+  return Fn.select(1, Fn.split(':bucket/', bucket.attrVectorBucketArn));
+}
+
+/**
+ * An event rule's input template with each `"<$.path>"` string turned into that field of
+ * the event (EventField, which CDK renders as an input transformer); other strings stay.
+ */
+function eventFields(template: unknown): unknown {
+  if (typeof template === 'string') {
+    const m = /^<(\$\.[A-Za-z0-9_.-]+)>$/.exec(template);
+    if (m !== null) return events.EventField.fromPath(m[1]);
+    if (template === '<aws.events.event>') return events.EventField.fromPath('$');
+    return template;
+  }
+  if (Array.isArray(template)) return template.map(eventFields);
+  if (typeof template === 'object' && template !== null) {
+    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, eventFields(v)]));
+  }
+  return template;
+}
 
 /** Acknowledges one cdk-nag finding on `scope` (and its children) with the reason. */
 function acknowledge(scope: IConstruct, id: string, reason: string): void {

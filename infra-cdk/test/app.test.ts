@@ -93,7 +93,7 @@ describe('the manifest', () => {
     });
     assert.throws(
       () => buildApp({ artifactDir: X86, generatedDir: area }),
-      (e: Error) => e instanceof ManifestError && /unknown area "attic" \(known: staging, lake, images\)/.test(e.message),
+      (e: Error) => e instanceof ManifestError && /unknown area "attic" \(known: staging, lake, images, embeddings, thumbnails\)/.test(e.message),
     );
   });
 
@@ -124,7 +124,7 @@ describe('the manifest', () => {
     assert.throws(
       () =>
         parseManifest(
-          { workflows: [{ ...MANIFEST.workflows[0], activities: ['Ghost'] }], activities: [] },
+          { workflows: [{ ...MANIFEST.workflows[0], activities: ['Ghost'] }], activities: [], resources: MANIFEST.resources },
           GENERATED_DIR,
           'test',
         ),
@@ -175,7 +175,7 @@ describe('the manifest', () => {
       () => buildApp({ artifactDir: X86, generatedDir: dir }),
       (e: Error) =>
         e instanceof ManifestError &&
-        e.message.includes(`("${MANIFEST.workflows[0].name}").triggers[1].kind: unknown trigger kind "carrierPigeon" (known: schedule)`),
+        e.message.includes(`("${MANIFEST.workflows[0].name}").triggers[1].kind: unknown trigger kind "carrierPigeon" (known: schedule, eventRule)`),
     );
   });
 
