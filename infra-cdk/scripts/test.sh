@@ -12,8 +12,9 @@
 #     manifest, cdk-nag, failure modes, and `cdk synth` through the real CLI with the
 #     real artifact.
 #  5. cfn-lint (pinned in scripts/requirements.txt, in .venv) on the template the CLI
-#     synthesizes: CloudFormation's resource specs, property values and the Step
-#     Functions definitions. W3005 (a DependsOn that a GetAtt already implies, which
+#     synthesizes, and on the template of the fixture manifest (test/fixture.ts):
+#     CloudFormation's resource specs, property values and the Step Functions
+#     definitions. W3005 (a DependsOn that a GetAtt already implies, which
 #     CDK emits for every role policy) is the one check skipped.
 set -euo pipefail
 infra=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -55,3 +56,8 @@ trap 'rm -rf "$out"' EXIT
 node_modules/.bin/cdk synth --no-notices -q -o "$out" >/dev/null
 "$venv_bin/cfn-lint" --ignore-checks W3005 -- "$out"/*.template.json
 echo "cfn-lint: no findings"
+
+step "cfn-lint on the fixture manifest's template (declared resources, event rules)"
+node --import tsx test/synth-fixture.ts "$out/fixture" >/dev/null
+"$venv_bin/cfn-lint" --ignore-checks W3005 -- "$out"/fixture/*.template.json
+echo "cfn-lint (fixture): no findings"

@@ -9,9 +9,9 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../lib/app';
+import { WORKFLOW, fixture } from './fixture';
 import {
   actionsOf,
-  editedGenerated,
   fakeArtifact,
   resourcesOf,
   resourcesOfType,
@@ -19,90 +19,6 @@ import {
   roleStatements,
   tempDir,
 } from './helpers';
-
-const ASL = {
-  Comment: 'fixture: one Task per kind of declared resource',
-  StartAt: 'Put',
-  States: {
-    Put: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::dynamodb:putItem',
-      Parameters: { TableName: '${SalesHistoryTableName}', Item: { PK: { S: 'p' }, SK: { S: 's' } } },
-      ResultPath: null,
-      Next: 'Vectors',
-    },
-    Vectors: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:s3vectors:putVectors',
-      Parameters: { VectorBucketName: '${ProductsVectorBucketName}', IndexName: '${ProductsIndexName}', Vectors: [] },
-      ResultPath: null,
-      Next: 'Dead letter',
-    },
-    'Dead letter': {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::sqs:sendMessage',
-      Parameters: { QueueUrl: '${DeadLettersQueueUrl}', MessageBody: 'x' },
-      End: true,
-    },
-  },
-};
-
-const RESOURCES = {
-  tables: [
-    {
-      name: 'sales-history',
-      partitionKey: { name: 'PK', kind: 'S' },
-      sortKey: { name: 'SK', kind: 'S' },
-      indexes: [{ name: 'GSI2', partitionKey: { name: 'GSI2PK', kind: 'S' }, sortKey: { name: 'GSI2SK', kind: 'S' } }],
-      ttlAttribute: 'ttl',
-      reason: 'per-product queries',
-    },
-  ],
-  queues: [{ name: 'dead-letters', retentionDays: 14, reason: 'events that failed' }],
-  vectorIndexes: [
-    { name: 'products', dimension: 1024, distance: 'cosine', nonFilterableMetadataKeys: ['description'], reason: 'similar products' },
-  ],
-};
-
-const WORKFLOW = {
-  name: 'fixture-events',
-  definition: 'fixture-events.asl.json',
-  type: 'EXPRESS',
-  activities: [],
-  exampleInput: 'example-orders.input.example.json',
-  inputSchema: 'example-orders.input.schema.json',
-  permissions: [
-    { actions: ['dynamodb:PutItem'], resource: { kind: 'table', table: 'sales-history' }, reason: 'writes' },
-    { actions: ['s3vectors:PutVectors'], resource: { kind: 'vectorIndex', index: 'products' }, reason: 'ingests' },
-    { actions: ['sqs:SendMessage'], resource: { kind: 'queue', queue: 'dead-letters' }, reason: 'dead letters' },
-    { actions: ['events:PutEvents'], resource: { kind: 'eventBus' }, reason: 'replays' },
-    { actions: ['s3:PutObject'], resource: { kind: 'objects', area: 'thumbnails' }, reason: 'thumbnails' },
-    { actions: ['s3:GetObject'], resource: { kind: 'objects', area: 'embeddings' }, reason: 'embeddings' },
-  ],
-  triggers: [
-    {
-      kind: 'eventRule',
-      source: 'carousel.products',
-      detailType: 'carousel.product.sold',
-      input: { kind: 'template', template: { event: '<aws.events.event>', sale: '<$.detail.saleId>', table: '${SalesHistoryTableName}' } },
-      retry: { maximumRetryAttempts: 8, maximumEventAgeSeconds: 3600 },
-      deadLetterQueue: 'dead-letters',
-      reason: 'one execution per sale',
-    },
-  ],
-  placeholders: ['DeadLettersQueueUrl', 'ProductsIndexName', 'ProductsVectorBucketName', 'SalesHistoryTableName'],
-};
-
-function fixture(edit: (m: any) => void = () => {}): string {
-  return editedGenerated(
-    (m) => {
-      m.resources = structuredClone(RESOURCES);
-      m.workflows.push(structuredClone(WORKFLOW));
-      edit(m);
-    },
-    { 'fixture-events.asl.json': JSON.stringify(ASL) },
-  );
-}
 
 const X86 = fakeArtifact('x86_64');
 const built = buildApp({ artifactDir: X86, generatedDir: fixture() }, tempDir('resources'));
