@@ -217,7 +217,9 @@ pub fn used_in(machine: &StateMachine, known: &Substitutable) -> BTreeSet<String
 }
 
 /// A problem for each `${Name}` in `machine`'s strings that is neither an activity of
-/// `activities` nor [`Substitutable`], naming the state it is in.
+/// `activities` nor [`Substitutable`], naming the state it is in. A `StateMachineArn`
+/// parameter is left alone: `${Workflow}` there names a generated workflow to start, which
+/// `stepwise run`'s catalog resolves.
 pub fn unknown_in_definition(
     machine: &StateMachine,
     activities: &BTreeMap<String, stepwise_contract::ActivityInfo>,
@@ -225,6 +227,9 @@ pub fn unknown_in_definition(
 ) -> Vec<Problem> {
     let mut out = Vec::new();
     strings(&machine.to_value(), None, &mut |state, s| {
+        if s.starts_with(STATE_MACHINE_MARK) {
+            return;
+        }
         for name in names_in(s) {
             if activities.contains_key(name) || known.contains(name) {
                 continue;
@@ -242,8 +247,12 @@ pub fn unknown_in_definition(
     out
 }
 
+/// What [`strings`] passes for the value of a `StateMachineArn` field (then the value).
+const STATE_MACHINE_MARK: &str = "\u{0}StateMachineArn\u{0}";
+
 /// Calls `f(state, string)` for every string value in a definition (or state) document,
-/// with the name of the innermost state containing it. Nested `States` (Map processors,
+/// with the name of the innermost state containing it; the value of a `StateMachineArn`
+/// field comes prefixed with [`STATE_MACHINE_MARK`]. Nested `States` (Map processors,
 /// Parallel branches) are entered state by state.
 fn strings<'a>(value: &'a Value, state: Option<&'a str>, f: &mut impl FnMut(Option<&str>, &str)) {
     match value {
@@ -260,6 +269,9 @@ fn strings<'a>(value: &'a Value, state: Option<&'a str>, f: &mut impl FnMut(Opti
                         for (name, s) in states {
                             strings(s, Some(name), f);
                         }
+                    }
+                    ("StateMachineArn", Value::String(arn)) => {
+                        f(state, &format!("{STATE_MACHINE_MARK}{arn}"));
                     }
                     _ => strings(v, state, f),
                 }

@@ -219,31 +219,38 @@ impl Workflow {
                 Err(e) => problems.push(Problem::top(e)),
             }
         }
-        problems.extend(self.resources.problems().into_iter().map(Problem::top));
         let known = Substitutable::new(&self.resources);
+        // What the deployment needs, reported after the data flow so that one does not
+        // hide the other.
+        let mut deployment: Vec<Problem> = self
+            .resources
+            .problems()
+            .into_iter()
+            .map(Problem::top)
+            .collect();
         for trigger in &self.triggers {
             problems.extend(trigger.problems(&self.input_schema, &known, &self.resources));
         }
-        problems.extend(
+        deployment.extend(
             self.resources
                 .undeclared(&self.permissions, "workflow permission")
                 .into_iter()
                 .map(Problem::top),
         );
         for (name, info) in &compiled.activities {
-            problems.extend(
+            deployment.extend(
                 self.resources
                     .undeclared(info.deployment.permissions, &format!("activity \"{name}\""))
                     .into_iter()
                     .map(Problem::top),
             );
         }
-        problems.extend(unknown_in_definition(
+        deployment.extend(unknown_in_definition(
             &machine,
             &compiled.activities,
             &known,
         ));
-        problems.extend(undeclared_integration_actions(
+        deployment.extend(undeclared_integration_actions(
             &machine.states,
             &self.permissions,
         ));
@@ -254,6 +261,7 @@ impl Workflow {
                 &compiled.activities,
             ));
         }
+        problems.extend(deployment);
         if !problems.is_empty() {
             return Err(BuildError {
                 workflow: self.name.clone(),
@@ -288,12 +296,13 @@ impl Workflow {
 }
 
 /// A problem for each service-integration Task (at any depth) whose IAM actions no
-/// declared workflow permission allows.
+/// declared workflow permission allows (for the services a permission can name:
+/// [`crate::integration::iam::DECLARABLE`]).
 fn undeclared_integration_actions(states: &States, declared: &[Permission]) -> Vec<Problem> {
     let mut out = Vec::new();
     for (name, state) in states {
         if let State::Task(task) = state
-            && let Some(actions) = crate::integration::iam::actions(&task.resource)
+            && let Some(actions) = crate::integration::iam::declarable_actions(&task.resource)
         {
             for action in actions {
                 let allowed = declared.iter().any(|p| {

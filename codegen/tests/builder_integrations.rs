@@ -15,6 +15,7 @@ use pretty_assertions::assert_eq;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
+use stepwise_contract::deploy::{Area, Distance, Permission, QueueSpec, Resource, VectorIndexSpec};
 
 #[derive(Serialize, JsonSchema)]
 struct Event {
@@ -259,6 +260,73 @@ fn tour() -> Chain {
         .then(summary)
 }
 
+/// `workflow` with the permissions its service integrations need declared (the build
+/// refuses an integration Task whose IAM action no workflow permission declares).
+fn permitted(workflow: Workflow) -> Workflow {
+    const QUEUE: QueueSpec = QueueSpec {
+        name: "approvals",
+        retention_days: 4,
+        reason: "approval requests",
+    };
+    const INDEX: VectorIndexSpec = VectorIndexSpec {
+        name: "products",
+        dimension: 3,
+        distance: Distance::Cosine,
+        non_filterable_metadata_keys: &[],
+        reason: "similar products",
+    };
+    let permissions = [
+        Permission {
+            actions: &["dynamodb:*"],
+            resource: Resource::ProgressTable,
+            reason: "claims and reads",
+        },
+        Permission {
+            actions: &[
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:CopyObject",
+                "s3:DeleteObject",
+            ],
+            resource: Resource::Objects {
+                area: Area::Staging,
+            },
+            reason: "objects",
+        },
+        Permission {
+            actions: &["s3:ListBucket"],
+            resource: Resource::Listing {
+                area: Area::Staging,
+            },
+            reason: "lists",
+        },
+        Permission {
+            actions: &["sqs:SendMessage"],
+            resource: Resource::Queue { queue: "approvals" },
+            reason: "notifies",
+        },
+        Permission {
+            actions: &["events:PutEvents"],
+            resource: Resource::EventBus,
+            reason: "announces",
+        },
+        Permission {
+            actions: &["ssm:GetParameter"],
+            resource: Resource::ConfigParameter,
+            reason: "config",
+        },
+        Permission {
+            actions: &["s3vectors:PutVectors"],
+            resource: Resource::VectorIndex { index: "products" },
+            reason: "indexes",
+        },
+    ];
+    permissions.into_iter().fold(
+        workflow.queue(QUEUE).vector_index(INDEX),
+        Workflow::permission,
+    )
+}
+
 fn fixture() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/asl/valid/builder-integrations.json")
@@ -266,7 +334,7 @@ fn fixture() -> std::path::PathBuf {
 
 #[test]
 fn every_constructor_builds_into_the_committed_definition() {
-    let built = Workflow::new("integrations-tour", tour())
+    let built = permitted(Workflow::new("integrations-tour", tour()))
         .input(&example())
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -282,7 +350,7 @@ fn a_wrong_field_of_an_integration_result_fails_the_build() {
     )
     .result_selector(json!({"message_id.$": "$.MessageID"}))
     .result_path("$.queued");
-    let err = Workflow::new("w", Chain::start(notify))
+    let err = permitted(Workflow::new("w", Chain::start(notify)))
         .input(&example())
         .build()
         .unwrap_err();
@@ -297,7 +365,7 @@ fn a_wrong_field_of_an_integration_result_fails_the_build() {
     )
     .result_path("$.claim");
     let read = pass("Read").parameters(json!({"s.$": "$.claim.Attributes"}));
-    let err = Workflow::new("w", Chain::start(load).then(read))
+    let err = permitted(Workflow::new("w", Chain::start(load).then(read)))
         .input(&example())
         .build()
         .unwrap_err();
@@ -309,7 +377,7 @@ fn a_wrong_field_of_an_integration_result_fails_the_build() {
 
 #[test]
 fn the_mock_config_answers_each_integration_with_its_documented_example() {
-    let built = Workflow::new("integrations-tour", tour())
+    let built = permitted(Workflow::new("integrations-tour", tour()))
         .input(&example())
         .build()
         .unwrap();
@@ -356,7 +424,7 @@ fn a_path_of_the_wrong_type_for_an_integration_parameter_fails_the_build() {
         "Load",
         dynamodb::GetItem::new(Arg::path("$"), json!({"pk": {"S.$": "$.event_id"}})),
     );
-    let err = Workflow::new("w", Chain::start(get))
+    let err = permitted(Workflow::new("w", Chain::start(get)))
         .input(&example())
         .build()
         .unwrap_err();

@@ -15,6 +15,35 @@ pub fn actions(resource: &str) -> Option<Vec<String>> {
     Some(actions_of(&integration))
 }
 
+/// The IAM prefixes whose resources a workflow can name in a permission today
+/// (`stepwise_contract::deploy::Resource`: tables, queues, vector indexes, the event bus,
+/// objects and listings, the config parameter, the foundation model). Integrations of
+/// other services (`lambda:invoke` of a function that is no activity, `sns:publish`,
+/// starting another state machine) have no resource kind to grant on yet, so the build
+/// does not demand a declaration for them.
+pub const DECLARABLE: [&str; 7] = [
+    "dynamodb",
+    "sqs",
+    "s3vectors",
+    "events",
+    "s3",
+    "ssm",
+    "bedrock",
+];
+
+/// The IAM actions the Task with this resource needs that a workflow must declare: those
+/// of [`actions`] whose service is [`DECLARABLE`].
+pub fn declarable_actions(resource: &str) -> Option<Vec<String>> {
+    let needed: Vec<String> = actions(resource)?
+        .into_iter()
+        .filter(|a| {
+            a.split_once(':')
+                .is_some_and(|(prefix, _)| DECLARABLE.contains(&prefix))
+        })
+        .collect();
+    (!needed.is_empty()).then_some(needed)
+}
+
 fn actions_of(i: &Integration<'_>) -> Vec<String> {
     let prefix = iam_prefix(i.service);
     let main = match (prefix, i.action) {
@@ -111,6 +140,12 @@ mod tests {
             assert_eq!(actions(resource).unwrap(), expected, "{resource}");
         }
         assert_eq!(actions("${Claim}"), None);
+        assert_eq!(
+            declarable_actions("arn:aws:states:::sqs:sendMessage"),
+            Some(vec!["sqs:SendMessage".to_string()])
+        );
+        assert_eq!(declarable_actions("arn:aws:states:::lambda:invoke"), None);
+        assert_eq!(declarable_actions("arn:aws:states:::sns:publish"), None);
         assert_eq!(
             actions("arn:aws:lambda:eu-west-1:123456789012:function:f"),
             None
