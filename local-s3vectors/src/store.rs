@@ -102,10 +102,10 @@ pub(crate) fn page_size(
     match max_results {
         None => Ok(default as usize),
         Some(n) if (1..=i64::from(max)).contains(&n) => Ok(n as usize),
-        Some(n) => Err(ApiError::validation(
+        Some(_) => Err(ApiError::validation(
             "/maxResults",
             format!(
-                "1 validation error detected. Value {n} at '/maxResults' failed to satisfy constraint: Member must be between 1 and {max}, inclusive"
+                "1 validation error detected. Value at '/maxResults' failed to satisfy constraint: Member must be between 1 and {max}, inclusive"
             ),
         )),
     }
@@ -252,12 +252,10 @@ impl Store {
         check_index_name("/indexName", name)?;
         match required("/dataType", &req.data_type)? {
             "float32" => {}
-            other => {
+            _ => {
                 return Err(ApiError::validation(
                     "/dataType",
-                    format!(
-                        "1 validation error detected. Value '{other}' at '/dataType' failed to satisfy constraint: Member must satisfy enum value set: [float32]"
-                    ),
+                    "1 validation error detected. Value at '/dataType' failed to satisfy constraint: Member must satisfy enum value set: [float32]",
                 ));
             }
         }
@@ -265,11 +263,11 @@ impl Store {
             Some(d) if (i64::from(MIN_DIMENSION)..=i64::from(MAX_DIMENSION)).contains(&d) => {
                 d as u32
             }
-            Some(d) => {
+            Some(_) => {
                 return Err(ApiError::validation(
                     "/dimension",
                     format!(
-                        "1 validation error detected. Value {d} at '/dimension' failed to satisfy constraint: Member must be between {MIN_DIMENSION} and {MAX_DIMENSION}, inclusive"
+                        "1 validation error detected. Value at '/dimension' failed to satisfy constraint: Member must be between {MIN_DIMENSION} and {MAX_DIMENSION}, inclusive"
                     ),
                 ));
             }
@@ -284,7 +282,7 @@ impl Store {
         let metric = DistanceMetric::parse(metric_name).ok_or_else(|| {
             ApiError::validation(
                 "/distanceMetric",
-                format!("1 validation error detected. Value '{metric_name}' at '/distanceMetric' failed to satisfy constraint: Member must satisfy enum value set: [euclidean, cosine]"),
+                "1 validation error detected. Value at '/distanceMetric' failed to satisfy constraint: Member must satisfy enum value set: [euclidean, cosine]",
             )
         })?;
         let non_filterable = check_metadata_configuration(req.metadata_configuration.as_ref())?;
@@ -436,11 +434,9 @@ fn check_encryption(
             "/encryptionConfiguration/kmsKeyArn",
             "kmsKeyArn is only allowed when sseType is aws:kms",
         )),
-        (Some(other), _) => Err(ApiError::validation(
+        (Some(_), _) => Err(ApiError::validation(
             "/encryptionConfiguration/sseType",
-            format!(
-                "1 validation error detected. Value '{other}' at '/encryptionConfiguration/sseType' failed to satisfy constraint: Member must satisfy enum value set: [AES256, aws:kms]"
-            ),
+            "1 validation error detected. Value at '/encryptionConfiguration/sseType' failed to satisfy constraint: Member must satisfy enum value set: [AES256, aws:kms]",
         )),
     }
 }

@@ -270,11 +270,11 @@ impl Store {
     ) -> Result<(Vec<QueryOutputVector>, DistanceMetric), ApiError> {
         let k = match req.top_k {
             Some(k) if (1..=i64::from(MAX_TOP_K)).contains(&k) => k as usize,
-            Some(k) => {
+            Some(_) => {
                 return Err(ApiError::validation(
                     "/topK",
                     format!(
-                        "1 validation error detected. Value {k} at '/topK' failed to satisfy constraint: Member must be between 1 and {MAX_TOP_K}, inclusive"
+                        "1 validation error detected. Value at '/topK' failed to satisfy constraint: Member must be between 1 and {MAX_TOP_K}, inclusive"
                     ),
                 ));
             }
@@ -358,7 +358,7 @@ fn segment(count: Option<i64>, index: Option<i64>) -> Result<Option<(u32, u32)>,
                 return Err(ApiError::validation(
                     "/segmentCount",
                     format!(
-                        "1 validation error detected. Value {n} at '/segmentCount' failed to satisfy constraint: Member must be between 1 and {MAX_SEGMENTS}, inclusive"
+                        "1 validation error detected. Value at '/segmentCount' failed to satisfy constraint: Member must be between 1 and {MAX_SEGMENTS}, inclusive"
                     ),
                 ));
             }
