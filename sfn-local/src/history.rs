@@ -121,6 +121,8 @@ pub enum EventType {
     MapRunSucceeded,
     /// `MapRunFailed`.
     MapRunFailed,
+    /// `MapRunRedriven` (a redrive goes on with the Map Run).
+    MapRunRedriven,
     /// `MapIterationStarted`.
     MapIterationStarted,
     /// `MapIterationSucceeded`.
@@ -177,6 +179,7 @@ impl EventType {
             E::MapRunStarted => "MapRunStarted",
             E::MapRunSucceeded => "MapRunSucceeded",
             E::MapRunFailed => "MapRunFailed",
+            E::MapRunRedriven => "MapRunRedriven",
             E::MapIterationStarted => "MapIterationStarted",
             E::MapIterationSucceeded => "MapIterationSucceeded",
             E::MapIterationFailed => "MapIterationFailed",

@@ -41,13 +41,14 @@ pub mod map_runs;
 mod mock;
 mod nested;
 pub mod progress;
+pub mod redrive;
 mod tasks;
 
 pub use activity_queue::{ActivityError, ActivityQueue, ActivityTask};
 pub use callbacks::{CallbackError, Callbacks, PendingTask};
 pub use executor::{
     Arns, Inspection, Options, Outcome, Progress, StartError, Status, TestOutcome, TestStatus,
-    execute, redrive, redrive_point, test_state,
+    execute, redrive, test_state,
 };
 pub use failure::{Failure, matches};
 pub use integrations::{CallStats, ServiceTasks};
@@ -57,4 +58,5 @@ pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase
 pub use nested::{
     Catalog, ChildExecution, Launcher, Parent, Pattern, RemoteLauncher, StartRequest, Started,
 };
+pub use redrive::{Journal, MAX_REDRIVES, RedriveError};
 pub use tasks::{RegistryTasks, TaskFuture, TaskRequest, TaskRunner, activity_name};
