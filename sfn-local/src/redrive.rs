@@ -151,7 +151,23 @@ impl Journal {
                 return Err(RedriveError::TooManyRedrives(i.redrive_count));
             }
             let mut records = std::mem::take(&mut i.current);
-            i.resume = records.entries.remove("");
+            // What the last redrive did not get to (it was stopped, or failed elsewhere
+            // first) is still where that part stopped.
+            let left = std::mem::take(&mut i.prior);
+            for (k, v) in left.entries {
+                records.entries.entry(k).or_insert(v);
+            }
+            for (k, v) in left.done {
+                records.done.entry(k).or_insert(v);
+            }
+            for (k, v) in left.map_runs {
+                records.map_runs.entry(k).or_insert(v);
+            }
+            i.resume = records.entries.get("").cloned();
+            // Until the redrive enters a state, it is still where it stopped.
+            if let Some(top) = records.entries.remove("") {
+                i.current.entries.insert(String::new(), top);
+            }
             i.prior = records;
             i.redrive_count += 1;
             Ok(i.redrive_count)
@@ -179,10 +195,16 @@ impl Journal {
         self.with(|i| i.current.entries.insert(scope.to_string(), entry));
     }
 
-    /// The Parallel or Map state `key` starts an attempt, or succeeded: the records of
+    /// The Parallel or Map state `key` starts an attempt (`resuming`: the one a redrive
+    /// resumes, which takes the prior records as it goes), or succeeded: the records of
     /// its branches and iterations are dropped.
-    pub(crate) fn clear(&self, key: &str) {
-        self.with(|i| i.current.clear_under(key));
+    pub(crate) fn clear(&self, key: &str, resuming: bool) {
+        self.with(|i| {
+            i.current.clear_under(key);
+            if !resuming {
+                i.prior.clear_under(key);
+            }
+        });
     }
 
     /// The branch or iteration `scope` succeeded with `done`: its output is kept, the
@@ -238,7 +260,7 @@ mod tests {
         j.entered("", "A", &json!(1), &vars);
         j.entered("", "M", &json!(2), &vars);
         let key = state_key("", "M");
-        j.clear(&key);
+        j.clear(&key, false);
         j.succeeded(
             &item_scope(&key, 0),
             Done {
@@ -279,10 +301,37 @@ mod tests {
             &vars,
         );
         j.entered(&branch_scope(&other, 0), "Z", &json!(0), &vars);
-        j.clear(&key);
+        j.clear(&key, false);
         j.begin_redrive().unwrap();
         assert!(j.take_prior_entry(&branch_scope(&key, 0)).is_none());
         assert!(j.take_prior_entry(&branch_scope(&other, 0)).is_some());
+    }
+
+    #[test]
+    fn what_a_stopped_redrive_did_not_get_to_is_kept_for_the_next() {
+        let j = Journal::new();
+        let vars = Map::new();
+        let key = state_key("", "M");
+        j.entered("", "M", &json!(0), &vars);
+        for n in 0..2 {
+            j.succeeded(
+                &item_scope(&key, n),
+                Done {
+                    input: json!(n),
+                    output: json!(n),
+                },
+            );
+        }
+        j.begin_redrive().unwrap();
+        assert_eq!(j.take_resume().unwrap().state, "M");
+        // The redrive takes item 0's output, then is stopped.
+        j.clear(&key, true);
+        assert!(j.take_prior_done(&item_scope(&key, 0)).is_some());
+        assert_eq!(j.stopped_at().as_deref(), Some("M"));
+        j.begin_redrive().unwrap();
+        assert_eq!(j.take_resume().unwrap().state, "M");
+        assert!(j.take_prior_done(&item_scope(&key, 0)).is_some());
+        assert!(j.take_prior_done(&item_scope(&key, 1)).is_some());
     }
 
     #[test]

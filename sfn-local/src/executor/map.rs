@@ -170,7 +170,7 @@ impl Run<'_> {
         let resuming = std::mem::take(&mut path.resuming);
         let journal = self.options.journal.as_ref().map(|j| {
             let key = state_key(&path.scope, name);
-            j.clear(&key);
+            j.clear(&key, resuming);
             (j, key)
         });
         let redriven_run = match (&journal, resuming && distributed) {
@@ -334,7 +334,7 @@ impl Run<'_> {
             self.record(path, EventType::MapRunSucceeded, None)?;
         }
         if let Some((j, key)) = &scope.journal {
-            j.clear(key);
+            j.clear(key, false);
         }
         let result = match written {
             Some(written) => written?,

@@ -36,7 +36,7 @@ impl Run<'_> {
         let journal = self.options.journal.as_ref();
         let key = journal.map(|j| {
             let key = state_key(&path.scope, name);
-            j.clear(&key);
+            j.clear(&key, resuming);
             key
         });
         let start = path.clone();
@@ -89,7 +89,7 @@ impl Run<'_> {
                     .max()
                     .unwrap_or(path.prev);
                 if let (Some(j), Some(key)) = (journal, &key) {
-                    j.clear(key);
+                    j.clear(key, false);
                 }
                 self.record(path, EventType::ParallelStateSucceeded, None)?;
                 let outputs = Value::Array(results.into_iter().map(|(v, _)| v).collect());
