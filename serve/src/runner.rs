@@ -152,6 +152,10 @@ pub fn spawn_at(
         if let Err(e) = &result {
             record_refusal(&run.history, &run.input, &run.machine, e);
         }
+        // A succeeded execution is not redriven: its records go.
+        if matches!(&result, Ok(o) if o.status == sfn_local::Status::Succeeded) {
+            run.journal.forget();
+        }
         if run.finish(progress_of(result)) {
             app2.executions.finished(&run);
         }

@@ -174,6 +174,16 @@ impl Journal {
         })
     }
 
+    /// Drops every record (the execution succeeded: nothing is left to redrive); the
+    /// redrive count stays.
+    pub fn forget(&self) {
+        self.with(|i| {
+            i.current = Records::default();
+            i.prior = Records::default();
+            i.resume = None;
+        });
+    }
+
     /// The top-level point a begun redrive resumes from (`None`: from StartAt).
     pub(crate) fn take_resume(&self) -> Option<Entry> {
         self.with(|i| i.resume.take())
@@ -332,6 +342,17 @@ mod tests {
         assert_eq!(j.take_resume().unwrap().state, "M");
         assert!(j.take_prior_done(&item_scope(&key, 0)).is_some());
         assert!(j.take_prior_done(&item_scope(&key, 1)).is_some());
+    }
+
+    #[test]
+    fn forgetting_keeps_only_the_count() {
+        let j = Journal::new();
+        j.entered("", "A", &json!(1), &Map::new());
+        j.begin_redrive().unwrap();
+        j.entered("", "B", &json!(2), &Map::new());
+        j.forget();
+        assert_eq!(j.stopped_at(), None);
+        assert_eq!(j.redrive_count(), 1);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! StartExecution (with `#TestCase` and AWS's idempotent-name rule), StartSyncExecution,
-//! StopExecution, DescribeExecution, ListExecutions.
+//! StopExecution, DescribeExecution, ListExecutions, RedriveExecution (whether it may, in
+//! [`crate::redrive`]).
 
 use std::sync::Arc;
 
