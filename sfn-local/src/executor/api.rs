@@ -1,6 +1,7 @@
 //! The executor's public face: the options an execution runs with, what it returns, why
 //! it may refuse to start, progress callbacks, and [`execute`] itself.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -88,6 +89,11 @@ pub struct Options {
     /// same journal to [`redrive`](crate::redrive) to continue a failed, timed-out or
     /// stopped run. Default: nothing recorded.
     pub journal: Option<Journal>,
+    /// Definition substitutions, as a state machine's `DefinitionSubstitutions` in AWS:
+    /// each `${Name}` in the definition's strings whose name is a key is replaced by its
+    /// value before the run (e.g. `SalesHistoryTableName` → the table `stepwise
+    /// provision` created). Child executions inherit them. Default: none.
+    pub substitutions: BTreeMap<String, String>,
 }
 
 /// The ARNs an execution is known by.
@@ -119,6 +125,7 @@ impl Default for Options {
             wait_time_scale: 1.0,
             map_runs: None,
             journal: None,
+            substitutions: BTreeMap::new(),
         }
     }
 }
@@ -185,6 +192,13 @@ pub async fn execute(
     tasks: Arc<dyn TaskRunner>,
     options: Options,
 ) -> Result<Outcome, StartError> {
+    let substituted;
+    let machine = if options.substitutions.is_empty() {
+        machine
+    } else {
+        substituted = crate::substitutions::substitute(machine, &options.substitutions)?;
+        &substituted
+    };
     let problems = codegen::validate::validate(machine);
     if !problems.is_empty() {
         return Err(StartError::Invalid(problems));

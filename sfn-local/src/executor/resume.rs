@@ -32,6 +32,13 @@ pub async fn redrive(
     let journal = options.journal.clone().ok_or(RedriveError::NoJournal)?;
     let count = journal.begin_redrive()?;
     let resume = journal.take_resume();
+    let substituted;
+    let machine = if options.substitutions.is_empty() {
+        machine
+    } else {
+        substituted = crate::substitutions::substitute(machine, &options.substitutions)?;
+        &substituted
+    };
     let mut run = Run::new(machine, tasks, options, input.clone());
     run.redriven = Some((count, run.clock.started_at()));
     let mut path = Path {
