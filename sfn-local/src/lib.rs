@@ -42,6 +42,7 @@ pub mod map_runs;
 mod mock;
 mod nested;
 pub mod progress;
+pub mod redrive;
 pub mod substitutions;
 mod tasks;
 
@@ -49,7 +50,7 @@ pub use activity_queue::{ActivityError, ActivityQueue, ActivityTask};
 pub use callbacks::{CallbackError, Callbacks, PendingTask};
 pub use executor::{
     Arns, Inspection, Options, Outcome, Progress, StartError, Status, TestOutcome, TestStatus,
-    execute, redrive, redrive_point, test_state,
+    execute, redrive, test_state,
 };
 pub use failure::{Failure, matches};
 pub use integrations::{CallStats, ServiceTasks};
@@ -59,4 +60,5 @@ pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase
 pub use nested::{
     Catalog, ChildExecution, Launcher, Parent, Pattern, RemoteLauncher, StartRequest, Started,
 };
+pub use redrive::{Journal, MAX_REDRIVES, RedriveError};
 pub use tasks::{RegistryTasks, TaskFuture, TaskRequest, TaskRunner, activity_name};

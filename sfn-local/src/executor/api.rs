@@ -20,6 +20,7 @@ use crate::history::{Event, EventType, History, MAX_EVENTS};
 use crate::io::{PAYLOAD_LIMIT, serialized_len};
 use crate::map_runs::MapRuns;
 use crate::nested::{Launcher, Pattern};
+use crate::redrive::{Journal, RedriveError};
 use crate::tasks::TaskRunner;
 
 /// Watches an execution as it runs (for progress displays).
@@ -84,6 +85,10 @@ pub struct Options {
     /// Live counters of the execution's distributed Map Runs, by Map Run ARN (a server's
     /// `DescribeMapRun`); default: none kept.
     pub map_runs: Option<MapRuns>,
+    /// Where the execution records what a redrive needs ([`crate::redrive`]): pass the
+    /// same journal to [`redrive`](crate::redrive) to continue a failed, timed-out or
+    /// stopped run. Default: nothing recorded.
+    pub journal: Option<Journal>,
     /// Definition substitutions, as a state machine's `DefinitionSubstitutions` in AWS:
     /// each `${Name}` in the definition's strings whose name is a key is replaced by its
     /// value before the run (e.g. `SalesHistoryTableName` → the table `stepwise
@@ -119,6 +124,7 @@ impl Default for Options {
             live_history: None,
             wait_time_scale: 1.0,
             map_runs: None,
+            journal: None,
             substitutions: BTreeMap::new(),
         }
     }
@@ -173,6 +179,9 @@ pub enum StartError {
     /// The input is too large.
     #[error("{0}")]
     Input(String),
+    /// The execution cannot be redriven.
+    #[error("{0}")]
+    Redrive(#[from] RedriveError),
 }
 
 /// Runs `machine` on `input` with `tasks`. Invalid definitions, unservable resources and
