@@ -197,7 +197,10 @@ pub fn workflow() -> Workflow {
             Condition::is_present("$.config"),
             Chain::start(record_failure("Record FAILED", true)).then(failed),
         )
-        .otherwise(Chain::start(record_failure("Record FAILED (no config)", false)).then_goto("Job failed"));
+        .otherwise(
+            Chain::start(record_failure("Record FAILED (no config)", false))
+                .then_goto("Job failed"),
+        );
 
     // Keep only what later states need: the image list stays in the execution input.
     let start = pass("Start").parameters(json!({

@@ -4,6 +4,7 @@
 //! Everything here is test scaffolding: it must not be used by the product crates and
 //! must not reach anything but loopback services it started itself.
 
+pub mod group_images_world;
 mod moto;
 pub mod postgres;
 pub mod world;

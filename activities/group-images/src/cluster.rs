@@ -52,7 +52,11 @@ impl Clustering {
 fn normalised(rows: &[&[f32]]) -> Vec<Vec<f32>> {
     rows.iter()
         .map(|row| {
-            let norm = row.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt();
+            let norm = row
+                .iter()
+                .map(|x| f64::from(*x) * f64::from(*x))
+                .sum::<f64>()
+                .sqrt();
             if norm > 0.0 {
                 row.iter().map(|x| (f64::from(*x) / norm) as f32).collect()
             } else {

@@ -173,17 +173,23 @@ impl Activity for ClusterImages {
         }
         let s3 = ctx.aws().s3().await;
 
-        let manifest_bytes = map_results::get(s3, &fetched.manifest.bucket, &fetched.manifest.key).await?;
+        let manifest_bytes =
+            map_results::get(s3, &fetched.manifest.bucket, &fetched.manifest.key).await?;
         let manifest = parse_manifest(&manifest_bytes, &fetched.manifest)?;
-        let matrix_bytes = map_results::get(s3, &fetched.matrix.bucket, &fetched.matrix.key).await?;
+        let matrix_bytes =
+            map_results::get(s3, &fetched.matrix.bucket, &fetched.matrix.key).await?;
         let known = Matrix::decode(&matrix_bytes).map_err(|e| {
             ActivityError::permanent(format!(
                 "s3://{}/{}: {e}",
                 fetched.matrix.bucket, fetched.matrix.key
             ))
         })?;
-        let known_rows: HashMap<&str, usize> =
-            known.ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        let known_rows: HashMap<&str, usize> = known
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
         let outcomes = map_results::read(s3, &input.map_results).await?;
 
         // What each image has: a failure, or an embedding to read.
@@ -220,7 +226,13 @@ impl Activity for ClusterImages {
                 }),
             }
         }
-        let report = fetch_embeddings(s3, &config.bucket, to_fetch, config.fetch_concurrency as usize).await;
+        let report = fetch_embeddings(
+            s3,
+            &config.bucket,
+            to_fetch,
+            config.fetch_concurrency as usize,
+        )
+        .await;
         let mut late: HashMap<String, Vec<f32>> = HashMap::new();
         let by_id: HashMap<&str, &ManifestItem> =
             manifest.iter().map(|m| (m.id.as_str(), m)).collect();
@@ -233,7 +245,10 @@ impl Activity for ClusterImages {
                 Fetched::Missing => "no embedding was stored for it".to_string(),
                 Fetched::Unreadable(why) => why,
             };
-            let uri = by_id.get(id.as_str()).map(|m| m.uri.clone()).unwrap_or_default();
+            let uri = by_id
+                .get(id.as_str())
+                .map(|m| m.uri.clone())
+                .unwrap_or_default();
             failed.push(FailedImage {
                 id,
                 uri,
@@ -268,7 +283,10 @@ impl Activity for ClusterImages {
             ResultImage {
                 id: item.id.clone(),
                 uri: item.uri.clone(),
-                thumbnail: outcomes.succeeded.get(&item.id).map(|o| o.thumbnail.key.clone()),
+                thumbnail: outcomes
+                    .succeeded
+                    .get(&item.id)
+                    .map(|o| o.thumbnail.key.clone()),
             }
         };
         let groups: Vec<ResultGroup> = clustering
@@ -280,7 +298,8 @@ impl Activity for ClusterImages {
                 members: g.members.iter().map(|&m| image(m)).collect(),
             })
             .collect();
-        let singletons: Vec<ResultImage> = clustering.singletons.iter().map(|&i| image(i)).collect();
+        let singletons: Vec<ResultImage> =
+            clustering.singletons.iter().map(|&i| image(i)).collect();
         let result = GroupImagesResult {
             tenant_id: input.tenant_id.clone(),
             job_id: input.job_id.clone(),

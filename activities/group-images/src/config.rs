@@ -177,9 +177,15 @@ impl GroupImagesConfig {
             ("thumbnails_prefix", &self.thumbnails_prefix),
         ] {
             if prefix.starts_with('/') {
-                problem(field, format!("must not start with \"/\", got \"{prefix}\""));
+                problem(
+                    field,
+                    format!("must not start with \"/\", got \"{prefix}\""),
+                );
             } else if !prefix.is_empty() && !prefix.ends_with('/') {
-                problem(field, format!("must be empty or end with \"/\", got \"{prefix}\""));
+                problem(
+                    field,
+                    format!("must be empty or end with \"/\", got \"{prefix}\""),
+                );
             }
         }
         if self.work_prefix.is_empty() {
@@ -191,13 +197,19 @@ impl GroupImagesConfig {
         if !(16..=MAX_THUMBNAIL_EDGE).contains(&self.thumbnail_edge) {
             problem(
                 "thumbnail_edge",
-                format!("must be between 16 and {MAX_THUMBNAIL_EDGE}, got {}", self.thumbnail_edge),
+                format!(
+                    "must be between 16 and {MAX_THUMBNAIL_EDGE}, got {}",
+                    self.thumbnail_edge
+                ),
             );
         }
         if !(1..=MAX_MAP_CONCURRENCY).contains(&self.map_concurrency) {
             problem(
                 "map_concurrency",
-                format!("must be between 1 and {MAX_MAP_CONCURRENCY}, got {}", self.map_concurrency),
+                format!(
+                    "must be between 1 and {MAX_MAP_CONCURRENCY}, got {}",
+                    self.map_concurrency
+                ),
             );
         }
         if !(1..=MAX_FETCH_CONCURRENCY).contains(&self.fetch_concurrency) {
@@ -212,7 +224,10 @@ impl GroupImagesConfig {
         if !(self.threshold > 0.0 && self.threshold <= 2.0) {
             problem(
                 "threshold",
-                format!("must be a cosine distance above 0 and at most 2, got {}", self.threshold),
+                format!(
+                    "must be a cosine distance above 0 and at most 2, got {}",
+                    self.threshold
+                ),
             );
         }
         if !(1..=365).contains(&self.retention_days) {
@@ -234,7 +249,10 @@ impl GroupImagesConfig {
             );
         }
         if self.image_limits.max_dimension == 0 {
-            problem("image_limits.max_dimension", "must be at least 1, got 0".into());
+            problem(
+                "image_limits.max_dimension",
+                "must be at least 1, got 0".into(),
+            );
         }
         problems
     }
@@ -319,18 +337,29 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.name.as_str(), "InvalidInput");
-        for field in ["/cfg", "bucket", "thumbnail_edge", "map_concurrency", "threshold", "work_prefix"] {
+        for field in [
+            "/cfg",
+            "bucket",
+            "thumbnail_edge",
+            "map_concurrency",
+            "threshold",
+            "work_prefix",
+        ] {
             assert!(err.cause.contains(field), "{field}: {}", err.cause);
         }
-        let err = GroupImagesConfig::from_json("/cfg", r#"{"bucket": "b", "colour": 1}"#)
-            .unwrap_err();
+        let err =
+            GroupImagesConfig::from_json("/cfg", r#"{"bucket": "b", "colour": 1}"#).unwrap_err();
         assert!(err.cause.contains("colour"), "{}", err.cause);
     }
 
     #[tokio::test]
     async fn an_empty_parameter_name_is_invalid_input() {
         let err = crate::registry()
-            .invoke("LoadGroupImagesConfig", json!({"parameter": ""}), &Context::default())
+            .invoke(
+                "LoadGroupImagesConfig",
+                json!({"parameter": ""}),
+                &Context::default(),
+            )
             .await
             .unwrap_err();
         assert!(err.cause.contains("\"parameter\""), "{}", err.cause);

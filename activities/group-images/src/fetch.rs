@@ -142,7 +142,10 @@ async fn fetch_one(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> (Fetched
         Err(e) => {
             let error = classify("S3", "GetObject", &e);
             return (
-                Fetched::Unreadable(format!("s3://{bucket}/{key}: {}: {}", error.name, error.cause)),
+                Fetched::Unreadable(format!(
+                    "s3://{bucket}/{key}: {}: {}",
+                    error.name, error.cause
+                )),
                 0,
             );
         }
@@ -160,7 +163,9 @@ async fn fetch_one(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> (Fetched
     match decode_vector(&bytes) {
         Ok(vector) => (Fetched::Found(vector), read),
         Err(why) => (
-            Fetched::Unreadable(format!("s3://{bucket}/{key}: not a stored embedding: {why}")),
+            Fetched::Unreadable(format!(
+                "s3://{bucket}/{key}: not a stored embedding: {why}"
+            )),
             read,
         ),
     }

@@ -211,7 +211,8 @@ impl Activity for FetchEmbeddings {
             .buffered(concurrency)
             .collect()
             .await;
-        ctx.cancellation.check("before reading the stored embeddings")?;
+        ctx.cancellation
+            .check("before reading the stored embeddings")?;
 
         let requests: Vec<FetchRequest> = images
             .iter()

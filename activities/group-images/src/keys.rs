@@ -53,6 +53,9 @@ mod tests {
         assert_eq!(job, "staging/gi/acme/j-1/");
         assert_eq!(manifest_key(&job), "staging/gi/acme/j-1/images.jsonl");
         assert_eq!(result_key(&job), "staging/gi/acme/j-1/result.json");
-        assert_eq!(thumbnail_key("thumbnails/", 256, "ab"), "thumbnails/256/ab.jpg");
+        assert_eq!(
+            thumbnail_key("thumbnails/", 256, "ab"),
+            "thumbnails/256/ab.jpg"
+        );
     }
 }

@@ -131,7 +131,8 @@ fn children(bytes: &[u8], bucket: &str, key: &str) -> Result<Vec<Child>, Activit
     let bad = |e: String| ActivityError::permanent(format!("result file s3://{bucket}/{key}: {e}"));
     let text = std::str::from_utf8(bytes).map_err(|e| bad(format!("not UTF-8: {e}")))?;
     if text.trim_start().starts_with('[') {
-        return serde_json::from_str(text).map_err(|e| bad(format!("not a JSON array of children: {e}")));
+        return serde_json::from_str(text)
+            .map_err(|e| bad(format!("not a JSON array of children: {e}")));
     }
     text.lines()
         .filter(|l| !l.trim().is_empty())

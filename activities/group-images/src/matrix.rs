@@ -197,7 +197,10 @@ mod tests {
             Matrix::decode(&bytes[..bytes.len() - 1]),
             Err(MatrixError::Length { .. })
         ));
-        assert!(matches!(Matrix::decode(b"nope"), Err(MatrixError::Header(_))));
+        assert!(matches!(
+            Matrix::decode(b"nope"),
+            Err(MatrixError::Header(_))
+        ));
         assert!(matches!(m.push("b", &[1.0]), Err(MatrixError::Row { .. })));
     }
 }

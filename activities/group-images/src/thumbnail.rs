@@ -223,11 +223,17 @@ impl Activity for MakeThumbnail {
     ) -> Result<MakeThumbnailOutput, ActivityError> {
         let config = &input.config.config;
         let image = &input.image;
-        let in_image =
-            |e: ActivityError| ActivityError::new(e.name, format!("image {}: {}", image.id, e.cause));
-        let fetched = fetch_image(ctx, &image.uri, &config.image_limits, self.allow_loopback_http)
-            .await
-            .map_err(in_image)?;
+        let in_image = |e: ActivityError| {
+            ActivityError::new(e.name, format!("image {}: {}", image.id, e.cause))
+        };
+        let fetched = fetch_image(
+            ctx,
+            &image.uri,
+            &config.image_limits,
+            self.allow_loopback_http,
+        )
+        .await
+        .map_err(in_image)?;
         let source_bytes = fetched.bytes.len() as u64;
         let content = ContentKey::of(&config.bedrock.model_id, EMBEDDING_DIM, &fetched.bytes);
         let sha256 = content.sha256_hex();
@@ -256,7 +262,9 @@ impl Activity for MakeThumbnail {
                 )
             })?;
 
-        ctx.cancellation.check("before storing the thumbnail").map_err(in_image)?;
+        ctx.cancellation
+            .check("before storing the thumbnail")
+            .map_err(in_image)?;
         let key = keys::thumbnail_key(&config.thumbnails_prefix, edge, &sha256);
         ctx.aws()
             .s3()
@@ -293,7 +301,9 @@ mod tests {
     use super::*;
 
     fn photo(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
-        let image = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let image = RgbImage::from_fn(width, height, |x, y| {
+            Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
         let mut out = Cursor::new(Vec::new());
         image.write_to(&mut out, format).unwrap();
         out.into_inner()
@@ -371,7 +381,11 @@ mod tests {
         for &b in bytes {
             crc ^= u32::from(b);
             for _ in 0..8 {
-                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc
