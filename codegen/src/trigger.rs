@@ -33,13 +33,17 @@ pub enum DeploymentName {
     ConfigParameter,
     /// The DynamoDB table of export progress: `${ProgressTableName}`.
     ProgressTable,
+    /// The SSM parameter holding the group-images configuration:
+    /// `${GroupImagesConfigParameterName}`.
+    GroupImagesConfigParameter,
 }
 
 impl DeploymentName {
     /// Every name a deployment substitutes.
-    pub const ALL: [DeploymentName; 2] = [
+    pub const ALL: [DeploymentName; 3] = [
         DeploymentName::ConfigParameter,
         DeploymentName::ProgressTable,
+        DeploymentName::GroupImagesConfigParameter,
     ];
 
     /// The name inside the placeholder.
@@ -47,6 +51,7 @@ impl DeploymentName {
         match self {
             DeploymentName::ConfigParameter => "ConfigParameterName",
             DeploymentName::ProgressTable => "ProgressTableName",
+            DeploymentName::GroupImagesConfigParameter => "GroupImagesConfigParameterName",
         }
     }
 
@@ -55,6 +60,7 @@ impl DeploymentName {
         match self {
             DeploymentName::ConfigParameter => "${ConfigParameterName}",
             DeploymentName::ProgressTable => "${ProgressTableName}",
+            DeploymentName::GroupImagesConfigParameter => "${GroupImagesConfigParameterName}",
         }
     }
 
@@ -63,6 +69,7 @@ impl DeploymentName {
         match self {
             DeploymentName::ConfigParameter => "/stepwise/example/config",
             DeploymentName::ProgressTable => "stepwise-example-progress",
+            DeploymentName::GroupImagesConfigParameter => "/stepwise/example/group-images/config",
         }
     }
 }

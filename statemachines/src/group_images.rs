@@ -28,9 +28,10 @@ use std::time::Duration;
 
 use codegen::builder::dynamodb::{UpdateItem, update_item};
 use codegen::builder::*;
+use codegen::trigger::DeploymentName;
 use codegen::workflow::Workflow;
 use serde_json::{Value, json};
-use stepwise_contract::deploy::{Area, Permission, Resource};
+use stepwise_contract::deploy::{Area, KeyAttr, Permission, Resource, TableSpec};
 use stepwise_contract::errors::{THROTTLED, TRANSIENT};
 use stepwise_group_images::cluster_images::ClusterImages;
 use stepwise_group_images::config::LoadGroupImagesConfig;
@@ -45,11 +46,26 @@ pub const NAME: &str = "group-images";
 /// Share of a job's images that may fail (bad photos) before the job fails.
 pub const TOLERATED_FAILURE_PERCENTAGE: f64 = 10.0;
 
-/// The jobs table, as the deployment names it (substituted by CDK; by the tests locally).
+/// The jobs table's logical name.
+pub const JOBS: &str = "jobs";
+
+/// The jobs table, as the deployment names it (substituted by CDK; by `provision` or
+/// the tests locally).
 pub const JOBS_TABLE: &str = "${JobsTableName}";
 
+/// The jobs table: one item per job, `pk = TENANT#<tenant>`, `sk = JOB#<job>`, expired
+/// 30 days after its last write (`expires_at`).
+pub const JOBS_TABLE_SPEC: TableSpec = TableSpec {
+    name: JOBS,
+    partition_key: KeyAttr::string("pk"),
+    sort_key: Some(KeyAttr::string("sk")),
+    indexes: &[],
+    ttl_attribute: Some("expires_at"),
+    reason: "group-images job records: status, progress, result key; the jobs API reads them",
+};
+
 /// The SSM parameter holding the configuration, as the deployment names it.
-pub const CONFIG_PARAMETER: &str = "${GroupImagesConfigParameterName}";
+pub const CONFIG_PARAMETER: &str = DeploymentName::GroupImagesConfigParameter.placeholder();
 
 /// The example input operators can start the workflow with from the console.
 pub fn example_input() -> GroupImagesInput {
@@ -306,6 +322,12 @@ pub fn workflow() -> Workflow {
     .comment("Groups a tenant's product photos by product: thumbnails, embeddings (reused by content hash), agglomerative clustering.")
     .timeout(Duration::from_secs(2 * 3600))
     .input(&example_input())
+    .table(JOBS_TABLE_SPEC)
+    .permission(Permission {
+        actions: &["dynamodb:UpdateItem"],
+        resource: Resource::Table { table: JOBS },
+        reason: "writes the job record: RUNNING, progress, SUCCEEDED or FAILED",
+    })
     .permission(Permission {
         actions: &["s3:GetObject"],
         resource: Resource::Objects { area: Area::Staging },

@@ -3,6 +3,8 @@
 //! seeded into whatever services the caller points at (moto server locally) — and the
 //! generated workflow with the deployment's placeholders filled in for these names.
 
+use std::collections::BTreeMap;
+
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType,
@@ -138,20 +140,21 @@ impl GroupImagesWorld {
         images
     }
 
-    /// The generated workflow with the jobs table and config parameter of this world in
-    /// place of the deployment's placeholders.
-    pub fn machine(&self) -> Result<StateMachine, Error> {
-        let built = statemachines::group_images::workflow().build()?;
-        let text = built
-            .machine
-            .to_value()
-            .to_string()
-            .replace(statemachines::group_images::JOBS_TABLE, &self.table)
-            .replace(
-                statemachines::group_images::CONFIG_PARAMETER,
-                &self.parameter,
-            );
-        Ok(codegen::asl::from_json(&text)?)
+    /// The definition substitutions of this world: the jobs table and the config
+    /// parameter in place of the deployment's placeholders (`Options::substitutions`).
+    pub fn substitutions(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            ("JobsTableName".to_string(), self.table.clone()),
+            (
+                "GroupImagesConfigParameterName".to_string(),
+                self.parameter.clone(),
+            ),
+        ])
+    }
+
+    /// The generated workflow's state machine.
+    pub fn machine() -> Result<StateMachine, Error> {
+        Ok(statemachines::group_images::workflow().build()?.machine)
     }
 
     /// The job record, if any.

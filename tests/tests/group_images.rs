@@ -60,13 +60,14 @@ async fn run(
     input: Value,
     tasks: Arc<dyn TaskRunner>,
 ) -> Outcome {
-    let machine = world.machine().expect("machine");
+    let machine = GroupImagesWorld::machine().expect("machine");
     let options = Options {
         virtual_time: true,
         state_machine_name: statemachines::group_images::NAME.to_string(),
         execution_name: input["job_id"].as_str().map(str::to_string),
         services: Some(setup.services.clone()),
         seed: Some(16),
+        substitutions: world.substitutions(),
         ..Options::default()
     };
     execute(&machine, input, tasks, options)

@@ -134,12 +134,19 @@ impl ActivityDef for ClusterImages {
                 resource: Resource::Objects {
                     area: Area::Staging,
                 },
-                reason: "reads the job's manifest, matrix, Map results and the embeddings",
+                reason: "reads the job's manifest, matrix and Map results",
+            },
+            Permission {
+                actions: &["s3:GetObject"],
+                resource: Resource::Objects {
+                    area: Area::Embeddings,
+                },
+                reason: "reads the embeddings made during the Map",
             },
             Permission {
                 actions: &["s3:ListBucket"],
                 resource: Resource::Listing {
-                    area: Area::Staging,
+                    area: Area::Embeddings,
                 },
                 reason: "a missing embedding is NoSuchKey, not AccessDenied",
             },

@@ -83,14 +83,14 @@ impl ActivityDef for EmbedGroupImage {
             Permission {
                 actions: &["s3:GetObject", "s3:PutObject"],
                 resource: Resource::Objects {
-                    area: Area::Staging,
+                    area: Area::Embeddings,
                 },
                 reason: "looks up and stores the embedding at its content-hash key",
             },
             Permission {
                 actions: &["s3:ListBucket"],
                 resource: Resource::Listing {
-                    area: Area::Staging,
+                    area: Area::Embeddings,
                 },
                 reason: "an embedding not stored yet is NoSuchKey, not AccessDenied",
             },

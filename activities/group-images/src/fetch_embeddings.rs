@@ -138,14 +138,14 @@ impl ActivityDef for FetchEmbeddings {
             Permission {
                 actions: &["s3:GetObject"],
                 resource: Resource::Objects {
-                    area: Area::Staging,
+                    area: Area::Embeddings,
                 },
                 reason: "reads the stored embeddings by content hash",
             },
             Permission {
                 actions: &["s3:ListBucket"],
                 resource: Resource::Listing {
-                    area: Area::Staging,
+                    area: Area::Embeddings,
                 },
                 reason: "an embedding not stored yet is NoSuchKey (missing), not AccessDenied",
             },

@@ -199,7 +199,7 @@ impl ActivityDef for MakeThumbnail {
             Permission {
                 actions: &["s3:PutObject"],
                 resource: Resource::Objects {
-                    area: Area::Staging,
+                    area: Area::Thumbnails,
                 },
                 reason: "stores the thumbnail at its content-hash key",
             },
