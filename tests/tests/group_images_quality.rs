@@ -9,7 +9,7 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use image::{DynamicImage, ImageFormat, Rgb};
 use local_bedrock::LocalBedrock;
 use stepwise_embeddings::{BedrockConfig, ImageLimits, embed_image};
 use stepwise_group_images::cluster::cluster;
