@@ -718,7 +718,7 @@ mod tests {
             .reason("nightly");
         let p = problems(s);
         assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName})"), "{p:?}");
+        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName})"), "{p:?}");
         assert!(p[1].contains("input at /when: \"<aws.scheduler.scheduled_time>\" is not a Scheduler context attribute"), "{p:?}");
     }
 
