@@ -90,13 +90,17 @@ pub enum DeploymentName {
     ConfigParameter,
     /// The DynamoDB table of export progress: `${ProgressTableName}`.
     ProgressTable,
+    /// The SSM parameter holding the group-images configuration:
+    /// `${GroupImagesConfigParameterName}`.
+    GroupImagesConfigParameter,
 }
 
 impl DeploymentName {
     /// Every name a deployment substitutes.
-    pub const ALL: [DeploymentName; 2] = [
+    pub const ALL: [DeploymentName; 3] = [
         DeploymentName::ConfigParameter,
         DeploymentName::ProgressTable,
+        DeploymentName::GroupImagesConfigParameter,
     ];
 
     /// The name inside the placeholder.
@@ -104,6 +108,7 @@ impl DeploymentName {
         match self {
             DeploymentName::ConfigParameter => "ConfigParameterName",
             DeploymentName::ProgressTable => "ProgressTableName",
+            DeploymentName::GroupImagesConfigParameter => "GroupImagesConfigParameterName",
         }
     }
 
@@ -112,6 +117,7 @@ impl DeploymentName {
         match self {
             DeploymentName::ConfigParameter => "${ConfigParameterName}",
             DeploymentName::ProgressTable => "${ProgressTableName}",
+            DeploymentName::GroupImagesConfigParameter => "${GroupImagesConfigParameterName}",
         }
     }
 
@@ -120,6 +126,7 @@ impl DeploymentName {
         match self {
             DeploymentName::ConfigParameter => "/stepwise/example/config",
             DeploymentName::ProgressTable => "stepwise-example-progress",
+            DeploymentName::GroupImagesConfigParameter => "/stepwise/example/group-images/config",
         }
     }
 }
@@ -897,7 +904,7 @@ mod tests {
             .reason("nightly");
         let p = problems(s);
         assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName})"), "{p:?}");
+        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName})"), "{p:?}");
         assert!(p[1].contains("input at /when: \"<aws.scheduler.scheduled_time>\" is not a Scheduler context attribute"), "{p:?}");
     }
 

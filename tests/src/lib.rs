@@ -4,6 +4,9 @@
 //! Everything here is test scaffolding: it must not be used by the product crates and
 //! must not reach anything but loopback services it started itself.
 
+pub mod clustering;
+pub mod group_images_world;
+pub mod latency_s3;
 mod moto;
 pub mod postgres;
 pub mod world;

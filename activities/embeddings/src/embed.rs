@@ -76,6 +76,7 @@ pub async fn embed_image_stored(
                 downscaled: stored.downscaled,
             },
             reused: true,
+            object_key: store.object_key(&key),
         });
     }
     let embedded = embed_fetched(ctx, url, fetched, limits, bedrock).await?;
@@ -93,6 +94,7 @@ pub async fn embed_image_stored(
             downscaled: stored.downscaled,
         },
         reused: false,
+        object_key: store.object_key(&key),
     })
 }
 
@@ -103,6 +105,55 @@ pub struct StoredEmbedding {
     pub embedded: Embedded,
     /// Whether it came from the store (no Bedrock call).
     pub reused: bool,
+    /// Its key in the store's bucket.
+    pub object_key: String,
+}
+
+/// An image as fetched by [`fetch_image`]: its bytes and the content type its source
+/// declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedImage {
+    /// The body, at most `image_limits.max_bytes` long.
+    pub bytes: Vec<u8>,
+    /// `Content-Type` (HTTP) or `ContentType` (S3), when given.
+    pub content_type: Option<String>,
+}
+
+/// Fetches the image at `url` exactly as [`embed_image`] does (`s3://` or `https://`,
+/// loopback `http://` when allowed; `image_limits.max_bytes` and
+/// `image_limits.timeout_seconds` enforced, the same error names), without checking what
+/// kind of image it is: for steps that decode other formats themselves (thumbnails) or
+/// only hash the bytes (the content-hash key).
+pub async fn fetch_image(
+    ctx: &Context,
+    url: &str,
+    limits: &ImageLimits,
+    allow_loopback_http: bool,
+) -> Result<FetchedImage, ActivityError> {
+    let fetched = fetch_within_limits(ctx, url, limits, allow_loopback_http).await?;
+    Ok(FetchedImage {
+        bytes: fetched.bytes,
+        content_type: fetched.content_type,
+    })
+}
+
+/// Fetches the image at `url` within the size and time limits.
+async fn fetch_within_limits(
+    ctx: &Context,
+    url: &str,
+    limits: &ImageLimits,
+    allow_loopback_http: bool,
+) -> Result<source::Fetched, ActivityError> {
+    let source = source::parse(url, allow_loopback_http)
+        .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image_url \"{url}\": {why}")))?;
+    let timeout = Duration::from_secs(u64::from(limits.timeout_seconds));
+    match tokio::time::timeout(timeout, source.fetch(ctx, limits.max_bytes)).await {
+        Ok(fetched) => fetched,
+        Err(_) => Err(ActivityError::transient(format!(
+            "fetching {url} took longer than {} s (image_limits.timeout_seconds)",
+            limits.timeout_seconds
+        ))),
+    }
 }
 
 /// Fetches the image at `url` within the limits and checks its content type.
@@ -112,18 +163,7 @@ async fn fetch(
     limits: &ImageLimits,
     allow_loopback_http: bool,
 ) -> Result<source::Fetched, ActivityError> {
-    let source = source::parse(url, allow_loopback_http)
-        .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image_url \"{url}\": {why}")))?;
-    let timeout = Duration::from_secs(u64::from(limits.timeout_seconds));
-    let fetched = match tokio::time::timeout(timeout, source.fetch(ctx, limits.max_bytes)).await {
-        Ok(fetched) => fetched?,
-        Err(_) => {
-            return Err(ActivityError::transient(format!(
-                "fetching {url} took longer than {} s (image_limits.timeout_seconds)",
-                limits.timeout_seconds
-            )));
-        }
-    };
+    let fetched = fetch_within_limits(ctx, url, limits, allow_loopback_http).await?;
     prepare::check_content_type(fetched.content_type.as_deref())
         .map_err(|why| ActivityError::new(INVALID_IMAGE, format!("image {url}: {why}")))?;
     Ok(fetched)

@@ -37,7 +37,10 @@ mod vector;
 
 use stepwise_contract::ErrorName;
 
-pub use embed::{Embedded, StoredEmbedding, check_image_url, embed_image, embed_image_stored};
+pub use embed::{
+    Embedded, FetchedImage, StoredEmbedding, check_image_url, embed_image, embed_image_stored,
+    fetch_image,
+};
 pub use limits::{
     BedrockConfig, DEFAULT_IMAGE_MAX_BYTES, DEFAULT_IMAGE_MAX_DIMENSION,
     DEFAULT_IMAGE_TIMEOUT_SECONDS, DEFAULT_MODEL_ID, ImageLimits, MAX_IMAGE_TIMEOUT_SECONDS,
