@@ -6,12 +6,19 @@
 
 pub mod daily_sales_export;
 pub mod example_orders;
+pub mod product_sold_sync;
+pub mod product_sold_sync_compaction;
 
 use codegen::workflow::Workflow;
 
 /// Every workflow of the project, in a stable order.
 pub fn all() -> Vec<Workflow> {
-    vec![daily_sales_export::workflow(), example_orders::workflow()]
+    vec![
+        daily_sales_export::workflow(),
+        example_orders::workflow(),
+        product_sold_sync::workflow(),
+        product_sold_sync_compaction::workflow(),
+    ]
 }
 
 /// The workflow called `name`.

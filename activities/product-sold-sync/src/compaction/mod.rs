@@ -25,7 +25,8 @@ mod plan;
 
 pub use partition::{CompactPartition, CompactPartitionInput, CompactPartitionOutput};
 pub use plan::{
-    PartitionToCompact, PlanCompaction, PlanCompactionInput, PlanCompactionOutput, compaction_day,
+    CompactionRequest, PartitionToCompact, PlanCompaction, PlanCompactionInput,
+    PlanCompactionOutput, compaction_day,
 };
 
 use stepwise_contract::deploy::{Area, Permission, Resource};

@@ -18,8 +18,20 @@ use super::{LIST_LAKE, is_sale_object};
 /// The most partitions one run plans (the Map's items travel through the state).
 pub const MAX_PARTITIONS: usize = 2000;
 
-/// What `PlanCompaction` receives: the schedule's payload, or a console start with a
-/// `date`.
+/// What starts a compaction (the workflow's input): the schedule's payload
+/// (`scheduled_time`), or a console start with a `date`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompactionRequest {
+    /// When the schedule fired (RFC 3339): the day before it is compacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_time: Option<String>,
+    /// The day to compact, `YYYY-MM-DD` (instead of `scheduled_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+/// What `PlanCompaction` receives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanCompactionInput {
@@ -28,12 +40,8 @@ pub struct PlanCompactionInput {
     pub bucket: String,
     /// The lake's prefix in it.
     pub lake_prefix: String,
-    /// When the schedule fired (RFC 3339): the day before it is compacted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scheduled_time: Option<String>,
-    /// The day to compact, `YYYY-MM-DD` (instead of `scheduled_time`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
+    /// The execution's input.
+    pub request: CompactionRequest,
 }
 
 /// One partition to compact.
@@ -81,7 +89,7 @@ impl ActivityDef for PlanCompaction {
 /// `InvalidInput` naming `date` or `scheduled_time` when malformed, or when neither is
 /// given.
 pub fn compaction_day(
-    input: &PlanCompactionInput,
+    input: &CompactionRequest,
 ) -> Result<(NaiveDate, DateTime<Utc>), ActivityError> {
     let day = match (&input.date, &input.scheduled_time) {
         (Some(d), _) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
@@ -118,7 +126,7 @@ impl Activity for PlanCompaction {
         input: PlanCompactionInput,
         ctx: &Context,
     ) -> Result<PlanCompactionOutput, ActivityError> {
-        let (day, cutoff) = compaction_day(&input)?;
+        let (day, cutoff) = compaction_day(&input.request)?;
         let root = join_prefix(&input.lake_prefix, &format!("{SALES_HISTORY_DATASET}/"));
         let s3 = ctx.aws().s3().await;
         let mut pages = s3
@@ -167,10 +175,8 @@ impl Activity for PlanCompaction {
 mod tests {
     use super::*;
 
-    fn input(date: Option<&str>, scheduled: Option<&str>) -> PlanCompactionInput {
-        PlanCompactionInput {
-            bucket: "lake".into(),
-            lake_prefix: "pricing-intelligence".into(),
+    fn input(date: Option<&str>, scheduled: Option<&str>) -> CompactionRequest {
+        CompactionRequest {
             scheduled_time: scheduled.map(str::to_string),
             date: date.map(str::to_string),
         }
