@@ -170,7 +170,7 @@ pub fn sold_schema() -> SchemaRef {
     let take = |name: &str| -> Field {
         shared
             .field_with_name(name)
-            .map(|f| f.clone())
+            .cloned()
             .unwrap_or_else(|_| Field::new(name, DataType::Utf8, false))
     };
     let text = |name: &str| Field::new(name, DataType::Utf8, false);

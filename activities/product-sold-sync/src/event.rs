@@ -322,7 +322,8 @@ mod tests {
 
     #[test]
     fn each_rule_names_its_field() {
-        let cases: Vec<(fn(&mut ProductSoldEvent), &str)> = vec![
+        type Breaks = fn(&mut ProductSoldEvent);
+        let cases: Vec<(Breaks, &str)> = vec![
             (|e| e.detail.tenant_id.clear(), "detail.tenantId"),
             (|e| e.detail.tenant_id = "a/b".into(), "detail.tenantId"),
             (|e| e.detail.sale_price = -1.0, "detail.salePrice"),
