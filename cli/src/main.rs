@@ -84,11 +84,27 @@ enum Command {
         #[command(flatten)]
         flags: commands::worker::WorkerFlags,
     },
+    /// Dead-letter queues: `stepwise dlq replay --queue-url URL [--local --set NAME=VALUE...]`.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
     /// List every activity with its error names, or print one activity's schemas.
     Activities {
         /// Print the input and output JSON Schemas of this activity.
         #[arg(long, value_name = "NAME")]
         schema: Option<String>,
+    },
+}
+
+/// `stepwise dlq` subcommands.
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// Replay the events of a dead-letter queue: re-put them to the bus (or run them
+    /// locally with --local); a message is deleted only after its replay succeeded.
+    Replay {
+        #[command(flatten)]
+        flags: commands::dlq::ReplayFlags,
     },
 }
 
@@ -107,6 +123,9 @@ fn main() -> ExitCode {
         Command::Run { workflow, flags } => commands::run::run(&workflow, flags),
         Command::Serve { flags } => commands::serve::run(flags),
         Command::Worker { flags } => commands::worker::run(flags),
+        Command::Dlq {
+            command: DlqCommand::Replay { flags },
+        } => commands::dlq::replay(flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
     };
     match result {

@@ -391,16 +391,188 @@ async fn a_write_that_keeps_failing_is_dead_lettered_then_replayed_once() {
     );
     assert_eq!(dlq[0]["event"], e);
 
-    // The fault is gone: replaying the dead letter writes the sale once.
+    // The fault is gone: `stepwise dlq replay --local` runs the dead letter through the
+    // workflow, writes the sale once and deletes the message.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let message = world.dlq(30).await.unwrap().remove(0);
-    let replay = deliver(&world, &message["event"], "replay", true).await;
-    succeeded(&replay);
+    let out = replay_cli(&world, &["--local"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["outcome"], "replayed", "{lines:?}");
+    assert!(
+        lines[0]["detail"].as_str().unwrap().contains("Synced"),
+        "{lines:?}"
+    );
     assert_eq!(world.items().await.unwrap().len(), 1);
     assert_eq!(world.keys(LAKE).await.unwrap().len(), 1);
-    let again = deliver(&world, &message["event"], "replay-again", true).await;
+    assert!(
+        world.dlq(1).await.unwrap().is_empty(),
+        "the message was deleted"
+    );
+    let again = deliver(&world, &e, "replay-again", true).await;
     assert_eq!(entered(&again, "Duplicate delivery"), 1);
     assert_eq!(world.items().await.unwrap().len(), 1);
+}
+
+/// The debug `stepwise` binary, built once per test process.
+fn stepwise() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = workspace_root();
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--locked", "-p", "stepwise-cli"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the stepwise binary failed");
+        root.join("target/debug/stepwise")
+    })
+    .clone()
+}
+
+/// `stepwise dlq replay` on the world's queue with its names, against moto.
+fn replay_cli(world: &SoldSyncWorld, extra: &[&str]) -> std::process::Output {
+    let mut command = Command::new(stepwise());
+    command
+        .args(["dlq", "replay", "--queue-url", &world.queue_url])
+        .args(extra);
+    if extra.contains(&"--local") {
+        for (placeholder, value) in world.substitutions() {
+            let name = placeholder.trim_start_matches("${").trim_end_matches('}');
+            command.arg("--set").arg(format!("{name}={value}"));
+        }
+    }
+    command
+        .envs(MotoServer::shared().env())
+        .output()
+        .expect("stepwise runs")
+}
+
+#[tokio::test]
+async fn dlq_replay_re_puts_the_events_to_the_bus_with_their_sale_ids() {
+    let world = world().await;
+    // A rule on the bus that forwards Carousel sales to a queue we read.
+    let config = world.services.aws.config().await;
+    let events = aws_sdk_eventbridge::Client::new(config);
+    let sqs = world.sqs().await;
+    let capture = sqs
+        .create_queue()
+        .queue_name(format!("capture-{}", unique_id()))
+        .send()
+        .await
+        .unwrap();
+    let capture_url = capture.queue_url().unwrap().to_string();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&capture_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes()
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    let bus = format!("carousel-{}", unique_id());
+    events.create_event_bus().name(&bus).send().await.unwrap();
+    let rule = format!("sold-{}", unique_id());
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(&bus)
+        .event_pattern(
+            r#"{"source": ["carousel.products"], "detail-type": ["carousel.product.sold"]}"#,
+        )
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("capture")
+                .arn(arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // Two dead letters: the workflow's own (a sale without saleId) and a malformed body.
+    let mut e = event(9, "acme", "P-9", "unused", "2026-11-30", false);
+    e["detail"].as_object_mut().unwrap().remove("saleId");
+    let letter = json!({"event": e, "error": "Transient", "cause": "x", "execution": "arn:x"});
+    for body in [letter.to_string(), "not json".to_string()] {
+        sqs.send_message()
+            .queue_url(&world.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+    let out = replay_cli(&world, &["--bus", &bus]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "one message could not be replayed"
+    );
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcomes: BTreeSet<&str> = lines
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        BTreeSet::from(["replayed", "skipped"]),
+        "{lines:?}"
+    );
+
+    let got = sqs
+        .receive_message()
+        .queue_url(&capture_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.messages().len(), 1);
+    let delivered: Value = serde_json::from_str(got.messages()[0].body().unwrap()).unwrap();
+    assert_eq!(delivered["source"], "carousel.products");
+    let expected_sale =
+        stepwise_product_sold_sync::event::derived_sale_id(e["id"].as_str().unwrap());
+    assert_eq!(delivered["detail"]["saleId"], json!(expected_sale));
+    assert_eq!(delivered["detail"]["productId"], "P-9");
+    // The malformed one stays (invisible for a while), the replayed one is gone.
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&world.queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let count = |name: aws_sdk_sqs::types::QueueAttributeName| -> String {
+        attrs.attributes().unwrap()[&name].clone()
+    };
+    assert_eq!(
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages),
+        "0"
+    );
+    assert_eq!(
+        count(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        "1"
+    );
 }
 
 async fn compact(world: &SoldSyncWorld, date: &str, name: &str) -> Value {
