@@ -14,9 +14,10 @@ step "Python tools (moto server) in .venv"
 scripts/python-env.sh >/dev/null
 
 step "building (cargo build)"
-cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo
+cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo --bin demo-product-sold-sync
 
 step "generated state machines are current"
 target/debug/stepwise generate --check
 
 target/debug/demo
+target/debug/demo-product-sold-sync
