@@ -613,7 +613,7 @@ async fn compaction_keeps_every_row_once_and_a_rerun_is_a_no_op() {
                 &format!("P-{}", n % 2),
                 &format!("S-{n:03}"),
                 day,
-                n % 2 == 0,
+                n.is_multiple_of(2),
             );
             succeeded(&deliver(&world, &e, &format!("sale-{n}"), true).await);
         }

@@ -64,7 +64,7 @@ fn deliveries() -> Vec<(String, Value)> {
             &product,
             &format!("S-{n:04}"),
             days[n % 3],
-            n % 2 == 0,
+            n.is_multiple_of(2),
         )
     };
     let mut out = Vec::new();
