@@ -7,8 +7,8 @@
 //!                                                                      └ no  → ClaimHeld (retried)]
 //!   → Duplicate? ─ yes → Duplicate delivery (writes nothing)
 //!   → Write both [Put sales-history item | WriteLakeObject] → Complete claim → Synced
-//! InvalidInput → Send to DLQ → Dead-lettered
-//! any other error → Release claim → Send to DLQ → Dead-lettered
+//! Prepare and claim fails (InvalidInput: never retried; claim still held) → Send to DLQ → Dead-lettered
+//! Write both or Complete claim fails → Release claim → Send to DLQ → Dead-lettered
 //! ```
 //!
 //! EventBridge starts Express executions asynchronously and never learns how they end,
@@ -36,7 +36,7 @@ use codegen::errors::DYNAMODB_CONDITIONAL_CHECK_FAILED;
 use codegen::workflow::Workflow;
 use serde_json::{Value, json};
 use stepwise_contract::ErrorName;
-use stepwise_contract::errors::{INVALID_INPUT, THROTTLED, TRANSIENT};
+use stepwise_contract::errors::{THROTTLED, TRANSIENT};
 use stepwise_product_sold_sync::CLAIM_HELD;
 use stepwise_product_sold_sync::event::ProductSoldEvent;
 use stepwise_product_sold_sync::lake_object::WriteLakeObject;
@@ -187,7 +187,12 @@ fn prepare_and_claim() -> Parallel {
                 ))
                 .then(claimed),
         )
-        .output_path("$[0]")
+        // Only what the next states need: the event itself stays in
+        // `$$.Execution.Input` (the DLQ message takes it from there), so its embedding
+        // is not carried through every later state.
+        .result_selector(
+            json!({"prepared.$": "$[0].prepared", "claim_outcome.$": "$[0].claim_outcome"}),
+        )
         .retry(claim_held_retry())
 }
 
@@ -260,10 +265,7 @@ pub fn workflow() -> Workflow {
         .branch(Chain::start(put_item))
         .branch(Chain::start(write_lake))
         .discard_result()
-        .catch(
-            Catch::all().result_path("$.error"),
-            Chain::goto("Release claim"),
-        );
+        .catch(Catch::all().result_path("$.error"), on_failure);
     let complete = update_item(
         "Complete claim",
         UpdateItem::new(
@@ -294,12 +296,14 @@ pub fn workflow() -> Workflow {
         )
         .otherwise(Chain::empty());
 
-    let claim = prepare_and_claim()
-        .catch(
-            Catch::on([INVALID_INPUT]).result_path("$.error"),
-            Chain::goto("Send to DLQ"),
-        )
-        .catch(Catch::all().result_path("$.error"), on_failure);
+    // Nothing to release when the claim step fails: InvalidInput (never retried), a
+    // claim still held after every retry, or a claim write that kept failing — this
+    // delivery holds no claim (a claim write whose answer was lost holds one until its
+    // lock expires, after which a replay takes it over).
+    let claim = prepare_and_claim().catch(
+        Catch::all().result_path("$.error"),
+        Chain::goto("Send to DLQ"),
+    );
 
     Workflow::new(
         NAME,

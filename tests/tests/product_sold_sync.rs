@@ -703,3 +703,46 @@ async fn compaction_keeps_every_row_once_and_a_rerun_is_a_no_op() {
         vec!["acme", "globex"]
     );
 }
+
+#[tokio::test]
+async fn a_claim_held_past_every_retry_is_dead_lettered_and_left_alone() {
+    let world = world().await;
+    let e = event(10, "acme", "P-10", "S-10", "2026-11-30", false);
+    // Another delivery holds the claim with a lock that outlasts this execution.
+    let far = (chrono::Utc::now().timestamp() + 3600).to_string();
+    let ddb = world.services.aws.dynamodb().await;
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    ddb.put_item()
+        .table_name(&world.idempotency_table)
+        .item(
+            "PK",
+            S("IDEMPOTENCY#acme#carousel.product.sold#S-10".into()),
+        )
+        .item("SK", S("VERSION".into()))
+        .item("status", S("IN_PROGRESS".into()))
+        .item("owner", S("someone-else".into()))
+        .item("lock_expires_at", N(far))
+        .send()
+        .await
+        .unwrap();
+    let before = world.claims().await.unwrap();
+    let outcome = deliver(&world, &e, "waits", true).await;
+    assert_eq!(outcome.status, Status::Failed);
+    assert_eq!(outcome.failure.as_ref().unwrap().error, "ClaimHeld");
+    assert_eq!(
+        entered(&outcome, "Claim held"),
+        11,
+        "the first try and 10 retries"
+    );
+    assert_eq!(entered(&outcome, "Release claim"), 0);
+    assert_eq!(
+        world.claims().await.unwrap(),
+        before,
+        "the other delivery's claim is untouched"
+    );
+    assert!(world.items().await.unwrap().is_empty());
+    let dlq = world.dlq(30).await.unwrap();
+    assert_eq!(dlq.len(), 1);
+    assert_eq!(dlq[0]["error"], "ClaimHeld");
+    assert_eq!(dlq[0]["event"], e);
+}
