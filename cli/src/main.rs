@@ -84,10 +84,17 @@ enum Command {
         #[command(flatten)]
         flags: commands::worker::WorkerFlags,
     },
-    /// Dead-letter queues: `stepwise dlq replay --queue-url URL [--local --set NAME=VALUE...]`.
+    /// Dead-letter queues: `stepwise dlq replay --queue-url URL [--local --substitute NAME=VALUE...]`.
     Dlq {
         #[command(subcommand)]
         command: DlqCommand,
+    },
+    /// Create the tables, queues and S3 Vectors indexes the workflows declare on the
+    /// endpoints of the standard AWS environment (moto server locally) and print the
+    /// definition substitutions that reach them, as JSON for `run --substitutions`.
+    Provision {
+        #[command(flatten)]
+        flags: commands::provision::ProvisionFlags,
     },
     /// List every activity with its error names, or print one activity's schemas.
     Activities {
@@ -127,6 +134,7 @@ fn main() -> ExitCode {
             command: DlqCommand::Replay { flags },
         } => commands::dlq::replay(flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
+        Command::Provision { flags } => commands::provision::run(flags),
     };
     match result {
         Ok(code) => code,

@@ -7,7 +7,8 @@
 //! through the official SDK clients, Step Functions'
 //! input/output processing, error names, retries, catches, Map and Parallel concurrency,
 //! payload and history limits, virtual time, stepfunctions-local mock configs
-//! ([`MockConfig`]) and fault injection ([`Faults`]), and an execution history in Step
+//! ([`MockConfig`]) and fault injection ([`Faults`]), definition substitutions
+//! ([`Options::substitutions`], [`substitutions`]), and an execution history in Step
 //! Functions' vocabulary ([`history`]). Tasks can wait for a callback
 //! (`.waitForTaskToken`, [`Callbacks`]), activities can be served by external workers
 //! ([`ActivityQueue`]), and `states:startExecution` runs child executions ([`Launcher`],
@@ -41,6 +42,7 @@ pub mod map_runs;
 mod mock;
 mod nested;
 pub mod progress;
+pub mod substitutions;
 mod tasks;
 
 pub use activity_queue::{ActivityError, ActivityQueue, ActivityTask};

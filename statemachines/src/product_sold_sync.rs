@@ -24,8 +24,11 @@
 //! hours. Both writes are idempotent (same key, same content), so a delivery that takes
 //! over writes what the crashed one may already have written, identically.
 //!
-//! The resources are deployment placeholders: [`SALES_HISTORY_TABLE`],
-//! [`IDEMPOTENCY_TABLE`], [`DEAD_LETTERS_QUEUE_URL`], [`LAKE_BUCKET`].
+//! The resources are declared here ([`SALES_HISTORY`], [`IDEMPOTENCY`], [`DEAD_LETTERS`])
+//! and reached through the deployment's placeholders: [`SALES_HISTORY_TABLE`],
+//! [`IDEMPOTENCY_TABLE`], [`DEAD_LETTERS_QUEUE_URL`], [`LAKE_BUCKET`]. What starts it —
+//! an EventBridge rule on `carousel.products` / `carousel.product.sold` — is not declared
+//! yet: the builder has no event-rule trigger (see the README).
 
 use std::time::Duration;
 
@@ -36,6 +39,7 @@ use codegen::errors::DYNAMODB_CONDITIONAL_CHECK_FAILED;
 use codegen::workflow::Workflow;
 use serde_json::{Value, json};
 use stepwise_contract::ErrorName;
+use stepwise_contract::deploy::{IndexSpec, KeyAttr, Permission, QueueSpec, Resource, TableSpec};
 use stepwise_contract::errors::{THROTTLED, TRANSIENT};
 use stepwise_product_sold_sync::CLAIM_HELD;
 use stepwise_product_sold_sync::event::ProductSoldEvent;
@@ -50,8 +54,40 @@ pub const SALES_HISTORY_TABLE: &str = "${SalesHistoryTableName}";
 pub const IDEMPOTENCY_TABLE: &str = "${IdempotencyTableName}";
 /// The dead-letter queue's URL (deployment placeholder).
 pub const DEAD_LETTERS_QUEUE_URL: &str = "${DeadLettersQueueUrl}";
-/// The lake's bucket (deployment placeholder).
-pub const LAKE_BUCKET: &str = "${LakeBucketName}";
+/// The lake's bucket (the deployment's name, [`codegen::trigger::DeploymentName::LakeBucket`]).
+pub const LAKE_BUCKET: &str = codegen::trigger::DeploymentName::LakeBucket.placeholder();
+
+/// The sales-history table: per-product queries (`PK`/`SK`), a tenant's embeddings by
+/// shard and date (GSI2), items expiring two years after the sale.
+pub const SALES_HISTORY: TableSpec = TableSpec {
+    name: "sales-history",
+    partition_key: KeyAttr::string("PK"),
+    sort_key: Some(KeyAttr::string("SK")),
+    indexes: &[IndexSpec {
+        name: "GSI2",
+        partition_key: KeyAttr::string("GSI2PK"),
+        sort_key: Some(KeyAttr::string("GSI2SK")),
+    }],
+    ttl_attribute: Some("ttl"),
+    reason: "one item per Carousel sale: per-product sales history, and the tenant's embeddings by shard and date (GSI2)",
+};
+
+/// The idempotency table: one claim per (tenant, sale), forgotten after 24 hours.
+pub const IDEMPOTENCY: TableSpec = TableSpec {
+    name: "idempotency",
+    partition_key: KeyAttr::string("PK"),
+    sort_key: Some(KeyAttr::string("SK")),
+    indexes: &[],
+    ttl_attribute: Some("ttl"),
+    reason: "claims that make each sale land once whatever EventBridge redelivers (TTL 24 h)",
+};
+
+/// The dead-letter queue, shared with the EventBridge rule target's DLQ.
+pub const DEAD_LETTERS: QueueSpec = QueueSpec {
+    name: "dead-letters",
+    retention_days: 14,
+    reason: "events the workflow gave up on (with error and execution id), and events whose StartExecution kept failing; replayed with `stepwise dlq replay`",
+};
 /// The lake's prefix in its bucket.
 pub const LAKE_PREFIX: &str = "pricing-intelligence";
 
@@ -317,4 +353,27 @@ pub fn workflow() -> Workflow {
     .express()
     .timeout(Duration::from_secs(300))
     .input(&example_input())
+    .table(SALES_HISTORY)
+    .table(IDEMPOTENCY)
+    .queue(DEAD_LETTERS)
+    .permission(Permission {
+        actions: &["dynamodb:PutItem"],
+        resource: Resource::Table { table: SALES_HISTORY.name },
+        reason: "puts the sale's item (Put sales-history item)",
+    })
+    .permission(Permission {
+        actions: &[
+            "dynamodb:PutItem",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ],
+        resource: Resource::Table { table: IDEMPOTENCY.name },
+        reason: "claims the event, reads a claim taken before, completes or releases it",
+    })
+    .permission(Permission {
+        actions: &["sqs:SendMessage"],
+        resource: Resource::Queue { queue: DEAD_LETTERS.name },
+        reason: "sends an event it gave up on to the dead-letter queue",
+    })
 }

@@ -8,14 +8,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
-};
-use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use codegen::asl::StateMachine;
+use codegen::trigger::DeploymentName;
 use codegen::workflow::Workflow;
 use serde_json::{Map, Value, json};
 use sfn_local::{Options, Outcome, RegistryTasks, ServiceTasks, TaskRunner};
@@ -35,100 +32,47 @@ pub struct SoldSyncWorld {
     pub idempotency_table: String,
     /// The dead-letter queue's URL.
     pub queue_url: String,
+    /// What provisioning substitutes (`SalesHistoryTableName`, …).
+    pub provisioned: BTreeMap<String, String>,
     /// The services everything runs on.
     pub services: Arc<Services>,
 }
 
-fn attribute(name: &str) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ScalarAttributeType::S)
-        .build()
-        .expect("attribute definition")
-}
-
-fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .expect("key schema element")
-}
-
 impl SoldSyncWorld {
-    /// Creates the bucket, both tables (on-demand, TTL on `ttl`; GSI2 on the sales
-    /// history) and the DLQ (14 days' retention), named after `id`.
+    /// Creates what the workflow declares — both tables (on-demand, TTL on `ttl`, GSI2
+    /// on the sales history) and the DLQ (14 days) — through `stepwise_provision`, named
+    /// `ps-{id}-…`, and the lake bucket.
     pub async fn create(services: Arc<Services>, id: &str) -> Result<Self, Error> {
+        let config = services.aws.config().await.clone();
+        let resources = statemachines::product_sold_sync::workflow()
+            .resources()
+            .clone();
+        let provisioned =
+            stepwise_provision::provision(&config, &resources, &format!("ps-{id}")).await?;
+        let name = |key: &str| -> Result<String, Error> {
+            provisioned
+                .get(key)
+                .cloned()
+                .ok_or_else(|| format!("provision gave no {key}").into())
+        };
         let world = SoldSyncWorld {
             bucket: format!("sold-lake-{id}"),
-            sales_table: format!("sales-history-{id}"),
-            idempotency_table: format!("idempotency-{id}"),
-            queue_url: String::new(),
+            sales_table: name("SalesHistoryTableName")?,
+            idempotency_table: name("IdempotencyTableName")?,
+            queue_url: name("DeadLettersQueueUrl")?,
+            provisioned: provisioned.clone(),
             services,
         };
-        let aws = &world.services.aws;
-        aws.s3()
+        world
+            .services
+            .aws
+            .s3()
             .await
             .create_bucket()
             .bucket(&world.bucket)
             .send()
             .await?;
-        let ddb = aws.dynamodb().await;
-        let gsi2 = GlobalSecondaryIndex::builder()
-            .index_name("GSI2")
-            .key_schema(key("GSI2PK", KeyType::Hash))
-            .key_schema(key("GSI2SK", KeyType::Range))
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()?;
-        ddb.create_table()
-            .table_name(&world.sales_table)
-            .attribute_definitions(attribute("PK"))
-            .attribute_definitions(attribute("SK"))
-            .attribute_definitions(attribute("GSI2PK"))
-            .attribute_definitions(attribute("GSI2SK"))
-            .key_schema(key("PK", KeyType::Hash))
-            .key_schema(key("SK", KeyType::Range))
-            .global_secondary_indexes(gsi2)
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await?;
-        ddb.create_table()
-            .table_name(&world.idempotency_table)
-            .attribute_definitions(attribute("PK"))
-            .attribute_definitions(attribute("SK"))
-            .key_schema(key("PK", KeyType::Hash))
-            .key_schema(key("SK", KeyType::Range))
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await?;
-        for table in [&world.sales_table, &world.idempotency_table] {
-            ddb.update_time_to_live()
-                .table_name(table)
-                .time_to_live_specification(
-                    TimeToLiveSpecification::builder()
-                        .attribute_name("ttl")
-                        .enabled(true)
-                        .build()?,
-                )
-                .send()
-                .await?;
-        }
-        let queue = world
-            .sqs()
-            .await
-            .create_queue()
-            .queue_name(format!("dead-letters-{id}"))
-            .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
-            .send()
-            .await?;
-        Ok(SoldSyncWorld {
-            queue_url: queue.queue_url().unwrap_or_default().to_string(),
-            ..world
-        })
+        Ok(world)
     }
 
     /// An SQS client on this world's SDK configuration.
@@ -136,24 +80,21 @@ impl SoldSyncWorld {
         aws_sdk_sqs::Client::new(self.services.aws.config().await)
     }
 
-    /// The deployment placeholders and this world's values for them.
-    pub fn substitutions(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("${SalesHistoryTableName}", self.sales_table.clone()),
-            ("${IdempotencyTableName}", self.idempotency_table.clone()),
-            ("${DeadLettersQueueUrl}", self.queue_url.clone()),
-            ("${LakeBucketName}", self.bucket.clone()),
-        ]
+    /// The definition substitutions of this world: what provisioning returned, and the
+    /// lake bucket (`LakeBucketName`).
+    pub fn substitutions(&self) -> BTreeMap<String, String> {
+        let mut map = self.provisioned.clone();
+        map.insert(
+            DeploymentName::LakeBucket.as_str().to_string(),
+            self.bucket.clone(),
+        );
+        map
     }
 
-    /// The workflow's state machine with this world's names substituted.
+    /// The workflow's state machine, as generated (placeholders and all: the options
+    /// carry the substitutions).
     pub fn machine(&self, workflow: &Workflow) -> Result<StateMachine, Error> {
-        let built = workflow.build()?;
-        let mut text = serde_json::to_string(&built.machine.to_value())?;
-        for (placeholder, value) in self.substitutions() {
-            text = text.replace(placeholder, &value);
-        }
-        Ok(codegen::asl::from_value(serde_json::from_str(&text)?)?)
+        Ok(workflow.build()?.machine)
     }
 
     /// The real activities behind the AWS service integrations, on this world's services.
@@ -173,6 +114,7 @@ impl SoldSyncWorld {
             execution_name: Some(name.to_string()),
             services: Some(self.services.clone()),
             max_duration: sfn_local::clock::EXPRESS_MAX_DURATION,
+            substitutions: self.substitutions(),
             ..Options::default()
         }
     }

@@ -444,9 +444,8 @@ fn replay_cli(world: &SoldSyncWorld, extra: &[&str]) -> std::process::Output {
         .args(["dlq", "replay", "--queue-url", &world.queue_url])
         .args(extra);
     if extra.contains(&"--local") {
-        for (placeholder, value) in world.substitutions() {
-            let name = placeholder.trim_start_matches("${").trim_end_matches('}');
-            command.arg("--set").arg(format!("{name}={value}"));
+        for (name, value) in world.substitutions() {
+            command.arg("--substitute").arg(format!("{name}={value}"));
         }
     }
     command
@@ -584,6 +583,7 @@ async fn compact(world: &SoldSyncWorld, date: &str, name: &str) -> Value {
         state_machine_name: statemachines::product_sold_sync_compaction::NAME.into(),
         execution_name: Some(name.into()),
         services: Some(world.services.clone()),
+        substitutions: world.substitutions(),
         ..sfn_local::Options::default()
     };
     let tasks: Arc<dyn TaskRunner> = world.tasks();

@@ -14,6 +14,7 @@
 //! "failed" | "skipped", "detail"}`), a summary on stderr; exit 0 when every message was
 //! replayed, 1 otherwise.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,9 +48,10 @@ pub struct ReplayFlags {
     /// With --local: the workflow to run.
     #[arg(long, value_name = "NAME", default_value = "product-sold-sync")]
     pub workflow: String,
-    /// With --local: a deployment placeholder's value, `Name=value` for `${Name}` in
-    /// the definition (e.g. SalesHistoryTableName=sales-history). Repeatable.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
+    /// With --local: a definition substitution, `${NAME}` becomes VALUE (e.g.
+    /// SalesHistoryTableName=stepwise-local-sales-history, as `stepwise provision`
+    /// prints). Repeatable.
+    #[arg(long = "substitute", value_name = "NAME=VALUE")]
     pub substitutions: Vec<String>,
     /// Replay at most this many messages.
     #[arg(long, value_name = "N")]
@@ -89,16 +91,19 @@ pub fn with_stable_sale_id(mut event: Value) -> Value {
     event
 }
 
-/// Parses `--set Name=value` pairs into (`${Name}`, value).
-fn substitutions(pairs: &[String]) -> Result<Vec<(String, String)>, CliError> {
+/// Parses `--substitute NAME=VALUE` pairs (NAME: letters, digits, `_`).
+fn substitutions(pairs: &[String]) -> Result<BTreeMap<String, String>, CliError> {
     pairs
         .iter()
         .map(|p| match p.split_once('=') {
-            Some((name, value)) if !name.is_empty() && !name.contains(['$', '{', '}']) => {
-                Ok((format!("${{{name}}}"), value.to_string()))
+            Some((name, value))
+                if !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                Ok((name.to_string(), value.to_string()))
             }
             _ => Err(CliError::Usage(format!(
-                "--set \"{p}\": expected NAME=VALUE (e.g. SalesHistoryTableName=sales-history)"
+                "--substitute \"{p}\": expected NAME=VALUE, NAME the text inside ${{...}} (e.g. SalesHistoryTableName=stepwise-local-sales-history)"
             ))),
         })
         .collect()
@@ -118,6 +123,7 @@ enum Replayer {
     },
     Local {
         machine: Box<codegen::asl::StateMachine>,
+        substitutions: BTreeMap<String, String>,
         name: String,
         express: bool,
         tasks: Arc<dyn sfn_local::TaskRunner>,
@@ -176,12 +182,14 @@ impl Replayer {
             }
             Replayer::Local {
                 machine,
+                substitutions,
                 name,
                 express,
                 tasks,
             } => {
                 let options = Options {
                     state_machine_name: name.clone(),
+                    substitutions: substitutions.clone(),
                     max_duration: if *express {
                         sfn_local::clock::EXPRESS_MAX_DURATION
                     } else {
@@ -267,7 +275,9 @@ pub fn replay(flags: ReplayFlags) -> Result<ExitCode, CliError> {
         return Err(CliError::Usage("--max must be at least 1".into()));
     }
     if !flags.local && (!flags.substitutions.is_empty() || flags.workflow != "product-sold-sync") {
-        return Err(CliError::Usage("--set and --workflow need --local".into()));
+        return Err(CliError::Usage(
+            "--substitute and --workflow need --local".into(),
+        ));
     }
     let pairs = substitutions(&flags.substitutions)?;
     let services = stepwise_runtime::Services::shared();
@@ -289,16 +299,9 @@ pub fn replay(flags: ReplayFlags) -> Result<ExitCode, CliError> {
             let built = workflow
                 .build()
                 .map_err(|e| CliError::Message(e.to_string()))?;
-            let mut text = built.machine.to_value().to_string();
-            for (placeholder, value) in &pairs {
-                text = text.replace(placeholder, value);
-            }
-            let value: Value =
-                serde_json::from_str(&text).map_err(|e| CliError::Message(e.to_string()))?;
-            let machine =
-                codegen::asl::from_value(value).map_err(|e| CliError::Message(e.to_string()))?;
             Replayer::Local {
-                machine: Box::new(machine),
+                machine: Box::new(built.machine),
+                substitutions: pairs.clone(),
                 name: built.name,
                 express: built.express,
                 tasks: stepwise_serve::runner::real_tasks(stepwise_lambda::all(), services.clone()),
@@ -388,9 +391,13 @@ mod tests {
     #[test]
     fn set_pairs_are_checked() {
         assert_eq!(
-            substitutions(&["A=b=c".into()]).unwrap(),
-            vec![("${A}".to_string(), "b=c".to_string())]
+            substitutions(&["A_1=b=c".into()]).unwrap(),
+            BTreeMap::from([("A_1".to_string(), "b=c".to_string())])
         );
+        assert!(matches!(
+            substitutions(&["${A}=x".into()]),
+            Err(CliError::Usage(_))
+        ));
         assert!(matches!(
             substitutions(&["nope".into()]),
             Err(CliError::Usage(_))

@@ -1,6 +1,7 @@
 //! The executor's public face: the options an execution runs with, what it returns, why
 //! it may refuse to start, progress callbacks, and [`execute`] itself.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,6 +84,11 @@ pub struct Options {
     /// Live counters of the execution's distributed Map Runs, by Map Run ARN (a server's
     /// `DescribeMapRun`); default: none kept.
     pub map_runs: Option<MapRuns>,
+    /// Definition substitutions, as a state machine's `DefinitionSubstitutions` in AWS:
+    /// each `${Name}` in the definition's strings whose name is a key is replaced by its
+    /// value before the run (e.g. `SalesHistoryTableName` → the table `stepwise
+    /// provision` created). Child executions inherit them. Default: none.
+    pub substitutions: BTreeMap<String, String>,
 }
 
 /// The ARNs an execution is known by.
@@ -113,6 +119,7 @@ impl Default for Options {
             live_history: None,
             wait_time_scale: 1.0,
             map_runs: None,
+            substitutions: BTreeMap::new(),
         }
     }
 }
@@ -176,6 +183,13 @@ pub async fn execute(
     tasks: Arc<dyn TaskRunner>,
     options: Options,
 ) -> Result<Outcome, StartError> {
+    let substituted;
+    let machine = if options.substitutions.is_empty() {
+        machine
+    } else {
+        substituted = crate::substitutions::substitute(machine, &options.substitutions)?;
+        &substituted
+    };
     let problems = codegen::validate::validate(machine);
     if !problems.is_empty() {
         return Err(StartError::Invalid(problems));

@@ -50,6 +50,13 @@ pub async fn redrive(
             "no top-level state named \"{state}\" to redrive from"
         )));
     }
+    let substituted;
+    let machine = if options.substitutions.is_empty() {
+        machine
+    } else {
+        substituted = crate::substitutions::substitute(machine, &options.substitutions)?;
+        &substituted
+    };
     let run = Run::new(machine, tasks, options, input.clone());
     let mut path = Path {
         prev: run.history.events().last().map_or(0, |e| e.id),

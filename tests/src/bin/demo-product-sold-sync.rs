@@ -197,6 +197,7 @@ async fn demo() -> Result<ExitCode, Error> {
         virtual_time: true,
         state_machine_name: statemachines::product_sold_sync_compaction::NAME.into(),
         services: Some(world.services.clone()),
+        substitutions: world.substitutions(),
         ..Options::default()
     };
     let outcome =
