@@ -14,10 +14,11 @@ step "Python tools (moto server) in .venv"
 scripts/python-env.sh >/dev/null
 
 step "building (cargo build)"
-cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo --bin demo-group-images
+cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo --bin demo-group-images --bin demo-product-sold-sync
 
 step "generated state machines are current"
 target/debug/stepwise generate --check
 
 target/debug/demo
 target/debug/demo-group-images
+target/debug/demo-product-sold-sync

@@ -84,6 +84,11 @@ enum Command {
         #[command(flatten)]
         flags: commands::worker::WorkerFlags,
     },
+    /// Dead-letter queues: `stepwise dlq replay --queue-url URL [--local --substitute NAME=VALUE...]`.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
     /// Create the tables, queues and S3 Vectors indexes the workflows declare on the
     /// endpoints of the standard AWS environment (moto server locally) and print the
     /// definition substitutions that reach them, as JSON for `run --substitutions`.
@@ -96,6 +101,17 @@ enum Command {
         /// Print the input and output JSON Schemas of this activity.
         #[arg(long, value_name = "NAME")]
         schema: Option<String>,
+    },
+}
+
+/// `stepwise dlq` subcommands.
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// Replay the events of a dead-letter queue: re-put them to the bus (or run them
+    /// locally with --local); a message is deleted only after its replay succeeded.
+    Replay {
+        #[command(flatten)]
+        flags: commands::dlq::ReplayFlags,
     },
 }
 
@@ -114,6 +130,9 @@ fn main() -> ExitCode {
         Command::Run { workflow, flags } => commands::run::run(&workflow, flags),
         Command::Serve { flags } => commands::serve::run(flags),
         Command::Worker { flags } => commands::worker::run(flags),
+        Command::Dlq {
+            command: DlqCommand::Replay { flags },
+        } => commands::dlq::replay(flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
         Command::Provision { flags } => commands::provision::run(flags),
     };

@@ -93,14 +93,17 @@ pub enum DeploymentName {
     /// The SSM parameter holding the group-images configuration:
     /// `${GroupImagesConfigParameterName}`.
     GroupImagesConfigParameter,
+    /// The bucket of the analytics lake: `${LakeBucketName}`.
+    LakeBucket,
 }
 
 impl DeploymentName {
     /// Every name a deployment substitutes.
-    pub const ALL: [DeploymentName; 3] = [
+    pub const ALL: [DeploymentName; 4] = [
         DeploymentName::ConfigParameter,
         DeploymentName::ProgressTable,
         DeploymentName::GroupImagesConfigParameter,
+        DeploymentName::LakeBucket,
     ];
 
     /// The name inside the placeholder.
@@ -109,6 +112,7 @@ impl DeploymentName {
             DeploymentName::ConfigParameter => "ConfigParameterName",
             DeploymentName::ProgressTable => "ProgressTableName",
             DeploymentName::GroupImagesConfigParameter => "GroupImagesConfigParameterName",
+            DeploymentName::LakeBucket => "LakeBucketName",
         }
     }
 
@@ -118,6 +122,7 @@ impl DeploymentName {
             DeploymentName::ConfigParameter => "${ConfigParameterName}",
             DeploymentName::ProgressTable => "${ProgressTableName}",
             DeploymentName::GroupImagesConfigParameter => "${GroupImagesConfigParameterName}",
+            DeploymentName::LakeBucket => "${LakeBucketName}",
         }
     }
 
@@ -127,6 +132,7 @@ impl DeploymentName {
             DeploymentName::ConfigParameter => "/stepwise/example/config",
             DeploymentName::ProgressTable => "stepwise-example-progress",
             DeploymentName::GroupImagesConfigParameter => "/stepwise/example/group-images/config",
+            DeploymentName::LakeBucket => "stepwise-example-lake",
         }
     }
 }
@@ -904,7 +910,7 @@ mod tests {
             .reason("nightly");
         let p = problems(s);
         assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName})"), "{p:?}");
+        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName}, ${LakeBucketName})"), "{p:?}");
         assert!(p[1].contains("input at /when: \"<aws.scheduler.scheduled_time>\" is not a Scheduler context attribute"), "{p:?}");
     }
 

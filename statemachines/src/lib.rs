@@ -7,6 +7,8 @@
 pub mod daily_sales_export;
 pub mod example_orders;
 pub mod group_images;
+pub mod product_sold_sync;
+pub mod product_sold_sync_compaction;
 
 use codegen::workflow::Workflow;
 
@@ -16,6 +18,8 @@ pub fn all() -> Vec<Workflow> {
         daily_sales_export::workflow(),
         example_orders::workflow(),
         group_images::workflow(),
+        product_sold_sync::workflow(),
+        product_sold_sync_compaction::workflow(),
     ]
 }
 

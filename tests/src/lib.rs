@@ -9,6 +9,7 @@ pub mod group_images_world;
 pub mod latency_s3;
 mod moto;
 pub mod postgres;
+pub mod sold_sync;
 pub mod world;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,13 +1,15 @@
 //! `stepwise-lake`: the analytics lake the pipelines write — the sale record
 //! ([`Sale`]), the Hive-style partition keys ([`partition_key`]) and the Parquet encoder
-//! ([`encode_partition`]). daily-sales-export writes it today; product-sold-sync writes
-//! the same record next, so the schema is spelled once, here.
+//! ([`encode_partition`]) of daily-sales-export's `smartgo_sales`; and product-sold-sync's
+//! `sales_history` row ([`SoldSale`], [`encode_sold`], [`decode_sold`]), whose columns
+//! shared with `smartgo_sales` take their types from it, so the schema is spelled once, here.
 //!
 //! This crate does no I/O (the activities put the bytes in S3) and knows no pipeline.
 //! The width of the `embedding` column is [`stepwise_embeddings::EMBEDDING_DIM`].
 
 mod encode;
 mod keys;
+mod sold;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -18,6 +20,10 @@ pub use encode::{
     encode_partition_until, partition_batch, partition_schema, writer_properties,
 };
 pub use keys::{join_prefix, partition_key};
+pub use sold::{
+    COMPACTED_PREFIX, SALES_HISTORY_DATASET, SoldError, SoldSale, compacted_object_key,
+    decode_sold, encode_sold, sale_object_key, sales_history_partition, sold_batch, sold_schema,
+};
 
 /// One sale, as read from the SmartGo database and written to the manifest (one JSON
 /// object per line).

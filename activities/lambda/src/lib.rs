@@ -11,7 +11,8 @@ use stepwise_runtime::Registry;
 pub fn all() -> Registry {
     let registry = stepwise_examples::register(Registry::new());
     let registry = stepwise_daily_sales_export::register(registry);
-    stepwise_group_images::register(registry)
+    let registry = stepwise_group_images::register(registry);
+    stepwise_product_sold_sync::register(registry)
 }
 
 #[cfg(test)]
@@ -35,9 +36,13 @@ mod tests {
             "MakeThumbnail",
             "EmbedGroupImage",
             "ClusterImages",
+            "Prepare",
+            "WriteLakeObject",
+            "PlanCompaction",
+            "CompactPartition",
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
-        assert_eq!(names.len(), 13, "{names:?}");
+        assert_eq!(names.len(), 17, "{names:?}");
     }
 }

@@ -2,6 +2,7 @@
 //! prints to stderr with exit code 1.
 
 pub mod activities;
+pub mod dlq;
 pub mod exec;
 pub mod execution;
 pub mod fmt;

@@ -1,0 +1,85 @@
+//! `product-sold-sync-compaction`: the daily merge of the lake's per-sale objects
+//! (product-sold-sync writes one small Parquet object per sale) into one file per
+//! partition and day.
+//!
+//! ```text
+//! PlanCompaction → Compact partitions (Map: CompactPartition, 4 at a time) → Compacted
+//! ```
+//!
+//! Standard, scheduled at 00:30 UTC: it compacts the UTC day before (every per-sale
+//! object last modified before 00:00). Each partition's step verifies the merged file
+//! before deleting anything and skips sales already merged, so the workflow is
+//! re-runnable and a crash at any point loses and duplicates nothing (see
+//! `stepwise_product_sold_sync::compaction`).
+
+use std::time::Duration;
+
+use codegen::builder::*;
+use codegen::trigger::{Schedule, SchedulerAttribute};
+use codegen::workflow::Workflow;
+use serde_json::json;
+use stepwise_contract::errors::{THROTTLED, TRANSIENT};
+use stepwise_product_sold_sync::compaction::{CompactPartition, CompactionRequest, PlanCompaction};
+
+use crate::product_sold_sync::{LAKE_BUCKET, LAKE_PREFIX};
+
+/// The name of the workflow.
+pub const NAME: &str = "product-sold-sync-compaction";
+/// When EventBridge Scheduler starts it: 00:30 every day, UTC.
+pub const SCHEDULE: &str = "cron(30 0 * * ? *)";
+/// How many partitions are compacted at once.
+pub const PARTITION_CONCURRENCY: u32 = 4;
+
+/// The schedule: at [`SCHEDULE`] it passes the time it fired; the run compacts the UTC
+/// day before.
+pub fn schedule() -> Schedule {
+    Schedule::cron(SCHEDULE)
+        .timezone("UTC")
+        .input(json!({"scheduled_time": SchedulerAttribute::ScheduledTime.as_str()}))
+        .dead_letter_queue()
+        .reason("Scheduler fires at 00:30 UTC, after the day's last per-sale objects landed; the run merges the previous UTC day's objects")
+}
+
+/// The example input: compact one given day.
+pub fn example_input() -> CompactionRequest {
+    CompactionRequest {
+        scheduled_time: None,
+        date: Some("2026-11-30".into()),
+    }
+}
+
+fn retry() -> Retry {
+    Retry::on([THROTTLED, TRANSIENT])
+        .interval(Duration::from_secs(2))
+        .backoff_rate(2.0)
+        .max_attempts(5)
+        .max_delay(Duration::from_secs(60))
+        .full_jitter()
+}
+
+/// The workflow description.
+pub fn workflow() -> Workflow {
+    let plan = task::<PlanCompaction>()
+        .parameters(json!({"bucket": LAKE_BUCKET, "lake_prefix": LAKE_PREFIX, "request.$": "$"}))
+        .result_path("$.plan")
+        .retry(retry());
+    let compact = map("Compact partitions")
+        .items_path("$.plan.partitions")
+        .item_selector(json!({
+            "bucket.$": "$.plan.bucket",
+            "partition.$": "$$.Map.Item.Value.partition",
+            "day.$": "$.plan.day",
+            "cutoff.$": "$.plan.cutoff"
+        }))
+        .max_concurrency(PARTITION_CONCURRENCY)
+        .processor(task::<CompactPartition>().retry(retry()))
+        .result_path("$.compacted");
+    Workflow::new(
+        NAME,
+        Chain::start(plan).then(compact).then(succeed("Compacted")),
+    )
+    .comment("Daily merge of the previous day's per-sale sales_history objects into one Parquet file per partition.")
+    .timeout(Duration::from_secs(2 * 3600))
+    .input(&example_input())
+    .schedule(schedule())
+}
