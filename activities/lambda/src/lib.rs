@@ -10,7 +10,8 @@ use stepwise_runtime::Registry;
 /// Every activity of the project.
 pub fn all() -> Registry {
     let registry = stepwise_examples::register(Registry::new());
-    stepwise_daily_sales_export::register(registry)
+    let registry = stepwise_daily_sales_export::register(registry);
+    stepwise_vector_ingest::register(registry)
 }
 
 #[cfg(test)]
@@ -29,9 +30,14 @@ mod tests {
             "EmbedImage",
             "WritePartition",
             "RecordProgress",
+            "EnsureIndex",
+            "PlanIngest",
+            "IngestVectors",
+            "RecordIngestProgress",
+            "SimilarProducts",
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
-        assert_eq!(names.len(), 8, "{names:?}");
+        assert_eq!(names.len(), 13, "{names:?}");
     }
 }
