@@ -6,12 +6,17 @@
 
 pub mod daily_sales_export;
 pub mod example_orders;
+pub mod vector_ingest;
 
 use codegen::workflow::Workflow;
 
 /// Every workflow of the project, in a stable order.
 pub fn all() -> Vec<Workflow> {
-    vec![daily_sales_export::workflow(), example_orders::workflow()]
+    vec![
+        daily_sales_export::workflow(),
+        example_orders::workflow(),
+        vector_ingest::workflow(),
+    ]
 }
 
 /// The workflow called `name`.

@@ -8,6 +8,7 @@
 //! | [`plan`] | `PlanIngest`: the source's objects and rows, the run's progress item |
 //! | [`ingest`] | `IngestVectors`: one Parquet object into the index, `PutVectors` in batches |
 //! | [`progress`] | `RecordIngestProgress`: per-object markers and the run's progress, rate, ETA |
+//! | [`request`] | the workflow's input |
 //! | [`similar`] | `SimilarProducts`: nearest neighbours of a sale's vector (`QueryVectors`) |
 //! | [`parquet_source`] | streaming a lake partition as `PutVectors` batches |
 //! | [`metadata`] | each vector's filterable and non-filterable metadata |
@@ -24,6 +25,7 @@ pub mod metadata;
 pub mod parquet_source;
 pub mod plan;
 pub mod progress;
+pub mod request;
 pub mod similar;
 pub mod target;
 
