@@ -6,6 +6,7 @@
 
 mod moto;
 pub mod postgres;
+pub mod vector_lake;
 pub mod world;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -147,7 +147,9 @@ async fn ensure_bucket(
         .await
     {
         Ok(_) => return Ok(false),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_not_found_exception()) => {}
         Err(e) => return Err(classify("S3 Vectors", "GetVectorBucket", &e)),
     }
     match client
@@ -157,7 +159,12 @@ async fn ensure_bucket(
         .await
     {
         Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => Ok(false),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conflict_exception()) =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(classify("S3 Vectors", "CreateVectorBucket", &e)),
     }
 }
@@ -175,7 +182,12 @@ async fn get_index(
         .await
     {
         Ok(out) => Ok(out.index().cloned()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found_exception()) => Ok(None),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_not_found_exception()) =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(classify("S3 Vectors", "GetIndex", &e)),
     }
 }
@@ -218,7 +230,12 @@ async fn create_index(
         .await
     {
         Ok(_) => Ok(true),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_conflict_exception()) => Ok(false),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conflict_exception()) =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(classify("S3 Vectors", "CreateIndex", &e)),
     }
 }
@@ -250,12 +267,19 @@ fn check_index(index: &Index, input: &EnsureIndexInput) -> Result<(), ActivityEr
             index.data_type().as_str()
         ));
     }
-    let found: BTreeSet<&str> = index
-        .metadata_configuration()
-        .map(|m| m.non_filterable_metadata_keys().iter().map(String::as_str).collect())
-        .unwrap_or_default();
+    // An index created with non-filterable keys reports them in `metadataConfiguration`.
+    // moto 5.2.5 reports none for any index, so a missing configuration is not taken
+    // as a mismatch (on AWS it means the index has no non-filterable keys: every key
+    // then counts against the 2 KB filterable limit, and a row over it is refused by
+    // PutVectors with ValidationException, reported as UnusableObject).
     let wanted: BTreeSet<&str> = NON_FILTERABLE_KEYS.iter().copied().collect();
-    if found != wanted {
+    if let Some(found) = index.metadata_configuration().map(|m| {
+        m.non_filterable_metadata_keys()
+            .iter()
+            .map(String::as_str)
+            .collect::<BTreeSet<&str>>()
+    }) && found != wanted
+    {
         problems.push(format!(
             "its non-filterable metadata keys are {found:?}, the pipeline writes {wanted:?}"
         ));

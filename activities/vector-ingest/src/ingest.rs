@@ -37,8 +37,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3vectors::types::PutInputVector;
-use futures::stream::FuturesUnordered;
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
@@ -195,9 +195,9 @@ impl Activity for IngestVectors {
 
         let client = ctx.aws().s3vectors().await;
         let sent = send_batches(client, &input, resumed_from, rx, ctx).await;
-        let read = reader
-            .await
-            .map_err(|e| ActivityError::permanent(format!("the Parquet reader thread failed: {e}")))?;
+        let read = reader.await.map_err(|e| {
+            ActivityError::permanent(format!("the Parquet reader thread failed: {e}"))
+        })?;
 
         // The resume point: every row before the first batch not written.
         if sent.committed > resumed_from {
@@ -223,7 +223,10 @@ impl Activity for IngestVectors {
                 )));
             }
             Err(e) => {
-                return Err(ActivityError::new(UNUSABLE_OBJECT, format!("{object}: {e}")));
+                return Err(ActivityError::new(
+                    UNUSABLE_OBJECT,
+                    format!("{object}: {e}"),
+                ));
             }
         };
         Ok(IngestVectorsOutput {
@@ -256,7 +259,10 @@ fn check(input: &IngestVectorsInput) -> Result<(), ActivityError> {
         return bad("source", "bucket and key must not be empty".into());
     }
     if !(1..=MAX_DIMENSION).contains(&input.dimension) {
-        return bad("dimension", format!("{} is outside 1 to {MAX_DIMENSION}", input.dimension));
+        return bad(
+            "dimension",
+            format!("{} is outside 1 to {MAX_DIMENSION}", input.dimension),
+        );
     }
     if !(1..=MAX_CONCURRENCY).contains(&input.concurrency) {
         return bad(
@@ -417,7 +423,9 @@ async fn send_batches(
             (
                 u64::MAX,
                 Duration::ZERO,
-                Err(ActivityError::transient(format!("a PutVectors task failed: {e}"))),
+                Err(ActivityError::transient(format!(
+                    "a PutVectors task failed: {e}"
+                ))),
             )
         });
         sent.put += took;

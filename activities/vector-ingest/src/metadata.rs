@@ -28,8 +28,13 @@ use crate::limits::{MAX_FILTERABLE_METADATA_BYTES, MAX_METADATA_BYTES, MAX_METAD
 pub const FILTERABLE_KEYS: &[&str] = &["tenant_id", "product_id", "sold_date", "price_cents"];
 
 /// The non-filterable metadata keys, declared at index creation.
-pub const NON_FILTERABLE_KEYS: &[&str] =
-    &["sold_at", "quantity", "currency", "image_url", "export_date"];
+pub const NON_FILTERABLE_KEYS: &[&str] = &[
+    "sold_at",
+    "quantity",
+    "currency",
+    "image_url",
+    "export_date",
+];
 
 /// One sale's metadata, as read from a lake partition.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,7 +154,11 @@ pub fn to_json(document: &Document) -> serde_json::Value {
         Document::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), to_json(&map[k]))).collect())
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), to_json(&map[k])))
+                    .collect(),
+            )
         }
     }
 }
@@ -187,10 +196,16 @@ mod tests {
     #[test]
     fn oversized_metadata_is_refused() {
         let long = "x".repeat(MAX_METADATA_BYTES);
-        assert!(matches!(sale(&long).document(), Err(MetadataError::TooLarge(_))));
+        assert!(matches!(
+            sale(&long).document(),
+            Err(MetadataError::TooLarge(_))
+        ));
         let mut big = sale("u");
         let product = "p".repeat(MAX_FILTERABLE_METADATA_BYTES);
         big.product_id = &product;
-        assert!(matches!(big.document(), Err(MetadataError::FilterableTooLarge(_))));
+        assert!(matches!(
+            big.document(),
+            Err(MetadataError::FilterableTooLarge(_))
+        ));
     }
 }

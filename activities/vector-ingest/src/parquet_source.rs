@@ -16,7 +16,9 @@ use arrow::array::{
     Array, AsArray, Date32Array, FixedSizeListArray, Float32Array, Int64Array, RecordBatch,
     StringArray, TimestampMicrosecondArray,
 };
-use arrow::datatypes::{DataType, Date32Type, Float32Type, Int64Type, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{
+    DataType, Date32Type, Float32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+};
 use aws_sdk_s3vectors::types::{PutInputVector, VectorData};
 use chrono::{DateTime, NaiveDate, SecondsFormat};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -128,20 +130,26 @@ impl PartitionReader {
 
 /// The columns the reader needs, and their types.
 fn check_schema(schema: &arrow::datatypes::Schema, dimension: usize) -> Result<(), SourceError> {
-    let expect = |column: &'static str, ok: &dyn Fn(&DataType) -> bool, what: &str| {
-        match schema.field_with_name(column) {
-            Ok(field) if ok(field.data_type()) => Ok(()),
-            Ok(field) => Err(SourceError::Schema {
-                column,
-                problem: format!("is {}, expected {what}", field.data_type()),
-            }),
-            Err(_) => Err(SourceError::Schema {
-                column,
-                problem: "is missing".into(),
-            }),
-        }
+    let expect = |column: &'static str, ok: &dyn Fn(&DataType) -> bool, what: &str| match schema
+        .field_with_name(column)
+    {
+        Ok(field) if ok(field.data_type()) => Ok(()),
+        Ok(field) => Err(SourceError::Schema {
+            column,
+            problem: format!("is {}, expected {what}", field.data_type()),
+        }),
+        Err(_) => Err(SourceError::Schema {
+            column,
+            problem: "is missing".into(),
+        }),
     };
-    for column in ["sale_id", "tenant_id", "product_id", "currency", "image_url"] {
+    for column in [
+        "sale_id",
+        "tenant_id",
+        "product_id",
+        "currency",
+        "image_url",
+    ] {
         expect(column, &|t| *t == DataType::Utf8, "Utf8")?;
     }
     for column in ["quantity", "unit_price_cents"] {
@@ -229,13 +237,12 @@ fn to_vectors(
             column: "export_date",
             problem: "is not Date32".into(),
         })?;
-    let embeddings: &FixedSizeListArray =
-        column(batch, "embedding")?
-            .as_fixed_size_list_opt()
-            .ok_or(SourceError::Schema {
-                column: "embedding",
-                problem: "is not a fixed-size list".into(),
-            })?;
+    let embeddings: &FixedSizeListArray = column(batch, "embedding")?
+        .as_fixed_size_list_opt()
+        .ok_or(SourceError::Schema {
+            column: "embedding",
+            problem: "is not a fixed-size list".into(),
+        })?;
     let values: &Float32Array = embeddings
         .values()
         .as_primitive_opt::<Float32Type>()
@@ -333,7 +340,9 @@ mod tests {
                     currency: "EUR".into(),
                     image_url: format!("s3://img/{i}.png"),
                 };
-                let vector = (0..EMBEDDING_DIM).map(|j| (i * 7 + j) as f32 / 1000.0).collect();
+                let vector = (0..EMBEDDING_DIM)
+                    .map(|j| (i * 7 + j) as f32 / 1000.0)
+                    .collect();
                 (sale, vector)
             })
             .collect()

@@ -221,9 +221,11 @@ async fn footer_rows(
     if footer.len() != footer_len + 8 {
         return Ok(None);
     }
-    Ok(ParquetMetaDataReader::decode_metadata(&footer[..footer_len])
-        .ok()
-        .map(|m| m.file_metadata().num_rows().max(0) as u64))
+    Ok(
+        ParquetMetaDataReader::decode_metadata(&footer[..footer_len])
+            .ok()
+            .map(|m| m.file_metadata().num_rows().max(0) as u64),
+    )
 }
 
 /// A ranged GET's bytes.
@@ -269,14 +271,21 @@ async fn write_totals(
         .expression_attribute_values(":started", n(now_ms()))
         .expression_attribute_values(":now", s(now_text()))
         .expression_attribute_values(":rate", n(input.rate.vectors_per_second))
-        .expression_attribute_values(":src", s(format!("s3://{}/{}", input.source.bucket, input.source.prefix)));
+        .expression_attribute_values(
+            ":src",
+            s(format!(
+                "s3://{}/{}",
+                input.source.bucket, input.source.prefix
+            )),
+        );
     let mut expression = "SET objects_total = :o, vectors_total = :v, \
         objects_done = if_not_exists(objects_done, :zero), \
         objects_failed = if_not_exists(objects_failed, :zero), \
         vectors_done = if_not_exists(vectors_done, :zero), \
         started_ms = if_not_exists(started_ms, :started), \
-        updated_at = :now, rate_limit = :rate, source = :src"
+        updated_at = :now, rate_limit = :rate, #src = :src"
         .to_string();
+    update = update.expression_attribute_names("#src", "source");
     if let Some(execution) = &input.execution {
         expression.push_str(", execution = :exec");
         update = update.expression_attribute_values(":exec", AttributeValue::S(execution.clone()));

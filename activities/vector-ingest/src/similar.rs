@@ -88,7 +88,9 @@ impl Activity for SimilarProducts {
     ) -> Result<SimilarProductsOutput, ActivityError> {
         input.target.check("target")?;
         if input.sale_id.is_empty() {
-            return Err(ActivityError::invalid_input("input field \"sale_id\" is empty"));
+            return Err(ActivityError::invalid_input(
+                "input field \"sale_id\" is empty",
+            ));
         }
         if !(1..MAX_TOP_K).contains(&input.top_k) {
             return Err(ActivityError::invalid_input(format!(
@@ -98,7 +100,9 @@ impl Activity for SimilarProducts {
             )));
         }
         if input.tenant_id.as_deref() == Some("") {
-            return Err(ActivityError::invalid_input("input field \"tenant_id\" is empty"));
+            return Err(ActivityError::invalid_input(
+                "input field \"tenant_id\" is empty",
+            ));
         }
         let client = ctx.aws().s3vectors().await;
         let target = &input.target;

@@ -34,9 +34,8 @@ impl VectorTarget {
 /// A vector bucket or index name: 3 to 63 characters of lowercase letters, digits and
 /// hyphens (and dots for an index), starting and ending with a letter or digit.
 fn check_name(field: &str, name: &str, dots: bool) -> Result<(), ActivityError> {
-    let allowed = |c: char| {
-        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (dots && c == '.')
-    };
+    let allowed =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (dots && c == '.');
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let ok = (3..=63).contains(&name.len())
         && name.chars().all(allowed)
@@ -72,7 +71,11 @@ mod tests {
     fn bad_names_name_the_field() {
         let err = target("Sales", "ok-index").check("target").unwrap_err();
         assert_eq!(err.name.as_str(), "InvalidInput");
-        assert!(err.cause.contains("\"target.vector_bucket\""), "{}", err.cause);
+        assert!(
+            err.cause.contains("\"target.vector_bucket\""),
+            "{}",
+            err.cause
+        );
         let err = target("sales", "ix").check("target").unwrap_err();
         assert!(err.cause.contains("\"target.index\""), "{}", err.cause);
         assert!(target("sales.v", "index").check("t").is_err());

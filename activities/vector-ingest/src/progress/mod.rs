@@ -98,7 +98,11 @@ impl ActivityDef for RecordIngestProgress {
         memory_mb: 256,
         timeout_seconds: 30,
         permissions: &[Permission {
-            actions: &["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
+            actions: &[
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:PutItem",
+            ],
             resource: Resource::ProgressTable,
             reason: "marks the object done or failed and updates the job's counters, rate and ETA (one transaction)",
         }],
@@ -139,7 +143,9 @@ impl Activity for RecordIngestProgress {
         };
         let item = match item {
             Some(item) => item,
-            None => store::get(client, location, RUN_SK).await?.unwrap_or_default(),
+            None => store::get(client, location, RUN_SK)
+                .await?
+                .unwrap_or_default(),
         };
         update_rate(client, location, &item).await
     }
@@ -153,8 +159,7 @@ async fn record(
     previous: Option<&str>,
 ) -> Result<(), ActivityError> {
     let location = &input.progress;
-    let mut marker: HashMap<String, AttributeValue> =
-        key(location, &object_sk(&input.object_key));
+    let mut marker: HashMap<String, AttributeValue> = key(location, &object_sk(&input.object_key));
     marker.insert("status".into(), s(input.status.as_str()));
     marker.insert("updated_at".into(), s(now_text()));
     marker.insert("vectors".into(), n(input.vectors));
@@ -236,7 +241,9 @@ async fn record(
                 format!(
                     "the marker of {} changed while it was recorded ({}); retry",
                     input.object_key,
-                    e.as_service_error().map(|s| s.to_string()).unwrap_or_default()
+                    e.as_service_error()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default()
                 ),
             ))
         }
@@ -323,17 +330,18 @@ async fn update_rate(
             names.insert("#eta".to_string(), "eta_seconds".to_string());
         }
     }
-    let send = |expression: String, condition: Option<String>, values: HashMap<String, AttributeValue>| {
-        client
-            .update_item()
-            .table_name(&location.table)
-            .set_key(Some(key(location, RUN_SK)))
-            .update_expression(expression)
-            .set_condition_expression(condition)
-            .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
-            .set_expression_attribute_values(Some(values))
-            .send()
-    };
+    let send =
+        |expression: String, condition: Option<String>, values: HashMap<String, AttributeValue>| {
+            client
+                .update_item()
+                .table_name(&location.table)
+                .set_key(Some(key(location, RUN_SK)))
+                .update_expression(expression)
+                .set_condition_expression(condition)
+                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
+                .set_expression_attribute_values(Some(values))
+                .send()
+        };
     match send(expression, condition.clone(), values.clone()).await {
         Ok(_) => {}
         Err(e)
@@ -366,9 +374,18 @@ mod tests {
     fn the_rate_counts_the_last_minute_only() {
         let now = 1_000_000;
         let recent = [
-            Completion { at_ms: now - 70_000, vectors: 9_999 },
-            Completion { at_ms: now - 30_000, vectors: 600 },
-            Completion { at_ms: now - 1_000, vectors: 600 },
+            Completion {
+                at_ms: now - 70_000,
+                vectors: 9_999,
+            },
+            Completion {
+                at_ms: now - 30_000,
+                vectors: 600,
+            },
+            Completion {
+                at_ms: now - 1_000,
+                vectors: 600,
+            },
         ];
         assert_eq!(rate(&recent, now, Some(now - 120_000)), 20.0);
         // A job 10 s old divides by 10 s, not a minute.

@@ -117,10 +117,7 @@ impl ProgressSnapshot {
         failed_keys.sort();
         ProgressSnapshot {
             job: job.to_string(),
-            execution: item
-                .get("execution")
-                .and_then(|v| v.as_s().ok())
-                .cloned(),
+            execution: item.get("execution").and_then(|v| v.as_s().ok()).cloned(),
             objects_total: count("objects_total"),
             objects_done: count("objects_done"),
             objects_failed: count("objects_failed"),
@@ -152,8 +149,9 @@ pub fn rate(recent: &[Completion], now_ms: i64, started_ms: Option<i64>) -> f64 
         .filter(|c| c.at_ms > from && c.at_ms <= now_ms)
         .map(|c| c.vectors)
         .sum();
-    let window_ms = started_ms
-        .map_or(RATE_WINDOW_MS, |s| (now_ms - s).clamp(1_000, RATE_WINDOW_MS));
+    let window_ms = started_ms.map_or(RATE_WINDOW_MS, |s| {
+        (now_ms - s).clamp(1_000, RATE_WINDOW_MS)
+    });
     vectors as f64 * 1000.0 / window_ms as f64
 }
 
@@ -201,7 +199,10 @@ pub fn s(value: impl Into<String>) -> AttributeValue {
 
 /// The key of an item of the job.
 pub fn key(location: &ProgressLocation, sk: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([("pk".to_string(), s(location.pk())), ("sk".to_string(), s(sk))])
+    HashMap::from([
+        ("pk".to_string(), s(location.pk())),
+        ("sk".to_string(), s(sk)),
+    ])
 }
 
 /// Reads one item of the job (strongly consistent).
