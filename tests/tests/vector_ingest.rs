@@ -489,10 +489,10 @@ async fn a_resumed_run_reads_only_the_objects_not_done() {
     assert_eq!(outcome.status, Status::Failed, "{:?}", outcome.output);
     let mut done = BTreeSet::new();
     for key in &keys {
-        if let Some((status, _)) = setup.marker("resume", key).await {
-            if status == "DONE" {
-                done.insert(key.clone());
-            }
+        if let Some((status, _)) = setup.marker("resume", key).await
+            && status == "DONE"
+        {
+            done.insert(key.clone());
         }
     }
     assert!(
