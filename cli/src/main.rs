@@ -90,6 +90,17 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         schema: Option<String>,
     },
+    /// A vector-ingest job's progress: a live bar with rate and ETA on stderr until the
+    /// execution ends, then the last snapshot as JSON on stdout.
+    Progress {
+        #[command(flatten)]
+        flags: commands::progress::ProgressFlags,
+    },
+    /// The nearest neighbours of a sale's vector in an S3 Vectors index (SimilarProducts).
+    Similar {
+        #[command(flatten)]
+        flags: commands::similar::SimilarFlags,
+    },
 }
 
 fn main() -> ExitCode {
@@ -108,6 +119,8 @@ fn main() -> ExitCode {
         Command::Serve { flags } => commands::serve::run(flags),
         Command::Worker { flags } => commands::worker::run(flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
+        Command::Progress { flags } => commands::progress::run(flags),
+        Command::Similar { flags } => commands::similar::run(flags),
     };
     match result {
         Ok(code) => code,

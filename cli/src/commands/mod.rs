@@ -7,8 +7,10 @@ pub mod execution;
 pub mod fmt;
 pub mod generate;
 pub mod graph;
+pub mod progress;
 pub mod run;
 pub mod serve;
+pub mod similar;
 pub mod validate;
 pub mod worker;
 
