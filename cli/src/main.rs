@@ -84,6 +84,13 @@ enum Command {
         #[command(flatten)]
         flags: commands::worker::WorkerFlags,
     },
+    /// Create the tables, queues and S3 Vectors indexes the workflows declare on the
+    /// endpoints of the standard AWS environment (moto server locally) and print the
+    /// definition substitutions that reach them, as JSON for `run --substitutions`.
+    Provision {
+        #[command(flatten)]
+        flags: commands::provision::ProvisionFlags,
+    },
     /// List every activity with its error names, or print one activity's schemas.
     Activities {
         /// Print the input and output JSON Schemas of this activity.
@@ -121,6 +128,7 @@ fn main() -> ExitCode {
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
         Command::Progress { flags } => commands::progress::run(flags),
         Command::Similar { flags } => commands::similar::run(flags),
+        Command::Provision { flags } => commands::provision::run(flags),
     };
     match result {
         Ok(code) => code,

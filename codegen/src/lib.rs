@@ -31,6 +31,8 @@ pub mod errors;
 pub mod integration;
 pub mod intrinsic;
 pub mod path;
+pub mod placeholder;
+pub mod resources;
 pub mod trigger;
 pub mod validate;
 pub mod wording;

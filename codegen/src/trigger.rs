@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::asl::Problem;
+use crate::placeholder::Substitutable;
+use crate::resources::Resources;
 
 /// What starts a workflow's executions; `kind` tags it in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,7 +59,7 @@ impl DeploymentName {
     }
 
     /// What the build check fills the placeholder with: a value of the same form.
-    const fn example(self) -> &'static str {
+    pub const fn example(self) -> &'static str {
         match self {
             DeploymentName::ConfigParameter => "/stepwise/example/config",
             DeploymentName::ProgressTable => "stepwise-example-progress",
@@ -181,25 +183,40 @@ impl Schedule {
         &self.input
     }
 
-    /// The input as the build check sees it: every placeholder and Scheduler attribute
-    /// replaced by an example value of its form.
+    /// The input as the build check sees it: every placeholder of the deployment's own
+    /// names and every Scheduler attribute replaced by an example value of its form.
     pub fn example_input(&self) -> Value {
-        fill(&self.input)
+        fill(&self.input, &Substitutable::new(&Resources::default()))
     }
 }
 
 impl Trigger {
     /// Every problem of this trigger, for a workflow whose execution input has
-    /// `input_schema`.
-    pub(crate) fn problems(&self, input_schema: &Value) -> Vec<Problem> {
+    /// `input_schema` and whose deployment substitutes `known`.
+    /// The `${…}` names its input template uses.
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut out = Vec::new();
         match self {
-            Trigger::Schedule(s) => s.problems(input_schema),
+            Trigger::Schedule(s) => strings(&s.input, &mut |text| {
+                out.extend(
+                    crate::placeholder::names_in(text)
+                        .into_iter()
+                        .map(String::from),
+                );
+            }),
+        }
+        out
+    }
+
+    pub(crate) fn problems(&self, input_schema: &Value, known: &Substitutable) -> Vec<Problem> {
+        match self {
+            Trigger::Schedule(s) => s.problems(input_schema, known),
         }
     }
 }
 
 impl Schedule {
-    fn problems(&self, input_schema: &Value) -> Vec<Problem> {
+    fn problems(&self, input_schema: &Value, known: &Substitutable) -> Vec<Problem> {
         let mut out = Vec::new();
         let mut push = |message: String| {
             out.push(Problem::top(format!(
@@ -224,7 +241,7 @@ impl Schedule {
             ));
         }
         let mut bad = Vec::new();
-        unknown_markers(&self.input, "", &mut bad);
+        unknown_markers(&self.input, "", known, &mut bad);
         let clean = bad.is_empty();
         for b in bad {
             push(b);
@@ -232,7 +249,7 @@ impl Schedule {
         if clean {
             match jsonschema::validator_for(input_schema) {
                 Ok(validator) => {
-                    for e in validator.iter_errors(&self.example_input()) {
+                    for e in validator.iter_errors(&fill(&self.input, known)) {
                         let at = e.instance_path().to_string();
                         let field = if at.is_empty() { "/".to_string() } else { at };
                         push(format!(
@@ -248,32 +265,30 @@ impl Schedule {
 }
 
 /// Replaces each `${Name}` and `<aws.scheduler.…>` in string values by its example.
-fn fill(template: &Value) -> Value {
+fn fill(template: &Value, known: &Substitutable) -> Value {
     match template {
         Value::String(s) => {
-            let mut text = s.clone();
-            for n in DeploymentName::ALL {
-                text = text.replace(n.placeholder(), n.example());
-            }
+            let mut text = known.fill(s);
             for a in SchedulerAttribute::ALL {
                 text = text.replace(a.as_str(), a.example());
             }
             Value::String(text)
         }
-        Value::Array(items) => Value::Array(items.iter().map(fill).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), fill(v))).collect())
-        }
+        Value::Array(items) => Value::Array(items.iter().map(|i| fill(i, known)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), fill(v, known)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
 /// Reports `${…}` placeholders and `<aws.scheduler.…>` attributes that nothing would
 /// substitute, and placeholders in object keys.
-fn unknown_markers(template: &Value, at: &str, out: &mut Vec<String>) {
+fn unknown_markers(template: &Value, at: &str, known: &Substitutable, out: &mut Vec<String>) {
     match template {
         Value::String(s) => {
-            let known: Vec<_> = DeploymentName::ALL.iter().map(|n| n.as_str()).collect();
             let mut rest = s.as_str();
             while let Some(start) = rest.find("${") {
                 let after = &rest[start + 2..];
@@ -285,11 +300,11 @@ fn unknown_markers(template: &Value, at: &str, out: &mut Vec<String>) {
                     break;
                 };
                 let name = &after[..end];
-                if !known.contains(&name) {
+                if !known.contains(name) {
                     out.push(format!(
                         "input at {}: unknown placeholder \"${{{name}}}\" (the deployment substitutes: {})",
                         slash(at),
-                        DeploymentName::ALL.map(|n| n.placeholder()).join(", ")
+                        known.list()
                     ));
                 }
                 rest = &after[end + 1..];
@@ -314,7 +329,7 @@ fn unknown_markers(template: &Value, at: &str, out: &mut Vec<String>) {
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                unknown_markers(item, &format!("{at}/{i}"), out);
+                unknown_markers(item, &format!("{at}/{i}"), known, out);
             }
         }
         Value::Object(map) => {
@@ -325,9 +340,19 @@ fn unknown_markers(template: &Value, at: &str, out: &mut Vec<String>) {
                         slash(at)
                     ));
                 }
-                unknown_markers(v, &format!("{at}/{k}"), out);
+                unknown_markers(v, &format!("{at}/{k}"), known, out);
             }
         }
+        _ => {}
+    }
+}
+
+/// Calls `f` for every string value in a template.
+fn strings(template: &Value, f: &mut impl FnMut(&str)) {
+    match template {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|i| strings(i, f)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, f)),
         _ => {}
     }
 }
@@ -628,7 +653,7 @@ mod tests {
 
     fn problems(s: Schedule) -> Vec<String> {
         Trigger::Schedule(s)
-            .problems(&schema())
+            .problems(&schema(), &Substitutable::new(&Resources::default()))
             .iter()
             .map(ToString::to_string)
             .collect()

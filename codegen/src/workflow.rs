@@ -2,7 +2,10 @@
 //!
 //! [`Workflow::build`] compiles the definition, validates it, and runs the typed data-flow
 //! check from the input schema through every state; every problem is reported with the
-//! workflow's name, the state and the path.
+//! workflow's name, the state and the path. It also checks what the deployment needs:
+//! declared resources ([`crate::resources`]), that permissions name only declared ones,
+//! that every `${Placeholder}` is known ([`crate::placeholder`]) and that every
+//! service-integration Task's IAM actions are declared workflow permissions.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -11,11 +14,15 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
-use stepwise_contract::deploy::{Permission, Resource};
+use std::collections::BTreeSet;
+
+use stepwise_contract::deploy::{Permission, QueueSpec, Resource, TableSpec, VectorIndexSpec};
 use stepwise_contract::{ActivityInfo, schema_of};
 
 use crate::asl::{Problem, State, StateMachine, States};
 use crate::builder::{Chain, compile_with_activities, whole_seconds};
+use crate::placeholder::{Substitutable, unknown_in_definition, used_in};
+use crate::resources::Resources;
 use crate::trigger::{Schedule, Trigger};
 
 /// A workflow description.
@@ -29,6 +36,7 @@ pub struct Workflow {
     example_input: Value,
     permissions: Vec<Permission>,
     triggers: Vec<Trigger>,
+    resources: Resources,
     definition: Chain,
 }
 
@@ -55,6 +63,12 @@ pub struct Built {
     pub permissions: Vec<Permission>,
     /// What starts its executions in a deployment (schedules), in declaration order.
     pub triggers: Vec<Trigger>,
+    /// The tables, queues and vector indexes it declares.
+    pub resources: Resources,
+    /// The deployment placeholders (names inside `${…}`, not activities) its definition
+    /// and trigger inputs use: what a deployment, or `stepwise provision` locally, must
+    /// substitute.
+    pub placeholders: BTreeSet<String>,
 }
 
 /// A workflow that does not build.
@@ -91,6 +105,7 @@ impl Workflow {
             example_input: serde_json::json!({}),
             permissions: Vec::new(),
             triggers: Vec::new(),
+            resources: Resources::default(),
             definition: definition.into(),
         }
     }
@@ -144,6 +159,35 @@ impl Workflow {
         self
     }
 
+    /// A DynamoDB table the deployment creates for the workflow (declaring an identical
+    /// one twice keeps one). Its state machine's permissions and its activities'
+    /// name it as [`Resource::Table`]; definitions and trigger inputs reach it through
+    /// `${<PascalName>TableName}` and `${<PascalName>TableArn}`.
+    pub fn table(mut self, spec: TableSpec) -> Self {
+        self.resources.add_table(spec);
+        self
+    }
+
+    /// An SQS queue the deployment creates for the workflow ([`Resource::Queue`];
+    /// `${<PascalName>QueueUrl}`, `${<PascalName>QueueArn}`).
+    pub fn queue(mut self, spec: QueueSpec) -> Self {
+        self.resources.add_queue(spec);
+        self
+    }
+
+    /// An S3 Vectors index the deployment creates for the workflow in its vector bucket
+    /// ([`Resource::VectorIndex`]; `${<PascalName>VectorBucketName}`,
+    /// `${<PascalName>IndexName}`, `${<PascalName>IndexArn}`).
+    pub fn vector_index(mut self, spec: VectorIndexSpec) -> Self {
+        self.resources.add_vector_index(spec);
+        self
+    }
+
+    /// The resources declared so far.
+    pub fn resources(&self) -> &Resources {
+        &self.resources
+    }
+
     /// Compiles, validates and type-checks the workflow.
     pub fn build(&self) -> Result<Built, BuildError> {
         let mut problems = Vec::new();
@@ -168,9 +212,34 @@ impl Workflow {
                 Err(e) => problems.push(Problem::top(e)),
             }
         }
+        problems.extend(self.resources.problems().into_iter().map(Problem::top));
+        let known = Substitutable::new(&self.resources);
         for trigger in &self.triggers {
-            problems.extend(trigger.problems(&self.input_schema));
+            problems.extend(trigger.problems(&self.input_schema, &known));
         }
+        problems.extend(
+            self.resources
+                .undeclared(&self.permissions, "workflow permission")
+                .into_iter()
+                .map(Problem::top),
+        );
+        for (name, info) in &compiled.activities {
+            problems.extend(
+                self.resources
+                    .undeclared(info.deployment.permissions, &format!("activity \"{name}\""))
+                    .into_iter()
+                    .map(Problem::top),
+            );
+        }
+        problems.extend(unknown_in_definition(
+            &machine,
+            &compiled.activities,
+            &known,
+        ));
+        problems.extend(undeclared_integration_actions(
+            &machine.states,
+            &self.permissions,
+        ));
         if problems.is_empty() {
             problems.extend(crate::dataflow::check(
                 &machine,
@@ -198,9 +267,49 @@ impl Workflow {
                 .chain(implied_permissions(&machine.states))
                 .collect(),
             triggers: self.triggers.clone(),
+            resources: self.resources.clone(),
+            placeholders: self
+                .triggers
+                .iter()
+                .flat_map(Trigger::placeholders)
+                .filter(|name| known.contains(name))
+                .chain(used_in(&machine, &known))
+                .collect(),
             machine,
         })
     }
+}
+
+/// A problem for each service-integration Task (at any depth) whose IAM actions no
+/// declared workflow permission allows.
+fn undeclared_integration_actions(states: &States, declared: &[Permission]) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (name, state) in states {
+        if let State::Task(task) = state
+            && let Some(actions) = crate::integration::iam::actions(&task.resource)
+        {
+            for action in actions {
+                let allowed = declared.iter().any(|p| {
+                    p.actions
+                        .iter()
+                        .any(|a| crate::integration::iam::allows(a, &action))
+                });
+                if !allowed {
+                    out.push(Problem::state(
+                        name,
+                        format!(
+                            "the integration {} needs the IAM action {action}, which no workflow permission declares (add .permission(Permission {{ actions: &[\"{action}\"], .. }}))",
+                            task.resource
+                        ),
+                    ));
+                }
+            }
+        }
+        for (_, branch) in state.children() {
+            out.extend(undeclared_integration_actions(&branch.states, declared));
+        }
+    }
+    out
 }
 
 /// Rights on its own state machine that a distributed Map needs to run child executions.
@@ -273,5 +382,155 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(built.permissions, vec![declared]);
+    }
+
+    use crate::builder::task_resource;
+    use crate::trigger::Schedule;
+    use serde_json::json;
+    use stepwise_contract::deploy::{KeyAttr, QueueSpec, TableSpec};
+
+    const SALES: TableSpec = TableSpec {
+        name: "sales-history",
+        partition_key: KeyAttr::string("PK"),
+        sort_key: Some(KeyAttr::string("SK")),
+        indexes: &[],
+        ttl_attribute: Some("ttl"),
+        reason: "per-product queries",
+    };
+    const PUT_SALE: Permission = Permission {
+        actions: &["dynamodb:PutItem"],
+        resource: Resource::Table {
+            table: "sales-history",
+        },
+        reason: "writes the sale",
+    };
+
+    fn put(table: &str) -> Chain {
+        Chain::start(
+            task_resource("Write", "arn:aws:states:::dynamodb:putItem").parameters(json!({
+                "TableName": table,
+                "Item": {"PK": {"S": "p"}, "SK": {"S": "s"}}
+            })),
+        )
+    }
+
+    fn problems(workflow: Workflow) -> Vec<String> {
+        workflow
+            .build()
+            .expect_err("must not build")
+            .to_string()
+            .lines()
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn a_declared_table_reached_by_its_placeholder_builds_and_lists_the_placeholder() {
+        let built = Workflow::new("w", put("${SalesHistoryTableName}"))
+            .table(SALES)
+            .permission(PUT_SALE)
+            .build()
+            .unwrap();
+        assert_eq!(built.resources.tables, vec![SALES]);
+        assert_eq!(
+            built.placeholders.iter().collect::<Vec<_>>(),
+            ["SalesHistoryTableName"]
+        );
+    }
+
+    #[test]
+    fn an_unknown_placeholder_in_the_definition_names_the_state() {
+        let p = problems(
+            Workflow::new("w", put("${SalesTableName}"))
+                .table(SALES)
+                .permission(PUT_SALE),
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("workflow \"w\": State \"Write\": unknown placeholder \"${SalesTableName}\": it is neither an activity of the workflow nor a deployment name (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${SalesHistoryTableName}, ${SalesHistoryTableArn})"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn an_integration_without_its_iam_action_declared_names_the_state_and_action() {
+        let p = problems(Workflow::new("w", put("${SalesHistoryTableName}")).table(SALES));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("workflow \"w\": State \"Write\": the integration arn:aws:states:::dynamodb:putItem needs the IAM action dynamodb:PutItem, which no workflow permission declares"),
+            "{p:?}"
+        );
+        let nested = parallel("Both").branch(Chain::start(
+            task_resource("Send", "arn:aws:states:::sqs:sendMessage").parameters(json!({
+                "QueueUrl": "${DeadLettersQueueUrl}", "MessageBody": "x"
+            })),
+        ));
+        let dlq = QueueSpec {
+            name: "dead-letters",
+            retention_days: 14,
+            reason: "failed events",
+        };
+        let p = problems(Workflow::new("w", Chain::start(nested)).queue(dlq));
+        assert!(
+            p.len() == 1 && p[0].contains("State \"Send\": the integration arn:aws:states:::sqs:sendMessage needs the IAM action sqs:SendMessage"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_permission_on_an_undeclared_table_is_a_build_error() {
+        let p = problems(Workflow::new("w", put("t")).permission(PUT_SALE));
+        assert_eq!(
+            p,
+            [
+                "workflow \"w\": Top level: workflow permission: permission dynamodb:PutItem names table \"sales-history\", which the workflow does not declare (add .table(TableSpec { .. }))"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_declaration_is_a_build_error() {
+        let p = problems(
+            Workflow::new("w", Chain::start(pass("P"))).table(TableSpec {
+                name: "Sales",
+                ..SALES
+            }),
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains("table \"Sales\": name must be lower-case kebab-case"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn schedule_inputs_may_use_declared_placeholders() {
+        let schedule = Schedule::cron("cron(0 3 * * ? *)")
+            .input(json!({"table": "${SalesHistoryTableName}", "queue": "${JobsQueueUrl}"}))
+            .reason("nightly");
+        let p = problems(
+            Workflow::new("w", Chain::start(pass("P")))
+                .table(SALES)
+                .schedule(schedule.clone()),
+        );
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains("input at /queue: unknown placeholder \"${JobsQueueUrl}\""),
+            "{p:?}"
+        );
+        let built = Workflow::new("w", Chain::start(pass("P")))
+            .table(SALES)
+            .queue(QueueSpec {
+                name: "jobs",
+                retention_days: 1,
+                reason: "jobs",
+            })
+            .schedule(schedule)
+            .build()
+            .unwrap();
+        assert_eq!(
+            built.placeholders.iter().collect::<Vec<_>>(),
+            ["JobsQueueUrl", "SalesHistoryTableName"]
+        );
     }
 }

@@ -7,6 +7,13 @@
 //! guesses nothing. Resources are named by their role in the deployment ([`Resource`]),
 //! not by ARN: the stack knows the bucket, table and parameter it created or was given,
 //! and turns each role into ARNs.
+//!
+//! A workflow also *declares* the resources it needs created for it — DynamoDB tables
+//! ([`TableSpec`]), SQS queues ([`QueueSpec`]) and S3 Vectors indexes
+//! ([`VectorIndexSpec`]) — by a logical kebab-case name (`sales-history`,
+//! `dead-letters`). The manifest lists them in its `resources` section; the deployment
+//! creates each once and grants [`Resource::Table`], [`Resource::Queue`] and
+//! [`Resource::VectorIndex`] permissions on exactly that resource.
 
 use serde::Serialize;
 
@@ -75,6 +82,25 @@ pub enum Resource {
     OwnStateMachine,
     /// The child executions of the workflow's distributed Map runs.
     OwnMapRunExecutions,
+    /// A declared DynamoDB table ([`TableSpec`]) and its indexes.
+    Table {
+        /// The table's logical name, as declared.
+        table: &'static str,
+    },
+    /// A declared SQS queue ([`QueueSpec`]).
+    Queue {
+        /// The queue's logical name, as declared.
+        queue: &'static str,
+    },
+    /// A declared S3 Vectors index ([`VectorIndexSpec`]) in the deployment's vector
+    /// bucket.
+    VectorIndex {
+        /// The index's logical name, as declared.
+        index: &'static str,
+    },
+    /// The account's default EventBridge event bus (e.g. `events:PutEvents` to re-put an
+    /// event).
+    EventBus,
 }
 
 /// A part of S3 storage with its own prefix.
@@ -88,6 +114,131 @@ pub enum Area {
     Lake,
     /// Product images the pipeline reads.
     Images,
+    /// Stored embeddings, keyed by the image's content hash; kept (never expired).
+    Embeddings,
+    /// Generated thumbnails; expired by a lifecycle rule (they can be made again).
+    Thumbnails,
+}
+
+/// A DynamoDB table a workflow needs: always on-demand (pay per request) billing,
+/// point-in-time recovery in a deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableSpec {
+    /// The logical name (lower-case kebab-case, e.g. `sales-history`); placeholders and
+    /// [`Resource::Table`] name it.
+    pub name: &'static str,
+    /// The partition (hash) key.
+    pub partition_key: KeyAttr,
+    /// The sort (range) key, if any.
+    pub sort_key: Option<KeyAttr>,
+    /// Global secondary indexes (every attribute projected).
+    pub indexes: &'static [IndexSpec],
+    /// The attribute holding an item's expiry (epoch seconds), if DynamoDB's TTL is on.
+    pub ttl_attribute: Option<&'static str>,
+    /// Why the workflow needs the table (shown in the manifest and in reviews).
+    pub reason: &'static str,
+}
+
+/// A key attribute: its name and DynamoDB scalar type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyAttr {
+    /// The attribute's name.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: KeyKind,
+}
+
+/// A key attribute's DynamoDB type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum KeyKind {
+    /// String.
+    S,
+    /// Number.
+    N,
+    /// Binary.
+    B,
+}
+
+impl KeyAttr {
+    /// A string key attribute.
+    pub const fn string(name: &'static str) -> Self {
+        KeyAttr {
+            name,
+            kind: KeyKind::S,
+        }
+    }
+
+    /// A number key attribute.
+    pub const fn number(name: &'static str) -> Self {
+        KeyAttr {
+            name,
+            kind: KeyKind::N,
+        }
+    }
+}
+
+/// A global secondary index of a [`TableSpec`]; every attribute is projected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexSpec {
+    /// The index name (DynamoDB's rules: 3-255 of `a-z A-Z 0-9 _ - .`).
+    pub name: &'static str,
+    /// The index's partition key.
+    pub partition_key: KeyAttr,
+    /// The index's sort key, if any.
+    pub sort_key: Option<KeyAttr>,
+}
+
+/// An SQS standard queue a workflow needs (server-side encryption on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueSpec {
+    /// The logical name (lower-case kebab-case, e.g. `dead-letters`).
+    pub name: &'static str,
+    /// How long a message is kept, in days (SQS allows 1 to 14).
+    pub retention_days: u32,
+    /// Why the workflow needs the queue.
+    pub reason: &'static str,
+}
+
+/// An Amazon S3 Vectors index a workflow needs, in the deployment's vector bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VectorIndexSpec {
+    /// The logical name (lower-case kebab-case, e.g. `product-embeddings`); also the
+    /// index name, after the deployment's prefix.
+    pub name: &'static str,
+    /// The vectors' dimension (S3 Vectors allows 1 to 4,096).
+    pub dimension: u32,
+    /// The distance metric queries use.
+    pub distance: Distance,
+    /// Metadata keys stored with each vector but not usable in query filters (S3
+    /// Vectors allows up to 10).
+    pub non_filterable_metadata_keys: &'static [&'static str],
+    /// Why the workflow needs the index.
+    pub reason: &'static str,
+}
+
+/// An S3 Vectors index's distance metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Distance {
+    /// Cosine distance.
+    Cosine,
+    /// Euclidean distance.
+    Euclidean,
+}
+
+impl Distance {
+    /// The metric as S3 Vectors' API spells it (`cosine`, `euclidean`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Distance::Cosine => "cosine",
+            Distance::Euclidean => "euclidean",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -129,5 +280,91 @@ mod tests {
                 ]
             })
         );
+    }
+
+    #[test]
+    fn declared_resources_serialise_in_the_manifest_shape() {
+        const TABLE: TableSpec = TableSpec {
+            name: "sales-history",
+            partition_key: KeyAttr::string("PK"),
+            sort_key: Some(KeyAttr::string("SK")),
+            indexes: &[IndexSpec {
+                name: "GSI2",
+                partition_key: KeyAttr::string("GSI2PK"),
+                sort_key: None,
+            }],
+            ttl_attribute: Some("ttl"),
+            reason: "per-product queries",
+        };
+        assert_eq!(
+            serde_json::to_value(TABLE).unwrap(),
+            json!({
+                "name": "sales-history",
+                "partitionKey": {"name": "PK", "kind": "S"},
+                "sortKey": {"name": "SK", "kind": "S"},
+                "indexes": [{"name": "GSI2", "partitionKey": {"name": "GSI2PK", "kind": "S"}, "sortKey": null}],
+                "ttlAttribute": "ttl",
+                "reason": "per-product queries"
+            })
+        );
+        let queue = QueueSpec {
+            name: "dead-letters",
+            retention_days: 14,
+            reason: "failed events",
+        };
+        assert_eq!(
+            serde_json::to_value(queue).unwrap(),
+            json!({"name": "dead-letters", "retentionDays": 14, "reason": "failed events"})
+        );
+        let index = VectorIndexSpec {
+            name: "products",
+            dimension: 1024,
+            distance: Distance::Euclidean,
+            non_filterable_metadata_keys: &["description"],
+            reason: "similar products",
+        };
+        assert_eq!(
+            serde_json::to_value(index).unwrap(),
+            json!({"name": "products", "dimension": 1024, "distance": "euclidean",
+                   "nonFilterableMetadataKeys": ["description"], "reason": "similar products"})
+        );
+    }
+
+    #[test]
+    fn declared_resource_permissions_name_the_resource_by_kind() {
+        let cases = [
+            (
+                Resource::Table {
+                    table: "idempotency",
+                },
+                json!({"kind": "table", "table": "idempotency"}),
+            ),
+            (
+                Resource::Queue {
+                    queue: "dead-letters",
+                },
+                json!({"kind": "queue", "queue": "dead-letters"}),
+            ),
+            (
+                Resource::VectorIndex { index: "products" },
+                json!({"kind": "vectorIndex", "index": "products"}),
+            ),
+            (Resource::EventBus, json!({"kind": "eventBus"})),
+            (
+                Resource::Objects {
+                    area: Area::Thumbnails,
+                },
+                json!({"kind": "objects", "area": "thumbnails"}),
+            ),
+            (
+                Resource::Listing {
+                    area: Area::Embeddings,
+                },
+                json!({"kind": "listing", "area": "embeddings"}),
+            ),
+        ];
+        for (resource, expected) in cases {
+            assert_eq!(serde_json::to_value(resource).unwrap(), expected);
+        }
     }
 }

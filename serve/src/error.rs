@@ -20,6 +20,8 @@ pub enum ErrorType {
     ExecutionAlreadyExists,
     /// The execution cannot be redriven.
     ExecutionNotRedrivable,
+    /// Too many executions, or redrives of one execution.
+    ExecutionLimitExceeded,
     /// The definition is not valid ASL.
     InvalidDefinition,
     /// An ARN is malformed or of the wrong resource type.
@@ -59,6 +61,7 @@ impl ErrorType {
             E::ExecutionDoesNotExist => "ExecutionDoesNotExist",
             E::ExecutionAlreadyExists => "ExecutionAlreadyExists",
             E::ExecutionNotRedrivable => "ExecutionNotRedrivable",
+            E::ExecutionLimitExceeded => "ExecutionLimitExceeded",
             E::InvalidDefinition => "InvalidDefinition",
             E::InvalidArn => "InvalidArn",
             E::InvalidName => "InvalidName",

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sfn_local::history::{EventType, History};
-use sfn_local::{MapRuns, TaskRunner};
+use sfn_local::{Journal, MapRuns, TaskRunner};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
@@ -107,6 +107,8 @@ pub struct Execution {
     pub tasks: Arc<dyn TaskRunner>,
     /// The live counters of its distributed Map Runs (DescribeMapRun), dropped with it.
     pub map_runs: MapRuns,
+    /// What its runs recorded for a redrive (RedriveExecution goes on from there).
+    pub journal: Journal,
     progress: Mutex<Progress>,
     redrives: Mutex<Redrives>,
     abort: Mutex<Option<AbortHandle>>,
@@ -144,6 +146,7 @@ impl Execution {
             history,
             tasks,
             map_runs: MapRuns::new(),
+            journal: Journal::new(),
             progress: Mutex::new(Progress {
                 status: Status::Running,
                 stopped: None,

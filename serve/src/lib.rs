@@ -7,7 +7,8 @@
 //! [`machines`] (state machine store), [`executions`] (execution store, bounded
 //! retention), [`activities`] (activity store), [`callbacks`] (task tokens and the
 //! activity queue shared by every execution), [`launcher`] (child executions),
-//! [`runner`] (starting executions on sfn-local), [`actions`] (one module per action
+//! [`runner`] (starting executions on sfn-local), [`redrive`] (whether an execution
+//! can be redriven), [`actions`] (one module per action
 //! family), [`lambda`] (the Invoke endpoint), [`config`] (stepfunctions-local's
 //! settings), [`worker`] (the activity worker of `stepwise worker`).
 //!
@@ -34,6 +35,7 @@ pub mod machines;
 pub mod names;
 pub mod pagination;
 pub mod protocol;
+pub mod redrive;
 pub mod runner;
 pub mod worker;
 

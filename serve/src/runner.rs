@@ -106,19 +106,13 @@ pub fn progress_of(result: Result<Outcome, StartError>) -> Progress {
     }
 }
 
-/// How an execution starts: from the beginning, or again from a state (a redrive).
+/// How an execution starts: from the beginning, or again from where it stopped (a
+/// redrive, from the execution's journal).
 pub enum Start {
     /// From StartAt on this input.
     Fresh(Value),
-    /// From the state `state` on `input`, the `count`th redrive.
-    Redrive {
-        /// The top-level state.
-        state: String,
-        /// Its input.
-        input: Value,
-        /// The redrive count.
-        count: u32,
-    },
+    /// A redrive of the execution, whose input this is.
+    Redrive(Value),
 }
 
 /// Runs `execution` in the background and records its end.
@@ -138,6 +132,7 @@ pub fn spawn_at(
     let options = Options {
         start_time,
         map_runs: Some(execution.map_runs.clone()),
+        journal: Some(execution.journal.clone()),
         ..options(
             app,
             &execution.machine,
@@ -152,14 +147,14 @@ pub fn spawn_at(
         let machine = run.machine.parsed.clone();
         let result = match start {
             Start::Fresh(input) => sfn_local::execute(&machine, input, tasks, options).await,
-            Start::Redrive {
-                state,
-                input,
-                count,
-            } => sfn_local::redrive(&machine, &state, input, count, tasks, options).await,
+            Start::Redrive(input) => sfn_local::redrive(&machine, input, tasks, options).await,
         };
         if let Err(e) = &result {
             record_refusal(&run.history, &run.input, &run.machine, e);
+        }
+        // A succeeded execution is not redriven: its records go.
+        if matches!(&result, Ok(o) if o.status == sfn_local::Status::Succeeded) {
+            run.journal.forget();
         }
         if run.finish(progress_of(result)) {
             app2.executions.finished(&run);

@@ -121,6 +121,8 @@ pub enum EventType {
     MapRunSucceeded,
     /// `MapRunFailed`.
     MapRunFailed,
+    /// `MapRunRedriven` (a redrive goes on with the Map Run).
+    MapRunRedriven,
     /// `MapIterationStarted`.
     MapIterationStarted,
     /// `MapIterationSucceeded`.
@@ -177,6 +179,7 @@ impl EventType {
             E::MapRunStarted => "MapRunStarted",
             E::MapRunSucceeded => "MapRunSucceeded",
             E::MapRunFailed => "MapRunFailed",
+            E::MapRunRedriven => "MapRunRedriven",
             E::MapIterationStarted => "MapIterationStarted",
             E::MapIterationSucceeded => "MapIterationSucceeded",
             E::MapIterationFailed => "MapIterationFailed",
@@ -251,8 +254,6 @@ fn details_key(kind: &str) -> String {
         "stateEntered"
     } else if kind.ends_with("StateExited") {
         "stateExited"
-    } else if kind.starts_with("MapIteration") {
-        "mapIteration"
     } else {
         return format!("{}{}EventDetails", kind[..1].to_lowercase(), &kind[1..]);
     };
@@ -436,9 +437,11 @@ mod tests {
     fn details_keys_follow_the_api() {
         assert_eq!(details_key("TaskStateEntered"), "stateEnteredEventDetails");
         assert_eq!(details_key("MapStateExited"), "stateExitedEventDetails");
+        // AWS names each Map iteration event's details after the event
+        // (`mapIterationStartedEventDetails`, of type MapIterationEventDetails).
         assert_eq!(
             details_key("MapIterationStarted"),
-            "mapIterationEventDetails"
+            "mapIterationStartedEventDetails"
         );
         assert_eq!(details_key("TaskFailed"), "taskFailedEventDetails");
         assert_eq!(

@@ -7,7 +7,8 @@
 //! through the official SDK clients, Step Functions'
 //! input/output processing, error names, retries, catches, Map and Parallel concurrency,
 //! payload and history limits, virtual time, stepfunctions-local mock configs
-//! ([`MockConfig`]) and fault injection ([`Faults`]), and an execution history in Step
+//! ([`MockConfig`]) and fault injection ([`Faults`]), definition substitutions
+//! ([`Options::substitutions`], [`substitutions`]), and an execution history in Step
 //! Functions' vocabulary ([`history`]). Tasks can wait for a callback
 //! (`.waitForTaskToken`, [`Callbacks`]), activities can be served by external workers
 //! ([`ActivityQueue`]), and `states:startExecution` runs child executions ([`Launcher`],
@@ -41,13 +42,15 @@ pub mod map_runs;
 mod mock;
 mod nested;
 pub mod progress;
+pub mod redrive;
+pub mod substitutions;
 mod tasks;
 
 pub use activity_queue::{ActivityError, ActivityQueue, ActivityTask};
 pub use callbacks::{CallbackError, Callbacks, PendingTask};
 pub use executor::{
     Arns, Inspection, Options, Outcome, Progress, StartError, Status, TestOutcome, TestStatus,
-    execute, redrive, redrive_point, test_state,
+    execute, redrive, test_state,
 };
 pub use failure::{Failure, matches};
 pub use integrations::{CallStats, ServiceTasks};
@@ -57,4 +60,5 @@ pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase
 pub use nested::{
     Catalog, ChildExecution, Launcher, Parent, Pattern, RemoteLauncher, StartRequest, Started,
 };
+pub use redrive::{Journal, MAX_REDRIVES, RedriveError};
 pub use tasks::{RegistryTasks, TaskFuture, TaskRequest, TaskRunner, activity_name};

@@ -52,10 +52,11 @@ pub struct MapRunCounts {
     pub total: u64,
     /// Whose results a ResultWriter wrote.
     pub results_written: u64,
-    /// Failed ones that cannot be redriven: sfn-local does not redrive Map Runs, so
-    /// every failed, timed-out or aborted one.
+    /// Failed ones that cannot be redriven: those of a Map Run that succeeded within
+    /// its tolerated failures (a redrive of the execution runs the unsuccessful children
+    /// of a failed or aborted Map Run again).
     pub failures_not_redrivable: u64,
-    /// Waiting to be redriven: always 0 (Map Runs are not redriven).
+    /// Of the pending ones, those a redrive put back and that have not started again.
     pub pending_redrive: u64,
 }
 
@@ -93,6 +94,10 @@ pub struct MapRun {
     pub item_counts: MapRunCounts,
     /// The child executions' counts (one per batch under an ItemBatcher).
     pub execution_counts: MapRunCounts,
+    /// How often a redrive of its execution went on with this Map Run.
+    pub redrive_count: u32,
+    /// When the last redrive started it again.
+    pub redrive_date: Option<DateTime<Utc>>,
 }
 
 impl MapRun {
@@ -106,8 +111,8 @@ impl MapRun {
         self.stop_date = Some(at);
         for c in [&mut self.item_counts, &mut self.execution_counts] {
             c.aborted += c.pending + c.running;
-            c.failures_not_redrivable += c.pending + c.running;
             c.pending = 0;
+            c.pending_redrive = 0;
             c.running = 0;
         }
         self
@@ -192,6 +197,8 @@ impl MapRuns {
             tolerated_failure_count: start.tolerated_failure_count,
             item_counts: counts(items),
             execution_counts: counts(children),
+            redrive_count: 0,
+            redrive_date: None,
         };
         self.with(|runs| runs.insert(start.map_run_arn, run));
     }
@@ -212,6 +219,7 @@ impl MapRuns {
                 (&mut run.execution_counts, 1),
             ] {
                 c.pending = c.pending.saturating_sub(n);
+                c.pending_redrive = c.pending_redrive.saturating_sub(n);
                 c.running += n;
             }
         });
@@ -229,9 +237,6 @@ impl MapRuns {
                     ChildEnd::Succeeded => c.succeeded += n,
                     ChildEnd::Failed => c.failed += n,
                     ChildEnd::TimedOut => c.timed_out += n,
-                }
-                if end != ChildEnd::Succeeded {
-                    c.failures_not_redrivable += n;
                 }
             }
         });
@@ -257,9 +262,35 @@ impl MapRuns {
             run.stop_date = Some(at);
             for c in [&mut run.item_counts, &mut run.execution_counts] {
                 c.aborted += c.pending + c.running;
-                c.failures_not_redrivable += c.pending + c.running;
                 c.pending = 0;
+                c.pending_redrive = 0;
                 c.running = 0;
+                // A Map Run that succeeded is not run again: its tolerated failures
+                // stay failed.
+                if succeeded {
+                    c.failures_not_redrivable = c.failed + c.timed_out + c.aborted;
+                }
+            }
+        });
+    }
+
+    /// A redrive (the `count`th) goes on with the Map Run at `at`: RUNNING again, its
+    /// failed, timed-out and aborted items and children pending (and pending redrive);
+    /// the succeeded ones stay.
+    pub fn redrive(&self, arn: &str, count: u32, at: DateTime<Utc>) {
+        self.update(arn, |run| {
+            run.status = MapRunStatus::Running;
+            run.stop_date = None;
+            run.redrive_count = count;
+            run.redrive_date = Some(at);
+            for c in [&mut run.item_counts, &mut run.execution_counts] {
+                let again = c.failed + c.timed_out + c.aborted;
+                c.pending += again;
+                c.pending_redrive += again;
+                c.failed = 0;
+                c.timed_out = 0;
+                c.aborted = 0;
+                c.results_written = 0;
             }
         });
     }
@@ -295,7 +326,22 @@ mod tests {
         assert_eq!(run.item_counts.timed_out, 2);
         assert_eq!(run.item_counts.aborted, 3);
         assert_eq!(run.execution_counts.aborted, 2);
-        assert_eq!(run.execution_counts.failures_not_redrivable, 3);
+        assert_eq!(run.execution_counts.failures_not_redrivable, 0);
         assert_eq!(run.item_counts.total, 5);
+        // A redrive puts the unsuccessful ones back; the one that starts leaves pending.
+        let later = now + chrono::Duration::seconds(5);
+        runs.redrive("m", 1, later);
+        let run = runs.get("m").unwrap();
+        assert_eq!(run.status, MapRunStatus::Running);
+        assert_eq!((run.redrive_count, run.redrive_date), (1, Some(later)));
+        assert_eq!(run.stop_date, None);
+        assert_eq!(run.item_counts.pending, 5);
+        assert_eq!(run.item_counts.pending_redrive, 5);
+        assert_eq!(run.execution_counts.pending, 3);
+        assert_eq!(run.item_counts.timed_out + run.item_counts.aborted, 0);
+        runs.child_started("m", 2);
+        let run = runs.get("m").unwrap();
+        assert_eq!(run.item_counts.pending_redrive, 3);
+        assert_eq!(run.item_counts.running, 2);
     }
 }

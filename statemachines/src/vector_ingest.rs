@@ -28,15 +28,18 @@ use codegen::builder::dynamodb::{GetItem, get_item};
 use codegen::builder::*;
 use codegen::workflow::Workflow;
 use serde_json::json;
-use stepwise_contract::deploy::{Area, Permission, Resource};
+use stepwise_contract::deploy::{
+    Area, Distance, KeyAttr, KeyKind, Permission, Resource, TableSpec, VectorIndexSpec,
+};
 use stepwise_contract::errors::{NOT_FOUND, THROTTLED, TRANSIENT};
-use stepwise_vector_ingest::ensure_index::EnsureIndex;
+use stepwise_vector_ingest::ensure_index::{DEFAULT_DIMENSION, EnsureIndex};
 use stepwise_vector_ingest::ingest::{IngestVectors, UNUSABLE_OBJECT};
+use stepwise_vector_ingest::metadata::NON_FILTERABLE_KEYS;
 use stepwise_vector_ingest::plan::{PlanIngest, SourcePrefix};
 use stepwise_vector_ingest::progress::store::ProgressLocation;
 use stepwise_vector_ingest::progress::{PROGRESS_CONFLICT, RecordIngestProgress};
 use stepwise_vector_ingest::request::IngestRequest;
-use stepwise_vector_ingest::target::VectorTarget;
+use stepwise_vector_ingest::target::{PROGRESS_TABLE, SALES_INDEX, VectorTarget};
 
 /// The name of the workflow (and of its generated files and state machine).
 pub const NAME: &str = "vector-ingest";
@@ -246,7 +249,30 @@ pub fn workflow() -> Workflow {
     })
     .permission(Permission {
         actions: &["dynamodb:GetItem"],
-        resource: Resource::ProgressTable,
+        resource: Resource::Table {
+            table: PROGRESS_TABLE,
+        },
         reason: "reads each object's marker (resume) and the job's progress item (summary)",
+    })
+    .table(TableSpec {
+        name: PROGRESS_TABLE,
+        partition_key: KeyAttr {
+            name: "pk",
+            kind: KeyKind::S,
+        },
+        sort_key: Some(KeyAttr {
+            name: "sk",
+            kind: KeyKind::S,
+        }),
+        indexes: &[],
+        ttl_attribute: None,
+        reason: "per job: the run's progress item (counts, rate, ETA) and one marker per source object (resume)",
+    })
+    .vector_index(VectorIndexSpec {
+        name: SALES_INDEX,
+        dimension: DEFAULT_DIMENSION,
+        distance: Distance::Cosine,
+        non_filterable_metadata_keys: NON_FILTERABLE_KEYS,
+        reason: "the sales' embeddings, keyed by sale id, for nearest-neighbour queries",
     })
 }

@@ -68,7 +68,7 @@ fn generated_files_are_committed_and_current() {
         .iter()
         .map(|w| w.build().unwrap())
         .collect();
-    for file in all_files(&built) {
+    for file in all_files(&built).expect("no workflows declare a resource differently") {
         let path = dir.join(&file.name);
         let on_disk = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("{}: {e} (run `stepwise generate`)", path.display()));

@@ -94,6 +94,67 @@ class StepFunctionsLocalStyle(unittest.TestCase):
         self.assertIn("FailStateEntered", types)
         self.assertNotIn("MapStateEntered", types)
 
+    def test_a_failed_execution_is_redriven_from_the_state_that_failed(self):
+        definition = {
+            "StartAt": "Prepare",
+            "States": {
+                "Prepare": {"Type": "Pass", "Assign": {"customer.$": "$.customer"}, "Next": "Charge"},
+                "Charge": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+                    "ResultSelector": {"cents.$": "$.charged_cents"},
+                    "ResultPath": "$.charge",
+                    "Next": "Receipt",
+                },
+                "Receipt": {
+                    "Type": "Pass",
+                    "Parameters": {"customer.$": "$customer", "cents.$": "$.charge.cents"},
+                    "End": True,
+                },
+            },
+        }
+        machine = self.sfn.create_state_machine(
+            name="ChargeCustomer", definition=json.dumps(definition), roleArn=ROLE
+        )["stateMachineArn"]
+        arn = self.sfn.start_execution(
+            stateMachineArn=f"{machine}#DeclinedOnce", input=json.dumps({"customer": "c-7"})
+        )["executionArn"]
+        failed = self.wait(arn)
+        self.assertEqual(failed["status"], "FAILED")
+        self.assertEqual(failed["error"], "Payment.Declined")
+        self.assertEqual(failed["redriveStatus"], "REDRIVABLE")
+        self.assertEqual(failed["redriveCount"], 0)
+
+        redrive = self.sfn.redrive_execution(executionArn=arn)
+        self.assertIn("redriveDate", redrive)
+        done = self.wait(arn)
+        self.assertEqual(done["status"], "SUCCEEDED", done.get("cause"))
+        self.assertEqual(done["redriveCount"], 1)
+        self.assertEqual(done["redriveStatus"], "NOT_REDRIVABLE")
+        self.assertEqual(done["redriveStatusReason"], "Execution is SUCCEEDED and cannot be redriven")
+        # The variable Prepare assigned before the failure is in scope after the redrive.
+        self.assertEqual(json.loads(done["output"]), {"customer": "c-7", "cents": 1350})
+
+        events = self.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        types = [e["type"] for e in events]
+        at = types.index("ExecutionRedriven")
+        self.assertEqual(types[at - 1], "ExecutionFailed")
+        self.assertEqual(events[at]["executionRedrivenEventDetails"], {"redriveCount": 1})
+        entered = [e["stateEnteredEventDetails"]["name"] for e in events[at:] if e["type"].endswith("StateEntered")]
+        self.assertEqual(entered, ["Charge", "Receipt"], "Prepare is not run again")
+
+        with self.assertRaises(self.sfn.exceptions.ExecutionNotRedrivable):
+            self.sfn.redrive_execution(executionArn=arn)
+
+    def wait(self, arn):
+        for _ in range(500):
+            described = self.sfn.describe_execution(executionArn=arn)
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(0.02)
+        self.fail(f"{arn} still running")
+
     def test_hybrid_path_runs_unmocked_states_on_the_real_activities(self):
         described, _ = self.run_case("HybridPath", "hybrid")
         self.assertEqual(described["status"], "SUCCEEDED", described.get("cause"))

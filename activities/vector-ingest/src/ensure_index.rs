@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use aws_sdk_s3vectors::types::{DataType, DistanceMetric, Index, MetadataConfiguration};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use stepwise_contract::deploy::Deployment;
+use stepwise_contract::deploy::{Deployment, Permission, Resource};
 use stepwise_contract::{ActivityDef, ErrorName};
 use stepwise_runtime::aws::errors::classify;
 use stepwise_runtime::{Activity, ActivityError, Context};
@@ -93,7 +93,22 @@ pub struct EnsureIndex;
 
 impl ActivityDef for EnsureIndex {
     const NAME: &'static str = "EnsureIndex";
-    const DEPLOYMENT: Deployment = Deployment::DEFAULT;
+    const DEPLOYMENT: Deployment = Deployment {
+        memory_mb: 128,
+        timeout_seconds: 60,
+        permissions: &[Permission {
+            actions: &[
+                "s3vectors:GetVectorBucket",
+                "s3vectors:CreateVectorBucket",
+                "s3vectors:GetIndex",
+                "s3vectors:CreateIndex",
+            ],
+            resource: Resource::VectorIndex {
+                index: crate::target::SALES_INDEX,
+            },
+            reason: "checks the index (creating the bucket and index where the deployment did not, e.g. locally)",
+        }],
+    };
     const ERRORS: &'static [ErrorName] = &[];
     type Input = EnsureIndexInput;
     type Output = EnsureIndexOutput;

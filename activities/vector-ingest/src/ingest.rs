@@ -160,8 +160,17 @@ impl ActivityDef for IngestVectors {
             },
             Permission {
                 actions: &["dynamodb:GetItem", "dynamodb:UpdateItem"],
-                resource: Resource::ProgressTable,
+                resource: Resource::Table {
+                    table: crate::target::PROGRESS_TABLE,
+                },
                 reason: "reads and advances the object's resume point",
+            },
+            Permission {
+                actions: &["s3vectors:PutVectors"],
+                resource: Resource::VectorIndex {
+                    index: crate::target::SALES_INDEX,
+                },
+                reason: "writes the object's vectors",
             },
         ],
     };

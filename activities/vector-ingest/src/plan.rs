@@ -111,7 +111,9 @@ impl ActivityDef for PlanIngest {
             },
             Permission {
                 actions: &["dynamodb:UpdateItem"],
-                resource: Resource::ProgressTable,
+                resource: Resource::Table {
+                    table: crate::target::PROGRESS_TABLE,
+                },
                 reason: "writes the job's totals to its progress item",
             },
         ],

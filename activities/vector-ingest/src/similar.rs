@@ -13,7 +13,7 @@ use aws_smithy_types::Document;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use stepwise_contract::deploy::Deployment;
+use stepwise_contract::deploy::{Deployment, Permission, Resource};
 use stepwise_contract::{ActivityDef, ErrorName};
 use stepwise_runtime::aws::errors::SdkResultExt;
 use stepwise_runtime::{Activity, ActivityError, Context};
@@ -74,7 +74,17 @@ pub struct SimilarProducts;
 
 impl ActivityDef for SimilarProducts {
     const NAME: &'static str = "SimilarProducts";
-    const DEPLOYMENT: Deployment = Deployment::DEFAULT;
+    const DEPLOYMENT: Deployment = Deployment {
+        memory_mb: 256,
+        timeout_seconds: 30,
+        permissions: &[Permission {
+            actions: &["s3vectors:GetVectors", "s3vectors:QueryVectors"],
+            resource: Resource::VectorIndex {
+                index: crate::target::SALES_INDEX,
+            },
+            reason: "reads the sale's vector and queries its neighbours",
+        }],
+    };
     const ERRORS: &'static [ErrorName] = &[];
     type Input = SimilarProductsInput;
     type Output = SimilarProductsOutput;

@@ -5,6 +5,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use stepwise_runtime::ActivityError;
 
+/// The logical name of the job progress table the deployment declares
+/// (`${VectorProgressTableName}`).
+pub const PROGRESS_TABLE: &str = "vector-progress";
+/// The logical name of the sales index the deployment declares
+/// (`${SalesEmbeddingsVectorBucketName}`, `${SalesEmbeddingsIndexName}`).
+pub const SALES_INDEX: &str = "sales-embeddings";
+
 /// A vector index in a vector bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -33,6 +33,7 @@ pub fn run(definition: &Path, flags: ExecutionFlags) -> Result<ExitCode, CliErro
         virtual_time: flags.virtual_time,
         state_machine_name: name,
         launcher: Some(generated_catalog()?),
+        substitutions: flags.substitution_map()?,
         ..Options::default()
     };
     run_and_report(

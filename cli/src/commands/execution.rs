@@ -2,6 +2,7 @@
 //! integrations and the real activities, optionally behind a mock config), running, printing the result and the
 //! history.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,6 +40,64 @@ pub struct ExecutionFlags {
     /// Print the execution history as a readable timeline on stderr.
     #[arg(long)]
     pub timeline: bool,
+    /// A definition substitution: every `${NAME}` in the definition's strings becomes
+    /// VALUE, as a state machine's DefinitionSubstitutions in AWS (repeatable; wins over
+    /// --substitutions).
+    #[arg(long = "substitute", value_name = "NAME=VALUE")]
+    pub substitute: Vec<String>,
+    /// A JSON object of definition substitutions, {"NAME": "VALUE", ...}: what
+    /// `stepwise provision --out FILE` writes.
+    #[arg(long, value_name = "FILE.json")]
+    pub substitutions: Option<PathBuf>,
+}
+
+impl ExecutionFlags {
+    /// The definition substitutions of `--substitutions FILE` and then `--substitute`.
+    pub fn substitution_map(&self) -> Result<BTreeMap<String, String>, CliError> {
+        let mut map = BTreeMap::new();
+        if let Some(file) = &self.substitutions {
+            let text = read(file)?;
+            let value: Value = serde_json::from_str(&text)
+                .map_err(|e| CliError::Message(format!("{}: invalid JSON: {e}", file.display())))?;
+            let Value::Object(entries) = value else {
+                return Err(CliError::Message(format!(
+                    "{}: expected a JSON object {{\"NAME\": \"VALUE\", ...}}",
+                    file.display()
+                )));
+            };
+            for (name, value) in entries {
+                let Value::String(value) = value else {
+                    return Err(CliError::Message(format!(
+                        "{}: \"{name}\": the value must be a string",
+                        file.display()
+                    )));
+                };
+                check_name(&name).map_err(|e| {
+                    CliError::Message(format!("{}: \"{name}\": {e}", file.display()))
+                })?;
+                map.insert(name, value);
+            }
+        }
+        for pair in &self.substitute {
+            let Some((name, value)) = pair.split_once('=') else {
+                return Err(CliError::Usage(format!(
+                    "--substitute {pair}: expected NAME=VALUE"
+                )));
+            };
+            check_name(name).map_err(|e| CliError::Usage(format!("--substitute {pair}: {e}")))?;
+            map.insert(name.to_string(), value.to_string());
+        }
+        Ok(map)
+    }
+}
+
+/// A substitution's name: what goes inside `${…}`.
+fn check_name(name: &str) -> Result<(), String> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(())
+    } else {
+        Err("NAME must be letters, digits and '_' (the text inside ${...})".into())
+    }
 }
 
 /// Every generated workflow as a state machine a `states:startExecution` Task can start

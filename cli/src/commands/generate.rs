@@ -40,7 +40,16 @@ pub fn run(check: bool, out: Option<PathBuf>) -> Result<ExitCode, CliError> {
         Some(dir) => dir,
         None => default_dir()?,
     };
-    let files = all_files(&built);
+    let files = match all_files(&built) {
+        Ok(files) => files,
+        Err(conflicts) => {
+            for c in conflicts {
+                output::errln(&format!("error: {c}"))?;
+            }
+            output::errln("error: some workflows do not build; nothing was written")?;
+            return Ok(ExitCode::from(1));
+        }
+    };
     let drift = compare(&dir, &files)?;
     if check {
         if drift.is_empty() {

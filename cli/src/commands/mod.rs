@@ -8,6 +8,7 @@ pub mod fmt;
 pub mod generate;
 pub mod graph;
 pub mod progress;
+pub mod provision;
 pub mod run;
 pub mod serve;
 pub mod similar;

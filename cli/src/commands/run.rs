@@ -26,6 +26,21 @@ pub fn run(workflow: &str, flags: ExecutionFlags) -> Result<ExitCode, CliError> 
         .build()
         .map_err(|e| CliError::Message(e.to_string()))?;
     let input = read_input(flags.input.as_deref(), built.example_input.clone())?;
+    let substitutions = flags.substitution_map()?;
+    let known = codegen::placeholder::Substitutable::new(&built.resources);
+    let missing: Vec<String> = codegen::placeholder::used_in(&built.machine, &known)
+        .into_iter()
+        .filter(|name| !substitutions.contains_key(name))
+        .map(|name| format!("${{{name}}}"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(CliError::Message(format!(
+            "workflow \"{}\" uses {}, which nothing substitutes: pass --substitute NAME=VALUE or --substitutions FILE.json (`stepwise provision --workflow {} --out FILE.json` creates its resources and writes them)",
+            built.name,
+            missing.join(", "),
+            built.name
+        )));
+    }
     let tasks = task_runner(
         flags.mock_config.as_ref(),
         flags.test_case.as_deref(),
@@ -42,6 +57,7 @@ pub fn run(workflow: &str, flags: ExecutionFlags) -> Result<ExitCode, CliError> 
             sfn_local::clock::STANDARD_MAX_DURATION
         },
         launcher: Some(generated_catalog()?),
+        substitutions,
         ..Options::default()
     };
     run_and_report(

@@ -4,8 +4,10 @@
 //! `NAME.mmd` (a Mermaid flowchart), `NAME.input.schema.json` and
 //! `NAME.input.example.json` (for starting executions from the console), and
 //! `NAME.mock-config.json` (a stepfunctions-local mock config with a happy path). One
-//! `manifest.json` lists every workflow (with its triggers) and activity for the CDK app. All output is
-//! deterministic: the same descriptions give byte-identical files.
+//! `manifest.json` lists every workflow (with its triggers and the placeholders it uses),
+//! every activity and every declared resource (`resources`: tables, queues, vector
+//! indexes, merged across workflows) for the CDK app. All output is deterministic: the
+//! same descriptions give byte-identical files.
 
 mod example;
 mod mermaid;
@@ -17,6 +19,7 @@ pub use mock::mock_config;
 
 use serde_json::{Value, json};
 
+use crate::resources::{Conflict, merge};
 use crate::workflow::Built;
 
 /// A file to write: its name inside the output directory, and its content.
@@ -63,29 +66,31 @@ pub fn workflow_files(built: &Built) -> Vec<GeneratedFile> {
 }
 
 /// Every file `stepwise generate` writes for these workflows, manifest included, sorted
-/// by name.
-pub fn all_files(workflows: &[Built]) -> Vec<GeneratedFile> {
+/// by name; an error when two workflows declare one resource differently.
+pub fn all_files(workflows: &[Built]) -> Result<Vec<GeneratedFile>, Vec<Conflict>> {
     let mut files: Vec<_> = workflows.iter().flat_map(workflow_files).collect();
     files.push(GeneratedFile {
         name: "manifest.json".into(),
-        content: pretty(&manifest(workflows)),
+        content: pretty(&manifest(workflows)?),
     });
     files.sort_by(|a, b| a.name.cmp(&b.name));
-    files
+    Ok(files)
 }
 
-/// The manifest: which workflows exist, which placeholders each definition uses, what
-/// their state machines' roles need and what starts them (`triggers`: schedules), and every activity with its error names,
-/// memory, timeout and IAM permissions — what deployment tooling needs without parsing
-/// Rust.
-pub fn manifest(workflows: &[Built]) -> Value {
+/// The manifest: which workflows exist, which deployment placeholders each uses, what
+/// their state machines' roles need and what starts them (`triggers`), every activity
+/// with its error names, memory, timeout and IAM permissions, and the declared
+/// `resources` — what deployment tooling needs without parsing Rust. Two workflows
+/// declaring one resource differently is an error naming both.
+pub fn manifest(workflows: &[Built]) -> Result<Value, Vec<Conflict>> {
+    let resources = merge(workflows.iter().map(|b| (b.name.as_str(), &b.resources)))?;
     let mut activities = std::collections::BTreeMap::new();
     for built in workflows {
         for (name, info) in &built.activities {
             activities.insert(name.clone(), info.clone());
         }
     }
-    json!({
+    Ok(json!({
         "workflows": workflows.iter().map(|b| json!({
             "name": b.name,
             "definition": format!("{}.asl.json", b.name),
@@ -95,6 +100,7 @@ pub fn manifest(workflows: &[Built]) -> Value {
             "inputSchema": format!("{}.input.schema.json", b.name),
             "permissions": b.permissions,
             "triggers": b.triggers,
+            "placeholders": b.placeholders,
         })).collect::<Vec<_>>(),
         "activities": activities.values().map(|a| json!({
             "name": a.name,
@@ -103,5 +109,6 @@ pub fn manifest(workflows: &[Built]) -> Value {
             "timeoutSeconds": a.deployment.timeout_seconds,
             "permissions": a.deployment.permissions,
         })).collect::<Vec<_>>(),
-    })
+        "resources": resources,
+    }))
 }

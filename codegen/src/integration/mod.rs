@@ -9,12 +9,14 @@
 //!   present), with a realistic example; [`example_result`] is that example.
 //! * [`parameter_schema`] is what it requires of its `Parameters`: the required fields and
 //!   the types AWS fixes (undeclared fields pass unchecked).
+//! * [`iam::actions`] is the IAM actions its Task needs the state machine's role to have.
 //!
 //! The data-flow check reads the schemas (so `ResultSelector`/`ResultPath` over an
 //! integration result is checked like an activity's), the mock-config emitter the examples,
 //! and the builder the patterns. An integration not listed here is unknown: no schema, no
 //! problem reported. Nothing here talks to AWS.
 
+pub mod iam;
 mod optimized;
 mod params;
 mod schema;

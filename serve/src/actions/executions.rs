@@ -1,5 +1,6 @@
 //! StartExecution (with `#TestCase` and AWS's idempotent-name rule), StartSyncExecution,
-//! StopExecution, DescribeExecution, ListExecutions.
+//! StopExecution, DescribeExecution, ListExecutions, RedriveExecution (whether it may, in
+//! [`crate::redrive`]).
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use crate::machines::{Kind, Machine};
 use crate::names;
 use crate::pagination;
 use crate::protocol::{epoch, page_size, request, required};
+use crate::redrive::{self, Facts};
 use crate::runner;
 
 #[derive(Deserialize)]
@@ -178,8 +180,14 @@ pub fn describe(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
         "input": e.input,
         "inputDetails": {"included": true},
         "redriveCount": e.redrives().count,
-        "redriveStatus": if redrivable(&e, p.status) { "REDRIVABLE" } else { "NOT_REDRIVABLE" },
     });
+    match redrive::check(&Facts::of(&e), Utc::now()) {
+        Ok(()) => out["redriveStatus"] = json!("REDRIVABLE"),
+        Err(why) => {
+            out["redriveStatus"] = json!("NOT_REDRIVABLE");
+            out["redriveStatusReason"] = json!(why.reason());
+        }
+    }
     if let Some(d) = e.redrives().last {
         out["redriveDate"] = epoch(d);
     }
@@ -247,7 +255,6 @@ struct List {
     status_filter: Option<String>,
     max_results: Option<i64>,
     next_token: Option<String>,
-    #[allow(dead_code)]
     redrive_filter: Option<String>,
 }
 
@@ -268,10 +275,23 @@ pub fn list(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
         .as_deref()
         .map(Status::parse)
         .transpose()?;
+    let redriven = match req.redrive_filter.as_deref() {
+        None => None,
+        Some("REDRIVEN") => Some(true),
+        Some("NOT_REDRIVEN") => Some(false),
+        Some(other) => {
+            return Err(ApiError::constraint(
+                "redriveFilter",
+                other,
+                "Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]",
+            ));
+        }
+    };
     let limit = page_size(req.max_results)?;
     let scope = format!(
-        "ListExecutions:{arn}:{}",
-        req.status_filter.as_deref().unwrap_or("")
+        "ListExecutions:{arn}:{}:{}",
+        req.status_filter.as_deref().unwrap_or(""),
+        req.redrive_filter.as_deref().unwrap_or("")
     );
     let before = req
         .next_token
@@ -279,7 +299,9 @@ pub fn list(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
         .map(|t| pagination::decode(&scope, t))
         .transpose()?;
     let (executions, next) = app.executions.page(before, limit, |e| {
-        e.machine.arn == arn && status.is_none_or(|s| e.progress().status == s)
+        e.machine.arn == arn
+            && status.is_none_or(|s| e.progress().status == s)
+            && redriven.is_none_or(|r| (e.redrives().count > 0) == r)
     });
     let items: Vec<Value> = executions
         .iter()
@@ -295,6 +317,11 @@ pub fn list(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
             if let Some(s) = p.stopped {
                 item["stopDate"] = epoch(s);
             }
+            let redrives = e.redrives();
+            if let Some(d) = redrives.last {
+                item["redriveCount"] = json!(redrives.count);
+                item["redriveDate"] = epoch(d);
+            }
             item
         })
         .collect();
@@ -305,13 +332,6 @@ pub fn list(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     Ok(out)
 }
 
-/// Whether RedriveExecution may run `e` again: a Standard execution that failed, timed
-/// out or was aborted.
-fn redrivable(e: &Execution, status: Status) -> bool {
-    e.machine.kind == Kind::Standard
-        && matches!(status, Status::Failed | Status::TimedOut | Status::Aborted)
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Redrive {
@@ -320,44 +340,34 @@ struct Redrive {
     client_token: Option<String>,
 }
 
-/// RedriveExecution: runs a failed, timed-out or aborted Standard execution again from
-/// the top-level state where it stopped, with that state's input (its history goes on).
+/// RedriveExecution: a failed, timed-out or aborted Standard execution goes on from where
+/// it stopped (sfn-local's redrive: successful states, branches and iterations are not run
+/// again, the variables are as they were); its history goes on, its ARN stays.
 pub fn redrive(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     let req: Redrive = request(body)?;
     let arn = required(req.execution_arn, "executionArn")?;
+    if let Some(token) = &req.client_token
+        && !(1..=64).contains(&token.chars().count())
+    {
+        return Err(ApiError::constraint(
+            "clientToken",
+            token,
+            "Member must have length between 1 and 64",
+        ));
+    }
     arn::parse(&arn, &["execution"], 2)?;
     let e = app.executions.get(&arn)?;
-    let status = e.progress().status;
-    let not_redrivable = |why: String| {
+    redrive::check(&Facts::of(&e), Utc::now()).map_err(|why| why.error(&arn))?;
+    let input: Value = serde_json::from_str(&e.input).map_err(|err| {
         ApiError::new(
             ErrorType::ExecutionNotRedrivable,
-            format!("Execution Not Redrivable: '{arn}' {why}"),
+            format!("Execution Not Redrivable: '{arn}': its input is not JSON ({err})"),
         )
+    })?;
+    // Another RedriveExecution got there first: it is running again.
+    let Some(_) = e.reopen() else {
+        return Err(redrive::NotRedrivable::Running.error(&arn));
     };
-    if !redrivable(&e, status) {
-        return Err(not_redrivable(format!(
-            "is a {} execution in status {} (only failed, timed-out or aborted STANDARD executions are redriven)",
-            e.machine.kind.as_str(),
-            status.as_str()
-        )));
-    }
-    let Some((state, input)) = sfn_local::redrive_point(&e.machine.parsed, &e.history.events())
-    else {
-        return Err(not_redrivable(
-            "stopped before any state could be resumed (no state entered, or its input was truncated in the history)".into(),
-        ));
-    };
-    let Some(count) = e.reopen() else {
-        return Err(not_redrivable("is already running".into()));
-    };
-    runner::spawn(
-        app,
-        e.clone(),
-        runner::Start::Redrive {
-            state,
-            input,
-            count,
-        },
-    );
+    runner::spawn(app, e.clone(), runner::Start::Redrive(input));
     Ok(json!({"redriveDate": epoch(e.redrives().last.unwrap_or_else(Utc::now))}))
 }

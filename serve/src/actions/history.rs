@@ -10,6 +10,7 @@ use sfn_local::history::{Event, EventType};
 use crate::App;
 use crate::arn;
 use crate::error::ApiError;
+use crate::executions::Status;
 use crate::pagination;
 use crate::protocol::{epoch, page_size, request, required};
 
@@ -111,6 +112,7 @@ pub fn list_map_runs(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
         .transpose()?
         .unwrap_or(0) as usize;
     let events = execution.history.events();
+    let progress = execution.progress();
     let stopped = |started_id: u64| {
         events.iter().find_map(|e| {
             if !matches!(e.kind, EventType::MapRunSucceeded | EventType::MapRunFailed) {
@@ -139,11 +141,21 @@ pub fn list_map_runs(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
                 .map(|(head, _)| head.replacen(":mapRun:", ":stateMachine:", 1))?;
             let mut run = json!({
                 "executionArn": arn,
-                "mapRunArn": map_run,
+                "mapRunArn": &map_run,
                 "stateMachineArn": machine,
                 "startDate": epoch(e.timestamp),
             });
-            if let Some(t) = stopped(e.id) {
+            // The live counters know a redriven run's latest stop; the history, the
+            // first run's.
+            let stop = match execution.map_runs.get(&map_run) {
+                Some(live) if progress.status == Status::Running => live.stop_date,
+                Some(live) => {
+                    let at = progress.stopped.unwrap_or(live.start_date);
+                    live.stopped_at(at).stop_date
+                }
+                None => stopped(e.id),
+            };
+            if let Some(t) = stop {
                 run["stopDate"] = epoch(t);
             }
             Some(run)

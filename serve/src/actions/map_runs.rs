@@ -1,6 +1,6 @@
-//! DescribeMapRun: a distributed Map Run's status, settings and live item and
-//! child-execution counts, from the counters the executor keeps for the execution
-//! ([`sfn_local::MapRuns`]).
+//! DescribeMapRun: a distributed Map Run's status, settings, live item and
+//! child-execution counts and redrives, from the counters the executor keeps for the
+//! execution ([`sfn_local::MapRuns`]).
 
 use std::sync::Arc;
 
@@ -57,10 +57,13 @@ fn run_json(run: &MapRun) -> Value {
         "toleratedFailureCount": run.tolerated_failure_count,
         "itemCounts": counts_json(&run.item_counts),
         "executionCounts": counts_json(&run.execution_counts),
-        "redriveCount": 0,
+        "redriveCount": run.redrive_count,
     });
     if let Some(stop) = run.stop_date {
         out["stopDate"] = epoch(stop);
+    }
+    if let Some(date) = run.redrive_date {
+        out["redriveDate"] = epoch(date);
     }
     out
 }

@@ -1,6 +1,7 @@
 //! The executor's public face: the options an execution runs with, what it returns, why
 //! it may refuse to start, progress callbacks, and [`execute`] itself.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use crate::history::{Event, EventType, History, MAX_EVENTS};
 use crate::io::{PAYLOAD_LIMIT, serialized_len};
 use crate::map_runs::MapRuns;
 use crate::nested::{Launcher, Pattern};
+use crate::redrive::{Journal, RedriveError};
 use crate::tasks::TaskRunner;
 
 /// Watches an execution as it runs (for progress displays).
@@ -83,6 +85,15 @@ pub struct Options {
     /// Live counters of the execution's distributed Map Runs, by Map Run ARN (a server's
     /// `DescribeMapRun`); default: none kept.
     pub map_runs: Option<MapRuns>,
+    /// Where the execution records what a redrive needs ([`crate::redrive`]): pass the
+    /// same journal to [`redrive`](crate::redrive) to continue a failed, timed-out or
+    /// stopped run. Default: nothing recorded.
+    pub journal: Option<Journal>,
+    /// Definition substitutions, as a state machine's `DefinitionSubstitutions` in AWS:
+    /// each `${Name}` in the definition's strings whose name is a key is replaced by its
+    /// value before the run (e.g. `SalesHistoryTableName` → the table `stepwise
+    /// provision` created). Child executions inherit them. Default: none.
+    pub substitutions: BTreeMap<String, String>,
 }
 
 /// The ARNs an execution is known by.
@@ -113,6 +124,8 @@ impl Default for Options {
             live_history: None,
             wait_time_scale: 1.0,
             map_runs: None,
+            journal: None,
+            substitutions: BTreeMap::new(),
         }
     }
 }
@@ -166,6 +179,9 @@ pub enum StartError {
     /// The input is too large.
     #[error("{0}")]
     Input(String),
+    /// The execution cannot be redriven.
+    #[error("{0}")]
+    Redrive(#[from] RedriveError),
 }
 
 /// Runs `machine` on `input` with `tasks`. Invalid definitions, unservable resources and
@@ -176,6 +192,13 @@ pub async fn execute(
     tasks: Arc<dyn TaskRunner>,
     options: Options,
 ) -> Result<Outcome, StartError> {
+    let substituted;
+    let machine = if options.substitutions.is_empty() {
+        machine
+    } else {
+        substituted = crate::substitutions::substitute(machine, &options.substitutions)?;
+        &substituted
+    };
     let problems = codegen::validate::validate(machine);
     if !problems.is_empty() {
         return Err(StartError::Invalid(problems));

@@ -11,7 +11,7 @@ use super::Run;
 
 /// Where `$$` may be followed by one of these, the path cannot reach
 /// `$$.Execution.Input`.
-const CONTEXT_PATHS_WITHOUT_INPUT: [&str; 9] = [
+const CONTEXT_PATHS_WITHOUT_INPUT: [&str; 10] = [
     ".Map.",
     ".State.",
     ".StateMachine.",
@@ -21,6 +21,7 @@ const CONTEXT_PATHS_WITHOUT_INPUT: [&str; 9] = [
     ".Execution.StartTime",
     ".Execution.RoleArn",
     ".Execution.RedriveCount",
+    ".Execution.RedriveTime",
 ];
 
 /// Whether a state's JSON text may read `$$.Execution.Input`: any `$$` not followed by
@@ -65,11 +66,20 @@ impl Run<'_> {
                 "Name": self.execution_name,
                 "RoleArn": format!("arn:aws:iam::123456789012:role/{}", self.options.state_machine_name),
                 "StartTime": self.clock.started_at().to_rfc3339_opts(SecondsFormat::Millis, true),
-                "RedriveCount": 0
+                "RedriveCount": self.redriven.map_or(0, |(n, _)| n)
             },
             "State": {"EnteredTime": entered, "Name": state, "RetryCount": retry_count},
             "StateMachine": {"Id": self.state_machine_arn, "Name": self.options.state_machine_name}
         });
+        if let (Some((_, at)), Some(execution)) = (
+            self.redriven,
+            ctx.get_mut("Execution").and_then(Value::as_object_mut),
+        ) {
+            execution.insert(
+                "RedriveTime".into(),
+                json!(at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+            );
+        }
         if let (Some((key, value)), Some(map)) = (extra, ctx.as_object_mut()) {
             map.insert(key.to_string(), value);
         }

@@ -2,6 +2,7 @@
 //! object's members —, or a distributed Map's ItemReader; then the ItemBatcher), their
 //! concurrency and failure tolerance, each iteration
 //! (ItemSelector, the processor) and the result (an array, or a ResultWriter's files).
+//! A redrive runs again only the iterations that did not succeed, on the same Map Run.
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use crate::failure::Failure;
 use crate::history::EventType;
 use crate::io::{Env, PAYLOAD_LIMIT, truncate};
 use crate::map_runs::{ChildEnd, MapRunStart, MapRuns};
+use crate::redrive::{Done, Entry, Journal, item_scope, state_key};
 
 /// `$$.Map.Item.Source` of items that come from the state's input.
 const STATE_DATA: &str = "STATE_DATA";
@@ -94,6 +96,10 @@ struct MapScope<'a> {
     processor: &'a Branch,
     /// The live counters of the distributed Map Run, when the caller keeps them.
     counters: Option<Counters<'a>>,
+    /// The redrive journal and this state's key in it, when the execution keeps one.
+    journal: Option<(&'a Journal, String)>,
+    /// A redrive resumes this Map: only the iterations that did not succeed run.
+    resuming: bool,
 }
 
 /// Where a distributed Map Run's children report to [`Options::map_runs`](crate::Options).
@@ -159,19 +165,46 @@ impl Run<'_> {
             EventType::MapStateStarted,
             Some(json!({"length": total})),
         )?;
-        let map_run_id = uuid::Uuid::new_v4().to_string();
+        // A redrive resumes only the iterations that did not succeed, and a distributed
+        // Map goes on with its Map Run (see `crate::redrive`).
+        let resuming = std::mem::take(&mut path.resuming);
+        let journal = self.options.journal.as_ref().map(|j| {
+            let key = state_key(&path.scope, name);
+            j.clear(&key, resuming);
+            (j, key)
+        });
+        let redriven_run = match (&journal, resuming && distributed) {
+            (Some((j, key)), true) => j.take_prior_map_run(key),
+            _ => None,
+        };
+        let map_run_id = match &redriven_run {
+            Some(arn) => arn.rsplit(':').next().unwrap_or_default().to_string(),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
         // The state machine's region and account (the configured ones under a server).
-        let map_run_arn = format!(
-            "{}/{name}:{map_run_id}",
-            self.state_machine_arn
-                .replacen(":stateMachine:", ":mapRun:", 1)
-        );
+        let map_run_arn = redriven_run.clone().unwrap_or_else(|| {
+            format!(
+                "{}/{name}:{map_run_id}",
+                self.state_machine_arn
+                    .replacen(":stateMachine:", ":mapRun:", 1)
+            )
+        });
         if distributed {
-            self.record(
-                path,
-                EventType::MapRunStarted,
-                Some(json!({"mapRunArn": map_run_arn})),
-            )?;
+            if let Some((j, key)) = &journal {
+                j.map_run(key, &map_run_arn);
+            }
+            match (&redriven_run, self.redriven) {
+                (Some(_), Some((count, _))) => self.record(
+                    path,
+                    EventType::MapRunRedriven,
+                    Some(json!({"mapRunArn": map_run_arn, "redriveCount": count})),
+                )?,
+                _ => self.record(
+                    path,
+                    EventType::MapRunStarted,
+                    Some(json!({"mapRunArn": map_run_arn})),
+                )?,
+            }
         }
         let counters = match (&self.options.map_runs, distributed) {
             (Some(runs), true) => {
@@ -183,25 +216,33 @@ impl Run<'_> {
                     })
                     .collect();
                 let (count, percent) = self.tolerance(m, &env)?;
-                runs.start(MapRunStart {
-                    map_run_arn: map_run_arn.clone(),
-                    execution_arn: self.execution_arn.clone(),
-                    start_date: self.now(path),
-                    // As set (0: no limit); a MaxConcurrencyPath was checked by
-                    // `concurrency_limit` above.
-                    max_concurrency: match (&m.max_concurrency, &m.max_concurrency_path) {
-                        (Some(n), _) => n.as_i64().map_or(0, |n| n.max(0) as u64),
-                        (None, Some(p)) => self
-                            .cache
-                            .select(p, &env, "MaxConcurrencyPath")?
-                            .as_u64()
-                            .unwrap_or(0),
-                        (None, None) => 0,
-                    },
-                    tolerated_failure_percentage: percent.unwrap_or(0.0),
-                    tolerated_failure_count: count.map_or(0, |c| c.max(0) as u64),
-                    items_per_child: items.clone(),
-                });
+                let redrive = match (&redriven_run, self.redriven) {
+                    (Some(arn), Some((n, _))) if runs.get(arn).is_some() => Some(n),
+                    _ => None,
+                };
+                if let Some(n) = redrive {
+                    runs.redrive(&map_run_arn, n, self.now(path));
+                } else {
+                    runs.start(MapRunStart {
+                        map_run_arn: map_run_arn.clone(),
+                        execution_arn: self.execution_arn.clone(),
+                        start_date: self.now(path),
+                        // As set (0: no limit); a MaxConcurrencyPath was checked by
+                        // `concurrency_limit` above.
+                        max_concurrency: match (&m.max_concurrency, &m.max_concurrency_path) {
+                            (Some(n), _) => n.as_i64().map_or(0, |n| n.max(0) as u64),
+                            (None, Some(p)) => self
+                                .cache
+                                .select(p, &env, "MaxConcurrencyPath")?
+                                .as_u64()
+                                .unwrap_or(0),
+                            (None, None) => 0,
+                        },
+                        tolerated_failure_percentage: percent.unwrap_or(0.0),
+                        tolerated_failure_count: count.map_or(0, |c| c.max(0) as u64),
+                        items_per_child: items.clone(),
+                    });
+                }
                 Some(Counters {
                     runs,
                     arn: &map_run_arn,
@@ -222,6 +263,8 @@ impl Run<'_> {
             source: &source,
             processor,
             counters,
+            journal,
+            resuming,
         };
         let done = self
             .iterate_items(
@@ -289,6 +332,9 @@ impl Run<'_> {
         }
         if distributed {
             self.record(path, EventType::MapRunSucceeded, None)?;
+        }
+        if let Some((j, key)) = &scope.journal {
+            j.clear(key, false);
         }
         let result = match written {
             Some(written) => written?,
@@ -486,13 +532,39 @@ impl Run<'_> {
                     }
                 }
                 let mut item_vars = vars.clone();
+                // Under a journal: this iteration's scope, and on a redrive its output if
+                // it succeeded before, or where it stopped (an Express child starts over).
+                let mut prior = None;
+                let mut resume = None;
+                if let Some((j, key)) = &scope.journal {
+                    let item_scope = item_scope(key, index);
+                    if scope.resuming {
+                        prior = j.take_prior_done(&item_scope);
+                        resume = j
+                            .take_prior_entry(&item_scope)
+                            .filter(|_| !express_children);
+                    }
+                    item_path.scope = item_scope;
+                }
                 async move {
+                    if let Some(done) = prior {
+                        return (index, done.input, Ok(done.output), item_path);
+                    }
                     if let Some(c) = &scope.counters {
                         c.started(index);
                     }
                     let (item_input, result) = self
-                        .map_iteration(scope, index, item, &mut item_path, &mut item_vars)
+                        .map_iteration(scope, index, item, resume, &mut item_path, &mut item_vars)
                         .await;
+                    if let (Some((j, _)), Ok(output)) = (&scope.journal, &result) {
+                        j.succeeded(
+                            &item_path.scope,
+                            Done {
+                                input: item_input.clone(),
+                                output: output.clone(),
+                            },
+                        );
+                    }
                     let result = result.map_err(|f| self.child_timed_out(&item_path, f));
                     if let Some(c) = &scope.counters {
                         c.ended(index, &result);
@@ -583,6 +655,7 @@ impl Run<'_> {
         scope: &MapScope<'_>,
         index: usize,
         item: Item,
+        resume: Option<Entry>,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> (Value, Result<Value, Failure>) {
@@ -590,15 +663,17 @@ impl Run<'_> {
             Ok(v) => v,
             Err(f) => return (Value::Null, Err(f)),
         };
+        // A redriven iteration goes on from the state where it stopped.
+        let (from, input) = match resume {
+            Some(entry) => {
+                *vars = entry.vars;
+                path.resuming = true;
+                (entry.state, entry.input)
+            }
+            None => (scope.processor.start_at.clone(), iteration_input.clone()),
+        };
         let result = self
-            .iterate(
-                scope.name,
-                index,
-                iteration_input.clone(),
-                scope.processor,
-                path,
-                vars,
-            )
+            .iterate(scope.name, index, &from, input, scope.processor, path, vars)
             .await;
         (iteration_input, result)
     }
@@ -636,23 +711,19 @@ impl Run<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn iterate(
         &self,
         name: &str,
         index: usize,
+        from: &str,
         iteration_input: Value,
         processor: &Branch,
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
         match self
-            .run_scope(
-                &processor.states,
-                &processor.start_at,
-                iteration_input,
-                path,
-                vars,
-            )
+            .run_scope(&processor.states, from, iteration_input, path, vars)
             .await
         {
             Ok(v) => {

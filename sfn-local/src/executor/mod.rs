@@ -43,7 +43,7 @@ mod waiting;
 
 pub use api::{Arns, Options, Outcome, Progress, StartError, Status, execute};
 pub(crate) use api::{WAIT_FOR_TASK_TOKEN, base_resource};
-pub use resume::{redrive, redrive_point};
+pub use resume::redrive;
 pub use test_state::{Inspection, TestOutcome, TestStatus, test_state};
 
 /// Where a path of execution is: its virtual-time offset, its last history event, and
@@ -59,6 +59,12 @@ struct Path {
     /// The elapsed time by which the child execution this path runs in must end (an
     /// Express child's five minutes).
     deadline: Option<Duration>,
+    /// The scope this path runs in, for the redrive journal (see [`crate::redrive`]):
+    /// empty at the top level.
+    scope: String,
+    /// The state about to run resumes a redriven scope: a Parallel or Map state takes
+    /// its branches' and iterations' prior records.
+    resuming: bool,
 }
 
 /// Where control goes after a state.
@@ -101,6 +107,8 @@ struct Run<'m> {
     /// [`context::reads_execution_input`]): only their context objects carry a copy of it.
     input_readers: HashSet<String>,
     rng: Mutex<StdRng>,
+    /// How often the execution was redriven (`$$.Execution.RedriveCount`), and when last.
+    redriven: Option<(u32, DateTime<Utc>)>,
 }
 
 const ACCOUNT_REGION: &str = "us-east-1:123456789012";
@@ -141,6 +149,7 @@ impl<'m> Run<'m> {
             execution_name,
             input,
             rng: Mutex::new(rng),
+            redriven: None,
             options,
         }
     }
@@ -264,9 +273,14 @@ impl<'m> Run<'m> {
                 let state = states
                     .get(&current)
                     .ok_or_else(|| Failure::runtime(format!("no state named \"{current}\"")))?;
-                let (flow, output, output_text) = self
+                if let Some(journal) = &self.options.journal {
+                    journal.entered(&path.scope, &current, &value, vars);
+                }
+                let ran = self
                     .run_state(&current, state, value, text.take(), path, vars)
-                    .await?;
+                    .await;
+                path.resuming = false;
+                let (flow, output, output_text) = ran?;
                 if self.clock.is_virtual() && self.outlived(path) {
                     return Err(self.expired_failure(path));
                 }

@@ -1,5 +1,6 @@
 //! Parallel states: every branch runs concurrently on the same input, with a copy of the
-//! variables; the first failure cancels the others.
+//! variables; the first failure cancels the others. A redrive runs again only the
+//! branches that did not succeed.
 
 use codegen::asl::ParallelState;
 use serde_json::{Map, Value, json};
@@ -8,6 +9,7 @@ use super::pipeline::{Step, Tail};
 use super::{Path, Run};
 use crate::failure::Failure;
 use crate::history::EventType;
+use crate::redrive::{Done, branch_scope, state_key};
 
 impl Run<'_> {
     /// One attempt (number `attempt`, 0-based: `$$.State.RetryCount`) of Parallel state `name`.
@@ -29,21 +31,48 @@ impl Run<'_> {
         let prep = self.prepare(step, &p.input_path, p.parameters.as_ref(), input, vars)?;
         let branch_input = prep.payload();
         self.record(path, EventType::ParallelStateStarted, None)?;
+        // A redrive resumes only the branches that did not succeed (see `crate::redrive`).
+        let resuming = std::mem::take(&mut path.resuming);
+        let journal = self.options.journal.as_ref();
+        let key = journal.map(|j| {
+            let key = state_key(&path.scope, name);
+            j.clear(&key, resuming);
+            key
+        });
         let start = path.clone();
-        let branches = p.branches.iter().map(|b| {
+        let branches = p.branches.iter().enumerate().map(|(i, b)| {
             let mut branch_path = start.clone();
             let mut branch_vars = vars.clone();
-            let input = branch_input.clone();
+            let mut input = branch_input.clone();
+            let mut from = b.start_at.clone();
+            let scope = key.as_ref().map(|k| branch_scope(k, i));
+            let mut prior = None;
+            if let (Some(j), Some(scope)) = (journal, &scope) {
+                branch_path.scope = scope.clone();
+                if resuming {
+                    prior = j.take_prior_done(scope);
+                    if let Some(entry) = j.take_prior_entry(scope) {
+                        branch_path.resuming = true;
+                        (from, input, branch_vars) = (entry.state, entry.input, entry.vars);
+                    }
+                }
+            }
             async move {
+                if let Some(done) = prior {
+                    return Ok::<_, Failure>((done.output, branch_path));
+                }
                 let out = self
-                    .run_scope(
-                        &b.states,
-                        &b.start_at,
-                        input,
-                        &mut branch_path,
-                        &mut branch_vars,
-                    )
+                    .run_scope(&b.states, &from, input, &mut branch_path, &mut branch_vars)
                     .await?;
+                if let (Some(j), Some(scope)) = (journal, &scope) {
+                    j.succeeded(
+                        scope,
+                        Done {
+                            input: Value::Null,
+                            output: out.clone(),
+                        },
+                    );
+                }
                 Ok::<_, Failure>((out, branch_path))
             }
         });
@@ -59,6 +88,9 @@ impl Run<'_> {
                     .map(|(_, p)| p.prev)
                     .max()
                     .unwrap_or(path.prev);
+                if let (Some(j), Some(key)) = (journal, &key) {
+                    j.clear(key, false);
+                }
                 self.record(path, EventType::ParallelStateSucceeded, None)?;
                 let outputs = Value::Array(results.into_iter().map(|(v, _)| v).collect());
                 self.finish(

@@ -1,7 +1,12 @@
-//! Redrive: an execution that failed, timed out or was aborted runs again from the
-//! top-level state where it stopped, with that state's input, as Step Functions'
-//! RedriveExecution does. Its history goes on (`ExecutionRedriven`, then the states again)
-//! when [`Options::live_history`] is the first run's history.
+//! Redrive: an execution that failed, timed out or was stopped runs again from where it
+//! stopped, as Step Functions' RedriveExecution does: from the top-level state it was in,
+//! with that state's input and the variables in scope at its entry; inside a Parallel or
+//! Map state only the branches and iterations that did not succeed run again, each from
+//! the state it stopped in (a distributed Map's Express children from their start), and
+//! a distributed Map goes on with the same Map Run. The records come from the
+//! execution's [`Journal`](crate::Journal) ([`Options::journal`]). Its history goes on
+//! (`ExecutionRedriven`, then the states again) when [`Options::live_history`] is the
+//! first run's history; retries start over and so does the execution's timeout.
 
 use std::sync::Arc;
 
@@ -10,59 +15,54 @@ use serde_json::{Map, Value, json};
 
 use super::api::{Options, Outcome, StartError};
 use super::{Path, Run};
-use crate::history::{Event, EventType};
+use crate::history::EventType;
+use crate::redrive::{Entry, RedriveError};
 use crate::tasks::TaskRunner;
 
-/// Where an ended run stopped: the top-level state it was in and that state's input, from
-/// its history (`None` when it never entered a state, or the input was truncated).
-pub fn redrive_point(machine: &StateMachine, events: &[Event]) -> Option<(String, Value)> {
-    let mut id = events.last()?.id;
-    while id > 0 {
-        let event = events.get(usize::try_from(id).ok()?.checked_sub(1)?)?;
-        if matches!(event.kind, EventType::StateEntered(_))
-            && let Some(name) = event.state_name()
-            && machine.states.contains_key(name)
-        {
-            let details = event.details.as_ref()?;
-            if details.get("inputDetails").is_some() {
-                return None;
-            }
-            let input = serde_json::from_str(details.get("input")?.as_str()?).ok()?;
-            return Some((name.to_string(), input));
-        }
-        id = event.previous_event_id;
-    }
-    None
-}
-
-/// Runs `machine` again from `state` on `input` (see [`redrive_point`]), recording
-/// `ExecutionRedriven` with `redrive_count` first.
+/// Redrives an execution of `machine` whose execution input was `input`: the journal
+/// in `options` must be the one the execution ran with. Fails with
+/// [`StartError::Redrive`] without one, or when it was redriven
+/// [`MAX_REDRIVES`](crate::MAX_REDRIVES) times.
 pub async fn redrive(
     machine: &StateMachine,
-    state: &str,
     input: Value,
-    redrive_count: u32,
     tasks: Arc<dyn TaskRunner>,
     options: Options,
 ) -> Result<Outcome, StartError> {
-    if !machine.states.contains_key(state) {
-        return Err(StartError::Input(format!(
-            "no top-level state named \"{state}\" to redrive from"
-        )));
-    }
-    let run = Run::new(machine, tasks, options, input.clone());
+    let journal = options.journal.clone().ok_or(RedriveError::NoJournal)?;
+    let count = journal.begin_redrive()?;
+    let resume = journal.take_resume();
+    let substituted;
+    let machine = if options.substitutions.is_empty() {
+        machine
+    } else {
+        substituted = crate::substitutions::substitute(machine, &options.substitutions)?;
+        &substituted
+    };
+    let mut run = Run::new(machine, tasks, options, input.clone());
+    run.redriven = Some((count, run.clock.started_at()));
     let mut path = Path {
         prev: run.history.events().last().map_or(0, |e| e.id),
         ..Path::default()
     };
-    let mut vars = Map::new();
+    let (start, state_input, mut vars) = match resume {
+        Some(Entry { state, input, vars }) if machine.states.contains_key(&state) => {
+            path.resuming = true;
+            (state, input, vars)
+        }
+        // It stopped before entering a state: it starts over.
+        _ => (machine.start_at.clone(), input, Map::new()),
+    };
     let result = match run.record(
         &mut path,
         EventType::ExecutionRedriven,
-        Some(json!({"redriveCount": redrive_count})),
+        Some(json!({"redriveCount": count})),
     ) {
         Err(f) => Err(f),
-        Ok(()) => run.run_from(state, input, &mut path, &mut vars).await,
+        Ok(()) => {
+            run.run_from(&start, state_input, &mut path, &mut vars)
+                .await
+        }
     };
     Ok(run.conclude(&path, result))
 }

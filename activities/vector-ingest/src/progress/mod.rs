@@ -103,7 +103,9 @@ impl ActivityDef for RecordIngestProgress {
                 "dynamodb:UpdateItem",
                 "dynamodb:PutItem",
             ],
-            resource: Resource::ProgressTable,
+            resource: Resource::Table {
+                table: crate::target::PROGRESS_TABLE,
+            },
             reason: "marks the object done or failed and updates the job's counters, rate and ETA (one transaction)",
         }],
     };

@@ -1,0 +1,504 @@
+//! RedriveExecution on `stepwise serve` through `aws-sdk-sfn`: a failed execution goes on
+//! from where it stopped (an inline Map's failed and aborted iterations only, a
+//! distributed Map's unsuccessful children on the same Map Run), DescribeExecution,
+//! ListExecutions, DescribeMapRun and GetExecutionHistory show the redrive, and the
+//! executions that cannot be redriven get AWS's errors.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_sfn::Client;
+use aws_sdk_sfn::types::{ExecutionRedriveStatus, ExecutionStatus, StateMachineType};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use serde_json::{Value, json};
+use stepwise_serve::config::Config;
+use stepwise_serve::{App, Server};
+
+/// The SDK sends StartSyncExecution to `sync-<host>`, which does not resolve for
+/// 127.0.0.1: this puts the host back (what boto3's `inject_host_prefix=False` does).
+#[derive(Debug)]
+struct NoHostPrefix;
+
+impl Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoHostPrefix"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let uri = context.request().uri().replace("://sync-", "://");
+        context.request_mut().set_uri(uri)?;
+        Ok(())
+    }
+}
+
+/// A server on a free port with every activity, and a client for it.
+async fn server(config: Config) -> (Client, String) {
+    let app = App::new(Config { port: 0, ..config }, stepwise_lambda::all()).expect("app");
+    let server = Server::bind(app).await.expect("binds");
+    let endpoint = server.endpoint();
+    tokio::spawn(server.run());
+    let sdk: SdkConfig = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&endpoint)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "any",
+            "signature",
+            None,
+            None,
+            "test",
+        )))
+        .build();
+    let config = aws_sdk_sfn::config::Builder::from(&sdk)
+        .interceptor(NoHostPrefix)
+        .build();
+    (Client::from_conf(config), endpoint)
+}
+
+fn virtual_time() -> Config {
+    Config {
+        virtual_time: true,
+        ..Config::default()
+    }
+}
+
+async fn create(client: &Client, name: &str, definition: &str, kind: StateMachineType) -> String {
+    client
+        .create_state_machine()
+        .name(name)
+        .definition(definition)
+        .role_arn("arn:aws:iam::123456789012:role/test")
+        .r#type(kind)
+        .send()
+        .await
+        .expect("creates")
+        .state_machine_arn
+}
+
+async fn wait_done(
+    client: &Client,
+    arn: &str,
+) -> aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput {
+    for _ in 0..500 {
+        let d = client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .expect("describes");
+        if d.status != ExecutionStatus::Running {
+            return d;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{arn} still running after 10 s");
+}
+
+fn code<E: aws_sdk_sfn::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("<none>").to_string()
+}
+
+/// A server whose mock config answers the Map's Tasks (counted per state and item, as
+/// stepfunctions-local does): `Flaky` fails on its first call and answers `"redrive"` on
+/// the next; `Steady` answers `"first"`, then `"again"` (so an item run twice shows it).
+async fn flaky_server(dir: &tempfile::TempDir) -> Client {
+    let mock = dir.path().join("mock.json");
+    let case = json!({"Flaky": "FailOnce", "Steady": "FirstThenAgain"});
+    std::fs::write(
+        &mock,
+        json!({
+            "StateMachines": {
+                "inline": {"TestCases": {"Redrive": case}},
+                "fanout": {"TestCases": {"Redrive": case}}
+            },
+            "MockedResponses": {
+                "FailOnce": {
+                    "0": {"Throw": {"Error": "Downstream.Unavailable", "Cause": "the service is down"}},
+                    "1": {"Return": {"run": "redrive"}}
+                },
+                "FirstThenAgain": {
+                    "0": {"Return": {"run": "first"}},
+                    "1": {"Return": {"run": "again"}}
+                }
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let (client, _) = server(Config {
+        mock_config: Some(mock),
+        ..virtual_time()
+    })
+    .await;
+    client
+}
+
+/// A Map over `$.items`, one at a time, whose item `1` goes to the `Flaky` Task and the
+/// others to `Steady`; `mode` INLINE or DISTRIBUTED. Item 1 fails the first run: item 0
+/// succeeded, 2 and 3 never start (aborted).
+fn map_definition(mode: &str) -> String {
+    let task = |end: bool| {
+        let mut t = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "OutputPath": "$.run"});
+        t["End"] = json!(end);
+        t
+    };
+    let mut processor = json!({
+        "StartAt": "Route",
+        "States": {
+            "Route": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 1, "Next": "Flaky"}], "Default": "Steady"},
+            "Flaky": task(true),
+            "Steady": task(true)
+        }
+    });
+    if mode == "DISTRIBUTED" {
+        processor["ProcessorConfig"] = json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+    }
+    json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+        "ItemProcessor": processor, "End": true
+    }}})
+    .to_string()
+}
+
+async fn start(client: &Client, machine: &str, input: &str) -> String {
+    client
+        .start_execution()
+        .state_machine_arn(machine)
+        .input(input)
+        .send()
+        .await
+        .expect("starts")
+        .execution_arn
+}
+
+#[tokio::test]
+async fn an_inline_map_is_redriven_from_its_failed_iteration_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = flaky_server(&dir).await;
+    let machine = create(
+        &client,
+        "inline",
+        &map_definition("INLINE"),
+        StateMachineType::Standard,
+    )
+    .await;
+    let arn = start(
+        &client,
+        &format!("{machine}#Redrive"),
+        r#"{"items": [0, 1, 2, 3]}"#,
+    )
+    .await;
+    let first = wait_done(&client, &arn).await;
+    assert_eq!(first.status, ExecutionStatus::Failed);
+    assert_eq!(first.redrive_count, Some(0));
+    assert_eq!(
+        first.redrive_status,
+        Some(ExecutionRedriveStatus::Redrivable)
+    );
+    assert_eq!(first.redrive_status_reason, None);
+
+    let redriven = client
+        .redrive_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .expect("redrives");
+    let second = wait_done(&client, &arn).await;
+    assert_eq!(
+        second.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        second.cause
+    );
+    assert_eq!(second.execution_arn, arn, "the same execution");
+    assert_eq!(second.redrive_count, Some(1));
+    assert_eq!(second.redrive_date, Some(redriven.redrive_date));
+    assert_eq!(
+        second.redrive_status,
+        Some(ExecutionRedriveStatus::NotRedrivable)
+    );
+    assert_eq!(
+        second.redrive_status_reason.as_deref(),
+        Some("Execution is SUCCEEDED and cannot be redriven")
+    );
+    // Item 0 kept its result (run again, it would answer "again"); item 1 failed, 2 and 3
+    // were aborted: they ran.
+    let output: Value = serde_json::from_str(second.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output, json!(["first", "redrive", "first", "first"]));
+
+    let history = client
+        .get_execution_history()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let at = history
+        .events
+        .iter()
+        .position(|e| e.r#type.as_str() == "ExecutionRedriven")
+        .expect("ExecutionRedriven");
+    let details = history.events[at]
+        .execution_redriven_event_details
+        .as_ref()
+        .expect("its details");
+    assert_eq!(details.redrive_count, Some(1));
+    assert_eq!(history.events[at - 1].r#type.as_str(), "ExecutionFailed");
+    let iterations: Vec<i32> = history.events[at..]
+        .iter()
+        .filter(|e| e.r#type.as_str() == "MapIterationStarted")
+        .map(|e| {
+            e.map_iteration_started_event_details
+                .as_ref()
+                .unwrap()
+                .index
+        })
+        .collect();
+    assert_eq!(iterations, [1, 2, 3]);
+
+    let listed = client
+        .list_executions()
+        .state_machine_arn(&machine)
+        .redrive_filter(aws_sdk_sfn::types::ExecutionRedriveFilter::Redriven)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.executions.len(), 1);
+    assert_eq!(listed.executions[0].redrive_count, Some(1));
+    let none = client
+        .list_executions()
+        .state_machine_arn(&machine)
+        .redrive_filter(aws_sdk_sfn::types::ExecutionRedriveFilter::NotRedriven)
+        .send()
+        .await
+        .unwrap();
+    assert!(none.executions.is_empty());
+
+    let err = client
+        .redrive_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&err), "ExecutionNotRedrivable");
+    assert!(err.to_string().contains("SUCCEEDED") || format!("{err:?}").contains("SUCCEEDED"));
+}
+
+#[tokio::test]
+async fn a_distributed_map_run_is_redriven_with_its_unsuccessful_children_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = flaky_server(&dir).await;
+    let machine = create(
+        &client,
+        "fanout",
+        &map_definition("DISTRIBUTED"),
+        StateMachineType::Standard,
+    )
+    .await;
+    let arn = start(
+        &client,
+        &format!("{machine}#Redrive"),
+        r#"{"items": [0, 1, 2, 3]}"#,
+    )
+    .await;
+    let first = wait_done(&client, &arn).await;
+    assert_eq!(first.status, ExecutionStatus::Failed);
+    let runs = client
+        .list_map_runs()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(runs.map_runs.len(), 1);
+    let map_run = runs.map_runs[0].map_run_arn.clone();
+    let before = client
+        .describe_map_run()
+        .map_run_arn(&map_run)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(before.redrive_count, Some(0));
+    let c = before.execution_counts.unwrap();
+    assert_eq!((c.succeeded, c.failed, c.aborted), (1, 1, 2));
+    assert_eq!(c.failures_not_redrivable, Some(0));
+
+    client
+        .redrive_execution()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let second = wait_done(&client, &arn).await;
+    assert_eq!(
+        second.status,
+        ExecutionStatus::Succeeded,
+        "{:?}",
+        second.cause
+    );
+    let output: Value = serde_json::from_str(second.output.as_deref().unwrap()).unwrap();
+    assert_eq!(output, json!(["first", "redrive", "first", "first"]));
+
+    let runs = client
+        .list_map_runs()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(runs.map_runs.len(), 1, "the same Map Run");
+    assert_eq!(runs.map_runs[0].map_run_arn, map_run);
+    let after = client
+        .describe_map_run()
+        .map_run_arn(&map_run)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.redrive_count, Some(1));
+    assert!(after.redrive_date.is_some());
+    assert_eq!(after.status, aws_sdk_sfn::types::MapRunStatus::Succeeded);
+    assert_eq!(runs.map_runs[0].stop_date, after.stop_date);
+    let items = after.item_counts.unwrap();
+    let children = after.execution_counts.unwrap();
+    assert_eq!(
+        (items.succeeded, items.failed, items.aborted, items.total),
+        (4, 0, 0, 4)
+    );
+    assert_eq!(
+        (
+            children.succeeded,
+            children.failed,
+            children.aborted,
+            children.total
+        ),
+        (4, 0, 0, 4)
+    );
+    assert_eq!(
+        (items.pending_redrive, children.pending_redrive),
+        (Some(0), Some(0))
+    );
+    let history = client
+        .get_execution_history()
+        .execution_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let redriven = history
+        .events
+        .iter()
+        .find_map(|e| e.map_run_redriven_event_details.as_ref())
+        .expect("MapRunRedriven");
+    assert_eq!(redriven.map_run_arn.as_deref(), Some(map_run.as_str()));
+    assert_eq!(redriven.redrive_count, Some(1));
+}
+
+#[tokio::test]
+async fn executions_that_cannot_be_redriven_get_aws_errors() {
+    let (client, _) = server(virtual_time()).await;
+    let wait =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}})
+            .to_string();
+    // Real time here: the Wait keeps the execution running.
+    let (real, _) = server(Config::default()).await;
+    let standard = create(&real, "waits", &wait, StateMachineType::Standard).await;
+    let running = start(&real, &standard, "{}").await;
+    let err = real
+        .redrive_execution()
+        .execution_arn(&running)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&err), "ExecutionNotRedrivable");
+    let d = real
+        .describe_execution()
+        .execution_arn(&running)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.redrive_status,
+        Some(ExecutionRedriveStatus::NotRedrivable)
+    );
+    assert_eq!(
+        d.redrive_status_reason.as_deref(),
+        Some("Execution is RUNNING and cannot be redriven")
+    );
+    // Stopped, it can be redriven: it goes on with its Wait.
+    real.stop_execution()
+        .execution_arn(&running)
+        .send()
+        .await
+        .unwrap();
+    let d = real
+        .describe_execution()
+        .execution_arn(&running)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status, ExecutionStatus::Aborted);
+    assert_eq!(d.redrive_status, Some(ExecutionRedriveStatus::Redrivable));
+    real.redrive_execution()
+        .execution_arn(&running)
+        .send()
+        .await
+        .unwrap();
+    let d = real
+        .describe_execution()
+        .execution_arn(&running)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status, ExecutionStatus::Running);
+    assert_eq!(d.redrive_count, Some(1));
+    real.stop_execution()
+        .execution_arn(&running)
+        .send()
+        .await
+        .unwrap();
+
+    // Express executions are never redriven.
+    let fail = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}).to_string();
+    let express = create(&client, "fast", &fail, StateMachineType::Express).await;
+    let e = start(&client, &express, "{}").await;
+    let done = wait_done(&client, &e).await;
+    assert_eq!(done.status, ExecutionStatus::Failed);
+    assert_eq!(
+        done.redrive_status,
+        Some(ExecutionRedriveStatus::NotRedrivable)
+    );
+    let err = client
+        .redrive_execution()
+        .execution_arn(&e)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&err), "ExecutionNotRedrivable");
+
+    let missing = client
+        .redrive_execution()
+        .execution_arn("arn:aws:states:us-east-1:123456789012:execution:fast:nope")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&missing), "ExecutionDoesNotExist");
+    let invalid = client
+        .redrive_execution()
+        .execution_arn("not-an-arn")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&invalid), "InvalidArn");
+}
