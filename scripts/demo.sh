@@ -14,9 +14,12 @@ step "Python tools (moto server) in .venv"
 scripts/python-env.sh >/dev/null
 
 step "building (cargo build)"
-cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo
+cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo --bin demo-vector-ingest
 
 step "generated state machines are current"
 target/debug/stepwise generate --check
 
 target/debug/demo
+
+step "vector-ingest: the demo's partitions into S3 Vectors, then nearest neighbours"
+target/debug/demo-vector-ingest
