@@ -102,6 +102,17 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         schema: Option<String>,
     },
+    /// A vector-ingest job's progress: a live bar with rate and ETA on stderr until the
+    /// execution ends, then the last snapshot as JSON on stdout.
+    Progress {
+        #[command(flatten)]
+        flags: commands::progress::ProgressFlags,
+    },
+    /// The nearest neighbours of a sale's vector in an S3 Vectors index (SimilarProducts).
+    Similar {
+        #[command(flatten)]
+        flags: commands::similar::SimilarFlags,
+    },
 }
 
 /// `stepwise dlq` subcommands.
@@ -134,6 +145,8 @@ fn main() -> ExitCode {
             command: DlqCommand::Replay { flags },
         } => commands::dlq::replay(flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
+        Command::Progress { flags } => commands::progress::run(flags),
+        Command::Similar { flags } => commands::similar::run(flags),
         Command::Provision { flags } => commands::provision::run(flags),
     };
     match result {

@@ -9,6 +9,7 @@ pub mod example_orders;
 pub mod group_images;
 pub mod product_sold_sync;
 pub mod product_sold_sync_compaction;
+pub mod vector_ingest;
 
 use codegen::workflow::Workflow;
 
@@ -20,6 +21,7 @@ pub fn all() -> Vec<Workflow> {
         group_images::workflow(),
         product_sold_sync::workflow(),
         product_sold_sync_compaction::workflow(),
+        vector_ingest::workflow(),
     ]
 }
 

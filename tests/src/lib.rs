@@ -10,6 +10,7 @@ pub mod latency_s3;
 mod moto;
 pub mod postgres;
 pub mod sold_sync;
+pub mod vector_lake;
 pub mod world;
 
 use std::sync::atomic::{AtomicU64, Ordering};

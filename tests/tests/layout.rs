@@ -11,7 +11,11 @@ use serde_json::Value;
 /// The rooms of `activities/`, by kind.
 const RUNTIME: &str = "stepwise-runtime";
 const SHARED: &[&str] = &["stepwise-embeddings", "stepwise-lake"];
-const PIPELINES: &[&str] = &["stepwise-daily-sales-export", "stepwise-examples"];
+const PIPELINES: &[&str] = &[
+    "stepwise-daily-sales-export",
+    "stepwise-examples",
+    "stepwise-vector-ingest",
+];
 const ARTIFACT: &str = "stepwise-lambda";
 
 /// Each workspace crate's normal (non-dev) dependencies on other workspace crates.

@@ -12,7 +12,8 @@ pub fn all() -> Registry {
     let registry = stepwise_examples::register(Registry::new());
     let registry = stepwise_daily_sales_export::register(registry);
     let registry = stepwise_group_images::register(registry);
-    stepwise_product_sold_sync::register(registry)
+    let registry = stepwise_product_sold_sync::register(registry);
+    stepwise_vector_ingest::register(registry)
 }
 
 #[cfg(test)]
@@ -40,9 +41,14 @@ mod tests {
             "WriteLakeObject",
             "PlanCompaction",
             "CompactPartition",
+            "EnsureIndex",
+            "PlanIngest",
+            "IngestVectors",
+            "RecordIngestProgress",
+            "SimilarProducts",
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
-        assert_eq!(names.len(), 17, "{names:?}");
+        assert_eq!(names.len(), 22, "{names:?}");
     }
 }

@@ -8,9 +8,11 @@ pub mod execution;
 pub mod fmt;
 pub mod generate;
 pub mod graph;
+pub mod progress;
 pub mod provision;
 pub mod run;
 pub mod serve;
+pub mod similar;
 pub mod validate;
 pub mod worker;
 

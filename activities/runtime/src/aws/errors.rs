@@ -70,6 +70,8 @@ pub const NOT_FOUND_CODES: &[&str] = &[
     "NoSuchKey",
     "NoSuchBucket",
     "NotFound",
+    // S3 Vectors: a vector bucket or index that does not exist (HTTP 404).
+    "NotFoundException",
     "ParameterNotFound",
     "ParameterVersionNotFound",
 ];
@@ -327,6 +329,29 @@ mod tests {
             ("SomethingNew", 502, "Transient"),
             ("SomethingNew", 429, "Throttled"),
             ("SomethingNew", 404, "NotFound"),
+        ] {
+            assert_eq!(
+                name_of(&service(Some(code), "m", status)),
+                expected,
+                "{code} HTTP {status}"
+            );
+        }
+    }
+
+    #[test]
+    fn s3_vectors_errors_map_by_meaning() {
+        // S3 Vectors' documented errors (PutVectors, QueryVectors, CreateIndex, ...).
+        for (code, status, expected) in [
+            ("TooManyRequestsException", 429, "Throttled"),
+            ("SlowDown", 503, "Throttled"),
+            ("ServiceUnavailableException", 503, "Transient"),
+            ("InternalServerException", 500, "Transient"),
+            ("RequestTimeoutException", 408, "Transient"),
+            ("NotFoundException", 404, "NotFound"),
+            ("ValidationException", 400, "InvalidInput"),
+            ("ConflictException", 409, "Permanent"),
+            ("ServiceQuotaExceededException", 402, "Permanent"),
+            ("AccessDeniedException", 403, "Permanent"),
         ] {
             assert_eq!(
                 name_of(&service(Some(code), "m", status)),

@@ -29,6 +29,9 @@ pub struct Aws {
     bedrock_endpoint: Option<String>,
     /// Bedrock Runtime clients of regions other than the configuration's, by region.
     bedrock_regional: Mutex<HashMap<String, aws_sdk_bedrockruntime::Client>>,
+    s3vectors: OnceCell<aws_sdk_s3vectors::Client>,
+    /// Where S3 Vectors requests go instead of the configured endpoint.
+    s3vectors_endpoint: Option<String>,
 }
 
 impl Aws {
@@ -51,6 +54,16 @@ impl Aws {
     /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` gets the same from the standard environment.
     pub fn with_bedrock_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.bedrock_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Sends S3 Vectors requests to `endpoint` (`http://127.0.0.1:PORT`) instead of the
+    /// configured endpoint, keeping everything else: for tests and local runs that serve
+    /// S3 Vectors apart from the other services (a loopback S3 Vectors endpoint beside
+    /// moto). A process started with `AWS_ENDPOINT_URL_S3VECTORS` gets the same from the
+    /// standard environment.
+    pub fn with_s3vectors_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.s3vectors_endpoint = Some(endpoint.into());
         self
     }
 
@@ -112,6 +125,19 @@ impl Aws {
         self.bedrock_runtime
             .get_or_init(|| async {
                 aws_sdk_bedrockruntime::Client::from_conf(self.bedrock_config(None).await)
+            })
+            .await
+    }
+
+    /// The Amazon S3 Vectors client (with the endpoint override, when one is set).
+    pub async fn s3vectors(&self) -> &aws_sdk_s3vectors::Client {
+        self.s3vectors
+            .get_or_init(|| async {
+                let mut builder = aws_sdk_s3vectors::config::Builder::from(self.config().await);
+                if let Some(endpoint) = &self.s3vectors_endpoint {
+                    builder = builder.endpoint_url(endpoint);
+                }
+                aws_sdk_s3vectors::Client::from_conf(builder.build())
             })
             .await
     }

@@ -1,0 +1,252 @@
+//! `stepwise progress vector-ingest` and `stepwise similar` against a job ingested under
+//! sfn-local: moto for S3 and DynamoDB, local-s3vectors for S3 Vectors (QueryVectors).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::{Arc, OnceLock};
+
+use chrono::NaiveDate;
+use local_s3vectors::LocalS3Vectors;
+use serde_json::{Value, json};
+use sfn_local::{Options, RegistryTasks, ServiceTasks, Status, TaskRunner, execute};
+use stepwise_runtime::Services;
+use stepwise_runtime::aws::Aws;
+use stepwise_tests::vector_lake::{create_progress_table, put_partition, sales};
+use stepwise_tests::{MotoServer, unique_id};
+
+/// The debug `stepwise` binary, built once per test process.
+fn stepwise() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = stepwise_tests::workspace_root();
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--locked", "-p", "stepwise-cli"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the stepwise binary failed");
+        root.join("target/debug/stepwise")
+    })
+    .clone()
+}
+
+struct Job {
+    table: String,
+    vector_bucket: String,
+    s3vectors: LocalS3Vectors,
+}
+
+/// Two tenants' partitions of 25 sales, ingested by the workflow as job "cli".
+async fn ingested() -> Job {
+    let moto = MotoServer::shared();
+    let s3vectors = LocalS3Vectors::start().await.expect("local-s3vectors");
+    let services = Services::with_aws(
+        Aws::with_config(moto.sdk_config()).with_s3vectors_endpoint(s3vectors.endpoint()),
+    );
+    let id = unique_id();
+    let (bucket, table, vector_bucket) = (
+        format!("vic-{id}"),
+        format!("vic-progress-{id}"),
+        format!("vic-vectors-{id}"),
+    );
+    services
+        .aws
+        .s3()
+        .await
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("bucket");
+    create_progress_table(&services, &table)
+        .await
+        .expect("table");
+    let date = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    for tenant in ["t1", "t2"] {
+        put_partition(
+            &services,
+            &bucket,
+            "lake",
+            tenant,
+            date,
+            &sales(tenant, date, 0, 25),
+        )
+        .await
+        .expect("partition");
+    }
+    let built = statemachines::vector_ingest::workflow()
+        .build()
+        .expect("builds");
+    let tasks: Arc<dyn TaskRunner> = Arc::new(ServiceTasks::new(
+        Arc::new(RegistryTasks::new(stepwise_lambda::all(), services.clone())),
+        services.clone(),
+    ));
+    let input = json!({
+        "source": {"bucket": bucket, "prefix": "lake/"},
+        "target": {"vector_bucket": vector_bucket, "index": "sales"},
+        "progress": {"table": table, "job": "cli"},
+        "max_concurrency": 2, "batch_concurrency": 2, "vectors_per_second": 2500
+    });
+    let options = Options {
+        virtual_time: true,
+        state_machine_name: built.name.clone(),
+        services: Some(services.clone()),
+        ..Options::default()
+    };
+    let outcome = execute(&built.machine, input, tasks, options)
+        .await
+        .expect("starts");
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    Job {
+        table,
+        vector_bucket,
+        s3vectors,
+    }
+}
+
+fn cli(job: &Job, args: &[&str]) -> Output {
+    let mut command = Command::new(stepwise());
+    for (name, value) in MotoServer::shared().env() {
+        command.env(name, value);
+    }
+    command
+        .env("AWS_ENDPOINT_URL_S3VECTORS", job.s3vectors.endpoint())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .args(args)
+        .output()
+        .expect("stepwise runs")
+}
+
+fn json_of(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "exit {:?}: {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON on stdout")
+}
+
+#[tokio::test]
+async fn progress_and_similar_read_the_ingested_job() {
+    let job = ingested().await;
+
+    let report = json_of(&cli(
+        &job,
+        &[
+            "progress",
+            "vector-ingest",
+            "--table",
+            &job.table,
+            "--job",
+            "cli",
+            "--once",
+        ],
+    ));
+    let progress = &report["progress"];
+    assert_eq!(progress["objects_total"], 2);
+    assert_eq!(progress["objects_done"], 2);
+    assert_eq!(progress["vectors_total"], 50);
+    assert_eq!(progress["vectors_done"], 50);
+    assert_eq!(progress["eta_seconds"], 0);
+    let line = report["line"].as_str().expect("line");
+    assert!(line.starts_with("2/2 objects · "), "{line}");
+    assert!(line.ends_with("ETA 0s"), "{line}");
+
+    // Without --once the bar runs until the job is complete (it is), then prints the same.
+    let live = json_of(&cli(
+        &job,
+        &[
+            "progress",
+            "vector-ingest",
+            "--table",
+            &job.table,
+            "--job",
+            "cli",
+            "--interval",
+            "0.2",
+        ],
+    ));
+    assert_eq!(live["progress"]["vectors_done"], 50);
+
+    let found = json_of(&cli(
+        &job,
+        &[
+            "similar",
+            "--vector-bucket",
+            &job.vector_bucket,
+            "--index",
+            "sales",
+            "--sale",
+            "t1-2026-11-23-00003",
+            "--tenant",
+            "t1",
+            "--top-k",
+            "4",
+        ],
+    ));
+    assert_eq!(found["metadata"]["product_id"], "P-3");
+    let neighbours = found["neighbours"].as_array().expect("neighbours");
+    assert_eq!(neighbours.len(), 4);
+    for n in neighbours {
+        assert_eq!(n["metadata"]["tenant_id"], "t1", "{n}");
+        assert_eq!(n["metadata"]["product_id"], "P-3", "{n}");
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_the_reason() {
+    let job = ingested().await;
+    let other = cli(
+        &job,
+        &[
+            "progress",
+            "daily-sales-export",
+            "--table",
+            "t",
+            "--job",
+            "j",
+        ],
+    );
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("only the vector-ingest workflow"));
+
+    let missing = cli(
+        &job,
+        &[
+            "progress",
+            "vector-ingest",
+            "--table",
+            &job.table,
+            "--job",
+            "nope",
+            "--once",
+        ],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no progress recorded for job \"nope\""),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+
+    let unknown = cli(
+        &job,
+        &[
+            "similar",
+            "--vector-bucket",
+            &job.vector_bucket,
+            "--index",
+            "sales",
+            "--sale",
+            "nope",
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("NotFound: sale nope has no vector"),
+        "{stderr}"
+    );
+}
