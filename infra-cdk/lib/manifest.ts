@@ -146,7 +146,12 @@ export interface ActivitySpec {
  * The deployment's names an input template may hold as `${Name}` placeholders; the stack
  * substitutes each (codegen/src/trigger.rs: DeploymentName).
  */
-export const DEPLOYMENT_NAMES = ['ConfigParameterName', 'ProgressTableName'] as const;
+export const DEPLOYMENT_NAMES = [
+  'ConfigParameterName',
+  'ProgressTableName',
+  'GroupImagesConfigParameterName',
+  'LakeBucketName',
+] as const;
 export type DeploymentName = (typeof DEPLOYMENT_NAMES)[number];
 
 /** The values EventBridge Scheduler fills in when a schedule fires (its context attributes). */

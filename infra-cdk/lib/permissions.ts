@@ -20,7 +20,12 @@ export interface ResourceScope {
   imagesBucketArn: string;
   prefixes: Record<Area, string>;
   progressTableArn: string;
-  configParameterName: string;
+  /**
+   * The deployment's configuration parameters (daily-sales-export's, group-images'). A
+   * `configParameter` grant covers all of them: the manifest's resource kind does not say
+   * which pipeline's parameter an activity reads.
+   */
+  configParameterNames: string[];
   configKeyArn?: string;
   bedrockRegion: string;
   bedrockModelId: string;
@@ -37,10 +42,12 @@ export function defaultEventBusArn(scope: ResourceScope): string {
   return `arn:${scope.partition}:events:${scope.region}:${scope.account}:event-bus/default`;
 }
 
-/** The ARN of an SSM parameter (names with and without a leading slash). */
-export function parameterArn(scope: ResourceScope): string {
-  const name = scope.configParameterName.startsWith('/') ? scope.configParameterName : `/${scope.configParameterName}`;
-  return `arn:${scope.partition}:ssm:${scope.region}:${scope.account}:parameter${name}`;
+/** The ARNs of the configuration parameters (names with and without a leading slash). */
+export function parameterArns(scope: ResourceScope): string[] {
+  return scope.configParameterNames.map((n) => {
+    const name = n.startsWith('/') ? n : `/${n}`;
+    return `arn:${scope.partition}:ssm:${scope.region}:${scope.account}:parameter${name}`;
+  });
 }
 
 export function stateMachineArn(scope: ResourceScope, name: string): string {
@@ -91,7 +98,7 @@ export function statementsFor(permission: Permission, scope: ResourceScope, wher
       return [statement([scope.progressTableArn])];
     case 'configParameter': {
       only(/^ssm:/, 'an SSM parameter');
-      const out = [statement([parameterArn(scope)])];
+      const out = [statement(parameterArns(scope))];
       if (scope.configKeyArn !== undefined && actions.some((a) => /^ssm:GetParameter/.test(a))) {
         // A SecureString under a customer-managed key: reading it decrypts through SSM.
         // (With the default aws/ssm key, SSM decrypts on the caller's behalf: no grant.)

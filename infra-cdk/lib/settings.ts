@@ -18,6 +18,14 @@ export interface Settings {
   /** Prefix of the state machines' names (they need explicit names, see permissions.ts). */
   namePrefix: string;
   configParameterName: string;
+  /** The SSM parameter holding group-images' configuration. */
+  groupImagesConfigParameterName: string;
+  /**
+   * Every configuration parameter by the deployment name that substitutes it
+   * (`ConfigParameterName`, `GroupImagesConfigParameterName`), so the stack handles them
+   * without naming a pipeline.
+   */
+  configParameters: Record<string, string>;
   configKeyArn?: string;
   stagingPrefix: string;
   lakePrefix: string;
@@ -48,6 +56,7 @@ export interface Settings {
 export const DEFAULTS = {
   namePrefix: 'stepwise-',
   configParameterName: '/stepwise/daily-sales-export/config',
+  groupImagesConfigParameterName: '/stepwise/group-images/config',
   stagingPrefix: 'staging/',
   lakePrefix: 'lake/',
   imagesPrefix: 'images/',
@@ -68,6 +77,7 @@ export const CONTEXT_KEYS = [
   'architecture',
   'namePrefix',
   'configParameterName',
+  'groupImagesConfigParameterName',
   'configKeyArn',
   'stagingPrefix',
   'lakePrefix',
@@ -135,10 +145,15 @@ export function readSettings(lookup: Lookup): Settings {
     throw new SettingsError(`context "architecture": "${architecture}" is neither arm64 nor x86_64`);
   }
 
-  const configParameterName = text('configParameterName') ?? DEFAULTS.configParameterName;
-  if (!/^[A-Za-z0-9_.\-/]{1,2048}$/.test(configParameterName) || configParameterName.includes('//')) {
-    throw new SettingsError(`context "configParameterName": "${configParameterName}" is not an SSM parameter name`);
-  }
+  const parameterName = (key: 'configParameterName' | 'groupImagesConfigParameterName'): string => {
+    const name = text(key) ?? DEFAULTS[key];
+    if (!/^[A-Za-z0-9_.\-/]{1,2048}$/.test(name) || name.includes('//')) {
+      throw new SettingsError(`context "${key}": "${name}" is not an SSM parameter name`);
+    }
+    return name;
+  };
+  const configParameterName = parameterName('configParameterName');
+  const groupImagesConfigParameterName = parameterName('groupImagesConfigParameterName');
 
   const configKeyArn = text('configKeyArn');
   if (configKeyArn !== undefined && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(configKeyArn)) {
@@ -209,6 +224,11 @@ export function readSettings(lookup: Lookup): Settings {
     architecture,
     namePrefix,
     configParameterName,
+    groupImagesConfigParameterName,
+    configParameters: {
+      ConfigParameterName: configParameterName,
+      GroupImagesConfigParameterName: groupImagesConfigParameterName,
+    },
     configKeyArn,
     stagingPrefix: prefix('stagingPrefix', DEFAULTS.stagingPrefix),
     lakePrefix: prefix('lakePrefix', DEFAULTS.lakePrefix),

@@ -43,6 +43,7 @@ import type {
   EventRuleTrigger,
   KeyAttr,
   Manifest,
+  Permission,
   Resource,
   ScheduleTrigger,
   WorkflowSpec,
@@ -238,7 +239,10 @@ export class StepwiseStack extends Stack {
       if (value === undefined) throw new ManifestError(`placeholder "\${${name}}": ${p.resource} was not created`);
       this.substitutions[name] = value;
     }
-    this.substitutions.ConfigParameterName = settings.configParameterName;
+    for (const [placeholder, parameter] of Object.entries(settings.configParameters)) {
+      this.substitutions[placeholder] = parameter;
+    }
+    this.substitutions.LakeBucketName = this.bucket.bucketName;
     this.substitutions.ProgressTableName = this.progressTable.tableName;
 
     const resourceScope = (stateMachineName?: string): ResourceScope => ({
@@ -258,7 +262,7 @@ export class StepwiseStack extends Stack {
         thumbnails: settings.thumbnailsPrefix,
       },
       progressTableArn: this.progressTable.tableArn,
-      configParameterName: settings.configParameterName,
+      configParameterNames: Object.values(settings.configParameters),
       configKeyArn: settings.configKeyArn,
       bedrockRegion: settings.bedrockRegion ?? Aws.REGION,
       bedrockModelId: settings.bedrockModelId,
@@ -524,7 +528,19 @@ export class StepwiseStack extends Stack {
         'Object permissions are scoped to one key prefix of one bucket (bucket ARN/prefix*), as declared next to the activity; cdk-nag reports the trailing * as a wildcard.',
       );
     }
+    this.acknowledgeTableIndexes(role, activity.permissions);
     return fn;
+  }
+
+  /** Acknowledges the `table/index/*` grant of every declared table the permissions name. */
+  private acknowledgeTableIndexes(role: iam.Role, permissions: Permission[]): void {
+    for (const table of new Set(permissions.flatMap((p) => (p.resource.kind === 'table' ? [p.resource.table] : [])))) {
+      acknowledge(
+        role,
+        `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.tables.get(table)?.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
+        `The declared table "${table}"'s global secondary indexes (Query on an index needs table/NAME/index/INDEX); only this table's indexes.`,
+      );
+    }
   }
 
   private workflowStateMachine(
@@ -611,13 +627,7 @@ export class StepwiseStack extends Stack {
       'Resource "*" only for the actions AWS authorizes on "*" alone: X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) ' +
         'and the CloudWatch Logs delivery APIs that Step Functions logging calls (see WILDCARD_ALLOWED).',
     );
-    for (const table of new Set(workflow.permissions.flatMap((p) => (p.resource.kind === 'table' ? [p.resource.table] : [])))) {
-      acknowledge(
-        role,
-        `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.tables.get(table)?.node.defaultChild as dynamodb.CfnTable)}.Arn>/index/*]`,
-        `The declared table "${table}"'s global secondary indexes (Query on an index needs table/NAME/index/INDEX); only this table's indexes.`,
-      );
-    }
+    this.acknowledgeTableIndexes(role, workflow.permissions);
     for (const finding of objectWildcards(workflow.permissions.map((p) => p.resource), this.bucket, settings)) {
       acknowledge(
         role,
@@ -727,7 +737,7 @@ const nagScope: ResourceScope = {
   imagesBucketArn: '',
   prefixes: { staging: '', lake: '', images: '', embeddings: '', thumbnails: '' },
   progressTableArn: '',
-  configParameterName: '',
+  configParameterNames: [],
   bedrockRegion: '',
   bedrockModelId: '',
   tableArns: {},

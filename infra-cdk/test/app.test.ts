@@ -188,7 +188,7 @@ describe('the manifest', () => {
       () => buildApp({ artifactDir: X86, generatedDir: schedule({ table: '${ProgressTable}' }) }),
       (e: Error) =>
         e instanceof ManifestError &&
-        /triggers\[0\]\.input\.table: unknown placeholder "\$\{ProgressTable\}" \(the stack substitutes: \$\{ConfigParameterName\}, \$\{ProgressTableName\}\)/.test(e.message),
+        /triggers\[0\]\.input\.table: unknown placeholder "\$\{ProgressTable\}" \(the stack substitutes: \$\{ConfigParameterName\}, \$\{ProgressTableName\}, \$\{GroupImagesConfigParameterName\}, \$\{LakeBucketName\}/.test(e.message),
     );
     assert.throws(
       () => buildApp({ artifactDir: X86, generatedDir: schedule({ at: ['<aws.scheduler.when>'] }) }),

@@ -35,8 +35,16 @@ const only = (type: string): [string, any] => {
   return found[0];
 };
 const [bucketId] = resourcesOfType(json, 'AWS::S3::Bucket').find(([, r]) => r.Properties.LoggingConfiguration) ?? [''];
-const [tableId] = only('AWS::DynamoDB::Table');
-const [queueId] = only('AWS::SQS::Queue');
+/** The one resource of `type` whose logical id starts with `prefix`. */
+const named = (type: string, prefix: string): [string, any] => {
+  const found = resourcesOfType(json, type).filter(([id]) => id.startsWith(prefix));
+  assert.equal(found.length, 1, `one ${type} named ${prefix}…`);
+  return found[0];
+};
+// The export's progress table and its schedule's dead-letter queue (declared tables and
+// queues of the other pipelines are tested in resources.test.ts).
+const [tableId] = named('AWS::DynamoDB::Table', 'ProgressTable');
+const [queueId] = named('AWS::SQS::Queue', 'DailySalesExportScheduleDeadLetterQueue');
 const stateMachineId = (workflow: string): string => {
   const found = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(
     ([, r]) => r.Properties.StateMachineName === `stepwise-${workflow}`,
