@@ -84,6 +84,15 @@ export const WORKFLOW = {
 export function fixture(edit: (m: any) => void = () => {}): string {
   return editedGenerated(
     (m) => {
+      // The fixture's declarations stand alone: keep only the real workflows that declare
+      // nothing (and their activities), so the fixture's names cannot meet the real ones.
+      const declares = (w: any) =>
+        [...w.permissions, ...m.activities.filter((a: any) => w.activities.includes(a.name)).flatMap((a: any) => a.permissions)].some(
+          (p: any) => ['table', 'queue', 'vectorIndex'].includes(p.resource.kind),
+        ) || (w.placeholders ?? []).length > 0;
+      m.workflows = m.workflows.filter((w: any) => !declares(w));
+      const kept = new Set(m.workflows.flatMap((w: any) => w.activities));
+      m.activities = m.activities.filter((a: any) => kept.has(a.name));
       m.resources = structuredClone(RESOURCES);
       m.workflows.push(structuredClone(WORKFLOW));
       edit(m);
