@@ -427,6 +427,30 @@ describe('schedules (the manifest\'s schedule triggers)', () => {
   });
 });
 
+describe('event rules (the manifest\'s eventRule triggers)', () => {
+  it('one rule per trigger on the default bus: its pattern, the whole event as input, retries and the declared DLQ', () => {
+    const rules = MANIFEST.workflows.flatMap((w) => w.triggers.filter((t) => t.kind === 'eventRule').map((t) => ({ w, t })));
+    assert.ok(rules.length > 0, 'product-sold-sync is started by a rule');
+    template.resourceCountIs('AWS::Events::Rule', rules.length);
+    for (const { w, t } of rules) {
+      if (t.kind !== 'eventRule') continue;
+      const [queueId] = named('AWS::SQS::Queue', `Queue${pascal(t.deadLetterQueue ?? '')}`);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: [t.source], 'detail-type': [t.detailType] },
+        Targets: [
+          Match.objectLike({
+            Arn: { Ref: stateMachineId(w.name) },
+            RetryPolicy: { MaximumRetryAttempts: t.retry.maximumRetryAttempts, MaximumEventAgeInSeconds: t.retry.maximumEventAgeSeconds },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+            // The whole event: no input and no transformer on the target.
+            ...(t.input.kind === 'wholeEvent' ? { Input: Match.absent(), InputTransformer: Match.absent() } : {}),
+          }),
+        ],
+      });
+    }
+  });
+});
+
 describe('data', () => {
   it('the pipeline bucket: SSE, no public access, TLS only, access logs, staging expiry, retained', () => {
     const bucket = json.Resources[bucketId];

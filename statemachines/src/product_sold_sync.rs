@@ -36,6 +36,7 @@ use codegen::builder::dynamodb::{DeleteItem, UpdateItem, delete_item, update_ite
 use codegen::builder::sqs::{SendMessage, send_message};
 use codegen::builder::*;
 use codegen::errors::DYNAMODB_CONDITIONAL_CHECK_FAILED;
+use codegen::trigger::{RetryPolicy, RuleInput, Trigger};
 use codegen::workflow::Workflow;
 use serde_json::{Value, json};
 use stepwise_contract::ErrorName;
@@ -375,5 +376,17 @@ pub fn workflow() -> Workflow {
         actions: &["sqs:SendMessage"],
         resource: Resource::Queue { queue: DEAD_LETTERS.name },
         reason: "sends an event it gave up on to the dead-letter queue",
+    })
+    // EventBridge starts an Express execution asynchronously and never sees how it ends:
+    // its retries cover only a StartExecution that failed (throttled, service error), so
+    // EventBridge's own default — 185 attempts over 24 hours — keeps a burst from losing
+    // sales; what still fails lands in the same DLQ as the workflow's own dead letters.
+    .trigger(Trigger::EventRule {
+        source: "carousel.products",
+        detail_type: "carousel.product.sold",
+        input: RuleInput::WholeEvent,
+        retry: RetryPolicy::DEFAULT,
+        dead_letter_queue: Some(DEAD_LETTERS.name),
+        reason: "one Express execution per carousel.product.sold event",
     })
 }
