@@ -103,7 +103,7 @@ fn graph_draws_workflows_and_files() {
         .assert()
         .code(1)
         .stderr(
-            predicate::str::contains("neither a workflow (daily-sales-export, example-orders)")
+            predicate::str::contains("neither a workflow (daily-sales-export, example-orders, ")
                 .and(predicate::str::contains("nor a file")),
         );
 }
