@@ -394,6 +394,10 @@ fn provision_prints_the_substitutions_and_names_an_unknown_workflow() {
             &prefix(),
             "--set",
             "ConfigParameterName=/stepwise/dev/config",
+            "--set",
+            "GroupImagesConfigParameterName=/stepwise/dev/group-images",
+            "--set",
+            "LakeBucketName=dev-lake",
         ])
         .output()
         .unwrap();

@@ -128,7 +128,7 @@ fn json_of(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).expect("JSON on stdout")
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_and_similar_read_the_ingested_job() {
     let job = ingested().await;
 
@@ -195,7 +195,7 @@ async fn progress_and_similar_read_the_ingested_job() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_are_refused_with_the_reason() {
     let job = ingested().await;
     let other = cli(

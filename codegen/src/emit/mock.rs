@@ -40,14 +40,21 @@ pub fn mock_config(built: &Built) -> Value {
             json!({"0": {"Return": [example_item(built, map)]}}),
         );
     }
-    for (state, resource) in tasks {
+    for (state, resource, selector) in tasks {
         let response_name = format!("{}{HAPPY_PATH}", mock_name(&state));
         let result = built
             .task_activities
             .get(&state)
             .and_then(|a| built.activities.get(a))
             .map(|info| example_from_schema(&info.output_schema))
-            .or_else(|| example_result(&resource))
+            .or_else(|| {
+                example_result(&resource).map(|mut r| {
+                    if let Some(selector) = selector {
+                        fill_selected_paths(&mut r, selector);
+                    }
+                    r
+                })
+            })
             .unwrap_or_else(|| json!({}));
         case.insert(state, Value::String(response_name.clone()));
         responses.insert(response_name, json!({"0": {"Return": result}}));
@@ -73,10 +80,25 @@ fn collect_readers<'a>(states: &'a States, out: &mut Vec<(String, &'a MapState)>
     }
 }
 
-/// An example of one item of `map`: when its ItemSelector passes the item
-/// (`"key.$": "$$.Map.Item.Value"`) to a first state that runs an activity, an example of
-/// that input field; otherwise `{}`.
+/// An example of one item of `map`: an S3 object entry when it lists objects; when its
+/// ItemSelector passes the item (`"key.$": "$$.Map.Item.Value"`) to a first state that
+/// runs an activity, an example of that input field; otherwise `{}`.
 fn example_item(built: &Built, map: &MapState) -> Value {
+    if map
+        .item_reader
+        .as_ref()
+        .is_some_and(|r| r.resource.ends_with(":s3:listObjectsV2"))
+    {
+        // A listing's items are the objects, in the shape AWS's ItemReader documentation
+        // prints (the Map sees them as they are, whatever its ItemSelector picks).
+        return json!({
+            "Etag": "\"05704fbdccb224cb01c59005bebbad28\"",
+            "Key": "example/part-0000.parquet",
+            "LastModified": 1668699881,
+            "Size": 34910,
+            "StorageClass": "STANDARD"
+        });
+    }
     let (Some(selector), Some(processor)) = (map.selector(), map.processor()) else {
         return json!({});
     };
@@ -98,15 +120,65 @@ fn example_item(built: &Built, map: &MapState) -> Value {
         .unwrap_or_else(|| json!({}))
 }
 
-/// Every Task state at any depth, with its resource.
-fn collect_tasks(states: &States, out: &mut Vec<(String, String)>) {
+/// Every Task state at any depth, with its resource and ResultSelector.
+fn collect_tasks<'a>(states: &'a States, out: &mut Vec<(String, String, Option<&'a Value>)>) {
     for (name, state) in states {
         if let State::Task(task) = state {
-            out.push((name.clone(), task.resource.clone()));
+            out.push((
+                name.clone(),
+                task.resource.clone(),
+                task.result_selector.as_ref(),
+            ));
         }
         for (_, branch) in state.children() {
             collect_tasks(&branch.states, out);
         }
+    }
+}
+
+/// Adds to an integration's example result every plain field path (`$.Item.total.N`) its
+/// ResultSelector reads and the example lacks, so the generated happy path runs: a
+/// DynamoDB number (`…N`) gets `"0"`, anything else `"example"`.
+fn fill_selected_paths(result: &mut Value, selector: &Value) {
+    match selector {
+        Value::Object(fields) => {
+            for (key, value) in fields {
+                match (key.ends_with(".$"), value) {
+                    (true, Value::String(path)) => fill_path(result, path),
+                    (false, nested) => fill_selected_paths(result, nested),
+                    _ => {}
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| fill_selected_paths(result, i)),
+        _ => {}
+    }
+}
+
+fn fill_path(result: &mut Value, path: &str) {
+    let Some(rest) = path.strip_prefix("$.") else {
+        return;
+    };
+    let names: Vec<&str> = rest.split('.').collect();
+    if names
+        .iter()
+        .any(|n| n.is_empty() || n.contains(['[', ']', '*', '(', ' ']))
+    {
+        return;
+    }
+    let mut at = result;
+    for (i, name) in names.iter().enumerate() {
+        let Value::Object(fields) = at else { return };
+        let last = i + 1 == names.len();
+        at = fields.entry(name.to_string()).or_insert_with(|| {
+            if !last {
+                json!({})
+            } else if *name == "N" {
+                json!("0")
+            } else {
+                json!("example")
+            }
+        });
     }
 }
 
