@@ -15,7 +15,6 @@ use std::time::Duration;
 use clap::Parser;
 use local_s3vectors::{FaultKind, Faults, Options};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// Amazon S3 Vectors' API on loopback: exact k-NN, metadata filters, the documented
 /// limits; in memory, nothing persists.
@@ -101,66 +100,15 @@ async fn main() -> ExitCode {
         // Nobody reads the address: serving would be pointless.
         return ExitCode::FAILURE;
     }
-    match local_s3vectors::serve_with_shutdown(listener, options(&args), shutdown()).await {
+    match local_s3vectors::serve_with_shutdown(listener, options(&args), local_shutdown::shutdown())
+        .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("local-s3vectors: {e}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// Completes on SIGINT, SIGTERM, or end of file on a piped standard input.
-async fn shutdown() {
-    let stdin_closed = stdin_closed();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-        () = stdin_closed => {}
-    }
-}
-
-/// Completes when a piped standard input reaches end of file; never otherwise. A plain
-/// thread reads it (a blocking read would keep a Tokio runtime from shutting down).
-async fn stdin_closed() {
-    if !stdin_is_pipe() {
-        return std::future::pending().await;
-    }
-    let (tx, rx) = oneshot::channel();
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
-        let _ = tx.send(());
-    });
-    let _ = rx.await;
-}
-
-#[cfg(unix)]
-fn stdin_is_pipe() -> bool {
-    use std::os::fd::AsFd;
-    use std::os::unix::fs::FileTypeExt;
-    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
-        return false;
-    };
-    std::fs::File::from(fd)
-        .metadata()
-        .map(|m| m.file_type().is_fifo() || m.file_type().is_socket())
-        .unwrap_or(false)
-}
-
-#[cfg(not(unix))]
-fn stdin_is_pipe() -> bool {
-    false
 }
 
 fn fault_status(text: &str) -> Result<u16, String> {
