@@ -10,7 +10,7 @@
 //! function is called `bootstrap`; `_HANDLER` picks the activity, as in AWS.
 //!
 //! This test must not leave processes behind (every child is killed on drop) and binds
-//! loopback only. Without `.venv/bin/cargo-lambda` it is skipped with a loud message.
+//! loopback only. Without `.venv/bin/cargo-lambda` it fails: the test command installs it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
