@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use sfn_local::history::{EventType, History};
-use sfn_local::{Journal, MapRuns, TaskRunner};
+use sfn_local::{Journal, MapRunChild, MapRuns, TaskRunner};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
@@ -369,6 +369,17 @@ impl ExecutionStore {
             .rev()
             .find(|e| e.map_runs.get(map_run_arn).is_some())
             .cloned()
+    }
+
+    /// The distributed Map child execution `arn` and the execution whose Map Run ran
+    /// it, if one held did. (A scan, as [`ExecutionStore::with_map_run`].)
+    pub fn with_child(&self, arn: &str) -> Option<(Arc<Execution>, MapRunChild)> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner
+            .by_seq
+            .values()
+            .rev()
+            .find_map(|e| e.map_runs.child(arn).map(|c| (e.clone(), c)))
     }
 
     /// The number of executions held.

@@ -1,7 +1,8 @@
 //! RedriveExecution on `stepwise serve` through `aws-sdk-sfn`: a failed execution goes on
 //! from where it stopped (an inline Map's failed and aborted iterations only, a
 //! distributed Map's unsuccessful children on the same Map Run), DescribeExecution,
-//! ListExecutions, DescribeMapRun and GetExecutionHistory show the redrive, and the
+//! ListExecutions, DescribeMapRun and GetExecutionHistory show the redrive (a Map Run's
+//! child executions listed, described and redriven through their parent), and the
 //! executions that cannot be redriven get AWS's errors.
 
 use aws_sdk_sfn::Client;
@@ -236,6 +237,92 @@ async fn a_distributed_map_run_is_redriven_with_its_unsuccessful_children_only()
     assert_eq!((c.succeeded, c.failed, c.aborted), (1, 1, 2));
     assert_eq!(c.failures_not_redrivable, Some(0));
 
+    // The Map Run's children: the two that started are listed, newest first; the two
+    // that never started are not (they have no start date).
+    let listed = map_run_children(&client, &map_run, None).await;
+    let statuses: Vec<ExecutionStatus> = listed.iter().map(|e| e.status.clone()).collect();
+    assert_eq!(
+        statuses,
+        [ExecutionStatus::Failed, ExecutionStatus::Succeeded]
+    );
+    assert!(
+        listed
+            .iter()
+            .all(|e| e.map_run_arn.as_deref() == Some(map_run.as_str()))
+    );
+    assert!(
+        listed[0]
+            .state_machine_arn
+            .ends_with(":stateMachine:fanout/Each")
+    );
+    assert_eq!(
+        map_run_children(&client, &map_run, Some(ExecutionStatus::Failed))
+            .await
+            .len(),
+        1
+    );
+    let failed = client
+        .describe_execution()
+        .execution_arn(&listed[0].execution_arn)
+        .send()
+        .await
+        .expect("a child is described");
+    assert_eq!(failed.status, ExecutionStatus::Failed);
+    assert_eq!(failed.input.as_deref(), Some("1"));
+    assert_eq!(failed.error.as_deref(), Some("Downstream.Unavailable"));
+    assert_eq!(failed.map_run_arn.as_deref(), Some(map_run.as_str()));
+    assert_eq!(
+        failed.redrive_status,
+        Some(ExecutionRedriveStatus::RedrivableByMapRun)
+    );
+    let succeeded = client
+        .describe_execution()
+        .execution_arn(&listed[1].execution_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(succeeded.output.as_deref(), Some(r#""first""#));
+    assert_eq!(
+        succeeded.redrive_status,
+        Some(ExecutionRedriveStatus::NotRedrivable)
+    );
+    let child_history = client
+        .get_execution_history()
+        .execution_arn(&listed[0].execution_arn)
+        .send()
+        .await
+        .expect("a child's history");
+    assert!(
+        child_history
+            .events
+            .iter()
+            .any(|e| e.task_failed_event_details.is_some()
+                || e.lambda_function_failed_event_details.is_some()),
+        "the child's own events: {:?}",
+        child_history
+            .events
+            .iter()
+            .map(|e| e.r#type.clone())
+            .collect::<Vec<_>>()
+    );
+    // A child is redriven through its parent, not on its own.
+    let err = client
+        .redrive_execution()
+        .execution_arn(&listed[0].execution_arn)
+        .send()
+        .await
+        .expect_err("a child is not redriven alone");
+    assert_eq!(code(&err), "ExecutionNotRedrivable");
+    // PENDING_REDRIVE lists a Map Run's children only.
+    let err = client
+        .list_executions()
+        .state_machine_arn(&machine)
+        .status_filter(ExecutionStatus::PendingRedrive)
+        .send()
+        .await
+        .expect_err("PENDING_REDRIVE needs a mapRunArn");
+    assert_eq!(code(&err), "ValidationException");
+
     client
         .redrive_execution()
         .execution_arn(&arn)
@@ -302,6 +389,46 @@ async fn a_distributed_map_run_is_redriven_with_its_unsuccessful_children_only()
         .expect("MapRunRedriven");
     assert_eq!(redriven.map_run_arn.as_deref(), Some(map_run.as_str()));
     assert_eq!(redriven.redrive_count, Some(1));
+
+    // After the redrive all four children ran; the three the redrive ran are REDRIVEN.
+    let listed = map_run_children(&client, &map_run, None).await;
+    assert_eq!(listed.len(), 4);
+    assert!(
+        listed
+            .iter()
+            .all(|e| e.status == ExecutionStatus::Succeeded)
+    );
+    let again = client
+        .list_executions()
+        .map_run_arn(&map_run)
+        .redrive_filter(aws_sdk_sfn::types::ExecutionRedriveFilter::Redriven)
+        .send()
+        .await
+        .unwrap()
+        .executions;
+    assert_eq!(again.len(), 3, "the failed child and the two aborted ones");
+    assert!(again.iter().all(|e| e.redrive_count == Some(1)));
+    assert!(
+        map_run_children(&client, &map_run, Some(ExecutionStatus::PendingRedrive))
+            .await
+            .is_empty()
+    );
+}
+
+/// The Map Run's child executions, optionally of one status.
+async fn map_run_children(
+    client: &Client,
+    map_run: &str,
+    status: Option<ExecutionStatus>,
+) -> Vec<aws_sdk_sfn::types::ExecutionListItem> {
+    client
+        .list_executions()
+        .map_run_arn(map_run)
+        .set_status_filter(status)
+        .send()
+        .await
+        .expect("lists a Map Run's children")
+        .executions
 }
 
 #[tokio::test]

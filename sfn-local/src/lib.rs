@@ -55,7 +55,7 @@ pub use executor::{
 pub use failure::{Failure, matches};
 pub use integrations::{CallStats, ServiceTasks};
 pub use io::{PAYLOAD_LIMIT, serialized_len};
-pub use map_runs::{MapRun, MapRunCounts, MapRunStatus, MapRuns};
+pub use map_runs::{ChildStatus, MapRun, MapRunChild, MapRunCounts, MapRunStatus, MapRuns};
 pub use mock::{Answer, Fault, Faults, MockConfig, MockError, MockTasks, TestCase};
 pub use nested::{
     Catalog, ChildExecution, Launcher, Parent, Pattern, RemoteLauncher, StartRequest, Started,

@@ -11,6 +11,7 @@ use sfn_local::PAYLOAD_LIMIT;
 use sfn_local::history::History;
 
 use crate::App;
+use crate::actions::map_run_children;
 use crate::arn;
 use crate::error::{ApiError, ErrorType};
 use crate::executions::{Execution, Status};
@@ -160,16 +161,17 @@ struct ByArn {
     execution_arn: Option<String>,
 }
 
-fn execution(app: &App, body: Value) -> Result<Arc<Execution>, ApiError> {
-    let req: ByArn = request(body)?;
-    let arn = required(req.execution_arn, "executionArn")?;
-    arn::parse(&arn, &["execution"], 2)?;
-    app.executions.get(&arn)
-}
-
 /// DescribeExecution.
 pub fn describe(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
-    let e = execution(app, body)?;
+    let req: ByArn = request(body)?;
+    let arn = required(req.execution_arn, "executionArn")?;
+    // A distributed Map's Express children are described too (AWS describes the
+    // Express executions a Map Run dispatched).
+    arn::parse(&arn, &["execution", "express"], 2)?;
+    let e = match app.executions.get(&arn) {
+        Ok(e) => e,
+        Err(missing) => return map_run_children::describe(app, &arn).ok_or(missing),
+    };
     let p = e.progress();
     let mut out = json!({
         "executionArn": e.arn,
@@ -261,20 +263,6 @@ struct List {
 /// ListExecutions of a state machine, newest first, optionally by status.
 pub fn list(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     let req: List = request(body)?;
-    if req.map_run_arn.is_some() {
-        return Err(ApiError::new(
-            ErrorType::ResourceNotFound,
-            "Resource Not Found: this server does not list a Map Run's child executions",
-        ));
-    }
-    let arn = required(req.state_machine_arn, "stateMachineArn")?;
-    arn::parse(&arn, &["stateMachine"], 1)?;
-    app.machines.get(&arn)?;
-    let status = req
-        .status_filter
-        .as_deref()
-        .map(Status::parse)
-        .transpose()?;
     let redriven = match req.redrive_filter.as_deref() {
         None => None,
         Some("REDRIVEN") => Some(true),
@@ -287,6 +275,36 @@ pub fn list(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
             ));
         }
     };
+    if let Some(map_run) = &req.map_run_arn {
+        if req.state_machine_arn.is_some() {
+            return Err(ApiError::new(
+                ErrorType::ValidationException,
+                "Specify either a mapRunArn or a stateMachineArn, not both",
+            ));
+        }
+        arn::parse(map_run, &["mapRun"], 2)?;
+        let children = map_run_children::ListRequest {
+            status_filter: req.status_filter.as_deref(),
+            redriven,
+            max_results: req.max_results,
+            next_token: req.next_token.as_deref(),
+        };
+        return map_run_children::list(app, map_run, children);
+    }
+    if req.status_filter.as_deref() == Some("PENDING_REDRIVE") {
+        return Err(ApiError::new(
+            ErrorType::ValidationException,
+            "A PENDING_REDRIVE statusFilter needs a mapRunArn: only a Map Run's child executions wait for a redrive",
+        ));
+    }
+    let arn = required(req.state_machine_arn, "stateMachineArn")?;
+    arn::parse(&arn, &["stateMachine"], 1)?;
+    app.machines.get(&arn)?;
+    let status = req
+        .status_filter
+        .as_deref()
+        .map(Status::parse)
+        .transpose()?;
     let limit = page_size(req.max_results)?;
     let scope = format!(
         "ListExecutions:{arn}:{}:{}",
@@ -355,8 +373,13 @@ pub fn redrive(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
             "Member must have length between 1 and 64",
         ));
     }
-    arn::parse(&arn, &["execution"], 2)?;
-    let e = app.executions.get(&arn)?;
+    arn::parse(&arn, &["execution", "express"], 2)?;
+    let e = match app.executions.get(&arn) {
+        Ok(e) => e,
+        Err(missing) => {
+            return Err(map_run_children::refuse_redrive(app, &arn).unwrap_or(missing));
+        }
+    };
     redrive::check(&Facts::of(&e), Utc::now()).map_err(|why| why.error(&arn))?;
     let input: Value = serde_json::from_str(&e.input).map_err(|err| {
         ApiError::new(

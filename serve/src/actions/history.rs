@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use sfn_local::history::{Event, EventType};
 
 use crate::App;
+use crate::actions::map_run_children;
 use crate::arn;
 use crate::error::ApiError;
 use crate::executions::Status;
@@ -56,8 +57,12 @@ struct Get {
 pub fn get(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
     let req: Get = request(body)?;
     let arn = required(req.execution_arn, "executionArn")?;
-    arn::parse(&arn, &["execution"], 2)?;
-    let execution = app.executions.get(&arn)?;
+    arn::parse(&arn, &["execution", "express"], 2)?;
+    // A distributed Map's child has its own history.
+    let history = match app.executions.get(&arn) {
+        Ok(e) => e.history.clone(),
+        Err(missing) => map_run_children::history(app, &arn).ok_or(missing)?,
+    };
     let limit = page_size(req.max_results)?;
     let reverse = req.reverse_order.unwrap_or(false);
     let scope = format!("GetExecutionHistory:{arn}:{reverse}");
@@ -67,7 +72,7 @@ pub fn get(app: &Arc<App>, body: Value) -> Result<Value, ApiError> {
         .map(|t| pagination::decode(&scope, t))
         .transpose()?
         .unwrap_or(0) as usize;
-    let mut events = execution.history.events();
+    let mut events = history.events();
     if reverse {
         events.reverse();
     }

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod executions;
 pub mod history;
 pub mod machines;
+pub mod map_run_children;
 pub mod map_runs;
 pub mod test_state;
 

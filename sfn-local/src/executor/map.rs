@@ -6,10 +6,9 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use codegen::asl::{Branch, MapState};
-use codegen::errors::{
-    STATES_DATA_LIMIT_EXCEEDED, STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD, STATES_TIMEOUT,
-};
+use codegen::errors::{STATES_DATA_LIMIT_EXCEEDED, STATES_EXCEED_TOLERATED_FAILURE_THRESHOLD};
 use codegen::path::json_len_within;
 use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
@@ -19,9 +18,9 @@ use super::{Path, Run};
 use crate::clock::EXPRESS_MAX_DURATION;
 use crate::distributed::ChildResult;
 use crate::failure::Failure;
-use crate::history::EventType;
+use crate::history::{EventType, History};
 use crate::io::{Env, PAYLOAD_LIMIT, truncate};
-use crate::map_runs::{ChildEnd, MapRunStart, MapRuns};
+use crate::map_runs::{MapRunStart, MapRuns};
 use crate::redrive::{Done, Entry, Journal, item_scope, state_key};
 
 /// `$$.Map.Item.Source` of items that come from the state's input.
@@ -111,19 +110,18 @@ struct Counters<'a> {
 }
 
 impl Counters<'_> {
-    fn started(&self, index: usize) {
+    fn started(&self, index: usize, at: DateTime<Utc>, history: Option<Arc<History>>) {
         let n = self.items.get(index).copied().unwrap_or(1);
-        self.runs.child_started(self.arn, n);
+        self.runs.child_started(self.arn, index, n, at, history);
     }
 
-    fn ended(&self, index: usize, result: &Result<Value, Failure>) {
+    fn input(&self, index: usize, input: &Value) {
+        self.runs.child_input(self.arn, index, input);
+    }
+
+    fn ended(&self, index: usize, at: DateTime<Utc>, result: &Result<Value, Failure>) {
         let n = self.items.get(index).copied().unwrap_or(1);
-        let end = match result {
-            Ok(_) => ChildEnd::Succeeded,
-            Err(f) if f.error == STATES_TIMEOUT.as_str() => ChildEnd::TimedOut,
-            Err(_) => ChildEnd::Failed,
-        };
-        self.runs.child_ended(self.arn, n, end);
+        self.runs.child_ended(self.arn, index, n, at, result);
     }
 }
 
@@ -241,6 +239,11 @@ impl Run<'_> {
                         tolerated_failure_percentage: percent.unwrap_or(0.0),
                         tolerated_failure_count: count.map_or(0, |c| c.max(0) as u64),
                         items_per_child: items.clone(),
+                        express_children: m
+                            .processor()
+                            .and_then(|p| p.processor_config.as_ref())
+                            .and_then(|c| c.execution_type.as_deref())
+                            == Some("EXPRESS"),
                     });
                 }
                 Some(Counters {
@@ -551,7 +554,7 @@ impl Run<'_> {
                         return (index, done.input, Ok(done.output), item_path);
                     }
                     if let Some(c) = &scope.counters {
-                        c.started(index);
+                        c.started(index, self.now(&item_path), item_path.child.clone());
                     }
                     let (item_input, result) = self
                         .map_iteration(scope, index, item, resume, &mut item_path, &mut item_vars)
@@ -567,7 +570,7 @@ impl Run<'_> {
                     }
                     let result = result.map_err(|f| self.child_timed_out(&item_path, f));
                     if let Some(c) = &scope.counters {
-                        c.ended(index, &result);
+                        c.ended(index, self.now(&item_path), &result);
                     }
                     if let Some(p) = &self.options.progress {
                         p.map_item_finished(scope.name, index, result.is_ok());
@@ -663,6 +666,9 @@ impl Run<'_> {
             Ok(v) => v,
             Err(f) => return (Value::Null, Err(f)),
         };
+        if let Some(c) = &scope.counters {
+            c.input(index, &iteration_input);
+        }
         // A redriven iteration goes on from the state where it stopped.
         let (from, input) = match resume {
             Some(entry) => {

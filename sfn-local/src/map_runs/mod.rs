@@ -1,12 +1,21 @@
 //! Live counters of distributed Map runs ([`MapRuns`]): per Map Run, its status, dates,
 //! settings and the item and child-execution counts Step Functions' `DescribeMapRun`
 //! answers with, updated by the executor as the children start and end, readable while
-//! the execution runs.
+//! the execution runs — and a record of each child execution ([`children`]).
+
+mod children;
+
+pub use children::{ChildStatus, KEPT_PAYLOAD_BUDGET, MapRunChild};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use codegen::errors::STATES_TIMEOUT;
+use serde_json::Value;
+
+use crate::failure::Failure;
+use crate::history::History;
 
 /// The status of a Map Run, as `DescribeMapRun` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +71,7 @@ pub struct MapRunCounts {
 
 /// How one child execution ended, for the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChildEnd {
+enum ChildEnd {
     /// It succeeded.
     Succeeded,
     /// It failed.
@@ -136,6 +145,8 @@ pub struct MapRunStart {
     pub tolerated_failure_count: u64,
     /// The number of items in each child execution, in order.
     pub items_per_child: Vec<u64>,
+    /// Whether the children are Express executions (their ARNs say `express`).
+    pub express_children: bool,
 }
 
 /// The Map Runs of one or more executions, by Map Run ARN: a cheap, shared handle (pass
@@ -143,7 +154,29 @@ pub struct MapRunStart {
 /// execution runs).
 #[derive(Debug, Clone, Default)]
 pub struct MapRuns {
-    runs: Arc<Mutex<HashMap<String, MapRun>>>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    runs: HashMap<String, MapRun>,
+    /// Each Map Run's children, in order.
+    children: HashMap<String, Vec<MapRunChild>>,
+    /// A child's ARN → its Map Run and index.
+    by_child: HashMap<String, (String, usize)>,
+    /// Payload bytes children may still keep.
+    budget: usize,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            runs: HashMap::new(),
+            children: HashMap::new(),
+            by_child: HashMap::new(),
+            budget: KEPT_PAYLOAD_BUDGET,
+        }
+    }
 }
 
 impl MapRuns {
@@ -153,8 +186,33 @@ impl MapRuns {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, MapRun>) -> R) -> R {
-        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut runs)
+        self.with_all(|inner| f(&mut inner.runs))
+    }
+
+    fn with_all<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut inner)
+    }
+
+    fn with_child(&self, arn: &str, index: usize, f: impl FnOnce(&mut MapRunChild, &mut usize)) {
+        self.with_all(|inner| {
+            if let Some(c) = inner.children.get_mut(arn).and_then(|c| c.get_mut(index)) {
+                f(c, &mut inner.budget);
+            }
+        });
+    }
+
+    /// The children of Map Run `arn`, in order (empty for an unknown run).
+    pub fn children(&self, arn: &str) -> Vec<MapRunChild> {
+        self.with_all(|inner| inner.children.get(arn).cloned().unwrap_or_default())
+    }
+
+    /// The child execution `execution_arn`, if it belongs to a Map Run held.
+    pub fn child(&self, execution_arn: &str) -> Option<MapRunChild> {
+        self.with_all(|inner| {
+            let (run, index) = inner.by_child.get(execution_arn)?;
+            inner.children.get(run)?.get(*index).cloned()
+        })
     }
 
     /// The Map Run `arn`, as it is now.
@@ -200,7 +258,25 @@ impl MapRuns {
             redrive_count: 0,
             redrive_date: None,
         };
-        self.with(|runs| runs.insert(start.map_run_arn, run));
+        let arn = start.map_run_arn;
+        let children: Vec<MapRunChild> = start
+            .items_per_child
+            .iter()
+            .enumerate()
+            .map(|(index, &n)| {
+                let name = uuid::Uuid::new_v4().to_string();
+                MapRunChild::pending(&arn, index, name, n, start.express_children)
+            })
+            .collect();
+        self.with_all(|inner| {
+            for c in &children {
+                inner
+                    .by_child
+                    .insert(c.execution_arn.clone(), (arn.clone(), c.index));
+            }
+            inner.children.insert(arn.clone(), children);
+            inner.runs.insert(arn, run);
+        });
     }
 
     fn update(&self, arn: &str, f: impl FnOnce(&mut MapRun)) {
@@ -211,8 +287,17 @@ impl MapRuns {
         });
     }
 
-    /// A child execution of `items` items starts.
-    pub fn child_started(&self, arn: &str, items: u64) {
+    /// Child `index` of Map Run `arn`, of `items` items, starts at `at`, recording its
+    /// events in `history`.
+    pub fn child_started(
+        &self,
+        arn: &str,
+        index: usize,
+        items: u64,
+        at: DateTime<Utc>,
+        history: Option<Arc<History>>,
+    ) {
+        self.with_child(arn, index, |c, _| c.started(at, history));
         self.update(arn, |run| {
             for (c, n) in [
                 (&mut run.item_counts, items),
@@ -225,8 +310,28 @@ impl MapRuns {
         });
     }
 
-    /// A child execution of `items` items ends.
-    pub fn child_ended(&self, arn: &str, items: u64, end: ChildEnd) {
+    /// Child `index` of Map Run `arn` got its `input`.
+    pub fn child_input(&self, arn: &str, index: usize, input: &Value) {
+        self.with_child(arn, index, |c, budget| {
+            c.input = children::kept(input, budget);
+        });
+    }
+
+    /// Child `index` of Map Run `arn`, of `items` items, ended at `at` with `result`.
+    pub fn child_ended(
+        &self,
+        arn: &str,
+        index: usize,
+        items: u64,
+        at: DateTime<Utc>,
+        result: &Result<Value, Failure>,
+    ) {
+        self.with_child(arn, index, |c, budget| c.ended(at, result, budget));
+        let end = match result {
+            Ok(_) => ChildEnd::Succeeded,
+            Err(f) if f.error == STATES_TIMEOUT.as_str() => ChildEnd::TimedOut,
+            Err(_) => ChildEnd::Failed,
+        };
         self.update(arn, |run| {
             for (c, n) in [
                 (&mut run.item_counts, items),
@@ -253,6 +358,11 @@ impl MapRuns {
     /// The Map Run ends at `at`: the children that never started, or were still
     /// running when a failure stopped it, are counted as aborted.
     pub fn finish(&self, arn: &str, succeeded: bool, at: DateTime<Utc>) {
+        self.with_all(|inner| {
+            for c in inner.children.get_mut(arn).into_iter().flatten() {
+                c.ended_early(at);
+            }
+        });
         self.update(arn, |run| {
             run.status = if succeeded {
                 MapRunStatus::Succeeded
@@ -278,6 +388,11 @@ impl MapRuns {
     /// failed, timed-out and aborted items and children pending (and pending redrive);
     /// the succeeded ones stay.
     pub fn redrive(&self, arn: &str, count: u32, at: DateTime<Utc>) {
+        self.with_all(|inner| {
+            for c in inner.children.get_mut(arn).into_iter().flatten() {
+                c.redriven(count, at);
+            }
+        });
         self.update(arn, |run| {
             run.status = MapRunStatus::Running;
             run.stop_date = None;
@@ -300,38 +415,59 @@ impl MapRuns {
 mod tests {
     use super::*;
 
+    const RUN: &str = "arn:aws:states:us-east-1:123456789012:mapRun:M/Items:run";
+
     #[test]
-    fn counts_move_from_pending_to_running_to_their_end() {
+    fn counts_and_children_move_from_pending_to_running_to_their_end() {
         let runs = MapRuns::new();
         let now = Utc::now();
         runs.start(MapRunStart {
-            map_run_arn: "m".into(),
+            map_run_arn: RUN.into(),
             execution_arn: "e".into(),
             start_date: now,
             max_concurrency: 2,
             tolerated_failure_percentage: 0.0,
             tolerated_failure_count: 1,
             items_per_child: vec![2, 2, 1],
+            express_children: false,
         });
-        runs.child_started("m", 2);
-        let run = runs.get("m").unwrap();
+        let timeout = Err(Failure::new(STATES_TIMEOUT.as_str(), "too slow"));
+        runs.child_started(RUN, 0, 2, now, None);
+        runs.child_input(RUN, 0, &serde_json::json!({"Items": [1, 2]}));
+        let run = runs.get(RUN).unwrap();
         assert_eq!(run.item_counts.pending, 3);
         assert_eq!(run.item_counts.running, 2);
         assert_eq!(run.execution_counts.running, 1);
-        runs.child_ended("m", 2, ChildEnd::TimedOut);
-        runs.child_started("m", 2);
-        runs.finish("m", false, now);
-        let run = runs.get("m").unwrap();
+        let children = runs.children(RUN);
+        assert_eq!(children.len(), 3);
+        assert_eq!(children[0].status, ChildStatus::Running);
+        assert_eq!(children[0].input.as_deref(), Some(r#"{"Items":[1,2]}"#));
+        assert_eq!(children[1].status, ChildStatus::Pending);
+        runs.child_ended(RUN, 0, 2, now, &timeout);
+        runs.child_started(RUN, 1, 2, now, None);
+        runs.finish(RUN, false, now);
+        let run = runs.get(RUN).unwrap();
         assert_eq!(run.status, MapRunStatus::Failed);
         assert_eq!(run.item_counts.timed_out, 2);
         assert_eq!(run.item_counts.aborted, 3);
         assert_eq!(run.execution_counts.aborted, 2);
         assert_eq!(run.execution_counts.failures_not_redrivable, 0);
         assert_eq!(run.item_counts.total, 5);
+        let statuses: Vec<ChildStatus> = runs.children(RUN).iter().map(|c| c.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                ChildStatus::TimedOut,
+                ChildStatus::Aborted,
+                ChildStatus::Aborted
+            ]
+        );
+        let first = runs.child(&runs.children(RUN)[0].execution_arn).unwrap();
+        assert_eq!(first.error.as_deref(), Some("States.Timeout"));
         // A redrive puts the unsuccessful ones back; the one that starts leaves pending.
         let later = now + chrono::Duration::seconds(5);
-        runs.redrive("m", 1, later);
-        let run = runs.get("m").unwrap();
+        runs.redrive(RUN, 1, later);
+        let run = runs.get(RUN).unwrap();
         assert_eq!(run.status, MapRunStatus::Running);
         assert_eq!((run.redrive_count, run.redrive_date), (1, Some(later)));
         assert_eq!(run.stop_date, None);
@@ -339,9 +475,15 @@ mod tests {
         assert_eq!(run.item_counts.pending_redrive, 5);
         assert_eq!(run.execution_counts.pending, 3);
         assert_eq!(run.item_counts.timed_out + run.item_counts.aborted, 0);
-        runs.child_started("m", 2);
-        let run = runs.get("m").unwrap();
+        assert!(
+            runs.children(RUN)
+                .iter()
+                .all(|c| c.status == ChildStatus::PendingRedrive && c.redrive_count == 1)
+        );
+        runs.child_started(RUN, 0, 2, later, None);
+        let run = runs.get(RUN).unwrap();
         assert_eq!(run.item_counts.pending_redrive, 3);
         assert_eq!(run.item_counts.running, 2);
+        assert_eq!(runs.children(RUN)[0].status, ChildStatus::Running);
     }
 }
