@@ -27,7 +27,8 @@ export const WORKER_ANSWER_ACTIONS = ['states:SendTaskSuccess', 'states:SendTask
 
 /**
  * The manifest activities `names` (the `activityWorkers` context) name, in manifest order.
- * An unknown name fails synth naming it and listing the activities there are.
+ * An unknown name fails synth naming it and listing the activities there are; so does an
+ * activity of an Express workflow (Express workflows do not support Activities).
  */
 export function workerActivities(names: string[], manifest: Manifest): ActivitySpec[] {
   const known = manifest.activities.map((a) => a.name);
@@ -37,6 +38,16 @@ export function workerActivities(names: string[], manifest: Manifest): ActivityS
       `context "activityWorkers": ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is not an activity' : 'are not activities'} ` +
         `of manifest.json (its activities: ${[...known].sort().join(', ')})`,
     );
+  }
+  for (const name of names) {
+    // Express workflows run Lambda, service integrations and SDK calls, but not Activities.
+    const express = manifest.workflows.filter((w) => w.type === 'EXPRESS' && w.activities.includes(name));
+    if (express.length > 0) {
+      throw new SettingsError(
+        `context "activityWorkers": "${name}" runs in the EXPRESS workflow${express.length === 1 ? '' : 's'} ${express.map((w) => `"${w.name}"`).join(', ')}, ` +
+          'and Express workflows cannot run Step Functions Activities: leave it a Lambda function',
+      );
+    }
   }
   return manifest.activities.filter((a) => names.includes(a.name));
 }

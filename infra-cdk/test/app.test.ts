@@ -13,14 +13,14 @@ import { ArtifactError } from '../lib/artifact';
 import { ManifestError, parseManifest, placeholders } from '../lib/manifest';
 import { SettingsError, readSettings } from '../lib/settings';
 import { pascal } from '../lib/stepwise-stack';
-import { GENERATED_DIR, MANIFEST, editedGenerated, fakeArtifact, synth, tempDir } from './helpers';
+import { GENERATED_DIR, MANIFEST, editedGenerated, fakeArtifact, synth, tempDir, workerEligible } from './helpers';
 
 const X86 = fakeArtifact('x86_64');
 
 describe('cdk-nag AwsSolutions', () => {
   it('synth passes the checks with zero unacknowledged findings and no error or warning annotations', () => {
     const everyActivityAsWorker = {
-      activityWorkers: MANIFEST.activities.map((a) => a.name).join(','),
+      activityWorkers: workerEligible().join(','),
       configKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc-123',
       imagesBucket: 'photos',
     };
@@ -257,6 +257,19 @@ describe('activityWorkers', () => {
     assert.throws(
       () => buildApp({ artifactDir: X86, activityWorkers: ['Nope', 'Neither'] }),
       (e: Error) => e instanceof SettingsError && /"Nope", "Neither" are not activities of manifest\.json/.test(e.message),
+    );
+  });
+
+  it('an activity of an Express workflow fails synth: Express workflows cannot run Activities', () => {
+    const express = MANIFEST.workflows.find((w) => w.type === 'EXPRESS' && w.activities.length > 0);
+    assert.ok(express, 'the manifest has an Express workflow with an activity');
+    const name = express.activities[0];
+    assert.ok(!workerEligible().includes(name));
+    assert.throws(
+      () => buildApp({ artifactDir: X86, activityWorkers: name }),
+      (e: Error) =>
+        e instanceof SettingsError &&
+        e.message.startsWith(`context "activityWorkers": "${name}" runs in the EXPRESS workflow "${express.name}", and Express workflows cannot run Step Functions Activities`),
     );
   });
 

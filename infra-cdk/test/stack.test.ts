@@ -22,6 +22,7 @@ import {
   roleIdOf,
   roleStatements,
   synth,
+  workerEligible,
   type Statement,
 } from './helpers';
 import { render, substitute } from './render';
@@ -621,6 +622,7 @@ describe('activity workers (activityWorkers)', () => {
   // functions, so the state machine mixes an Activity and functions.
   const worker = MANIFEST.activities.find(
     (a) =>
+      workerEligible().includes(a.name) &&
       a.permissions.some((p) => p.resource.kind === 'objects') &&
       MANIFEST.workflows.some((w) => w.activities.includes(a.name) && w.activities.length > 1),
   );
@@ -752,7 +754,7 @@ describe('activity workers (activityWorkers)', () => {
   });
 
   it('several at once, as a cdk.json list: each its own Activity, policy and role', () => {
-    const two = MANIFEST.activities.slice(0, 2).map((a) => a.name);
+    const two = workerEligible().slice(0, 2);
     const both = synth({ activityWorkers: two });
     both.template.resourceCountIs('AWS::StepFunctions::Activity', 2);
     both.template.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
