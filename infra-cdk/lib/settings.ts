@@ -51,6 +51,11 @@ export interface Settings {
   functionErrorsThreshold: number;
   /** Whether the daily schedule is enabled (deploy it disabled until the config exists). */
   scheduleEnabled: boolean;
+  /**
+   * Activities deployed as Step Functions Activities served by `stepwise worker` instead
+   * of Lambda functions (names as in the manifest; checked against it by the stack).
+   */
+  activityWorkers: string[];
 }
 
 export const DEFAULTS = {
@@ -95,6 +100,7 @@ export const CONTEXT_KEYS = [
   'logLevel',
   'functionErrorsThreshold',
   'scheduleEnabled',
+  'activityWorkers',
 ] as const;
 
 /** A context value that cannot be used; the message names the parameter. */
@@ -216,6 +222,8 @@ export function readSettings(lookup: Lookup): Settings {
     throw new SettingsError(`context "scheduleEnabled": "${scheduleEnabledText}" is neither true nor false`);
   }
 
+  const activityWorkers = nameList(lookup('activityWorkers'), 'activityWorkers');
+
   const dir = (key: string, fallback: string): string => path.resolve(REPO_ROOT, 'infra-cdk', text(key) ?? fallback);
 
   return {
@@ -246,5 +254,28 @@ export function readSettings(lookup: Lookup): Settings {
     logLevel,
     functionErrorsThreshold: count('functionErrorsThreshold', DEFAULTS.functionErrorsThreshold, 1, 100000),
     scheduleEnabled: scheduleEnabledText === 'true',
+    activityWorkers,
   };
+}
+
+/**
+ * A list of names from the context: `"A,B"` (what `-c key=A,B` passes) or a JSON array of
+ * strings (cdk.json); blanks around names and empty entries are dropped, duplicates kept
+ * once, in order.
+ */
+function nameList(value: unknown, key: string): string[] {
+  if (value === undefined || value === null) return [];
+  let items: unknown[];
+  if (typeof value === 'string') items = value.split(',');
+  else if (Array.isArray(value)) items = value;
+  else throw new SettingsError(`context "${key}": expected names separated by commas or a list of names, found ${JSON.stringify(value)}`);
+  const names: string[] = [];
+  for (const item of items) {
+    if (typeof item !== 'string') {
+      throw new SettingsError(`context "${key}": expected a list of names, found ${JSON.stringify(item)} in ${JSON.stringify(value)}`);
+    }
+    const name = item.trim();
+    if (name !== '' && !names.includes(name)) names.push(name);
+  }
+  return names;
 }

@@ -12,6 +12,11 @@
  * definitions and trigger inputs with the created resources' names, URLs and ARNs. A trigger's input template
  * names the deployment's resources as `${Name}` placeholders (DEPLOYMENT_NAMES), which
  * this stack substitutes from its settings.
+ *
+ * An activity named in the `activityWorkers` context gets no function: a Step Functions
+ * Activity takes its place in the definitions (its ARN substituted for `${Activity}`),
+ * served by `stepwise worker` under a managed policy with the same declared permissions
+ * (lib/workers.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -52,6 +57,7 @@ import { DEPLOYMENT_NAMES, ManifestError, fillTemplate, placeholders, resourcePl
 import type { ResourceScope } from './permissions';
 import { mapRunExecutionArns, statementsFor } from './permissions';
 import type { Settings } from './settings';
+import { activityName, workerActivities, workerStatements } from './workers';
 
 /** A schedule the stack created for a workflow's schedule trigger. */
 export interface StackSchedule {
@@ -83,13 +89,28 @@ export const WILDCARD_ALLOWED: Record<string, string> = {
   'logs:PutResourcePolicy': 'Step Functions logging: the log group resource policy is account-wide',
   'logs:DescribeResourcePolicies': 'Step Functions logging: the log group resource policy is account-wide',
   'logs:DescribeLogGroups': 'Step Functions logging: DescribeLogGroups has no resource-level permissions',
+  'states:SendTaskSuccess': 'Activity workers (activityWorkers): the Service Authorization Reference lists no resource type for SendTask*; the task token names the task',
+  'states:SendTaskFailure': 'Activity workers (activityWorkers): no resource type for SendTask*',
+  'states:SendTaskHeartbeat': 'Activity workers (activityWorkers): no resource type for SendTask*',
 };
+
+/** What the stack made for an activity served by `stepwise worker` (the `activityWorkers` context). */
+export interface StackWorker {
+  /** The Step Functions Activity whose ARN replaces `${Name}` in the definitions. */
+  activity: sfn.Activity;
+  /** The activity's declared permissions plus polling and answering its tasks. */
+  policy: iam.ManagedPolicy;
+  /** An ECS task role carrying `policy` (attach `policy` to your own role elsewhere). */
+  role: iam.Role;
+}
 
 export class StepwiseStack extends Stack {
   readonly bucket: s3.Bucket;
   readonly accessLogBucket: s3.Bucket;
   readonly progressTable: dynamodb.Table;
   readonly functions = new Map<string, lambda.Function>();
+  /** Activities served by workers instead of functions (the `activityWorkers` context), by name. */
+  readonly workers = new Map<string, StackWorker>();
   readonly stateMachines = new Map<string, sfn.StateMachine>();
   /** One per schedule trigger of any workflow in the manifest, in manifest order. */
   readonly schedules: StackSchedule[] = [];
@@ -275,8 +296,13 @@ export class StepwiseStack extends Stack {
     // ---- functions -------------------------------------------------------------------
     const code = lambda.Code.fromAsset(artifact.dir);
     const architecture = artifact.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+    const workers = new Set(workerActivities(settings.activityWorkers, manifest).map((a) => a.name));
     for (const activity of manifest.activities) {
-      this.functions.set(activity.name, this.activityFunction(activity, code, architecture, settings, resourceScope()));
+      if (workers.has(activity.name)) {
+        this.workers.set(activity.name, this.activityWorker(activity, settings, resourceScope()));
+      } else {
+        this.functions.set(activity.name, this.activityFunction(activity, code, architecture, settings, resourceScope()));
+      }
     }
 
     // ---- state machines --------------------------------------------------------------
@@ -363,6 +389,12 @@ export class StepwiseStack extends Stack {
       );
       this.alarm(`${name} function throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1);
     }
+    for (const [name, { activity }] of this.workers) {
+      // Like a function's Errors: activities fail on purpose (e.g. Throttled, retried).
+      this.alarm(`${name} activity failed`, activity.metricFailed({ period: Duration.minutes(5) }), settings.functionErrorsThreshold);
+      this.alarm(`${name} activity timed out`, activity.metricTimedOut({ period: Duration.minutes(5) }), 1);
+      this.alarm(`${name} activity heartbeat timed out`, activity.metricHeartbeatTimedOut({ period: Duration.minutes(5) }), 1);
+    }
 
     // ---- outputs ---------------------------------------------------------------------
     new CfnOutput(this, 'BucketName', {
@@ -390,6 +422,23 @@ export class StepwiseStack extends Stack {
       new CfnOutput(this, `StateMachineArn${pascal(name)}`, {
         value: machine.stateMachineArn,
         description: `The ${name} state machine`,
+      });
+    }
+    for (const [name, { activity, policy, role }] of this.workers) {
+      const spec = manifest.activities.find((a) => a.name === name);
+      new CfnOutput(this, `ActivityArn${pascal(name)}`, {
+        value: activity.activityArn,
+        description:
+          `The ${name} Activity: run \`stepwise worker --activity ${name}=<this ARN>\`` +
+          (spec === undefined ? '' : ` (declared for Lambda: ${spec.memoryMb} MB, ${spec.timeoutSeconds} s)`),
+      });
+      new CfnOutput(this, `WorkerPolicyArn${pascal(name)}`, {
+        value: policy.managedPolicyArn,
+        description: `What a worker of ${name} needs: attach it to the role the worker runs as`,
+      });
+      new CfnOutput(this, `WorkerRoleArn${pascal(name)}`, {
+        value: role.roleArn,
+        description: `An ECS task role for a worker of ${name} (carries WorkerPolicyArn${pascal(name)})`,
       });
     }
     if (this.alarmTopic !== undefined) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
@@ -497,11 +546,7 @@ export class StepwiseStack extends Stack {
         resources: [logGroup.logGroupArn],
       }),
     );
-    activity.permissions.forEach((permission, i) => {
-      for (const statement of statementsFor(permission, scope, `activity "${activity.name}" permissions[${i}]`)) {
-        role.addToPrincipalPolicy(statement);
-      }
-    });
+    for (const statement of declaredStatements(activity, scope)) role.addToPrincipalPolicy(statement);
     const fn = new lambda.Function(this, `${id}Function`, {
       description: `Stepwise activity ${activity.name}`,
       runtime: lambda.Runtime.PROVIDED_AL2023,
@@ -521,19 +566,59 @@ export class StepwiseStack extends Stack {
       'AwsSolutions-IAM5[Resource::*]',
       'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support only Resource "*" (the only "*" statement of this role).',
     );
+    this.acknowledgeDeclared(role, activity, settings);
+    return fn;
+  }
+
+  /**
+   * The Step Functions Activity that `stepwise worker` serves in place of the activity's
+   * function, with a managed policy holding exactly what its function role would be
+   * granted by the manifest (the same statements) plus polling and answering this
+   * Activity's tasks, and an ECS task role carrying that policy. No log group or X-Ray
+   * grant: where the worker logs is its container's business.
+   */
+  private activityWorker(activity: ActivitySpec, settings: Settings, scope: ResourceScope): StackWorker {
+    const id = pascal(activity.name);
+    const stepFunctionsActivity = new sfn.Activity(this, `${id}Activity`, {
+      activityName: activityName(this.stackName, activity.name),
+    });
+    const policy = new iam.ManagedPolicy(this, `${id}WorkerPolicy`, {
+      description: `A stepwise worker of the ${activity.name} activity: its declared permissions and its Activity's tasks`,
+      statements: [...declaredStatements(activity, scope), ...workerStatements(stepFunctionsActivity.activityArn)],
+    });
+    const role = new iam.Role(this, `${id}WorkerRole`, {
+      description: `ECS task role of a stepwise worker of the ${activity.name} activity`,
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:ecs:${Aws.REGION}:${Aws.ACCOUNT_ID}:*` },
+        },
+      }),
+      managedPolicies: [policy],
+    });
+    acknowledge(
+      policy,
+      'AwsSolutions-IAM5[Resource::*]',
+      'states:SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat: the Service Authorization Reference lists no resource type for them (the task token a worker got from GetActivityTask names the task), so only "*" is grantable; GetActivityTask is granted on this Activity alone.',
+    );
+    this.acknowledgeDeclared(policy, activity, settings);
+    return { activity: stepFunctionsActivity, policy, role };
+  }
+
+  /** Acknowledges the wildcards of an activity's declared permissions on `grantee`. */
+  private acknowledgeDeclared(grantee: IConstruct, activity: ActivitySpec, settings: Settings): void {
     for (const finding of objectWildcards(activity.permissions.map((p) => p.resource), this.bucket, settings)) {
       acknowledge(
-        role,
+        grantee,
         `AwsSolutions-IAM5[${finding}]`,
         'Object permissions are scoped to one key prefix of one bucket (bucket ARN/prefix*), as declared next to the activity; cdk-nag reports the trailing * as a wildcard.',
       );
     }
-    this.acknowledgeTableIndexes(role, activity.permissions);
-    return fn;
+    this.acknowledgeTableIndexes(grantee, activity.permissions);
   }
 
   /** Acknowledges the `table/index/*` grant of every declared table the permissions name. */
-  private acknowledgeTableIndexes(role: iam.Role, permissions: Permission[]): void {
+  private acknowledgeTableIndexes(role: IConstruct, permissions: Permission[]): void {
     for (const table of new Set(permissions.flatMap((p) => (p.resource.kind === 'table' ? [p.resource.table] : [])))) {
       acknowledge(
         role,
@@ -573,6 +658,13 @@ export class StepwiseStack extends Stack {
     }
     const functions: lambda.Function[] = [];
     for (const name of workflow.activities) {
+      // An activity served by workers: its Activity's ARN is the Task's resource. Step
+      // Functions needs no permission to schedule an Activity task (see workers.ts).
+      const worker = this.workers.get(name);
+      if (worker !== undefined) {
+        substitutions[name] = worker.activity.activityArn;
+        continue;
+      }
       const fn = this.functions.get(name);
       if (fn === undefined) throw new ManifestError(`workflow "${workflow.name}": no function for activity "${name}"`);
       substitutions[name] = fn.functionArn;
@@ -726,6 +818,13 @@ function objectWildcards(resources: Resource[], bucket: s3.Bucket, settings: Set
     out.add(`Resource::${bucketPart}/${prefixes[r.area]}*`);
   }
   return [...out];
+}
+
+/** The statements granting an activity's declared permissions (its function role's, or its worker's). */
+function declaredStatements(activity: ActivitySpec, scope: ResourceScope): iam.PolicyStatement[] {
+  return activity.permissions.flatMap((permission, i) =>
+    statementsFor(permission, scope, `activity "${activity.name}" permissions[${i}]`),
+  );
 }
 
 /** How cdk-nag renders the pseudo parameters in a finding id. */

@@ -12,7 +12,9 @@
 #     manifest, cdk-nag, failure modes, and `cdk synth` through the real CLI with the
 #     real artifact.
 #  5. cfn-lint (pinned in scripts/requirements.txt, in .venv) on the template the CLI
-#     synthesizes, and on the template of the fixture manifest (test/fixture.ts):
+#     synthesizes, on the template of the fixture manifest (test/fixture.ts) and on
+#     the template with every Standard workflow's activity served by workers
+#     (test/synth-workers.ts):
 #     CloudFormation's resource specs, property values and the Step Functions
 #     definitions. W3005 (a DependsOn that a GetAtt already implies, which
 #     CDK emits for every role policy) is the one check skipped.
@@ -61,3 +63,8 @@ step "cfn-lint on the fixture manifest's template (declared resources, event rul
 node --import tsx test/synth-fixture.ts "$out/fixture" >/dev/null
 "$venv_bin/cfn-lint" --ignore-checks W3005 -- "$out"/fixture/*.template.json
 echo "cfn-lint (fixture): no findings"
+
+step "cfn-lint on the template with activities as workers (activityWorkers)"
+node --import tsx test/synth-workers.ts "$out/workers" >/dev/null
+"$venv_bin/cfn-lint" --ignore-checks W3005 -- "$out"/workers/*.template.json
+echo "cfn-lint (workers): no findings"

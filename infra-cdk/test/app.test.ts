@@ -13,13 +13,22 @@ import { ArtifactError } from '../lib/artifact';
 import { ManifestError, parseManifest, placeholders } from '../lib/manifest';
 import { SettingsError, readSettings } from '../lib/settings';
 import { pascal } from '../lib/stepwise-stack';
-import { GENERATED_DIR, MANIFEST, editedGenerated, fakeArtifact, synth, tempDir } from './helpers';
+import { GENERATED_DIR, MANIFEST, editedGenerated, fakeArtifact, synth, tempDir, workerEligible } from './helpers';
 
 const X86 = fakeArtifact('x86_64');
 
 describe('cdk-nag AwsSolutions', () => {
   it('synth passes the checks with zero unacknowledged findings and no error or warning annotations', () => {
-    for (const context of [{}, { alarmEmail: 'ops@example.com', configKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc-123', imagesBucket: 'photos' }]) {
+    const everyActivityAsWorker = {
+      activityWorkers: workerEligible().join(','),
+      configKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc-123',
+      imagesBucket: 'photos',
+    };
+    for (const context of [
+      {},
+      { alarmEmail: 'ops@example.com', configKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc-123', imagesBucket: 'photos' },
+      everyActivityAsWorker,
+    ]) {
       const { app, stack } = buildApp({ artifactDir: X86, ...context }, tempDir('nag'));
       const assembly = app.synth(); // cdk-nag 3 is a validation plugin: a finding throws here
       const report = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'));
@@ -233,6 +242,45 @@ describe('the manifest', () => {
 
   it('placeholders() lists each ${Name} once', () => {
     assert.deepEqual(placeholders('{"a":"${A}","b":"${B}","c":"${A}","d":"States.Format(\'{}\', $.x)"}'), ['A', 'B']);
+  });
+});
+
+describe('activityWorkers', () => {
+  it('an unknown activity name fails synth naming it and listing the activities', () => {
+    const known = MANIFEST.activities.map((a) => a.name);
+    assert.throws(
+      () => buildApp({ artifactDir: X86, activityWorkers: `${known[0]},IngestVector` }),
+      (e: Error) =>
+        e instanceof SettingsError &&
+        e.message === `context "activityWorkers": "IngestVector" is not an activity of manifest.json (its activities: ${[...known].sort().join(', ')})`,
+    );
+    assert.throws(
+      () => buildApp({ artifactDir: X86, activityWorkers: ['Nope', 'Neither'] }),
+      (e: Error) => e instanceof SettingsError && /"Nope", "Neither" are not activities of manifest\.json/.test(e.message),
+    );
+  });
+
+  it('an activity of an Express workflow fails synth: Express workflows cannot run Activities', () => {
+    const express = MANIFEST.workflows.find((w) => w.type === 'EXPRESS' && w.activities.length > 0);
+    assert.ok(express, 'the manifest has an Express workflow with an activity');
+    const name = express.activities[0];
+    assert.ok(!workerEligible().includes(name));
+    assert.throws(
+      () => buildApp({ artifactDir: X86, activityWorkers: name }),
+      (e: Error) =>
+        e instanceof SettingsError &&
+        e.message.startsWith(`context "activityWorkers": "${name}" runs in the EXPRESS workflow "${express.name}", and Express workflows cannot run Step Functions Activities`),
+    );
+  });
+
+  it('reads "A, B" (-c) and ["A", "B"] (cdk.json) alike; rejects other values', () => {
+    const read = (v: unknown) => readSettings((k) => (k === 'activityWorkers' ? v : undefined)).activityWorkers;
+    assert.deepEqual(read(undefined), []);
+    assert.deepEqual(read(''), []);
+    assert.deepEqual(read(' A, B,,A '), ['A', 'B']);
+    assert.deepEqual(read(['A', ' B']), ['A', 'B']);
+    assert.throws(() => read(3), (e: Error) => e instanceof SettingsError && /"activityWorkers": expected names separated by commas/.test(e.message));
+    assert.throws(() => read(['A', 1]), (e: Error) => e instanceof SettingsError && /"activityWorkers": expected a list of names, found 1/.test(e.message));
   });
 });
 

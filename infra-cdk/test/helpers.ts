@@ -15,6 +15,12 @@ export const GENERATED_DIR = path.join(REPO_ROOT, 'statemachines', 'generated');
 /** The real manifest `stepwise generate` wrote. */
 export const MANIFEST: Manifest = loadManifest(GENERATED_DIR);
 
+/** The activities that may be served by workers: those of no Express workflow. */
+export function workerEligible(manifest: Manifest = MANIFEST): string[] {
+  const express = new Set(manifest.workflows.filter((w) => w.type === 'EXPRESS').flatMap((w) => w.activities));
+  return manifest.activities.map((a) => a.name).filter((n) => !express.has(n));
+}
+
 export function tempDir(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `stepwise-infra-${name}-`));
 }

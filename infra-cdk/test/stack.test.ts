@@ -22,6 +22,7 @@ import {
   roleIdOf,
   roleStatements,
   synth,
+  workerEligible,
   type Statement,
 } from './helpers';
 import { render, substitute } from './render';
@@ -613,5 +614,151 @@ describe('alarms', () => {
     for (const [id, a] of resourcesOfType(withTopic.json, 'AWS::CloudWatch::Alarm')) {
       assert.deepEqual(a.Properties.AlarmActions, [arn], id);
     }
+  });
+});
+
+describe('activity workers (activityWorkers)', () => {
+  // An activity with declared permissions whose workflow also runs other activities as
+  // functions, so the state machine mixes an Activity and functions.
+  const worker = MANIFEST.activities.find(
+    (a) =>
+      workerEligible().includes(a.name) &&
+      a.permissions.some((p) => p.resource.kind === 'objects') &&
+      MANIFEST.workflows.some((w) => w.activities.includes(a.name) && w.activities.length > 1),
+  );
+  assert.ok(worker, 'the manifest has an activity with object permissions sharing its workflow');
+  const W = synth({ activityWorkers: worker.name });
+  const users = MANIFEST.workflows.filter((w) => w.activities.includes(worker.name));
+  const wNamed = (type: string, prefix: string): [string, any] => {
+    const found = resourcesOfType(W.json, type).filter(([id]) => id.startsWith(prefix));
+    assert.equal(found.length, 1, `one ${type} named ${prefix}…`);
+    return found[0];
+  };
+  const [activityId, activity] = wNamed('AWS::StepFunctions::Activity', `${pascal(worker.name)}Activity`);
+  const [policyId, policy] = wNamed('AWS::IAM::ManagedPolicy', `${pascal(worker.name)}WorkerPolicy`);
+  const [roleId, role] = wNamed('AWS::IAM::Role', `${pascal(worker.name)}WorkerRole`);
+  const machineId = (workflow: string) =>
+    resourcesOfType(W.json, 'AWS::StepFunctions::StateMachine').find(([, r]) => r.Properties.StateMachineName === `stepwise-${workflow}`)?.[0] ?? '';
+
+  it('the default deploys no Activity and no worker policy', () => {
+    template.resourceCountIs('AWS::StepFunctions::Activity', 0);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    assert.deepEqual(Object.keys(json.Outputs).filter((k) => /^(ActivityArn|WorkerPolicyArn|WorkerRoleArn)/.test(k)), []);
+  });
+
+  it('creates one Activity named <stack>-<activity> and no function for it; the other functions stay', () => {
+    W.template.resourceCountIs('AWS::StepFunctions::Activity', 1);
+    assert.deepEqual(activity.Properties, { Name: `Stepwise-${worker.name}` });
+    const handlers = resourcesOfType(W.json, 'AWS::Lambda::Function').map(([, r]) => r.Properties.Handler).sort();
+    assert.deepEqual(handlers, MANIFEST.activities.map((a) => a.name).filter((n) => n !== worker.name).sort());
+  });
+
+  it('every definition using it has the Activity\'s ARN where ${Activity} was, the functions\' ARNs elsewhere', () => {
+    assert.ok(users.length > 0);
+    for (const w of MANIFEST.workflows) {
+      const sm = W.json.Resources[machineId(w.name)].Properties;
+      const subs = sm.DefinitionSubstitutions as Record<string, any>;
+      assert.equal(sm.DefinitionString, fs.readFileSync(path.join(MANIFEST.dir, w.definition), 'utf8'), `${w.name}: ASL unchanged`);
+      for (const a of w.activities) {
+        if (a === worker.name) assert.deepEqual(subs[a], { Ref: activityId }, `${w.name}: \${${a}} is the Activity`);
+        else assert.deepEqual(subs[a], { 'Fn::GetAtt': [functionId(W.json, a), 'Arn'] }, `${w.name}: \${${a}} is its function`);
+      }
+      const values: Record<string, string> = Object.fromEntries(Object.keys(subs).map((k) => [k, `arn-of-${k}`]));
+      const deployed = JSON.parse(substitute(sm.DefinitionString, values));
+      const resources: string[] = JSON.stringify(deployed).match(/"Resource":"arn-of-[A-Za-z]+"/g) ?? [];
+      if (w.activities.includes(worker.name)) {
+        assert.ok(resources.includes(`"Resource":"arn-of-${worker.name}"`), `${w.name}: a Task runs the Activity`);
+      }
+    }
+  });
+
+  it('state machines using it invoke only their remaining functions and get nothing for the Activity', () => {
+    for (const w of users) {
+      const smRole = roleIdOf(W.json.Resources[machineId(w.name)].Properties.RoleArn);
+      const statements = roleStatements(W.json, smRole);
+      const invoke = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('lambda:')));
+      assert.deepEqual(
+        invoke.map(statementKey),
+        [key(['lambda:InvokeFunction'], w.activities.filter((a) => a !== worker.name).map((a) => `\${${functionId(W.json, a)}.Arn}`))],
+        w.name,
+      );
+      assert.ok(!JSON.stringify(statements).includes(activityId), `${w.name}: no grant names the Activity`);
+      const rest = statements.filter((s) => !invoke.includes(s) && !isWildcard(s)).map(statementKey).sort();
+      assert.deepEqual(rest, w.permissions.map((p) => declaredKey(p, w.name)).sort(), `${w.name}: declared permissions only`);
+    }
+  });
+
+  it('the worker policy: exactly the declared permissions, GetActivityTask on the Activity, SendTask* on "*"', () => {
+    const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+    for (const s of statements) assert.equal(s.Effect, 'Allow');
+    assert.deepEqual(
+      statements.map(statementKey).sort(),
+      [
+        ...new Set([
+          ...worker.permissions.map((p) => declaredKey(p)),
+          key(['states:GetActivityTask'], [`\${${activityId}}`]),
+          key(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], ['*']),
+        ]),
+      ].sort(),
+    );
+    for (const s of statements.filter(isWildcard)) {
+      for (const action of actionsOf(s)) assert.ok(action in WILDCARD_ALLOWED, `${action} on "*" is not in the allow-list`);
+    }
+    // The function role would have had the same declared statements.
+    const functionRole = roleIdOf(json.Resources[functionId(json, worker.name)].Properties.Role);
+    const declaredOnFunction = roleStatements(json, functionRole)
+      .filter((s) => !isWildcard(s) && !actionsOf(s).some((a) => a.startsWith('logs:')))
+      .map(statementKey)
+      .sort();
+    assert.deepEqual(
+      statements.filter((s) => !actionsOf(s).some((a) => a.startsWith('states:'))).map(statementKey).sort(),
+      declaredOnFunction,
+    );
+  });
+
+  it('an ECS task role carries the policy and nothing else', () => {
+    assert.deepEqual(role.Properties.ManagedPolicyArns, [{ Ref: policyId }]);
+    assert.equal(role.Properties.Policies, undefined);
+    assert.deepEqual(roleStatements(W.json, roleId), []);
+    assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement.map((s: any) => [s.Action, s.Principal]), [
+      ['sts:AssumeRole', { Service: 'ecs-tasks.amazonaws.com' }],
+    ]);
+    const condition = role.Properties.AssumeRolePolicyDocument.Statement[0].Condition;
+    assert.deepEqual(condition.StringEquals, { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    assert.equal(render(condition.ArnLike['aws:SourceArn']), 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*');
+  });
+
+  it('outputs the Activity ARN, the policy ARN and the role ARN', () => {
+    const o = W.json.Outputs;
+    assert.deepEqual(o[`ActivityArn${pascal(worker.name)}`].Value, { Ref: activityId });
+    assert.match(o[`ActivityArn${pascal(worker.name)}`].Description, new RegExp(`stepwise worker --activity ${worker.name}=`));
+    assert.deepEqual(o[`WorkerPolicyArn${pascal(worker.name)}`].Value, { Ref: policyId });
+    assert.deepEqual(o[`WorkerRoleArn${pascal(worker.name)}`].Value, { 'Fn::GetAtt': [roleId, 'Arn'] });
+  });
+
+  it('alarms: no function alarms for it; the Activity\'s failed, timed out and heartbeat timed out', () => {
+    const alarms = resourcesOfType(W.json, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    const lambda = alarms.filter((a) => a.Namespace === 'AWS/Lambda');
+    assert.equal(lambda.length, (MANIFEST.activities.length - 1) * 2);
+    const onActivity = alarms.filter((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'ActivityArn', Value: { Ref: activityId } }]));
+    assert.deepEqual(
+      onActivity.map((a) => [a.Namespace, a.MetricName, a.Threshold]).sort(),
+      [
+        ['AWS/States', 'ActivitiesFailed', 5],
+        ['AWS/States', 'ActivitiesHeartbeatTimedOut', 1],
+        ['AWS/States', 'ActivitiesTimedOut', 1],
+      ],
+    );
+    const defaultAlarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').length;
+    assert.equal(alarms.length, defaultAlarms - 2 + 3);
+  });
+
+  it('several at once, as a cdk.json list: each its own Activity, policy and role', () => {
+    const two = workerEligible().slice(0, 2);
+    const both = synth({ activityWorkers: two });
+    both.template.resourceCountIs('AWS::StepFunctions::Activity', 2);
+    both.template.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
+    both.template.resourceCountIs('AWS::Lambda::Function', MANIFEST.activities.length - 2);
+    for (const name of two) assert.ok(both.json.Outputs[`ActivityArn${pascal(name)}`], name);
   });
 });
