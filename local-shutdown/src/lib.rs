@@ -1,7 +1,10 @@
 //! `local-shutdown`: when a local emulator binary should stop serving — SIGINT, SIGTERM, or
 //! end of file on a piped standard input (so a parent that dies, or a test harness that
 //! drops the pipe, never leaves the server behind). Shared by `local-bedrock` and
-//! `local-s3vectors`; it knows nothing about what they serve.
+//! `local-s3vectors`; it knows nothing about what they serve. [`harness`] is the other
+//! side: starting such a binary and stopping it (their tests use it).
+
+pub mod harness;
 
 use tokio::sync::oneshot;
 
