@@ -1,0 +1,545 @@
+//! The Pratt parser: builds the evaluator's tree directly (paths as step lists, predicates
+//! as stages, group-by/sort/focus/index as step annotations), with the reference
+//! implementation's syntax error codes (`S02xx`) and positions.
+
+use std::rc::Rc;
+
+use crate::ast::{BinOp, Kind, LambdaDef, Node, Stage};
+use crate::error::{JsonataError, Result};
+use crate::lexer::{Lexer, Tok};
+use crate::signature::Signature;
+
+/// Maximum nesting of the parser's recursion (a bound against stack exhaustion).
+const MAX_PARSE_DEPTH: usize = 200;
+
+struct Parser<'a> {
+    lexer: Lexer<'a>,
+    tok: Tok,
+    tok_pos: usize,
+    depth: usize,
+}
+
+fn lbp(t: &Tok) -> u8 {
+    match t {
+        Tok::Op(op) => match *op {
+            "." => 75,
+            "[" | "(" | "@" | "#" => 80,
+            "{" => 70,
+            "?" => 20,
+            "+" | "-" | "&" => 50,
+            "*" | "/" | "%" => 60,
+            "=" | "<" | ">" | "^" | "!=" | "<=" | ">=" | "~>" | "?:" | "??" | "in" => 40,
+            ".." => 20,
+            ":=" => 10,
+            "and" => 30,
+            "or" => 25,
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Op(o) => o.to_string(),
+        Tok::Name(n) => n.clone(),
+        Tok::Var(v) => format!("${v}"),
+        Tok::Str(s) => s.clone(),
+        Tok::Num(n) => n.to_string(),
+        Tok::Bool(b) => b.to_string(),
+        Tok::Null => "null".into(),
+        Tok::Regex(p, _) => p.clone(),
+        Tok::End => "(end)".into(),
+    }
+}
+
+/// Parses an expression into the evaluator's tree.
+pub fn parse(src: &str) -> Result<Node> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut p = Parser {
+        lexer: Lexer::new(&chars),
+        tok: Tok::End,
+        tok_pos: 0,
+        depth: 0,
+    };
+    p.bump(true)?;
+    let node = p.expression(0)?;
+    if p.tok != Tok::End {
+        return Err(JsonataError::new("S0201", p.tok_pos, format!("Syntax error: {}", describe(&p.tok))).with_token(describe(&p.tok)));
+    }
+    Ok(node)
+}
+
+fn is_op(t: &Tok, o: &str) -> bool {
+    matches!(t, Tok::Op(x) if *x == o)
+}
+
+impl Parser<'_> {
+    fn bump(&mut self, prefix: bool) -> Result<()> {
+        self.tok = self.lexer.next(prefix)?;
+        self.tok_pos = self.lexer.pos;
+        Ok(())
+    }
+
+    /// Takes the current token; the next one may start a regex only after an operator.
+    fn take(&mut self) -> Result<(Tok, usize)> {
+        let t = std::mem::replace(&mut self.tok, Tok::End);
+        let pos = self.tok_pos;
+        let prefix = matches!(&t, Tok::Op(o) if !matches!(*o, ")" | "]" | "}"));
+        self.bump(prefix)?;
+        Ok((t, pos))
+    }
+
+    fn expect(&mut self, op: &str) -> Result<()> {
+        if is_op(&self.tok, op) {
+            self.take()?;
+            Ok(())
+        } else if self.tok == Tok::End {
+            Err(JsonataError::new("S0203", self.tok_pos, format!("Expected \"{op}\" before end of expression")).with_token(op))
+        } else {
+            Err(JsonataError::new("S0202", self.tok_pos, format!("Expected \"{op}\", got \"{}\"", describe(&self.tok))).with_token(describe(&self.tok)))
+        }
+    }
+
+    fn expression(&mut self, rbp: u8) -> Result<Node> {
+        self.depth += 1;
+        if self.depth > MAX_PARSE_DEPTH {
+            return Err(JsonataError::new("S0201", self.tok_pos, "Expression nested too deeply"));
+        }
+        let (t, pos) = self.take()?;
+        let mut left = self.nud(t, pos)?;
+        while rbp < lbp(&self.tok) {
+            let (t, pos) = self.take()?;
+            left = self.led(t, pos, left)?;
+        }
+        self.depth -= 1;
+        Ok(left)
+    }
+
+    fn nud(&mut self, t: Tok, pos: usize) -> Result<Node> {
+        Ok(match t {
+            Tok::Name(n) => path_of(Node::new(Kind::Name(n.into()), pos)),
+            Tok::Var(v) => Node::new(Kind::Var(v.into()), pos),
+            Tok::Str(s) => Node::new(Kind::Str(s.into()), pos),
+            Tok::Num(n) => Node::new(Kind::Num(n), pos),
+            Tok::Bool(b) => Node::new(Kind::Bool(b), pos),
+            Tok::Null => Node::new(Kind::Null, pos),
+            Tok::Regex(p, f) => Node::new(Kind::Regex(Rc::new(crate::regex::compile(&p, &f, pos)?)), pos),
+            Tok::End => return Err(JsonataError::new("S0207", pos, "Unexpected end of expression")),
+            Tok::Op(op) => match op {
+                "and" | "or" | "in" => path_of(Node::new(Kind::Name(op.into()), pos)),
+                "*" => path_of(Node::new(Kind::Wildcard, pos)),
+                "**" => path_of(Node::new(Kind::Descendant, pos)),
+                "%" => Node::new(Kind::Parent, pos),
+                "-" => {
+                    let e = self.expression(70)?;
+                    match e.kind {
+                        Kind::Num(n) if e.predicate.is_empty() && e.group.is_none() => Node::new(Kind::Num(-n), pos),
+                        _ => Node::new(Kind::Neg(Box::new(e)), pos),
+                    }
+                }
+                "(" => {
+                    let mut exprs = Vec::new();
+                    while !is_op(&self.tok, ")") {
+                        exprs.push(self.expression(0)?);
+                        if !is_op(&self.tok, ";") {
+                            break;
+                        }
+                        self.take()?;
+                    }
+                    self.expect(")")?;
+                    Node::new(Kind::Block(exprs), pos)
+                }
+                "[" => {
+                    let mut items = Vec::new();
+                    if !is_op(&self.tok, "]") {
+                        loop {
+                            items.push(self.expression(0)?);
+                            if !is_op(&self.tok, ",") {
+                                break;
+                            }
+                            self.take()?;
+                        }
+                    }
+                    self.expect("]")?;
+                    Node::new(Kind::ArrayCons(items), pos)
+                }
+                "{" => Node::new(Kind::ObjectCons(Rc::new(self.pairs()?)), pos),
+                "|" => {
+                    let pattern = self.expression(0)?;
+                    self.expect("|")?;
+                    let update = self.expression(0)?;
+                    let delete = if is_op(&self.tok, ",") {
+                        self.take()?;
+                        Some(self.expression(0)?)
+                    } else {
+                        None
+                    };
+                    self.expect("|")?;
+                    Node::new(Kind::Transform(Rc::new((pattern, update, delete))), pos)
+                }
+                "?" => Node::new(Kind::Placeholder, pos),
+                _ => {
+                    return Err(JsonataError::new("S0211", pos, format!("The symbol {op} cannot be used as a unary operator")).with_token(op));
+                }
+            },
+        })
+    }
+
+    fn pairs(&mut self) -> Result<Vec<(Node, Node)>> {
+        let mut pairs = Vec::new();
+        if !is_op(&self.tok, "}") {
+            loop {
+                let k = self.expression(0)?;
+                self.expect(":")?;
+                let v = self.expression(0)?;
+                pairs.push((k, v));
+                if !is_op(&self.tok, ",") {
+                    break;
+                }
+                self.take()?;
+            }
+        }
+        self.expect("}")?;
+        Ok(pairs)
+    }
+
+    fn led(&mut self, t: Tok, pos: usize, left: Node) -> Result<Node> {
+        let Tok::Op(op) = t else {
+            return Err(JsonataError::new("S0201", pos, format!("Syntax error: {}", describe(&t))).with_token(describe(&t)));
+        };
+        let bin = |o: BinOp, l: Node, r: Node| Node::new(Kind::Binary(o, Box::new(l), Box::new(r)), pos);
+        Ok(match op {
+            "." => {
+                let rhs = self.expression(75)?;
+                dot(left, rhs)?
+            }
+            "(" => self.call(left, pos)?,
+            "[" => {
+                if is_op(&self.tok, "]") {
+                    self.take()?;
+                    let mut left = left;
+                    if let Kind::Path(steps) = &mut left.kind {
+                        if let Some(last) = steps.last_mut() {
+                            last.keep_array = true;
+                        }
+                        left.keep_singleton_array = true;
+                    } else {
+                        left.keep_array = true;
+                    }
+                    left
+                } else {
+                    let pred = self.expression(0)?;
+                    self.expect("]")?;
+                    let mut left = left;
+                    let stage = Stage::Filter(pred);
+                    if let Kind::Path(steps) = &mut left.kind {
+                        let last = steps.last_mut().expect("paths have steps");
+                        if last.group.is_some() {
+                            return Err(JsonataError::new("S0209", pos, "A predicate cannot follow a grouping expression in a step"));
+                        }
+                        last.stages.push(stage);
+                    } else {
+                        if left.group.is_some() {
+                            return Err(JsonataError::new("S0209", pos, "A predicate cannot follow a grouping expression in a step"));
+                        }
+                        left.predicate.push(stage);
+                    }
+                    left
+                }
+            }
+            "{" => {
+                let pairs = self.pairs()?;
+                let mut left = left;
+                if left.group.is_some() {
+                    return Err(JsonataError::new("S0210", pos, "Each step can only have one grouping expression"));
+                }
+                left.group = Some(Rc::new(pairs));
+                left
+            }
+            "^" => {
+                self.expect("(")?;
+                let mut terms = Vec::new();
+                loop {
+                    let mut desc = false;
+                    if is_op(&self.tok, "<") {
+                        self.take()?;
+                    } else if is_op(&self.tok, ">") {
+                        desc = true;
+                        self.take()?;
+                    }
+                    terms.push((self.expression(0)?, desc));
+                    if !is_op(&self.tok, ",") {
+                        break;
+                    }
+                    self.take()?;
+                }
+                self.expect(")")?;
+                let mut path = match left.kind {
+                    Kind::Path(_) => left,
+                    _ => path_of(left),
+                };
+                if let Kind::Path(steps) = &mut path.kind {
+                    steps.push(Node::new(Kind::Sort(terms), pos));
+                }
+                path
+            }
+            "@" | "#" => {
+                let rhs = self.expression(80)?;
+                let Kind::Var(name) = rhs.kind else {
+                    return Err(JsonataError::new("S0214", rhs.pos, format!("The right side of {op} must be a variable name (start with $)")).with_token(op));
+                };
+                let mut left = left;
+                if op == "@" {
+                    let step = match &mut left.kind {
+                        Kind::Path(steps) => steps.last_mut().expect("paths have steps"),
+                        _ => &mut left,
+                    };
+                    if !step.stages.is_empty() || !step.predicate.is_empty() {
+                        return Err(JsonataError::new("S0215", pos, "A context variable binding must precede any predicates on a step"));
+                    }
+                    if matches!(step.kind, Kind::Sort(_)) {
+                        return Err(JsonataError::new("S0216", pos, "A context variable binding must precede the 'order-by' clause on a step"));
+                    }
+                    step.focus = Some(name);
+                    step.tuple = true;
+                    left
+                } else {
+                    let mut path = match left.kind {
+                        Kind::Path(_) => left,
+                        _ => {
+                            let mut l = left;
+                            l.stages = std::mem::take(&mut l.predicate);
+                            path_of(l)
+                        }
+                    };
+                    if let Kind::Path(steps) = &mut path.kind {
+                        let step = steps.last_mut().expect("paths have steps");
+                        if step.stages.is_empty() {
+                            step.index = Some(name);
+                        } else {
+                            step.stages.push(Stage::Index(name.to_string()));
+                        }
+                        step.tuple = true;
+                    }
+                    path
+                }
+            }
+            ":=" => {
+                let rhs = self.expression(9)?;
+                let Kind::Var(name) = left.kind else {
+                    return Err(JsonataError::new("S0212", left.pos, "The left side of := must be a variable name (start with $)"));
+                };
+                Node::new(Kind::Bind(name, Box::new(rhs)), pos)
+            }
+            "?" => {
+                let then = self.expression(0)?;
+                let els = if is_op(&self.tok, ":") {
+                    self.take()?;
+                    Some(Box::new(self.expression(0)?))
+                } else {
+                    None
+                };
+                Node::new(Kind::Cond(Box::new(left), Box::new(then), els), pos)
+            }
+            "~>" => {
+                let rhs = self.expression(40)?;
+                Node::new(Kind::Apply(Box::new(left), Box::new(rhs)), pos)
+            }
+            _ => {
+                let o = match op {
+                    "+" => BinOp::Add,
+                    "-" => BinOp::Sub,
+                    "*" => BinOp::Mul,
+                    "/" => BinOp::Div,
+                    "%" => BinOp::Mod,
+                    "=" => BinOp::Eq,
+                    "!=" => BinOp::Ne,
+                    "<" => BinOp::Lt,
+                    "<=" => BinOp::Le,
+                    ">" => BinOp::Gt,
+                    ">=" => BinOp::Ge,
+                    "&" => BinOp::Concat,
+                    "and" => BinOp::And,
+                    "or" => BinOp::Or,
+                    "in" => BinOp::In,
+                    ".." => BinOp::Range,
+                    "??" => BinOp::Coalesce,
+                    "?:" => BinOp::Elvis,
+                    _ => return Err(JsonataError::new("S0201", pos, format!("Syntax error: {op}")).with_token(op)),
+                };
+                let rhs = self.expression(lbp(&Tok::Op(op)))?;
+                bin(o, left, rhs)
+            }
+        })
+    }
+
+    fn call(&mut self, left: Node, pos: usize) -> Result<Node> {
+        let mut args: Vec<Node> = Vec::new();
+        let mut partial = false;
+        if !is_op(&self.tok, ")") {
+            loop {
+                if is_op(&self.tok, "?") {
+                    let (_, p) = self.take()?;
+                    args.push(Node::new(Kind::Placeholder, p));
+                    partial = true;
+                } else {
+                    args.push(self.expression(0)?);
+                }
+                if !is_op(&self.tok, ",") {
+                    break;
+                }
+                self.take()?;
+            }
+        }
+        self.expect(")")?;
+        let is_lambda = match &left.kind {
+            Kind::Path(steps) if steps.len() == 1 => {
+                matches!(&steps[0].kind, Kind::Name(n) if &**n == "function" || &**n == "λ")
+            }
+            _ => false,
+        };
+        if is_lambda {
+            let mut params = Vec::new();
+            for a in &args {
+                match &a.kind {
+                    Kind::Var(v) => params.push(v.to_string()),
+                    _ => return Err(JsonataError::new("S0208", a.pos, "Parameter of function definition must be a variable name (start with $)")),
+                }
+            }
+            let mut signature = None;
+            if is_op(&self.tok, "<") {
+                let sig_pos = self.tok_pos;
+                let mut depth = 1;
+                let mut sig = String::from("<");
+                self.take()?;
+                while depth > 0 && !is_op(&self.tok, "{") && self.tok != Tok::End {
+                    let (t, _) = self.take()?;
+                    match &t {
+                        Tok::Op(">") => depth -= 1,
+                        Tok::Op("<") => depth += 1,
+                        _ => {}
+                    }
+                    sig.push_str(&describe(&t));
+                }
+                signature = Some(Signature::parse(&sig, sig_pos)?);
+            }
+            self.expect("{")?;
+            let body = self.expression(0)?;
+            self.expect("}")?;
+            let body = tail_call_optimize(body);
+            return Ok(Node::new(
+                Kind::Lambda(Rc::new(LambdaDef {
+                    params,
+                    signature,
+                    body,
+                    thunk: false,
+                })),
+                pos,
+            ));
+        }
+        if partial {
+            let args = args
+                .into_iter()
+                .map(|a| if matches!(a.kind, Kind::Placeholder) { None } else { Some(a) })
+                .collect();
+            return Ok(Node::new(Kind::Partial(Box::new(left), args), pos));
+        }
+        Ok(Node::new(Kind::Call(Box::new(left), args), pos))
+    }
+}
+
+/// Wraps a tail call in a body as a thunk the apply loop unwinds (deep recursion without stack).
+fn tail_call_optimize(node: Node) -> Node {
+    match node.kind {
+        Kind::Call(..) if node.predicate.is_empty() && node.group.is_none() && !node.keep_array => {
+            let pos = node.pos;
+            Node::new(
+                Kind::Lambda(Rc::new(LambdaDef {
+                    params: Vec::new(),
+                    signature: None,
+                    body: node,
+                    thunk: true,
+                })),
+                pos,
+            )
+        }
+        Kind::Cond(c, t, e) if node.predicate.is_empty() && node.group.is_none() => {
+            let mut n = Node::new(
+                Kind::Cond(c, Box::new(tail_call_optimize(*t)), e.map(|e| Box::new(tail_call_optimize(*e)))),
+                node.pos,
+            );
+            n.keep_array = node.keep_array;
+            n
+        }
+        Kind::Block(mut exprs) if node.predicate.is_empty() && node.group.is_none() => {
+            if let Some(last) = exprs.pop() {
+                exprs.push(tail_call_optimize(last));
+            }
+            let mut n = Node::new(Kind::Block(exprs), node.pos);
+            n.keep_array = node.keep_array;
+            n
+        }
+        _ => node,
+    }
+}
+
+/// A single-step path around a node.
+fn path_of(step: Node) -> Node {
+    let pos = step.pos;
+    let keep = step.keep_array;
+    let mut p = Node::new(Kind::Path(vec![step]), pos);
+    p.keep_singleton_array = keep;
+    p
+}
+
+/// `lhs . rhs`: merges steps into one path (the reference implementation's processing).
+fn dot(lhs: Node, rhs: Node) -> Result<Node> {
+    let pos = lhs.pos;
+    let mut path = match lhs.kind {
+        Kind::Path(_) if lhs.group.is_none() => lhs,
+        _ => path_of(lhs),
+    };
+    let Kind::Path(steps) = &mut path.kind else {
+        unreachable!("path_of makes a path")
+    };
+    match rhs.kind {
+        Kind::Path(rsteps) if rhs.group.is_none() => {
+            if rhs.keep_singleton_array {
+                path.keep_singleton_array = true;
+            }
+            steps.extend(rsteps)
+        }
+        _ => {
+            let mut r = rhs;
+            if !r.predicate.is_empty() {
+                r.stages = std::mem::take(&mut r.predicate);
+            }
+            steps.push(r);
+        }
+    }
+    for s in steps.iter_mut() {
+        match &s.kind {
+            Kind::Num(_) | Kind::Bool(_) | Kind::Null => {
+                return Err(JsonataError::new("S0213", s.pos, "The literal value cannot be used as a step within a path expression"));
+            }
+            Kind::Str(v) => s.kind = Kind::Name(v.clone()),
+            _ => {}
+        }
+    }
+    if steps.iter().any(|s| s.keep_array) {
+        path.keep_singleton_array = true;
+    }
+    if let Some(first) = steps.first_mut()
+        && matches!(first.kind, Kind::ArrayCons(_))
+    {
+        first.consarray = true;
+    }
+    if let Some(last) = steps.last_mut()
+        && matches!(last.kind, Kind::ArrayCons(_))
+    {
+        last.consarray = true;
+    }
+    path.pos = pos;
+    Ok(path)
+}
