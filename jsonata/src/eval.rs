@@ -251,6 +251,12 @@ impl Evaluator {
                     });
                 }
                 if !f.is_func() {
+                    if let Kind::Path(steps) = &proc_node.kind
+                        && let Kind::Name(n) = &steps[0].kind
+                        && (env.lookup(n).is_some() || Builtin::by_name(n).is_some())
+                    {
+                        return Err(err("T1007", node.pos, format!("Attempted to partially apply a non-function. Did you mean ${n}?")).with_token(n.to_string()));
+                    }
                     return Err(err("T1008", node.pos, "Attempted to partially apply a non-function").with_token(proc_name(proc_node)));
                 }
                 Value::Func(Rc::new(Func::Partial(f, vals)))
@@ -914,7 +920,7 @@ impl Evaluator {
         match f {
             Value::Func(func) => match func.as_ref() {
                 Func::Lambda { def, .. } => def.params.len(),
-                Func::Builtin(b) => b.signature().arity(),
+                Func::Builtin(b) => b.signature().required(),
                 Func::Partial(_, fixed) => fixed.iter().filter(|a| a.is_none()).count(),
                 Func::Chain(..) | Func::Regex(_) | Func::Transform(..) => 1,
             },
@@ -1044,6 +1050,14 @@ fn wildcard(input: &Value) -> Value {
         v => v.clone(),
     };
     let mut out = Vec::new();
+    if let Value::Array(a, _) = &input {
+        for v in a.iter() {
+            match v {
+                Value::Array(..) => flatten_into(v, &mut out),
+                other => out.push(other.clone()),
+            }
+        }
+    }
     if let Value::Object(o) = &input {
         for v in o.values() {
             match v {

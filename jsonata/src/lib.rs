@@ -112,22 +112,14 @@ impl Expression {
         for (k, v) in bindings {
             root.bind(k, value::Value::from_json(v));
         }
-        let input = match input {
-            None => value::Value::Undefined,
-            Some(j) => match value::Value::from_json(j) {
-                v @ value::Value::Array(..) => value::Value::seq(vec![v]).with_flag(value::OUTER),
-                v => v,
-            },
-        };
-        let input = match input {
-            // An array input is wrapped so that `$` is the array itself.
-            value::Value::Array(a, f) if f & value::OUTER != 0 => match &a[0] {
-                value::Value::Array(inner, _) => value::Value::Array(inner.clone(), value::SEQ | value::OUTER),
-                _ => value::Value::Array(a, f),
-            },
+        let raw = input.map(value::Value::from_json).unwrap_or_default();
+        // `$$` is the input as given; an array input is wrapped in a one-item sequence so that
+        // paths treat it as a single context (the reference implementation's outer wrapper).
+        root.bind("$", raw.clone());
+        let input = match raw {
+            v @ value::Value::Array(..) => value::Value::Array(std::rc::Rc::new(vec![v]), value::SEQ | value::OUTER),
             v => v,
         };
-        root.bind("", input.clone());
         let result = ev.eval(&self.ast, &input, &root)?;
         let json = result.to_json();
         if let Some(j) = &json {

@@ -17,6 +17,9 @@ struct Parser<'a> {
     tok: Tok,
     tok_pos: usize,
     depth: usize,
+    /// The first error of the tree-shaping pass (reported after syntax errors, as the
+    /// reference implementation processes the tree after parsing it).
+    deferred: Option<JsonataError>,
 }
 
 fn lbp(t: &Tok) -> u8 {
@@ -61,13 +64,17 @@ pub fn parse(src: &str) -> Result<Node> {
         tok: Tok::End,
         tok_pos: 0,
         depth: 0,
+        deferred: None,
     };
     p.bump(true)?;
     let node = p.expression(0)?;
     if p.tok != Tok::End {
         return Err(JsonataError::new("S0201", p.tok_pos, format!("Syntax error: {}", describe(&p.tok))).with_token(describe(&p.tok)));
     }
-    Ok(node)
+    match p.deferred {
+        Some(e) => Err(e),
+        None => Ok(node),
+    }
 }
 
 fn is_op(t: &Tok, o: &str) -> bool {
@@ -78,6 +85,9 @@ impl Parser<'_> {
     fn bump(&mut self, prefix: bool) -> Result<()> {
         self.tok = self.lexer.next(prefix)?;
         self.tok_pos = self.lexer.pos;
+        if let Tok::Op(o @ ("!" | "~")) = self.tok {
+            return Err(JsonataError::new("S0204", self.tok_pos, format!("Unknown operator: {o}")).with_token(o));
+        }
         Ok(())
     }
 
@@ -212,7 +222,13 @@ impl Parser<'_> {
         Ok(match op {
             "." => {
                 let rhs = self.expression(75)?;
-                dot(left, rhs)?
+                match dot(left, rhs) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        self.deferred.get_or_insert(e);
+                        Node::new(Kind::Null, pos)
+                    }
+                }
             }
             "(" => self.call(left, pos)?,
             "[" => {
@@ -327,8 +343,9 @@ impl Parser<'_> {
             }
             ":=" => {
                 let rhs = self.expression(9)?;
-                let Kind::Var(name) = left.kind else {
-                    return Err(JsonataError::new("S0212", left.pos, "The left side of := must be a variable name (start with $)"));
+                let name = match left.kind {
+                    Kind::Var(name) if left.predicate.is_empty() && left.group.is_none() => name,
+                    _ => return Err(JsonataError::new("S0212", left.pos, "The left side of := must be a variable name (start with $)")),
                 };
                 Node::new(Kind::Bind(name, Box::new(rhs)), pos)
             }

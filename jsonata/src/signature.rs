@@ -105,6 +105,12 @@ impl Signature {
         self.params.len()
     }
 
+    /// The number of parameters before the first optional one (JavaScript's
+    /// `Function.length`, which the higher-order functions use to decide what to pass).
+    pub fn required(&self) -> usize {
+        self.params.iter().take_while(|p| p.context || !p.regex.ends_with('?')).count()
+    }
+
     /// Validates the arguments (substituting the context where allowed).
     pub fn validate(&self, args: &[Value], context: &Value) -> Result<Vec<Value>> {
         let supplied: String = args.iter().map(|a| a.sig_letter()).collect();

@@ -75,7 +75,12 @@ fn load_cases(root: &Path) -> Vec<Case> {
 fn json_equal(a: &serde_json::Value, b: &serde_json::Value, unordered: bool) -> bool {
     use serde_json::Value::*;
     match (a, b) {
-        (Number(x), Number(y)) => x.as_f64() == y.as_f64(),
+        (Number(x), Number(y)) => {
+            // The suite's expected numbers were written from JavaScript's output; allow the
+            // last-digit noise of IEEE arithmetic (e.g. 90.57 vs 90.57000000000001).
+            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            x == y || (x - y).abs() <= 1e-13 * x.abs().max(y.abs())
+        }
         (Array(x), Array(y)) => {
             if x.len() != y.len() {
                 return false;
@@ -119,7 +124,7 @@ fn run_case(root: &Path, case: &Case) -> Result<(), String> {
         options.max_depth = d as usize;
     }
     // The reference suite has no result-size bound; large results are part of it.
-    options.max_result_bytes = 64 * 1024 * 1024;
+    options.max_result_bytes = 256 * 1024 * 1024;
     let expected_code = body
         .get("code")
         .or_else(|| body.get("error").and_then(|e| e.get("code")))

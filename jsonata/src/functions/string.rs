@@ -89,6 +89,7 @@ pub fn string_of(v: &Value, pretty: bool, pos: usize) -> Result<String> {
         Value::String(s) => Ok(s.to_string()),
         Value::Func(_) => Ok(String::new()),
         Value::Number(n) if !n.is_finite() => Err(err("D3001", pos, "Attempting to invoke string function on Infinity or NaN")),
+        Value::Number(n) if n.fract() == 0.0 => Ok(js_number(*n)),
         Value::Number(n) => Ok(js_number(precision15(*n))),
         _ => {
             let mut out = String::new();
