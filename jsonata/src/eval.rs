@@ -139,6 +139,11 @@ impl Evaluator {
         if self.depth > self.limits.max_depth {
             return Err(err("U1001", pos, "Stack overflow error: evaluation depth limit exceeded (infinite recursion?)"));
         }
+        self.tick(pos)
+    }
+
+    /// Counts a step and checks the deadline now and then.
+    fn tick(&mut self, pos: usize) -> Result<()> {
         self.steps += 1;
         if self.steps % 256 == 0
             && let Some(d) = self.limits.deadline
@@ -158,7 +163,7 @@ impl Evaluator {
     }
 
     fn eval_inner(&mut self, node: &Node, input: &Value, env: &Env) -> Result<Value> {
-        let mut result = match &node.kind {
+        let result = match &node.kind {
             Kind::Path(steps) => self.eval_path(node, steps, input, env)?,
             Kind::Binary(op, l, r) => self.eval_binary(*op, l, r, node.pos, input, env)?,
             Kind::Neg(e) => match self.eval(e, input, env)? {
@@ -269,7 +274,8 @@ impl Evaluator {
             Kind::Apply(lhs, rhs) => {
                 let l = self.eval(lhs, input, env)?;
                 if let Kind::Call(p, args) = &rhs.kind {
-                    self.eval_call(p, args, input, env, rhs.pos, Some(l))?
+                    let r = self.eval_call(p, args, input, env, rhs.pos, Some(l))?;
+                    self.finish(rhs, r, env)?
                 } else {
                     let f = self.eval(rhs, input, env)?;
                     if !f.is_func() {
@@ -289,6 +295,11 @@ impl Evaluator {
             }
             Kind::Placeholder => return Err(err("S0201", node.pos, "Syntax error: ?").with_token("?")),
         };
+        self.finish(node, result, env)
+    }
+
+    /// Applies a node's predicates and group-by to its value and unwraps singleton sequences.
+    fn finish(&mut self, node: &Node, mut result: Value, env: &Env) -> Result<Value> {
         for stage in &node.predicate {
             if let Stage::Filter(p) = stage {
                 result = self.filter(p, result, env)?;
@@ -732,6 +743,9 @@ impl Evaluator {
                     return Err(err("T2002", pos, format!("The right side of the {sym} operator must evaluate to a number")).with_token(sym));
                 }
                 let (Value::Number(a), Value::Number(b)) = (lhs, rhs) else { return Ok(Value::Undefined) };
+                if !a.is_finite() || !b.is_finite() {
+                    return Err(err("D1001", pos, "Number out of range"));
+                }
                 let v = match op {
                     BinOp::Add => a + b,
                     BinOp::Sub => a - b,
@@ -739,9 +753,6 @@ impl Evaluator {
                     BinOp::Div => a / b,
                     _ => a % b,
                 };
-                if !v.is_finite() {
-                    return Err(err("D1001", pos, format!("Number out of range: {v}")));
-                }
                 Ok(Value::Number(v))
             }
             BinOp::Eq | BinOp::Ne => {
@@ -843,7 +854,7 @@ impl Evaluator {
 
     /// Applies a function value to arguments (with tail-call unwinding).
     pub fn apply(&mut self, f: &Value, args: Vec<Value>, input: &Value, pos: usize) -> Result<Value> {
-        self.enter(pos)?;
+        self.tick(pos)?;
         let mut r = self.apply_inner(f, args, input, pos);
         while let Ok(Value::Func(func)) = &r {
             let Func::Lambda { def, env, input } = func.as_ref() else { break };
@@ -860,14 +871,10 @@ impl Evaluator {
                 }
                 self.apply_inner(&next, vals, &input, pos)
             })();
-            if let Err(e) = self.enter(pos) {
-                self.depth -= 1;
+            if let Err(e) = self.tick(pos) {
                 r = Err(e);
-            } else {
-                self.depth -= 1;
             }
         }
-        self.depth -= 1;
         r
     }
 

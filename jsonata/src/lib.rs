@@ -60,7 +60,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            max_depth: 1000,
+            max_depth: 500,
             time_limit: Duration::from_secs(5),
             max_result_bytes: 256 * 1024,
             random_seed: None,
@@ -121,11 +121,23 @@ impl Expression {
             v => v,
         };
         let result = ev.eval(&self.ast, &input, &root)?;
+        if has_non_finite(&result) {
+            return Err(JsonataError::new("D1001", 0, "Number out of range: the result is not a finite number"));
+        }
         let json = result.to_json();
         if let Some(j) = &json {
             let size = serde_json::to_vec(j).map(|b| b.len()).unwrap_or(0);
             ev.check_size(size, 0)?;
         }
         Ok(json)
+    }
+}
+
+fn has_non_finite(v: &value::Value) -> bool {
+    match v {
+        value::Value::Number(n) => !n.is_finite(),
+        value::Value::Array(a, _) => a.iter().any(has_non_finite),
+        value::Value::Object(o) => o.values().any(has_non_finite),
+        _ => false,
     }
 }

@@ -134,6 +134,11 @@ impl Signature {
             let m = caps.get(pi + 1).map(|m| m.as_str()).unwrap_or("");
             if m.is_empty() {
                 if p.context && p.context_regex.is_some() {
+                    // The outermost input array is the context itself, not its wrapper.
+                    let context = match context {
+                        Value::Array(a, f) if f & crate::value::OUTER != 0 && a.len() == 1 => &a[0],
+                        c => c,
+                    };
                     let t = context.sig_letter().to_string();
                     if p.context_regex.as_ref().is_some_and(|r| r.is_match(&t)) {
                         out.push(context.clone());

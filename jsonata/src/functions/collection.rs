@@ -116,7 +116,7 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
             Value::array(v)
         }
         "distinct" => match &a0 {
-            Value::Array(a, _) => {
+            Value::Array(a, _) if a.len() > 1 => {
                 let mut out: Vec<Value> = Vec::new();
                 for x in a.iter() {
                     if !out.iter().any(|y| deep_equal(x, y)) {

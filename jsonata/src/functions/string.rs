@@ -22,7 +22,7 @@ fn stringify(v: &Value, pretty: bool, indent: usize, out: &mut String, pos: usiz
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
             if !n.is_finite() {
-                out.push_str("null");
+                return Err(err("D1001", pos, "Number out of range"));
             } else {
                 out.push_str(&js_number(precision15(*n)));
             }
