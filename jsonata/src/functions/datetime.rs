@@ -62,7 +62,7 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
         "toMillis" => {
             let Some(text) = s(0) else { return Ok(Value::Undefined) };
             match s(1) {
-                Some(p) => crate::picture::parse_datetime(&text, &p, pos),
+                Some(p) => crate::picture::parse_datetime(&text, &p, now_ms, pos),
                 None => match parse_iso(&text) {
                     Some(ms) => Ok(Value::Number(ms)),
                     None => Err(err("D3110", pos, format!("Unable to parse the timestamp {text}: it is not ISO 8601"))),
