@@ -785,7 +785,8 @@ pub fn format_datetime(ms: f64, picture: Option<&str>, tz: Option<&str>, pos: us
             s
         } else {
             match fragment(&date, c) {
-                Fragment::Text(t) => apply_case(t, m.names),
+                Fragment::Text(t) if c == 'P' => apply_case(t, m.names),
+                Fragment::Text(t) => t.to_string(),
                 Fragment::Num(n) => js_number(n),
             }
         };
@@ -830,7 +831,8 @@ fn int_regex(f: &IntFormat, n: i64) -> String {
 pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Result<Value> {
     let spec = analyse_datetime(picture, pos)?;
     let mut regex = String::from("(?i)^");
-    for part in &spec {
+    for (pi, part) in spec.iter().enumerate() {
+        let next_is_marker = matches!(spec.get(pi + 1), Some(Part::Marker(_)));
         regex.push('(');
         match part {
             Part::Literal(l) => regex.push_str(&regex::escape(l)),
@@ -846,7 +848,16 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
                         regex.push_str("[0-9]+");
                     }
                 } else if let Some(f) = &m.int_format {
-                    regex.push_str(&int_regex(f, m.year_digits));
+                    // Adjacent numeric markers with no separator ([Y0001][M01][D01]) take their
+                    // declared width, or the first would swallow the others' digits.
+                    let n = if m.year_digits > 0 {
+                        m.year_digits
+                    } else if next_is_marker && f.primary == Primary::Decimal && f.mandatory >= 2 && f.optional == 0 {
+                        f.mandatory as i64
+                    } else {
+                        -1
+                    };
+                    regex.push_str(&int_regex(f, n));
                 } else {
                     if !matches!(c, 'M' | 'x' | 'F' | 'P') {
                         return Err(err("D3133", pos, format!("The 'name' modifier can only be applied to months and days in the date/time picture string, not {c}")));
@@ -883,6 +894,10 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
                 }
             };
             Some((h * 60 + mi) as f64)
+        } else if c == 'f' {
+            // Fractional seconds: the digits are a fraction of a second, truncated to millis.
+            let digits: String = v.chars().filter(|c| c.is_ascii_digit()).take(3).collect();
+            if digits.is_empty() { None } else { Some(format!("{digits:0<3}").parse::<f64>().unwrap_or(0.0)) }
         } else if let Some(f) = &m.int_format {
             parse_int_with(v, f, pos)?
         } else {

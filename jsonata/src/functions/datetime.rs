@@ -14,6 +14,13 @@ pub fn iso(ms: f64) -> Option<String> {
 
 /// Parses an ISO 8601 timestamp (date, date-time, with or without offset) to milliseconds.
 pub fn parse_iso(s: &str) -> Option<f64> {
+    static ISO: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let iso = ISO.get_or_init(|| {
+        regex::Regex::new(r"^\d{4}(-[01]\d)*(-[0-3]\d)*(T[0-2]\d:[0-5]\d:[0-5]\d)*(\.\d+)?([+-][0-2]\d:?[0-5]\d|Z)?$").expect("valid ISO 8601 pattern")
+    });
+    if !iso.is_match(s) {
+        return None;
+    }
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(dt.timestamp_millis() as f64);
     }
@@ -23,7 +30,7 @@ pub fn parse_iso(s: &str) -> Option<f64> {
             return Some(dt.timestamp_millis() as f64);
         }
     }
-    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"];
+    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"];
     for f in naive {
         if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, f) {
             return Some(dt.and_utc().timestamp_millis() as f64);

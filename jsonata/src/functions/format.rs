@@ -164,6 +164,9 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
             sub: sub.to_string(),
         }
     };
+    if subs.iter().any(|s| !s.chars().any(|c| is_active(c) && c != p.exponent)) {
+        return Err(err("D3086", pos, "The format-number picture string has no digit or optional-digit sign"));
+    }
     let parts: Vec<Parts> = subs.iter().map(|s| split(s)).collect();
     for part in &parts {
         let sub: Vec<char> = part.sub.chars().collect();
