@@ -12,10 +12,15 @@ use crate::ast::{BinOp, Kind, Node, Stage};
 use crate::env::{Env, Frame};
 use crate::error::{JsonataError, Result};
 use crate::functions::{self, Builtin};
-use crate::value::{CONS, Func, KEEP, Map, OUTER, SEQ, Value, deep_equal};
+use crate::value::{CONS, Func, KEEP, MAX_NESTING, Map, OUTER, SEQ, Value, deep_equal, nesting};
 
 /// A tuple of a tuple stream: `@` is the context, other keys are bound variables.
 type Tuple = IndexMap<Rc<str>, Value>;
+
+/// Stack left when evaluation grows the stack (one evaluation level needs well under this).
+pub const STACK_RED_ZONE: usize = 256 * 1024;
+/// Size of each stack segment evaluation adds.
+pub const STACK_SEGMENT: usize = 2 * 1024 * 1024;
 
 /// The limits one evaluation runs under.
 #[derive(Debug, Clone)]
@@ -121,9 +126,12 @@ impl Evaluator {
         f
     }
 
-    /// The configured maximum size of a built value.
-    pub fn max_size(&self) -> usize {
-        self.limits.max_size
+    /// Refuses a built value that nests arrays and objects deeper than [`MAX_NESTING`].
+    pub fn check_nesting(&self, v: &Value, pos: usize) -> Result<()> {
+        if nesting(v, MAX_NESTING) > MAX_NESTING {
+            return Err(err("U1002", pos, format!("Result nests arrays and objects deeper than {MAX_NESTING} levels")));
+        }
+        Ok(())
     }
 
     /// Checks a built value against the size limit.
@@ -157,7 +165,9 @@ impl Evaluator {
     /// Evaluates a node against an input in an environment.
     pub fn eval(&mut self, node: &Node, input: &Value, env: &Env) -> Result<Value> {
         self.enter(node.pos)?;
-        let r = self.eval_inner(node, input, env);
+        // Grow the stack on the heap when it runs low: the depth limit, not the thread's
+        // stack size, bounds the recursion.
+        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.eval_inner(node, input, env));
         self.depth -= 1;
         r
     }
@@ -242,7 +252,9 @@ impl Evaluator {
                     }
                     self.check_size(out.len() * 8, node.pos)?;
                 }
-                Value::Array(Rc::new(out), if node.consarray { CONS } else { 0 })
+                let v = Value::Array(Rc::new(out), if node.consarray { CONS } else { 0 });
+                self.check_nesting(&v, node.pos)?;
+                v
             }
             Kind::ObjectCons(pairs) => self.eval_group(pairs, GroupInput::Values(input.clone()), env, node.pos)?,
             Kind::Call(proc_node, args) => self.eval_call(proc_node, args, input, env, node.pos, None)?,
@@ -692,7 +704,9 @@ impl Evaluator {
             }
         }
         self.check_size(result.len() * 16, pos)?;
-        Ok(Value::Object(Rc::new(result)))
+        let v = Value::Object(Rc::new(result));
+        self.check_nesting(&v, pos)?;
+        Ok(v)
     }
 
     fn eval_binary(&mut self, op: BinOp, l: &Node, r: &Node, pos: usize, input: &Value, env: &Env) -> Result<Value> {
@@ -906,7 +920,19 @@ impl Evaluator {
             }
             Func::Builtin(b) => {
                 let args = b.signature().validate(&args, input)?;
-                functions::call(self, *b, args, input, pos)
+                let r = functions::call(self, *b, args, input, pos)?;
+                match &r {
+                    Value::Array(a, _) => {
+                        self.check_size(a.len() * 8, pos)?;
+                        self.check_nesting(&r, pos)?;
+                    }
+                    Value::Object(o) => {
+                        self.check_size(o.len() * 16, pos)?;
+                        self.check_nesting(&r, pos)?;
+                    }
+                    _ => {}
+                }
+                Ok(r)
             }
             Func::Partial(inner, fixed) => {
                 let mut it = args.into_iter();

@@ -116,14 +116,17 @@ impl Parser<'_> {
         if self.depth > MAX_PARSE_DEPTH {
             return Err(JsonataError::new("S0201", self.tok_pos, "Expression nested too deeply"));
         }
-        let (t, pos) = self.take()?;
-        let mut left = self.nud(t, pos)?;
-        while rbp < lbp(&self.tok) {
+        let r = stacker::maybe_grow(crate::eval::STACK_RED_ZONE, crate::eval::STACK_SEGMENT, || {
             let (t, pos) = self.take()?;
-            left = self.led(t, pos, left)?;
-        }
+            let mut left = self.nud(t, pos)?;
+            while rbp < lbp(&self.tok) {
+                let (t, pos) = self.take()?;
+                left = self.led(t, pos, left)?;
+            }
+            Ok(left)
+        });
         self.depth -= 1;
-        Ok(left)
+        r
     }
 
     fn nud(&mut self, t: Tok, pos: usize) -> Result<Node> {

@@ -100,11 +100,6 @@ impl Signature {
         Ok(Signature { params, regex })
     }
 
-    /// The number of declared parameters.
-    pub fn arity(&self) -> usize {
-        self.params.len()
-    }
-
     /// The number of parameters before the first optional one (JavaScript's
     /// `Function.length`, which the higher-order functions use to decide what to pass).
     pub fn required(&self) -> usize {

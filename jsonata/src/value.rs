@@ -232,3 +232,22 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         _ => false,
     }
 }
+
+/// The deepest nesting of arrays and objects a value may have (deeper values are refused
+/// as they are built: dropping and serialising them recurses).
+pub const MAX_NESTING: usize = 200;
+
+/// How deeply a value nests arrays and objects, counting at most to `cap + 1`.
+pub fn nesting(v: &Value, cap: usize) -> usize {
+    if cap == 0 {
+        return match v {
+            Value::Array(..) | Value::Object(_) => 1,
+            _ => 0,
+        };
+    }
+    match v {
+        Value::Array(a, _) => 1 + a.iter().map(|x| nesting(x, cap - 1)).max().unwrap_or(0),
+        Value::Object(o) => 1 + o.values().map(|x| nesting(x, cap - 1)).max().unwrap_or(0),
+        _ => 0,
+    }
+}
