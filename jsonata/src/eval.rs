@@ -129,7 +129,11 @@ impl Evaluator {
     /// Refuses a built value that nests arrays and objects deeper than [`MAX_NESTING`].
     pub fn check_nesting(&self, v: &Value, pos: usize) -> Result<()> {
         if nesting(v, MAX_NESTING) > MAX_NESTING {
-            return Err(err("U1002", pos, format!("Result nests arrays and objects deeper than {MAX_NESTING} levels")));
+            return Err(err(
+                "U1002",
+                pos,
+                format!("Result nests arrays and objects deeper than {MAX_NESTING} levels"),
+            ));
         }
         Ok(())
     }
@@ -137,7 +141,14 @@ impl Evaluator {
     /// Checks a built value against the size limit.
     pub fn check_size(&self, len: usize, pos: usize) -> Result<()> {
         if len > self.limits.max_size {
-            return Err(err("U1002", pos, format!("Result exceeds the maximum size of {} bytes", self.limits.max_size)));
+            return Err(err(
+                "U1002",
+                pos,
+                format!(
+                    "Result exceeds the maximum size of {} bytes",
+                    self.limits.max_size
+                ),
+            ));
         }
         Ok(())
     }
@@ -145,7 +156,11 @@ impl Evaluator {
     fn enter(&mut self, pos: usize) -> Result<()> {
         self.depth += 1;
         if self.depth > self.limits.max_depth {
-            return Err(err("U1001", pos, "Stack overflow error: evaluation depth limit exceeded (infinite recursion?)"));
+            return Err(err(
+                "U1001",
+                pos,
+                "Stack overflow error: evaluation depth limit exceeded (infinite recursion?)",
+            ));
         }
         self.tick(pos)
     }
@@ -153,11 +168,15 @@ impl Evaluator {
     /// Counts a step and checks the deadline now and then.
     fn tick(&mut self, pos: usize) -> Result<()> {
         self.steps += 1;
-        if self.steps % 256 == 0
+        if self.steps.is_multiple_of(256)
             && let Some(d) = self.limits.deadline
             && Instant::now() > d
         {
-            return Err(err("U1001", pos, "Expression evaluation timeout: check for infinite loop"));
+            return Err(err(
+                "U1001",
+                pos,
+                "Expression evaluation timeout: check for infinite loop",
+            ));
         }
         Ok(())
     }
@@ -167,7 +186,9 @@ impl Evaluator {
         self.enter(node.pos)?;
         // Grow the stack on the heap when it runs low: the depth limit, not the thread's
         // stack size, bounds the recursion.
-        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.eval_inner(node, input, env));
+        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+            self.eval_inner(node, input, env)
+        });
         self.depth -= 1;
         r
     }
@@ -179,7 +200,11 @@ impl Evaluator {
             Kind::Neg(e) => match self.eval(e, input, env)? {
                 Value::Undefined => Value::Undefined,
                 Value::Number(n) => Value::Number(-n),
-                _ => return Err(err("D1002", node.pos, "Cannot negate a non-numeric value").with_token("-")),
+                _ => {
+                    return Err(
+                        err("D1002", node.pos, "Cannot negate a non-numeric value").with_token("-")
+                    );
+                }
             },
             Kind::Name(n) => lookup_field(input, n),
             Kind::Str(s) => Value::String(s.clone()),
@@ -192,9 +217,19 @@ impl Evaluator {
                 if !input.is_undef() {
                     descendants(input, &mut out);
                 }
-                if out.len() == 1 { out.pop().unwrap_or_default() } else { Value::seq(out) }
+                if out.len() == 1 {
+                    out.pop().unwrap_or_default()
+                } else {
+                    Value::seq(out)
+                }
             }
-            Kind::Parent => return Err(err("S0217", node.pos, "The parent operator % is not supported by this evaluator")),
+            Kind::Parent => {
+                return Err(err(
+                    "S0217",
+                    node.pos,
+                    "The parent operator % is not supported by this evaluator",
+                ));
+            }
             Kind::Cond(c, t, e) => {
                 let cv = self.eval(c, input, env)?;
                 if truthy(&cv).unwrap_or(false) {
@@ -222,7 +257,9 @@ impl Evaluator {
             Kind::Var(name) => {
                 if name.is_empty() {
                     match input {
-                        Value::Array(a, f) if f & OUTER != 0 => a.first().cloned().unwrap_or_default(),
+                        Value::Array(a, f) if f & OUTER != 0 => {
+                            a.first().cloned().unwrap_or_default()
+                        }
                         _ => input.clone(),
                     }
                 } else {
@@ -256,8 +293,12 @@ impl Evaluator {
                 self.check_nesting(&v, node.pos)?;
                 v
             }
-            Kind::ObjectCons(pairs) => self.eval_group(pairs, GroupInput::Values(input.clone()), env, node.pos)?,
-            Kind::Call(proc_node, args) => self.eval_call(proc_node, args, input, env, node.pos, None)?,
+            Kind::ObjectCons(pairs) => {
+                self.eval_group(pairs, GroupInput::Values(input.clone()), env, node.pos)?
+            }
+            Kind::Call(proc_node, args) => {
+                self.eval_call(proc_node, args, input, env, node.pos, None)?
+            }
             Kind::Partial(proc_node, args) => {
                 let f = self.eval(proc_node, input, env)?;
                 let mut vals = Vec::new();
@@ -272,9 +313,21 @@ impl Evaluator {
                         && let Kind::Name(n) = &steps[0].kind
                         && (env.lookup(n).is_some() || Builtin::by_name(n).is_some())
                     {
-                        return Err(err("T1007", node.pos, format!("Attempted to partially apply a non-function. Did you mean ${n}?")).with_token(n.to_string()));
+                        return Err(err(
+                            "T1007",
+                            node.pos,
+                            format!(
+                                "Attempted to partially apply a non-function. Did you mean ${n}?"
+                            ),
+                        )
+                        .with_token(n.to_string()));
                     }
-                    return Err(err("T1008", node.pos, "Attempted to partially apply a non-function").with_token(proc_name(proc_node)));
+                    return Err(err(
+                        "T1008",
+                        node.pos,
+                        "Attempted to partially apply a non-function",
+                    )
+                    .with_token(proc_name(proc_node)));
                 }
                 Value::Func(Rc::new(Func::Partial(f, vals)))
             }
@@ -291,7 +344,11 @@ impl Evaluator {
                 } else {
                     let f = self.eval(rhs, input, env)?;
                     if !f.is_func() {
-                        return Err(err("T2006", rhs.pos, "The right side of the function application operator ~> must be a function"));
+                        return Err(err(
+                            "T2006",
+                            rhs.pos,
+                            "The right side of the function application operator ~> must be a function",
+                        ));
                     }
                     if l.is_func() {
                         Value::Func(Rc::new(Func::Chain(l, f)))
@@ -305,7 +362,9 @@ impl Evaluator {
                 let items = input.members();
                 Value::seq(self.sort_values(node, items, env)?)
             }
-            Kind::Placeholder => return Err(err("S0201", node.pos, "Syntax error: ?").with_token("?")),
+            Kind::Placeholder => {
+                return Err(err("S0201", node.pos, "Syntax error: ?").with_token("?"));
+            }
         };
         self.finish(node, result, env)
     }
@@ -337,7 +396,13 @@ impl Evaluator {
         Ok(result)
     }
 
-    fn eval_path(&mut self, node: &Node, steps: &[Node], input: &Value, env: &Env) -> Result<Value> {
+    fn eval_path(
+        &mut self,
+        node: &Node,
+        steps: &[Node],
+        input: &Value,
+        env: &Env,
+    ) -> Result<Value> {
         let mut input_seq: Vec<Value> = match input {
             Value::Array(a, _) if !matches!(steps[0].kind, Kind::Var(_)) => a.as_ref().clone(),
             Value::Undefined => vec![],
@@ -380,7 +445,10 @@ impl Evaluator {
             if let Some(g) = &node.group {
                 return self.eval_group(g, GroupInput::Tuples(ts), env, node.pos);
             }
-            result = ts.into_iter().map(|t| t.get("@").cloned().unwrap_or_default()).collect();
+            result = ts
+                .into_iter()
+                .map(|t| t.get("@").cloned().unwrap_or_default())
+                .collect();
             result_flags = SEQ;
         }
         let mut out = Value::Array(Rc::new(result), result_flags);
@@ -396,7 +464,13 @@ impl Evaluator {
         Ok(out)
     }
 
-    fn eval_step(&mut self, step: &Node, input: &[Value], env: &Env, last: bool) -> Result<(Vec<Value>, u8)> {
+    fn eval_step(
+        &mut self,
+        step: &Node,
+        input: &[Value],
+        env: &Env,
+        last: bool,
+    ) -> Result<(Vec<Value>, u8)> {
         if matches!(step.kind, Kind::Sort(_)) {
             let mut r = Value::seq(self.sort_values(step, input.to_vec(), env)?);
             for s in &step.stages {
@@ -418,10 +492,12 @@ impl Evaluator {
                 results.push(r);
             }
         }
-        if last && results.len() == 1 && results[0].is_array() && !is_seq(&results[0]) {
-            if let Value::Array(a, f) = &results[0] {
-                return Ok((a.as_ref().clone(), *f));
-            }
+        if last
+            && results.len() == 1
+            && !is_seq(&results[0])
+            && let Value::Array(a, f) = &results[0]
+        {
+            return Ok((a.as_ref().clone(), *f));
         }
         let mut out = Vec::new();
         for r in results {
@@ -443,7 +519,13 @@ impl Evaluator {
         frame
     }
 
-    fn eval_tuple_step(&mut self, step: &Node, input: &[Value], tuples: Option<Vec<Tuple>>, env: &Env) -> Result<Vec<Tuple>> {
+    fn eval_tuple_step(
+        &mut self,
+        step: &Node,
+        input: &[Value],
+        tuples: Option<Vec<Tuple>>,
+        env: &Env,
+    ) -> Result<Vec<Tuple>> {
         if let Kind::Sort(_) = step.kind {
             let mut result = match tuples {
                 Some(ts) => self.sort_tuples(step, ts, env)?,
@@ -505,7 +587,12 @@ impl Evaluator {
         self.stages_tuples(&step.stages, result, env)
     }
 
-    fn stages_tuples(&mut self, stages: &[Stage], mut ts: Vec<Tuple>, env: &Env) -> Result<Vec<Tuple>> {
+    fn stages_tuples(
+        &mut self,
+        stages: &[Stage],
+        mut ts: Vec<Tuple>,
+        env: &Env,
+    ) -> Result<Vec<Tuple>> {
         for s in stages {
             match s {
                 Stage::Filter(p) => {
@@ -530,7 +617,14 @@ impl Evaluator {
         Ok(ts)
     }
 
-    fn predicate_keeps(&mut self, p: &Node, ctx: &Value, env: &Env, index: usize, len: usize) -> Result<bool> {
+    fn predicate_keeps(
+        &mut self,
+        p: &Node,
+        ctx: &Value,
+        env: &Env,
+        index: usize,
+        len: usize,
+    ) -> Result<bool> {
         if let Kind::Num(n) = p.kind {
             let mut ix = n.floor();
             if ix < 0.0 {
@@ -541,7 +635,11 @@ impl Evaluator {
         let r = self.eval(p, ctx, env)?;
         let nums: Option<Vec<f64>> = match &r {
             Value::Number(n) => Some(vec![*n]),
-            Value::Array(a, _) if !a.is_empty() && a.iter().all(|v| matches!(v, Value::Number(_))) => Some(a.iter().filter_map(|v| v.as_f64()).collect()),
+            Value::Array(a, _)
+                if !a.is_empty() && a.iter().all(|v| matches!(v, Value::Number(_))) =>
+            {
+                Some(a.iter().filter_map(|v| v.as_f64()).collect())
+            }
             _ => None,
         };
         if let Some(nums) = nums {
@@ -587,7 +685,12 @@ impl Evaluator {
         Ok(Value::seq(out))
     }
 
-    fn sort_key_cmp(&mut self, terms: &[(Node, bool)], a: (&Value, &Env), b: (&Value, &Env)) -> Result<std::cmp::Ordering> {
+    fn sort_key_cmp(
+        &mut self,
+        terms: &[(Node, bool)],
+        a: (&Value, &Env),
+        b: (&Value, &Env),
+    ) -> Result<std::cmp::Ordering> {
         use std::cmp::Ordering;
         for (t, desc) in terms {
             let aa = self.eval(t, a.0, a.1)?;
@@ -603,9 +706,19 @@ impl Evaluator {
                 (Value::Number(x), Value::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
                 (Value::String(x), Value::String(y)) => cmp_js_str(x, y),
                 (Value::Number(_) | Value::String(_), Value::Number(_) | Value::String(_)) => {
-                    return Err(err("T2007", t.pos, "Type mismatch within order-by clause. All values must be of the same type"));
+                    return Err(err(
+                        "T2007",
+                        t.pos,
+                        "Type mismatch within order-by clause. All values must be of the same type",
+                    ));
                 }
-                _ => return Err(err("T2008", t.pos, "The expressions within an order-by clause must evaluate to numeric or string values")),
+                _ => {
+                    return Err(err(
+                        "T2008",
+                        t.pos,
+                        "The expressions within an order-by clause must evaluate to numeric or string values",
+                    ));
+                }
             };
             let c = if *desc { c.reverse() } else { c };
             if c != Ordering::Equal {
@@ -616,12 +729,18 @@ impl Evaluator {
     }
 
     fn sort_values(&mut self, step: &Node, items: Vec<Value>, env: &Env) -> Result<Vec<Value>> {
-        let Kind::Sort(terms) = &step.kind else { return Ok(items) };
-        merge_sort(items, &mut |a, b| Ok(self.sort_key_cmp(terms, (a, env), (b, env))? == std::cmp::Ordering::Greater))
+        let Kind::Sort(terms) = &step.kind else {
+            return Ok(items);
+        };
+        merge_sort(items, &mut |a, b| {
+            Ok(self.sort_key_cmp(terms, (a, env), (b, env))? == std::cmp::Ordering::Greater)
+        })
     }
 
     fn sort_tuples(&mut self, step: &Node, items: Vec<Tuple>, env: &Env) -> Result<Vec<Tuple>> {
-        let Kind::Sort(terms) = &step.kind else { return Ok(items) };
+        let Kind::Sort(terms) = &step.kind else {
+            return Ok(items);
+        };
         merge_sort(items, &mut |a, b| {
             let ea = self.tuple_env(env, a);
             let eb = self.tuple_env(env, b);
@@ -631,7 +750,13 @@ impl Evaluator {
         })
     }
 
-    fn eval_group(&mut self, pairs: &[(Node, Node)], input: GroupInput, env: &Env, pos: usize) -> Result<Value> {
+    fn eval_group(
+        &mut self,
+        pairs: &[(Node, Node)],
+        input: GroupInput,
+        env: &Env,
+        pos: usize,
+    ) -> Result<Value> {
         // Items: (context value, environment, tuple for reduction).
         let items: Vec<(Value, Env, Option<Tuple>)> = match input {
             GroupInput::Values(v) => {
@@ -666,13 +791,24 @@ impl Evaluator {
                     Value::Undefined => continue,
                     Value::String(s) => s.to_string(),
                     other => {
-                        return Err(err("T1003", k.pos, format!("Key in object structure must evaluate to a string; got: {}", functions::string_of(&other, false, k.pos)?)));
+                        return Err(err(
+                            "T1003",
+                            k.pos,
+                            format!(
+                                "Key in object structure must evaluate to a string; got: {}",
+                                functions::string_of(&other, false, k.pos)?
+                            ),
+                        ));
                     }
                 };
                 match groups.get_mut(&key) {
                     Some(g) => {
                         if g.1 != pi {
-                            return Err(err("D1009", k.pos, format!("Multiple key definitions evaluate to same key: {key}")));
+                            return Err(err(
+                                "D1009",
+                                k.pos,
+                                format!("Multiple key definitions evaluate to same key: {key}"),
+                            ));
                         }
                         g.0 = append(std::mem::take(&mut g.0), ctx.clone());
                         if let (Some(acc), Some(t)) = (&mut g.2, t) {
@@ -709,7 +845,15 @@ impl Evaluator {
         Ok(v)
     }
 
-    fn eval_binary(&mut self, op: BinOp, l: &Node, r: &Node, pos: usize, input: &Value, env: &Env) -> Result<Value> {
+    fn eval_binary(
+        &mut self,
+        op: BinOp,
+        l: &Node,
+        r: &Node,
+        pos: usize,
+        input: &Value,
+        env: &Env,
+    ) -> Result<Value> {
         let lhs = self.eval(l, input, env)?;
         match op {
             BinOp::And => {
@@ -728,10 +872,18 @@ impl Evaluator {
                 return Ok(Value::Bool(truthy(&rhs).unwrap_or(false)));
             }
             BinOp::Coalesce => {
-                return if lhs.is_undef() { self.eval(r, input, env) } else { Ok(lhs) };
+                return if lhs.is_undef() {
+                    self.eval(r, input, env)
+                } else {
+                    Ok(lhs)
+                };
             }
             BinOp::Elvis => {
-                return if truthy(&lhs).unwrap_or(false) { Ok(lhs) } else { self.eval(r, input, env) };
+                return if truthy(&lhs).unwrap_or(false) {
+                    Ok(lhs)
+                } else {
+                    self.eval(r, input, env)
+                };
             }
             _ => {}
         }
@@ -751,12 +903,24 @@ impl Evaluator {
         match op {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
                 if !lhs.is_undef() && !matches!(lhs, Value::Number(_)) {
-                    return Err(err("T2001", pos, format!("The left side of the {sym} operator must evaluate to a number")).with_token(sym));
+                    return Err(err(
+                        "T2001",
+                        pos,
+                        format!("The left side of the {sym} operator must evaluate to a number"),
+                    )
+                    .with_token(sym));
                 }
                 if !rhs.is_undef() && !matches!(rhs, Value::Number(_)) {
-                    return Err(err("T2002", pos, format!("The right side of the {sym} operator must evaluate to a number")).with_token(sym));
+                    return Err(err(
+                        "T2002",
+                        pos,
+                        format!("The right side of the {sym} operator must evaluate to a number"),
+                    )
+                    .with_token(sym));
                 }
-                let (Value::Number(a), Value::Number(b)) = (lhs, rhs) else { return Ok(Value::Undefined) };
+                let (Value::Number(a), Value::Number(b)) = (lhs, rhs) else {
+                    return Ok(Value::Undefined);
+                };
                 if !a.is_finite() || !b.is_finite() {
                     return Err(err("D1001", pos, "Number out of range"));
                 }
@@ -777,7 +941,8 @@ impl Evaluator {
                 Ok(Value::Bool(if op == BinOp::Eq { eq } else { !eq }))
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let comparable = |v: &Value| matches!(v, Value::Undefined | Value::String(_) | Value::Number(_));
+                let comparable =
+                    |v: &Value| matches!(v, Value::Undefined | Value::String(_) | Value::Number(_));
                 if !comparable(&lhs) || !comparable(&rhs) {
                     return Err(err("T2010", pos, format!("The expressions either side of operator {sym} must evaluate to numeric or string values")).with_token(sym));
                 }
@@ -789,7 +954,9 @@ impl Evaluator {
                         return Err(err("T2009", pos, format!("The values either side of the operator {sym} must be of the same data type")).with_token(sym));
                     }
                 };
-                let Some(ord) = ord else { return Ok(Value::Bool(false)) };
+                let Some(ord) = ord else {
+                    return Ok(Value::Bool(false));
+                };
                 use std::cmp::Ordering::*;
                 Ok(Value::Bool(match op {
                     BinOp::Lt => ord == Less,
@@ -799,8 +966,16 @@ impl Evaluator {
                 }))
             }
             BinOp::Concat => {
-                let a = if lhs.is_undef() { String::new() } else { functions::string_of(&lhs, false, pos)? };
-                let b = if rhs.is_undef() { String::new() } else { functions::string_of(&rhs, false, pos)? };
+                let a = if lhs.is_undef() {
+                    String::new()
+                } else {
+                    functions::string_of(&lhs, false, pos)?
+                };
+                let b = if rhs.is_undef() {
+                    String::new()
+                } else {
+                    functions::string_of(&rhs, false, pos)?
+                };
                 self.check_size(a.len() + b.len(), pos)?;
                 Ok(Value::str(a + &b))
             }
@@ -813,18 +988,34 @@ impl Evaluator {
             }
             BinOp::Range => {
                 if !lhs.is_undef() && !lhs.as_f64().is_some_and(|n| n.fract() == 0.0) {
-                    return Err(err("T2003", pos, "The left side of the range operator (..) must evaluate to an integer"));
+                    return Err(err(
+                        "T2003",
+                        pos,
+                        "The left side of the range operator (..) must evaluate to an integer",
+                    ));
                 }
                 if !rhs.is_undef() && !rhs.as_f64().is_some_and(|n| n.fract() == 0.0) {
-                    return Err(err("T2004", pos, "The right side of the range operator (..) must evaluate to an integer"));
+                    return Err(err(
+                        "T2004",
+                        pos,
+                        "The right side of the range operator (..) must evaluate to an integer",
+                    ));
                 }
-                let (Value::Number(a), Value::Number(b)) = (lhs, rhs) else { return Ok(Value::Undefined) };
+                let (Value::Number(a), Value::Number(b)) = (lhs, rhs) else {
+                    return Ok(Value::Undefined);
+                };
                 if a > b {
                     return Ok(Value::Undefined);
                 }
                 let size = b - a + 1.0;
                 if size > 1e7 {
-                    return Err(err("D2014", pos, format!("The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {size}.")));
+                    return Err(err(
+                        "D2014",
+                        pos,
+                        format!(
+                            "The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {size}."
+                        ),
+                    ));
                 }
                 self.check_size(size as usize * 8, pos)?;
                 let mut v = Vec::with_capacity(size as usize);
@@ -839,14 +1030,27 @@ impl Evaluator {
         }
     }
 
-    fn eval_call(&mut self, proc_node: &Node, args: &[Node], input: &Value, env: &Env, pos: usize, first: Option<Value>) -> Result<Value> {
+    fn eval_call(
+        &mut self,
+        proc_node: &Node,
+        args: &[Node],
+        input: &Value,
+        env: &Env,
+        pos: usize,
+        first: Option<Value>,
+    ) -> Result<Value> {
         let f = self.eval(proc_node, input, env)?;
         if f.is_undef()
             && let Kind::Path(steps) = &proc_node.kind
             && let Kind::Name(n) = &steps[0].kind
             && (env.lookup(n).is_some() || Builtin::by_name(n).is_some())
         {
-            return Err(err("T1005", pos, format!("Attempted to invoke a non-function. Did you mean ${n}?")).with_token(n.to_string()));
+            return Err(err(
+                "T1005",
+                pos,
+                format!("Attempted to invoke a non-function. Did you mean ${n}?"),
+            )
+            .with_token(n.to_string()));
         }
         let mut vals = Vec::with_capacity(args.len() + 1);
         if let Some(v) = first {
@@ -867,15 +1071,25 @@ impl Evaluator {
     }
 
     /// Applies a function value to arguments (with tail-call unwinding).
-    pub fn apply(&mut self, f: &Value, args: Vec<Value>, input: &Value, pos: usize) -> Result<Value> {
+    pub fn apply(
+        &mut self,
+        f: &Value,
+        args: Vec<Value>,
+        input: &Value,
+        pos: usize,
+    ) -> Result<Value> {
         self.tick(pos)?;
         let mut r = self.apply_inner(f, args, input, pos);
         while let Ok(Value::Func(func)) = &r {
-            let Func::Lambda { def, env, input } = func.as_ref() else { break };
+            let Func::Lambda { def, env, input } = func.as_ref() else {
+                break;
+            };
             if !def.thunk {
                 break;
             }
-            let Kind::Call(p, a) = &def.body.kind else { break };
+            let Kind::Call(p, a) = &def.body.kind else {
+                break;
+            };
             let (p, a, env, input) = (p.clone(), a.clone(), env.clone(), input.clone());
             r = (|| {
                 let next = self.eval(&p, &input, &env)?;
@@ -892,12 +1106,22 @@ impl Evaluator {
         r
     }
 
-    fn apply_inner(&mut self, f: &Value, args: Vec<Value>, input: &Value, pos: usize) -> Result<Value> {
+    fn apply_inner(
+        &mut self,
+        f: &Value,
+        args: Vec<Value>,
+        input: &Value,
+        pos: usize,
+    ) -> Result<Value> {
         let Value::Func(func) = f else {
             return Err(err("T1006", pos, "Attempted to invoke a non-function"));
         };
         match func.as_ref() {
-            Func::Lambda { def, env, input: linput } => {
+            Func::Lambda {
+                def,
+                env,
+                input: linput,
+            } => {
                 let args = match &def.signature {
                     Some(s) => s.validate(&args, input)?,
                     None => args,
@@ -936,15 +1160,24 @@ impl Evaluator {
             }
             Func::Partial(inner, fixed) => {
                 let mut it = args.into_iter();
-                let full: Vec<Value> = fixed.iter().map(|a| a.clone().unwrap_or_else(|| it.next().unwrap_or_default())).collect();
+                let full: Vec<Value> = fixed
+                    .iter()
+                    .map(|a| a.clone().unwrap_or_else(|| it.next().unwrap_or_default()))
+                    .collect();
                 self.apply(inner, full, input, pos)
             }
             Func::Chain(a, b) => {
                 let x = self.apply(a, args, input, pos)?;
                 self.apply(b, vec![x], input, pos)
             }
-            Func::Regex(re) => Ok(functions::regex_match_object(re, &args.first().cloned().unwrap_or_default(), 0)),
-            Func::Transform(t, env) => self.transform(t, env, args.into_iter().next().unwrap_or_default(), pos),
+            Func::Regex(re) => Ok(functions::regex_match_object(
+                re,
+                &args.first().cloned().unwrap_or_default(),
+                0,
+            )),
+            Func::Transform(t, env) => {
+                self.transform(t, env, args.into_iter().next().unwrap_or_default(), pos)
+            }
         }
     }
 
@@ -961,7 +1194,13 @@ impl Evaluator {
         }
     }
 
-    fn transform(&mut self, t: &(Node, Node, Option<Node>), env: &Env, obj: Value, pos: usize) -> Result<Value> {
+    fn transform(
+        &mut self,
+        t: &(Node, Node, Option<Node>),
+        env: &Env,
+        obj: Value,
+        pos: usize,
+    ) -> Result<Value> {
         if obj.is_undef() {
             return Ok(Value::Undefined);
         }
@@ -975,7 +1214,13 @@ impl Evaluator {
             match update {
                 Value::Undefined => {}
                 Value::Object(u) => upd = u.as_ref().clone(),
-                _ => return Err(err("T2011", t.1.pos, "The insert/update clause of the transform expression must evaluate to an object")),
+                _ => {
+                    return Err(err(
+                        "T2011",
+                        t.1.pos,
+                        "The insert/update clause of the transform expression must evaluate to an object",
+                    ));
+                }
             }
             let mut dels = Vec::new();
             if let Some(d) = &t.2 {
@@ -984,7 +1229,13 @@ impl Evaluator {
                     for x in dv.members() {
                         match x {
                             Value::String(s) => dels.push(s.to_string()),
-                            _ => return Err(err("T2012", d.pos, "The delete clause of the transform expression must evaluate to a string or array of strings")),
+                            _ => {
+                                return Err(err(
+                                    "T2012",
+                                    d.pos,
+                                    "The delete clause of the transform expression must evaluate to a string or array of strings",
+                                ));
+                            }
                         }
                     }
                 }
@@ -1027,7 +1278,10 @@ fn strict_equal(a: &Value, b: &Value) -> bool {
 }
 
 /// A stable merge sort with a fallible "a should come after b" predicate.
-pub fn merge_sort<T: Clone>(items: Vec<T>, swap: &mut dyn FnMut(&T, &T) -> Result<bool>) -> Result<Vec<T>> {
+pub fn merge_sort<T: Clone>(
+    items: Vec<T>,
+    swap: &mut dyn FnMut(&T, &T) -> Result<bool>,
+) -> Result<Vec<T>> {
     if items.len() <= 1 {
         return Ok(items);
     }
@@ -1117,17 +1371,25 @@ fn descendants(v: &Value, out: &mut Vec<Value>) {
 fn deep_clone(v: &Value) -> Value {
     match v {
         Value::Array(a, f) => Value::Array(Rc::new(a.iter().map(deep_clone).collect()), *f),
-        Value::Object(o) => Value::Object(Rc::new(o.iter().map(|(k, v)| (k.clone(), deep_clone(v))).collect())),
+        Value::Object(o) => Value::Object(Rc::new(
+            o.iter().map(|(k, v)| (k.clone(), deep_clone(v))).collect(),
+        )),
         other => other.clone(),
     }
 }
 
 fn apply_edits(v: &Value, edits: &[(*const Map, Map, Vec<String>)]) -> Value {
     match v {
-        Value::Array(a, f) => Value::Array(Rc::new(a.iter().map(|x| apply_edits(x, edits)).collect()), *f),
+        Value::Array(a, f) => Value::Array(
+            Rc::new(a.iter().map(|x| apply_edits(x, edits)).collect()),
+            *f,
+        ),
         Value::Object(o) => {
             let ptr = Rc::as_ptr(o);
-            let mut m: Map = o.iter().map(|(k, v)| (k.clone(), apply_edits(v, edits))).collect();
+            let mut m: Map = o
+                .iter()
+                .map(|(k, v)| (k.clone(), apply_edits(v, edits)))
+                .collect();
             for (p, upd, dels) in edits {
                 if *p == ptr {
                     for (k, v) in upd {

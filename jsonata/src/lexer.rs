@@ -42,8 +42,31 @@ pub struct Lexer<'a> {
 fn is_op_char(c: char) -> bool {
     matches!(
         c,
-        '.' | '[' | ']' | '{' | '}' | '(' | ')' | ',' | '@' | '#' | ';' | ':' | '?' | '+' | '-'
-            | '*' | '/' | '%' | '|' | '=' | '<' | '>' | '^' | '&' | '!' | '~'
+        '.' | '['
+            | ']'
+            | '{'
+            | '}'
+            | '('
+            | ')'
+            | ','
+            | '@'
+            | '#'
+            | ';'
+            | ':'
+            | '?'
+            | '+'
+            | '-'
+            | '*'
+            | '/'
+            | '%'
+            | '|'
+            | '='
+            | '<'
+            | '>'
+            | '^'
+            | '&'
+            | '!'
+            | '~'
     )
 }
 
@@ -69,7 +92,11 @@ impl<'a> Lexer<'a> {
                 loop {
                     match self.peek(0) {
                         None => {
-                            return Err(JsonataError::new("S0106", start, "Comment has no closing tag"));
+                            return Err(JsonataError::new(
+                                "S0106",
+                                start,
+                                "Comment has no closing tag",
+                            ));
                         }
                         Some('*') if self.peek(1) == Some('/') => {
                             self.pos += 2;
@@ -90,7 +117,11 @@ impl<'a> Lexer<'a> {
         }
         for op in OPERATORS {
             let chars: Vec<char> = op.chars().collect();
-            if chars.iter().enumerate().all(|(i, ch)| self.peek(i) == Some(*ch)) {
+            if chars
+                .iter()
+                .enumerate()
+                .all(|(i, ch)| self.peek(i) == Some(*ch))
+            {
                 // `..` must not swallow the first dot of a number like `1..5`; operators are fine.
                 self.pos += chars.len();
                 return Ok(Tok::Op(op));
@@ -108,7 +139,13 @@ impl<'a> Lexer<'a> {
             let mut name = String::new();
             loop {
                 match self.peek(0) {
-                    None => return Err(JsonataError::new("S0105", start, "Quoted property name must be terminated with a backquote (`)")),
+                    None => {
+                        return Err(JsonataError::new(
+                            "S0105",
+                            start,
+                            "Quoted property name must be terminated with a backquote (`)",
+                        ));
+                    }
                     Some('`') => {
                         self.pos += 1;
                         return Ok(Tok::Name(name));
@@ -149,7 +186,11 @@ impl<'a> Lexer<'a> {
         let mut depth = 0i32;
         loop {
             let Some(c) = self.peek(0) else {
-                return Err(JsonataError::new("S0302", start, "No terminating / in regular expression"));
+                return Err(JsonataError::new(
+                    "S0302",
+                    start,
+                    "No terminating / in regular expression",
+                ));
             };
             if c == '/' && depth == 0 {
                 break;
@@ -173,7 +214,11 @@ impl<'a> Lexer<'a> {
         }
         self.pos += 1;
         if pattern.is_empty() {
-            return Err(JsonataError::new("S0301", start, "Empty regular expressions are not allowed"));
+            return Err(JsonataError::new(
+                "S0301",
+                start,
+                "Empty regular expressions are not allowed",
+            ));
         }
         let mut flags = String::new();
         while let Some(c) = self.peek(0) {
@@ -193,7 +238,11 @@ impl<'a> Lexer<'a> {
         let mut s = String::new();
         loop {
             let Some(c) = self.peek(0) else {
-                return Err(JsonataError::new("S0101", start, "String literal must be terminated by a matching quote"));
+                return Err(JsonataError::new(
+                    "S0101",
+                    start,
+                    "String literal must be terminated by a matching quote",
+                ));
             };
             self.pos += 1;
             if c == quote {
@@ -204,7 +253,11 @@ impl<'a> Lexer<'a> {
                 continue;
             }
             let Some(e) = self.peek(0) else {
-                return Err(JsonataError::new("S0101", start, "String literal must be terminated by a matching quote"));
+                return Err(JsonataError::new(
+                    "S0101",
+                    start,
+                    "String literal must be terminated by a matching quote",
+                ));
             };
             self.pos += 1;
             match e {
@@ -216,17 +269,26 @@ impl<'a> Lexer<'a> {
                 't' => s.push('\t'),
                 'u' => {
                     let hi = self.hex4()?;
-                    if (0xD800..0xDC00).contains(&hi) && self.peek(0) == Some('\\') && self.peek(1) == Some('u') {
+                    if (0xD800..0xDC00).contains(&hi)
+                        && self.peek(0) == Some('\\')
+                        && self.peek(1) == Some('u')
+                    {
                         self.pos += 2;
                         let lo = self.hex4()?;
-                        let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF);
+                        let cp =
+                            0x10000 + ((hi - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF);
                         s.push(char::from_u32(cp).unwrap_or('\u{FFFD}'));
                     } else {
                         s.push(char::from_u32(hi).unwrap_or('\u{FFFD}'));
                     }
                 }
                 other => {
-                    return Err(JsonataError::new("S0103", self.pos, format!("Unsupported escape sequence: \\{other}")).with_token(other.to_string()));
+                    return Err(JsonataError::new(
+                        "S0103",
+                        self.pos,
+                        format!("Unsupported escape sequence: \\{other}"),
+                    )
+                    .with_token(other.to_string()));
                 }
             }
         }
@@ -238,7 +300,11 @@ impl<'a> Lexer<'a> {
             self.pos += 4;
             Ok(u32::from_str_radix(&digits, 16).unwrap_or(0xFFFD))
         } else {
-            Err(JsonataError::new("S0104", self.pos, "The escape sequence \\u must be followed by 4 hex digits"))
+            Err(JsonataError::new(
+                "S0104",
+                self.pos,
+                "The escape sequence \\u must be followed by 4 hex digits",
+            ))
         }
     }
 
@@ -274,7 +340,10 @@ impl<'a> Lexer<'a> {
         let text: String = self.src[start..end].iter().collect();
         let n: f64 = text.parse().unwrap_or(f64::NAN);
         if !n.is_finite() {
-            return Err(JsonataError::new("S0102", start, format!("Number out of range: {text}")).with_token(text));
+            return Err(
+                JsonataError::new("S0102", start, format!("Number out of range: {text}"))
+                    .with_token(text),
+            );
         }
         self.pos = end;
         Ok(Tok::Num(n))

@@ -117,12 +117,18 @@ impl Expression {
         // paths treat it as a single context (the reference implementation's outer wrapper).
         root.bind("$", raw.clone());
         let input = match raw {
-            v @ value::Value::Array(..) => value::Value::Array(std::rc::Rc::new(vec![v]), value::SEQ | value::OUTER),
+            v @ value::Value::Array(..) => {
+                value::Value::Array(std::rc::Rc::new(vec![v]), value::SEQ | value::OUTER)
+            }
             v => v,
         };
         let result = ev.eval(&self.ast, &input, &root)?;
         if has_non_finite(&result) {
-            return Err(JsonataError::new("D1001", 0, "Number out of range: the result is not a finite number"));
+            return Err(JsonataError::new(
+                "D1001",
+                0,
+                "Number out of range: the result is not a finite number",
+            ));
         }
         let json = result.to_json();
         if let Some(j) = &json {

@@ -69,7 +69,12 @@ pub fn parse(src: &str) -> Result<Node> {
     p.bump(true)?;
     let node = p.expression(0)?;
     if p.tok != Tok::End {
-        return Err(JsonataError::new("S0201", p.tok_pos, format!("Syntax error: {}", describe(&p.tok))).with_token(describe(&p.tok)));
+        return Err(JsonataError::new(
+            "S0201",
+            p.tok_pos,
+            format!("Syntax error: {}", describe(&p.tok)),
+        )
+        .with_token(describe(&p.tok)));
     }
     match p.deferred {
         Some(e) => Err(e),
@@ -86,7 +91,10 @@ impl Parser<'_> {
         self.tok = self.lexer.next(prefix)?;
         self.tok_pos = self.lexer.pos;
         if let Tok::Op(o @ ("!" | "~")) = self.tok {
-            return Err(JsonataError::new("S0204", self.tok_pos, format!("Unknown operator: {o}")).with_token(o));
+            return Err(
+                JsonataError::new("S0204", self.tok_pos, format!("Unknown operator: {o}"))
+                    .with_token(o),
+            );
         }
         Ok(())
     }
@@ -105,26 +113,44 @@ impl Parser<'_> {
             self.take()?;
             Ok(())
         } else if self.tok == Tok::End {
-            Err(JsonataError::new("S0203", self.tok_pos, format!("Expected \"{op}\" before end of expression")).with_token(op))
+            Err(JsonataError::new(
+                "S0203",
+                self.tok_pos,
+                format!("Expected \"{op}\" before end of expression"),
+            )
+            .with_token(op))
         } else {
-            Err(JsonataError::new("S0202", self.tok_pos, format!("Expected \"{op}\", got \"{}\"", describe(&self.tok))).with_token(describe(&self.tok)))
+            Err(JsonataError::new(
+                "S0202",
+                self.tok_pos,
+                format!("Expected \"{op}\", got \"{}\"", describe(&self.tok)),
+            )
+            .with_token(describe(&self.tok)))
         }
     }
 
     fn expression(&mut self, rbp: u8) -> Result<Node> {
         self.depth += 1;
         if self.depth > MAX_PARSE_DEPTH {
-            return Err(JsonataError::new("S0201", self.tok_pos, "Expression nested too deeply"));
+            return Err(JsonataError::new(
+                "S0201",
+                self.tok_pos,
+                "Expression nested too deeply",
+            ));
         }
-        let r = stacker::maybe_grow(crate::eval::STACK_RED_ZONE, crate::eval::STACK_SEGMENT, || {
-            let (t, pos) = self.take()?;
-            let mut left = self.nud(t, pos)?;
-            while rbp < lbp(&self.tok) {
+        let r = stacker::maybe_grow(
+            crate::eval::STACK_RED_ZONE,
+            crate::eval::STACK_SEGMENT,
+            || {
                 let (t, pos) = self.take()?;
-                left = self.led(t, pos, left)?;
-            }
-            Ok(left)
-        });
+                let mut left = self.nud(t, pos)?;
+                while rbp < lbp(&self.tok) {
+                    let (t, pos) = self.take()?;
+                    left = self.led(t, pos, left)?;
+                }
+                Ok(left)
+            },
+        );
         self.depth -= 1;
         r
     }
@@ -137,8 +163,17 @@ impl Parser<'_> {
             Tok::Num(n) => Node::new(Kind::Num(n), pos),
             Tok::Bool(b) => Node::new(Kind::Bool(b), pos),
             Tok::Null => Node::new(Kind::Null, pos),
-            Tok::Regex(p, f) => Node::new(Kind::Regex(Rc::new(crate::regex::compile(&p, &f, pos)?)), pos),
-            Tok::End => return Err(JsonataError::new("S0207", pos, "Unexpected end of expression")),
+            Tok::Regex(p, f) => Node::new(
+                Kind::Regex(Rc::new(crate::regex::compile(&p, &f, pos)?)),
+                pos,
+            ),
+            Tok::End => {
+                return Err(JsonataError::new(
+                    "S0207",
+                    pos,
+                    "Unexpected end of expression",
+                ));
+            }
             Tok::Op(op) => match op {
                 "and" | "or" | "in" => path_of(Node::new(Kind::Name(op.into()), pos)),
                 "*" => path_of(Node::new(Kind::Wildcard, pos)),
@@ -147,7 +182,9 @@ impl Parser<'_> {
                 "-" => {
                     let e = self.expression(70)?;
                     match e.kind {
-                        Kind::Num(n) if e.predicate.is_empty() && e.group.is_none() => Node::new(Kind::Num(-n), pos),
+                        Kind::Num(n) if e.predicate.is_empty() && e.group.is_none() => {
+                            Node::new(Kind::Num(-n), pos)
+                        }
                         _ => Node::new(Kind::Neg(Box::new(e)), pos),
                     }
                 }
@@ -193,7 +230,12 @@ impl Parser<'_> {
                 }
                 "?" => Node::new(Kind::Placeholder, pos),
                 _ => {
-                    return Err(JsonataError::new("S0211", pos, format!("The symbol {op} cannot be used as a unary operator")).with_token(op));
+                    return Err(JsonataError::new(
+                        "S0211",
+                        pos,
+                        format!("The symbol {op} cannot be used as a unary operator"),
+                    )
+                    .with_token(op));
                 }
             },
         })
@@ -219,9 +261,13 @@ impl Parser<'_> {
 
     fn led(&mut self, t: Tok, pos: usize, left: Node) -> Result<Node> {
         let Tok::Op(op) = t else {
-            return Err(JsonataError::new("S0201", pos, format!("Syntax error: {}", describe(&t))).with_token(describe(&t)));
+            return Err(
+                JsonataError::new("S0201", pos, format!("Syntax error: {}", describe(&t)))
+                    .with_token(describe(&t)),
+            );
         };
-        let bin = |o: BinOp, l: Node, r: Node| Node::new(Kind::Binary(o, Box::new(l), Box::new(r)), pos);
+        let bin =
+            |o: BinOp, l: Node, r: Node| Node::new(Kind::Binary(o, Box::new(l), Box::new(r)), pos);
         Ok(match op {
             "." => {
                 let rhs = self.expression(75)?;
@@ -255,12 +301,20 @@ impl Parser<'_> {
                     if let Kind::Path(steps) = &mut left.kind {
                         let last = steps.last_mut().expect("paths have steps");
                         if last.group.is_some() {
-                            return Err(JsonataError::new("S0209", pos, "A predicate cannot follow a grouping expression in a step"));
+                            return Err(JsonataError::new(
+                                "S0209",
+                                pos,
+                                "A predicate cannot follow a grouping expression in a step",
+                            ));
                         }
                         last.stages.push(stage);
                     } else {
                         if left.group.is_some() {
-                            return Err(JsonataError::new("S0209", pos, "A predicate cannot follow a grouping expression in a step"));
+                            return Err(JsonataError::new(
+                                "S0209",
+                                pos,
+                                "A predicate cannot follow a grouping expression in a step",
+                            ));
                         }
                         left.predicate.push(stage);
                     }
@@ -271,7 +325,11 @@ impl Parser<'_> {
                 let pairs = self.pairs()?;
                 let mut left = left;
                 if left.group.is_some() {
-                    return Err(JsonataError::new("S0210", pos, "Each step can only have one grouping expression"));
+                    return Err(JsonataError::new(
+                        "S0210",
+                        pos,
+                        "Each step can only have one grouping expression",
+                    ));
                 }
                 left.group = Some(Rc::new(pairs));
                 left
@@ -306,7 +364,12 @@ impl Parser<'_> {
             "@" | "#" => {
                 let rhs = self.expression(80)?;
                 let Kind::Var(name) = rhs.kind else {
-                    return Err(JsonataError::new("S0214", rhs.pos, format!("The right side of {op} must be a variable name (start with $)")).with_token(op));
+                    return Err(JsonataError::new(
+                        "S0214",
+                        rhs.pos,
+                        format!("The right side of {op} must be a variable name (start with $)"),
+                    )
+                    .with_token(op));
                 };
                 let mut left = left;
                 if op == "@" {
@@ -315,10 +378,18 @@ impl Parser<'_> {
                         _ => &mut left,
                     };
                     if !step.stages.is_empty() || !step.predicate.is_empty() {
-                        return Err(JsonataError::new("S0215", pos, "A context variable binding must precede any predicates on a step"));
+                        return Err(JsonataError::new(
+                            "S0215",
+                            pos,
+                            "A context variable binding must precede any predicates on a step",
+                        ));
                     }
                     if matches!(step.kind, Kind::Sort(_)) {
-                        return Err(JsonataError::new("S0216", pos, "A context variable binding must precede the 'order-by' clause on a step"));
+                        return Err(JsonataError::new(
+                            "S0216",
+                            pos,
+                            "A context variable binding must precede the 'order-by' clause on a step",
+                        ));
                     }
                     step.focus = Some(name);
                     step.tuple = true;
@@ -348,7 +419,13 @@ impl Parser<'_> {
                 let rhs = self.expression(9)?;
                 let name = match left.kind {
                     Kind::Var(name) if left.predicate.is_empty() && left.group.is_none() => name,
-                    _ => return Err(JsonataError::new("S0212", left.pos, "The left side of := must be a variable name (start with $)")),
+                    _ => {
+                        return Err(JsonataError::new(
+                            "S0212",
+                            left.pos,
+                            "The left side of := must be a variable name (start with $)",
+                        ));
+                    }
                 };
                 Node::new(Kind::Bind(name, Box::new(rhs)), pos)
             }
@@ -386,7 +463,12 @@ impl Parser<'_> {
                     ".." => BinOp::Range,
                     "??" => BinOp::Coalesce,
                     "?:" => BinOp::Elvis,
-                    _ => return Err(JsonataError::new("S0201", pos, format!("Syntax error: {op}")).with_token(op)),
+                    _ => {
+                        return Err(
+                            JsonataError::new("S0201", pos, format!("Syntax error: {op}"))
+                                .with_token(op),
+                        );
+                    }
                 };
                 let rhs = self.expression(lbp(&Tok::Op(op)))?;
                 bin(o, left, rhs)
@@ -424,7 +506,13 @@ impl Parser<'_> {
             for a in &args {
                 match &a.kind {
                     Kind::Var(v) => params.push(v.to_string()),
-                    _ => return Err(JsonataError::new("S0208", a.pos, "Parameter of function definition must be a variable name (start with $)")),
+                    _ => {
+                        return Err(JsonataError::new(
+                            "S0208",
+                            a.pos,
+                            "Parameter of function definition must be a variable name (start with $)",
+                        ));
+                    }
                 }
             }
             let mut signature = None;
@@ -461,7 +549,13 @@ impl Parser<'_> {
         if partial {
             let args = args
                 .into_iter()
-                .map(|a| if matches!(a.kind, Kind::Placeholder) { None } else { Some(a) })
+                .map(|a| {
+                    if matches!(a.kind, Kind::Placeholder) {
+                        None
+                    } else {
+                        Some(a)
+                    }
+                })
                 .collect();
             return Ok(Node::new(Kind::Partial(Box::new(left), args), pos));
         }
@@ -486,7 +580,11 @@ fn tail_call_optimize(node: Node) -> Node {
         }
         Kind::Cond(c, t, e) if node.predicate.is_empty() && node.group.is_none() => {
             let mut n = Node::new(
-                Kind::Cond(c, Box::new(tail_call_optimize(*t)), e.map(|e| Box::new(tail_call_optimize(*e)))),
+                Kind::Cond(
+                    c,
+                    Box::new(tail_call_optimize(*t)),
+                    e.map(|e| Box::new(tail_call_optimize(*e))),
+                ),
                 node.pos,
             );
             n.keep_array = node.keep_array;
@@ -541,7 +639,11 @@ fn dot(lhs: Node, rhs: Node) -> Result<Node> {
     for s in steps.iter_mut() {
         match &s.kind {
             Kind::Num(_) | Kind::Bool(_) | Kind::Null => {
-                return Err(JsonataError::new("S0213", s.pos, "The literal value cannot be used as a step within a path expression"));
+                return Err(JsonataError::new(
+                    "S0213",
+                    s.pos,
+                    "The literal value cannot be used as a step within a path expression",
+                ));
             }
             Kind::Str(v) => s.kind = Kind::Name(v.clone()),
             _ => {}

@@ -11,29 +11,92 @@ fn err(code: &str, pos: usize, msg: impl Into<String>) -> JsonataError {
 }
 
 const FEW: [&str; 20] = [
-    "Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve", "Thirteen", "Fourteen", "Fifteen",
-    "Sixteen", "Seventeen", "Eighteen", "Nineteen",
+    "Zero",
+    "One",
+    "Two",
+    "Three",
+    "Four",
+    "Five",
+    "Six",
+    "Seven",
+    "Eight",
+    "Nine",
+    "Ten",
+    "Eleven",
+    "Twelve",
+    "Thirteen",
+    "Fourteen",
+    "Fifteen",
+    "Sixteen",
+    "Seventeen",
+    "Eighteen",
+    "Nineteen",
 ];
 const ORDINALS: [&str; 20] = [
-    "Zeroth", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth", "Eleventh", "Twelfth", "Thirteenth",
-    "Fourteenth", "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth",
+    "Zeroth",
+    "First",
+    "Second",
+    "Third",
+    "Fourth",
+    "Fifth",
+    "Sixth",
+    "Seventh",
+    "Eighth",
+    "Ninth",
+    "Tenth",
+    "Eleventh",
+    "Twelfth",
+    "Thirteenth",
+    "Fourteenth",
+    "Fifteenth",
+    "Sixteenth",
+    "Seventeenth",
+    "Eighteenth",
+    "Nineteenth",
 ];
-const DECADES: [&str; 9] = ["Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety", "Hundred"];
+const DECADES: [&str; 9] = [
+    "Twenty", "Thirty", "Forty", "Fifty", "Sixty", "Seventy", "Eighty", "Ninety", "Hundred",
+];
 const MAGNITUDES: [&str; 4] = ["Thousand", "Million", "Billion", "Trillion"];
-const DAYS: [&str; 8] = ["", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 8] = [
+    "",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const DECIMAL_GROUPS: [u32; 37] = [
-    0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6, 0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040,
-    0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50,
-    0xABF0, 0xFF10,
+    0x30, 0x0660, 0x06F0, 0x07C0, 0x0966, 0x09E6, 0x0A66, 0x0AE6, 0x0B66, 0x0BE6, 0x0C66, 0x0CE6,
+    0x0D66, 0x0DE6, 0x0E50, 0x0ED0, 0x0F20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80,
+    0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0,
+    0xFF10,
 ];
 
 fn words(num: f64, prev: bool, ord: bool) -> String {
     if num <= 19.0 {
         let n = num as usize;
-        return format!("{}{}", if prev { " and " } else { "" }, if ord { ORDINALS[n] } else { FEW[n] });
+        return format!(
+            "{}{}",
+            if prev { " and " } else { "" },
+            if ord { ORDINALS[n] } else { FEW[n] }
+        );
     }
     if num < 100.0 {
         let tens = (num / 10.0).floor() as usize;
@@ -66,7 +129,12 @@ fn words(num: f64, prev: bool, ord: bool) -> String {
     let factor = 10f64.powi(mag as i32 * 3);
     let mant = (num / factor).floor();
     let rem = num - mant * factor;
-    let mut w = format!("{}{} {}", if prev { ", " } else { "" }, words(mant, false, false), MAGNITUDES[mag - 1]);
+    let mut w = format!(
+        "{}{} {}",
+        if prev { ", " } else { "" },
+        words(mant, false, false),
+        MAGNITUDES[mag - 1]
+    );
     if rem > 0.0 {
         w.push_str(&words(rem, true, ord));
     } else if ord {
@@ -103,7 +171,10 @@ fn word_value(w: &str) -> Option<f64> {
 }
 
 fn words_to_number(text: &str) -> f64 {
-    let normalized = text.replace(", ", " ").replace(" and ", " ").replace('-', " ");
+    let normalized = text
+        .replace(", ", " ")
+        .replace(" and ", " ")
+        .replace('-', " ");
     let mut segs: Vec<f64> = vec![0.0];
     for part in normalized.split_whitespace() {
         let Some(v) = word_value(part) else { continue };
@@ -279,7 +350,13 @@ fn analyse_integer(picture: &str, pos: usize) -> Result<IntFormat> {
                     sep_pos += 1;
                     match zero {
                         None => zero = Some(*g),
-                        Some(z) if z != *g => return Err(err("D3131", pos, "In a decimal digit pattern, all digits must be from the same decimal group")),
+                        Some(z) if z != *g => {
+                            return Err(err(
+                                "D3131",
+                                pos,
+                                "In a decimal digit pattern, all digits must be from the same decimal group",
+                            ));
+                        }
                         _ => {}
                     }
                 } else if c == '#' {
@@ -296,7 +373,11 @@ fn analyse_integer(picture: &str, pos: usize) -> Result<IntFormat> {
                 } else {
                     let idx: Vec<usize> = seps.iter().map(|s| s.0).collect();
                     let factor = idx.iter().copied().reduce(gcd).unwrap_or(0);
-                    if factor > 0 && (1..=idx.len()).all(|i| idx.contains(&(i * factor))) { factor } else { 0 }
+                    if factor > 0 && (1..=idx.len()).all(|i| idx.contains(&(i * factor))) {
+                        factor
+                    } else {
+                        0
+                    }
                 };
                 if regular > 0 {
                     f.regular = Some((regular, seps[0].1));
@@ -318,7 +399,11 @@ fn format_int(value: f64, f: &IntFormat, pos: usize) -> Result<String> {
         Primary::Letters => to_letters(value as u64, if f.case == Case::Upper { 'A' } else { 'a' }),
         Primary::Roman => {
             let r = to_roman(value as u64);
-            if f.case == Case::Upper { r.to_uppercase() } else { r }
+            if f.case == Case::Upper {
+                r.to_uppercase()
+            } else {
+                r
+            }
         }
         Primary::Words => {
             let w = words(value, false, f.ordinal);
@@ -335,7 +420,10 @@ fn format_int(value: f64, f: &IntFormat, pos: usize) -> Result<String> {
                 s = format!("{}{s}", "0".repeat(f.mandatory - len));
             }
             if f.zero_code != 0x30 {
-                s = s.chars().map(|c| char::from_u32(c as u32 + f.zero_code - 0x30).unwrap_or(c)).collect();
+                s = s
+                    .chars()
+                    .map(|c| char::from_u32(c as u32 + f.zero_code - 0x30).unwrap_or(c))
+                    .collect();
             }
             let mut cs: Vec<char> = s.chars().collect();
             if let Some((every, ch)) = f.regular {
@@ -353,7 +441,11 @@ fn format_int(value: f64, f: &IntFormat, pos: usize) -> Result<String> {
             let mut s: String = cs.iter().collect();
             if f.ordinal {
                 let last = cs.last().copied();
-                let before = if cs.len() > 1 { cs.get(cs.len() - 2).copied() } else { None };
+                let before = if cs.len() > 1 {
+                    cs.get(cs.len() - 2).copied()
+                } else {
+                    None
+                };
                 let suffix = match last {
                     Some('1') => "st",
                     Some('2') => "nd",
@@ -364,7 +456,15 @@ fn format_int(value: f64, f: &IntFormat, pos: usize) -> Result<String> {
             }
             s
         }
-        Primary::Sequence(t) => return Err(err("D3130", pos, format!("Formatting or parsing an integer as a sequence starting with {t} is not supported by this implementation"))),
+        Primary::Sequence(t) => {
+            return Err(err(
+                "D3130",
+                pos,
+                format!(
+                    "Formatting or parsing an integer as a sequence starting with {t} is not supported by this implementation"
+                ),
+            ));
+        }
     };
     if negative {
         s.insert(0, '-');
@@ -380,7 +480,10 @@ pub fn format_integer(value: f64, picture: &str, pos: usize) -> Result<String> {
 
 fn parse_int_with(text: &str, f: &IntFormat, pos: usize) -> Result<Option<f64>> {
     Ok(match &f.primary {
-        Primary::Letters => Some(from_letters(text, if f.case == Case::Upper { 'A' } else { 'a' })),
+        Primary::Letters => Some(from_letters(
+            text,
+            if f.case == Case::Upper { 'A' } else { 'a' },
+        )),
         Primary::Roman => Some(from_roman(text)),
         Primary::Words => Some(words_to_number(&text.to_lowercase())),
         Primary::Decimal => {
@@ -397,12 +500,28 @@ fn parse_int_with(text: &str, f: &IntFormat, pos: usize) -> Result<Option<f64>> 
                 }
             }
             if f.zero_code != 0x30 {
-                digits = digits.chars().map(|c| char::from_u32((c as u32).wrapping_sub(f.zero_code) + 0x30).unwrap_or(c)).collect();
+                digits = digits
+                    .chars()
+                    .map(|c| {
+                        char::from_u32((c as u32).wrapping_sub(f.zero_code) + 0x30).unwrap_or(c)
+                    })
+                    .collect();
             }
-            let lead: String = digits.chars().take_while(|c| c.is_ascii_digit() || *c == '-').collect();
+            let lead: String = digits
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '-')
+                .collect();
             lead.parse::<f64>().ok()
         }
-        Primary::Sequence(t) => return Err(err("D3130", pos, format!("Formatting or parsing an integer as a sequence starting with {t} is not supported by this implementation"))),
+        Primary::Sequence(t) => {
+            return Err(err(
+                "D3130",
+                pos,
+                format!(
+                    "Formatting or parsing an integer as a sequence starting with {t} is not supported by this implementation"
+                ),
+            ));
+        }
     })
 }
 
@@ -462,11 +581,22 @@ fn analyse_datetime(picture: &str, pos: usize) -> Result<Vec<Part>> {
             }
             add_literal(&mut parts, start, i);
             start = i;
-            let Some(close) = cs[start..].iter().position(|c| *c == ']').map(|p| p + start) else {
-                return Err(err("D3135", pos, "No matching closing bracket ']' in date/time picture string"));
+            let Some(close) = cs[start..]
+                .iter()
+                .position(|c| *c == ']')
+                .map(|p| p + start)
+            else {
+                return Err(err(
+                    "D3135",
+                    pos,
+                    "No matching closing bracket ']' in date/time picture string",
+                ));
             };
             i = close;
-            let marker: String = cs[start + 1..close].iter().filter(|c| !c.is_whitespace()).collect();
+            let marker: String = cs[start + 1..close]
+                .iter()
+                .filter(|c| !c.is_whitespace())
+                .collect();
             let mcs: Vec<char> = marker.chars().collect();
             let component = mcs.first().copied().unwrap_or(' ');
             let mut m = Marker {
@@ -480,7 +610,13 @@ fn analyse_datetime(picture: &str, pos: usize) -> Result<Vec<Part>> {
             let pres_mod: String = match marker.rfind(',') {
                 Some(comma) => {
                     let wm = &marker[comma + 1..];
-                    let parse_w = |s: &str| if s.is_empty() || s == "*" { None } else { s.parse::<usize>().ok() };
+                    let parse_w = |s: &str| {
+                        if s.is_empty() || s == "*" {
+                            None
+                        } else {
+                            s.parse::<usize>().ok()
+                        }
+                    };
                     m.width = Some(match wm.find('-') {
                         None => (parse_w(wm), None),
                         Some(d) => (parse_w(&wm[..d]), parse_w(&wm[d + 1..])),
@@ -503,14 +639,26 @@ fn analyse_datetime(picture: &str, pos: usize) -> Result<Vec<Part>> {
             } else {
                 match default_presentation(component) {
                     Some(p) => p.to_string(),
-                    None => return Err(err("D3132", pos, format!("Unknown component specifier {component} in date/time picture string"))),
+                    None => {
+                        return Err(err(
+                            "D3132",
+                            pos,
+                            format!(
+                                "Unknown component specifier {component} in date/time picture string"
+                            ),
+                        ));
+                    }
                 }
             };
             let p1: Vec<char> = presentation1.chars().collect();
             if p1.first() == Some(&'n') {
                 m.names = Some(Case::Lower);
             } else if p1.first() == Some(&'N') {
-                m.names = Some(if p1.get(1) == Some(&'n') { Case::Title } else { Case::Upper });
+                m.names = Some(if p1.get(1) == Some(&'n') {
+                    Case::Title
+                } else {
+                    Case::Upper
+                });
             } else if "YMDdFWwXxHhmsf".contains(component) {
                 let mut pattern = presentation1.clone();
                 if let Some(p2) = m.presentation2 {
@@ -611,7 +759,11 @@ fn start_of_first_week(year: i64, month0: i64) -> f64 {
     if dow == 0 {
         dow = 7;
     }
-    if dow > 4 { jan1 + (8 - dow) as f64 * DAY_MS } else { jan1 - (dow - 1) as f64 * DAY_MS }
+    if dow > 4 {
+        jan1 + (8 - dow) as f64 * DAY_MS
+    } else {
+        jan1 - (dow - 1) as f64 * DAY_MS
+    }
 }
 
 enum Fragment {
@@ -625,7 +777,11 @@ fn fragment(d: &Civil, c: char) -> Fragment {
         'Y' => d.year as f64,
         'M' => (d.month0 + 1) as f64,
         'D' => d.day as f64,
-        'd' => (date_utc(d.year, d.month0, d.day, 0, 0, 0, 0) - date_utc(d.year, 0, 1, 0, 0, 0, 0)) / DAY_MS + 1.0,
+        'd' => {
+            (date_utc(d.year, d.month0, d.day, 0, 0, 0, 0) - date_utc(d.year, 0, 1, 0, 0, 0, 0))
+                / DAY_MS
+                + 1.0
+        }
         'F' => {
             if d.weekday == 0 {
                 7.0
@@ -704,15 +860,28 @@ fn apply_case(s: &str, c: Option<Case>) -> String {
 }
 
 /// `$fromMillis(ms, picture, timezone)` (ISO 8601 when there is no picture).
-pub fn format_datetime(ms: f64, picture: Option<&str>, tz: Option<&str>, pos: usize) -> Result<Value> {
+pub fn format_datetime(
+    ms: f64,
+    picture: Option<&str>,
+    tz: Option<&str>,
+    pos: usize,
+) -> Result<Value> {
     let (mut off_h, mut off_m) = (0i64, 0i64);
     if let Some(tz) = tz {
-        let digits: String = tz.chars().enumerate().take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '+' || *c == '-'))).map(|(_, c)| c).collect();
+        let digits: String = tz
+            .chars()
+            .enumerate()
+            .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '+' || *c == '-')))
+            .map(|(_, c)| c)
+            .collect();
         let offset: i64 = digits.parse().unwrap_or(0);
         off_h = offset.div_euclid(100);
         off_m = offset % 100;
     }
-    let spec = analyse_datetime(picture.unwrap_or("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"), pos)?;
+    let spec = analyse_datetime(
+        picture.unwrap_or("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]"),
+        pos,
+    )?;
     let date = civil(ms + ((60 * off_h + off_m) * 60 * 1000) as f64);
     let mut out = String::new();
     for part in &spec {
@@ -725,15 +894,28 @@ pub fn format_datetime(ms: f64, picture: Option<&str>, tz: Option<&str>, pos: us
         };
         let c = m.component;
         let s = if "YMDdFWwXxHhms".contains(c) {
-            let Fragment::Num(mut v) = fragment(&date, c) else { continue };
+            let Fragment::Num(mut v) = fragment(&date, c) else {
+                continue;
+            };
             if c == 'Y' && m.year_digits != -1 {
                 v %= 10f64.powi(m.year_digits as i32);
             }
             if m.names.is_some() {
                 let name = match c {
-                    'M' | 'x' => MONTHS.get((v as usize).wrapping_sub(1)).copied().unwrap_or(""),
+                    'M' | 'x' => MONTHS
+                        .get((v as usize).wrapping_sub(1))
+                        .copied()
+                        .unwrap_or(""),
                     'F' => DAYS.get(v as usize).copied().unwrap_or(""),
-                    _ => return Err(err("D3133", pos, format!("The 'name' modifier can only be applied to months and days in the date/time picture string, not {c}"))),
+                    _ => {
+                        return Err(err(
+                            "D3133",
+                            pos,
+                            format!(
+                                "The 'name' modifier can only be applied to months and days in the date/time picture string, not {c}"
+                            ),
+                        ));
+                    }
                 };
                 let mut name = apply_case(name, m.names);
                 if let Some((_, Some(max))) = m.width
@@ -749,14 +931,19 @@ pub fn format_datetime(ms: f64, picture: Option<&str>, tz: Option<&str>, pos: us
                 }
             }
         } else if c == 'f' {
-            let Fragment::Num(v) = fragment(&date, c) else { continue };
+            let Fragment::Num(v) = fragment(&date, c) else {
+                continue;
+            };
             match &m.int_format {
                 Some(f) => format_int(v, f, pos)?,
                 None => js_number(v),
             }
         } else if c == 'Z' || c == 'z' {
             let offset = off_h * 100 + off_m;
-            let f = m.int_format.clone().unwrap_or_else(|| analyse_integer("01:01", pos).expect("a valid picture"));
+            let f = m
+                .int_format
+                .clone()
+                .unwrap_or_else(|| analyse_integer("01:01", pos).expect("a valid picture"));
             let mut s = if f.regular.is_some() {
                 format_int(offset as f64, &f, pos)?
             } else {
@@ -770,7 +957,15 @@ pub fn format_datetime(ms: f64, picture: Option<&str>, tz: Option<&str>, pos: us
                         s
                     }
                     3 | 4 => format_int(offset as f64, &f, pos)?,
-                    n => return Err(err("D3134", pos, format!("The timezone integer format specifier cannot have more than four digits ({n})"))),
+                    n => {
+                        return Err(err(
+                            "D3134",
+                            pos,
+                            format!(
+                                "The timezone integer format specifier cannot have more than four digits ({n})"
+                            ),
+                        ));
+                    }
                 }
             };
             if offset >= 0 {
@@ -797,11 +992,26 @@ pub fn format_datetime(ms: f64, picture: Option<&str>, tz: Option<&str>, pos: us
 
 fn int_regex(f: &IntFormat, n: i64) -> String {
     match &f.primary {
-        Primary::Letters => if f.case == Case::Upper { "[A-Z]+" } else { "[a-z]+" }.into(),
-        Primary::Roman => if f.case == Case::Upper { "[MDCLXVI]+" } else { "[mdclxvi]+" }.into(),
+        Primary::Letters => if f.case == Case::Upper {
+            "[A-Z]+"
+        } else {
+            "[a-z]+"
+        }
+        .into(),
+        Primary::Roman => if f.case == Case::Upper {
+            "[MDCLXVI]+"
+        } else {
+            "[mdclxvi]+"
+        }
+        .into(),
         Primary::Words => {
             let mut words: Vec<String> = Vec::new();
-            for w in FEW.iter().chain(ORDINALS.iter()).chain(DECADES.iter()).chain(MAGNITUDES.iter()) {
+            for w in FEW
+                .iter()
+                .chain(ORDINALS.iter())
+                .chain(DECADES.iter())
+                .chain(MAGNITUDES.iter())
+            {
                 words.push(w.to_lowercase());
             }
             for d in DECADES {
@@ -816,7 +1026,11 @@ fn int_regex(f: &IntFormat, n: i64) -> String {
             format!("(?:{}|and|[\\-, ])+", words.join("|"))
         }
         Primary::Decimal => {
-            let occ = if n > 0 { format!("{{{n}}}") } else { "+".into() };
+            let occ = if n > 0 {
+                format!("{{{n}}}")
+            } else {
+                "+".into()
+            };
             let mut r = format!("[0-9]{occ}");
             if f.ordinal {
                 r.push_str("(?:th|st|nd|rd)");
@@ -843,7 +1057,11 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
                         regex.push_str("GMT");
                     }
                     regex.push_str("[-+][0-9]+");
-                    if let Some(IntFormat { regular: Some((_, ch)), .. }) = &m.int_format {
+                    if let Some(IntFormat {
+                        regular: Some((_, ch)),
+                        ..
+                    }) = &m.int_format
+                    {
                         regex.push_str(&regex::escape(&ch.to_string()));
                         regex.push_str("[0-9]+");
                     }
@@ -852,7 +1070,11 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
                     // declared width, or the first would swallow the others' digits.
                     let n = if m.year_digits > 0 {
                         m.year_digits
-                    } else if next_is_marker && f.primary == Primary::Decimal && f.mandatory >= 2 && f.optional == 0 {
+                    } else if next_is_marker
+                        && f.primary == Primary::Decimal
+                        && f.mandatory >= 2
+                        && f.optional == 0
+                    {
                         f.mandatory as i64
                     } else {
                         -1
@@ -860,7 +1082,13 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
                     regex.push_str(&int_regex(f, n));
                 } else {
                     if !matches!(c, 'M' | 'x' | 'F' | 'P') {
-                        return Err(err("D3133", pos, format!("The 'name' modifier can only be applied to months and days in the date/time picture string, not {c}")));
+                        return Err(err(
+                            "D3133",
+                            pos,
+                            format!(
+                                "The 'name' modifier can only be applied to months and days in the date/time picture string, not {c}"
+                            ),
+                        ));
                     }
                     regex.push_str("[a-zA-Z]+");
                 }
@@ -869,8 +1097,16 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
         regex.push(')');
     }
     regex.push('$');
-    let re = regex::Regex::new(&regex).map_err(|e| err("D3136", pos, format!("Unable to use the date/time picture: {e}")))?;
-    let Some(caps) = re.captures(text) else { return Ok(Value::Undefined) };
+    let re = regex::Regex::new(&regex).map_err(|e| {
+        err(
+            "D3136",
+            pos,
+            format!("Unable to use the date/time picture: {e}"),
+        )
+    })?;
+    let Some(caps) = re.captures(text) else {
+        return Ok(Value::Undefined);
+    };
     let mut comps: std::collections::HashMap<char, f64> = std::collections::HashMap::new();
     for (i, part) in spec.iter().enumerate() {
         let Part::Marker(m) = part else { continue };
@@ -879,7 +1115,10 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
         let parsed = if c == 'Z' || c == 'z' {
             let v = if c == 'z' { &v[3.min(v.len())..] } else { v };
             let sep = match &m.int_format {
-                Some(IntFormat { regular: Some((_, ch)), .. }) => Some(*ch),
+                Some(IntFormat {
+                    regular: Some((_, ch)),
+                    ..
+                }) => Some(*ch),
                 _ => None,
             };
             let p = |s: &str| s.parse::<i64>().unwrap_or(0);
@@ -897,13 +1136,26 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
         } else if c == 'f' {
             // Fractional seconds: the digits are a fraction of a second, truncated to millis.
             let digits: String = v.chars().filter(|c| c.is_ascii_digit()).take(3).collect();
-            if digits.is_empty() { None } else { Some(format!("{digits:0<3}").parse::<f64>().unwrap_or(0.0)) }
+            if digits.is_empty() {
+                None
+            } else {
+                Some(format!("{digits:0<3}").parse::<f64>().unwrap_or(0.0))
+            }
         } else if let Some(f) = &m.int_format {
             parse_int_with(v, f, pos)?
         } else {
             let names: Vec<(String, f64)> = match c {
-                'M' | 'x' => MONTHS.iter().enumerate().map(|(i, n)| (n.to_string(), (i + 1) as f64)).collect(),
-                'F' => DAYS.iter().enumerate().skip(1).map(|(i, n)| (n.to_string(), i as f64)).collect(),
+                'M' | 'x' => MONTHS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| (n.to_string(), (i + 1) as f64))
+                    .collect(),
+                'F' => DAYS
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .map(|(i, n)| (n.to_string(), i as f64))
+                    .collect(),
                 _ => vec![("am".into(), 0.0), ("pm".into(), 1.0)],
             };
             let max = m.width.and_then(|w| w.1);
@@ -925,7 +1177,11 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
     if comps.is_empty() {
         return Ok(Value::Undefined);
     }
-    let mask_of = |letters: &str, comps: &std::collections::HashMap<char, f64>| letters.chars().fold(0u32, |m, c| (m << 1) | comps.contains_key(&c) as u32);
+    let mask_of = |letters: &str, comps: &std::collections::HashMap<char, f64>| {
+        letters
+            .chars()
+            .fold(0u32, |m, c| (m << 1) | comps.contains_key(&c) as u32)
+    };
     let is_type = |t: u32, mask: u32| (!t & mask) == 0 && (t & mask) != 0;
     let dmask = mask_of("YXMxWwdD", &comps);
     let date_a = is_type(161, dmask);
@@ -969,7 +1225,11 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
         } else {
             start_specified = true;
             if end_specified {
-                return Err(err("D3136", pos, "The date/time picture string is missing specifiers required to parse the timestamp"));
+                return Err(err(
+                    "D3136",
+                    pos,
+                    "The date/time picture string is missing specifiers required to parse the timestamp",
+                ));
             }
         }
     }
@@ -983,7 +1243,11 @@ pub fn parse_datetime(text: &str, picture: &str, now_ms: f64, pos: usize) -> Res
         day = derived.day;
     }
     if date_c || date_d {
-        return Err(err("D3136", pos, "The date/time picture string is missing specifiers required to parse the timestamp"));
+        return Err(err(
+            "D3136",
+            pos,
+            "The date/time picture string is missing specifiers required to parse the timestamp",
+        ));
     }
     let mut hour = g('H');
     if time_b {

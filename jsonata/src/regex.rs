@@ -14,7 +14,11 @@ pub fn compile(pattern: &str, flags: &str, pos: usize) -> Result<regex::Regex> {
             's' => prefix.push_str("(?s)"),
             'g' | 'u' => {}
             other => {
-                return Err(JsonataError::new("S0302", pos, format!("Unsupported regular expression flag: {other}")));
+                return Err(JsonataError::new(
+                    "S0302",
+                    pos,
+                    format!("Unsupported regular expression flag: {other}"),
+                ));
             }
         }
     }

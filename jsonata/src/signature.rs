@@ -78,14 +78,23 @@ impl Signature {
                     let end = closing(&chars, i, '(', ')');
                     let choice: String = chars[i + 1..end].iter().collect();
                     if choice.contains('<') {
-                        return Err(JsonataError::new("S0402", pos, "Choice groups containing parameterized types are not supported"));
+                        return Err(JsonataError::new(
+                            "S0402",
+                            pos,
+                            "Choice groups containing parameterized types are not supported",
+                        ));
                     }
                     params.push(new(&format!("[{choice}m]"), '('));
                     i = end;
                 }
                 '<' => {
-                    let Some(p) = params.last_mut().filter(|p| p.kind == 'a' || p.kind == 'f') else {
-                        return Err(JsonataError::new("S0401", pos, "Type parameters can only be applied to functions and arrays"));
+                    let Some(p) = params.last_mut().filter(|p| p.kind == 'a' || p.kind == 'f')
+                    else {
+                        return Err(JsonataError::new(
+                            "S0401",
+                            pos,
+                            "Type parameters can only be applied to functions and arrays",
+                        ));
                     };
                     let end = closing(&chars, i, '<', '>');
                     p.subtype = Some(chars[i + 1..end].iter().collect());
@@ -96,14 +105,18 @@ impl Signature {
             i += 1;
         }
         let re: String = params.iter().map(|p| format!("({})", p.regex)).collect();
-        let regex = regex::Regex::new(&format!("^{re}$")).map_err(|e| JsonataError::new("S0401", pos, format!("Invalid signature: {e}")))?;
+        let regex = regex::Regex::new(&format!("^{re}$"))
+            .map_err(|e| JsonataError::new("S0401", pos, format!("Invalid signature: {e}")))?;
         Ok(Signature { params, regex })
     }
 
     /// The number of parameters before the first optional one (JavaScript's
     /// `Function.length`, which the higher-order functions use to decide what to pass).
     pub fn required(&self) -> usize {
-        self.params.iter().take_while(|p| p.context || !p.regex.ends_with('?')).count()
+        self.params
+            .iter()
+            .take_while(|p| p.context || !p.regex.ends_with('?'))
+            .count()
     }
 
     /// Validates the arguments (substituting the context where allowed).
@@ -113,7 +126,11 @@ impl Signature {
             // Find the first argument that does not fit.
             let mut idx = 0;
             for n in 1..=supplied.len() {
-                let partial: String = self.params.iter().map(|p| format!("({})", p.regex)).collect();
+                let partial: String = self
+                    .params
+                    .iter()
+                    .map(|p| format!("({})", p.regex))
+                    .collect();
                 let re = regex::Regex::new(&format!("^{partial}")).ok();
                 if re.is_some_and(|r| r.find(&supplied[..n]).is_some_and(|m| m.end() == n)) {
                     idx = n;
@@ -121,7 +138,15 @@ impl Signature {
                     break;
                 }
             }
-            return Err(JsonataError::new("T0410", 0, format!("Argument {} of function does not match function signature", idx + 1)).with_token(format!("{}", idx + 1)));
+            return Err(JsonataError::new(
+                "T0410",
+                0,
+                format!(
+                    "Argument {} of function does not match function signature",
+                    idx + 1
+                ),
+            )
+            .with_token(format!("{}", idx + 1)));
         };
         let mut out = Vec::new();
         let mut ai = 0;
@@ -138,7 +163,14 @@ impl Signature {
                     if p.context_regex.as_ref().is_some_and(|r| r.is_match(&t)) {
                         out.push(context.clone());
                     } else {
-                        return Err(JsonataError::new("T0411", 0, format!("Context value is not a compatible type with argument {}", ai + 1)));
+                        return Err(JsonataError::new(
+                            "T0411",
+                            0,
+                            format!(
+                                "Context value is not a compatible type with argument {}",
+                                ai + 1
+                            ),
+                        ));
                     }
                 } else {
                     out.push(args.get(ai).cloned().unwrap_or_default());
@@ -161,13 +193,26 @@ impl Signature {
                                 && let Some(first) = items.first()
                             {
                                 let t = first.sig_letter();
-                                ok = sub.starts_with(t) && items.iter().all(|v| v.sig_letter() == t);
+                                ok =
+                                    sub.starts_with(t) && items.iter().all(|v| v.sig_letter() == t);
                             }
                         }
                         if !ok {
-                            return Err(JsonataError::new("T0412", 0, format!("Argument {} of function must be an array of {}", ai + 1, p.subtype.clone().unwrap_or_default())));
+                            return Err(JsonataError::new(
+                                "T0412",
+                                0,
+                                format!(
+                                    "Argument {} of function must be an array of {}",
+                                    ai + 1,
+                                    p.subtype.clone().unwrap_or_default()
+                                ),
+                            ));
                         }
-                        out.push(if single == 'a' { arg } else { Value::array(vec![arg]) });
+                        out.push(if single == 'a' {
+                            arg
+                        } else {
+                            Value::array(vec![arg])
+                        });
                     }
                 } else {
                     out.push(arg);

@@ -154,7 +154,11 @@ impl Value {
             serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
             serde_json::Value::String(s) => Value::str(s.as_str()),
             serde_json::Value::Array(a) => Value::array(a.iter().map(Value::from_json).collect()),
-            serde_json::Value::Object(o) => Value::Object(Rc::new(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())),
+            serde_json::Value::Object(o) => Value::Object(Rc::new(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            )),
         }
     }
 
@@ -167,8 +171,14 @@ impl Value {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => serde_json::Value::String(s.to_string()),
-            Value::Array(a, _) => serde_json::Value::Array(a.iter().filter_map(|v| v.to_json()).collect()),
-            Value::Object(o) => serde_json::Value::Object(o.iter().filter_map(|(k, v)| v.to_json().map(|j| (k.clone(), j))).collect()),
+            Value::Array(a, _) => {
+                serde_json::Value::Array(a.iter().filter_map(|v| v.to_json()).collect())
+            }
+            Value::Object(o) => serde_json::Value::Object(
+                o.iter()
+                    .filter_map(|(k, v)| v.to_json().map(|j| (k.clone(), j)))
+                    .collect(),
+            ),
             Value::Func(_) => serde_json::Value::String(String::new()),
         })
     }
@@ -179,7 +189,9 @@ pub fn number_to_json(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
         serde_json::Value::from(n as i64)
     } else {
-        serde_json::Number::from_f64(n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null)
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -189,7 +201,13 @@ pub fn js_number(n: f64) -> String {
         return "0".into();
     }
     if !n.is_finite() {
-        return if n.is_nan() { "NaN".into() } else if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if n.is_nan() {
+            "NaN".into()
+        } else if n > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let sci = format!("{:e}", n.abs());
     let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -205,8 +223,16 @@ pub fn js_number(n: f64) -> String {
     } else if -6 < e && e <= 0 {
         format!("0.{}{digits}", "0".repeat((-e) as usize))
     } else {
-        let es = if e - 1 >= 0 { format!("+{}", e - 1) } else { format!("{}", e - 1) };
-        if k == 1 { format!("{digits}e{es}") } else { format!("{}.{}e{es}", &digits[..1], &digits[1..]) }
+        let es = if e > 0 {
+            format!("+{}", e - 1)
+        } else {
+            format!("{}", e - 1)
+        };
+        if k == 1 {
+            format!("{digits}e{es}")
+        } else {
+            format!("{}.{}e{es}", &digits[..1], &digits[1..])
+        }
     };
     format!("{sign}{body}")
 }
@@ -226,8 +252,14 @@ pub fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Number(x), Value::Number(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
-        (Value::Array(x, _), Value::Array(y, _)) => x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w))),
+        (Value::Array(x, _), Value::Array(y, _)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+        }
         (Value::Func(x), Value::Func(y)) => Rc::ptr_eq(x, y),
         _ => false,
     }

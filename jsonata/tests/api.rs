@@ -7,7 +7,12 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 use stepwise_jsonata::{Expression, Options};
 
-fn eval_with(expr: &str, input: Value, bindings: Map<String, Value>, options: &Options) -> Result<Option<Value>, stepwise_jsonata::JsonataError> {
+fn eval_with(
+    expr: &str,
+    input: Value,
+    bindings: Map<String, Value>,
+    options: &Options,
+) -> Result<Option<Value>, stepwise_jsonata::JsonataError> {
     Expression::parse(expr)?.evaluate(Some(&input), &bindings, options)
 }
 
@@ -16,7 +21,9 @@ fn eval(expr: &str, input: Value) -> Result<Option<Value>, stepwise_jsonata::Jso
 }
 
 fn code(expr: &str) -> String {
-    eval(expr, json!({})).expect_err("the expression fails").code
+    eval(expr, json!({}))
+        .expect_err("the expression fails")
+        .code
 }
 
 #[test]
@@ -45,7 +52,10 @@ fn states_bindings_and_workflow_variables() {
 
 #[test]
 fn undefined_result_is_none() {
-    assert_eq!(eval("nothing.here", json!({"a": 1})).expect("evaluates"), None);
+    assert_eq!(
+        eval("nothing.here", json!({"a": 1})).expect("evaluates"),
+        None
+    );
 }
 
 #[test]
@@ -58,7 +68,11 @@ fn type_errors_use_jsonata_codes() {
 
 #[test]
 fn infinite_recursion_stops_at_the_depth_limit() {
-    let e = eval("($f := function($n){ $n + $f($n + 1) }; $f(0))", json!(null)).expect_err("bounded");
+    let e = eval(
+        "($f := function($n){ $n + $f($n + 1) }; $f(0))",
+        json!(null),
+    )
+    .expect_err("bounded");
     assert_eq!(e.code, "U1001");
 }
 
@@ -69,9 +83,19 @@ fn endless_tail_calls_stop_at_the_time_limit() {
         ..Options::default()
     };
     let start = std::time::Instant::now();
-    let e = eval_with("($f := function(){ $f() }; $f())", json!(null), Map::new(), &options).expect_err("bounded");
+    let e = eval_with(
+        "($f := function(){ $f() }; $f())",
+        json!(null),
+        Map::new(),
+        &options,
+    )
+    .expect_err("bounded");
     assert_eq!(e.code, "U1001");
-    assert!(start.elapsed() < Duration::from_secs(5), "stopped near the limit, took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "stopped near the limit, took {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -79,9 +103,15 @@ fn results_are_bounded_while_they_are_built() {
     // A 300 KB string is refused when $pad builds it, not after.
     assert_eq!(code("$pad('', 300000)"), "U1002");
     // Doubling an array in a loop is refused once it passes the size limit.
-    assert_eq!(code("$reduce([1..40], function($a, $b){ $append($a, $a) }, [1])"), "U1002");
+    assert_eq!(
+        code("$reduce([1..40], function($a, $b){ $append($a, $a) }, [1])"),
+        "U1002"
+    );
     // So is nesting arrays thousands deep (dropping or serialising them would recurse).
-    assert_eq!(code("$reduce([1..5000], function($a, $b){ {'a': $a} }, {})"), "U1002");
+    assert_eq!(
+        code("$reduce([1..5000], function($a, $b){ {'a': $a} }, {})"),
+        "U1002"
+    );
     // The final result is measured as JSON.
     let options = Options {
         max_result_bytes: 1024,
@@ -93,24 +123,45 @@ fn results_are_bounded_while_they_are_built() {
 
 #[test]
 fn step_functions_functions() {
-    assert_eq!(eval("$partition([1,2,3,4,5], 2)", json!(null)).expect("ok"), Some(json!([[1, 2], [3, 4], [5]])));
-    assert_eq!(eval("$range(0, 10, 2)", json!(null)).expect("ok"), Some(json!([0, 2, 4, 6, 8, 10])));
-    assert_eq!(eval("$range(5, 1, -2)", json!(null)).expect("ok"), Some(json!([5, 3, 1])));
+    assert_eq!(
+        eval("$partition([1,2,3,4,5], 2)", json!(null)).expect("ok"),
+        Some(json!([[1, 2], [3, 4], [5]]))
+    );
+    assert_eq!(
+        eval("$range(0, 10, 2)", json!(null)).expect("ok"),
+        Some(json!([0, 2, 4, 6, 8, 10]))
+    );
+    assert_eq!(
+        eval("$range(5, 1, -2)", json!(null)).expect("ok"),
+        Some(json!([5, 3, 1]))
+    );
     assert_eq!(
         eval("$hash('abc', 'SHA-256')", json!(null)).expect("ok"),
-        Some(json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"))
+        Some(json!(
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        ))
     );
-    assert_eq!(eval("$hash('abc', 'MD5')", json!(null)).expect("ok"), Some(json!("900150983cd24fb0d6963f7d28e17f72")));
+    assert_eq!(
+        eval("$hash('abc', 'MD5')", json!(null)).expect("ok"),
+        Some(json!("900150983cd24fb0d6963f7d28e17f72"))
+    );
     assert_eq!(code("$hash('abc', 'CRC32')"), "D3202");
     let a = eval("$random(42)", json!(null)).expect("ok");
-    assert_eq!(a, eval("$random(42)", json!(null)).expect("ok"), "same seed, same number");
+    assert_eq!(
+        a,
+        eval("$random(42)", json!(null)).expect("ok"),
+        "same seed, same number"
+    );
     let n = a.and_then(|v| v.as_f64()).expect("a number");
     assert!((0.0..1.0).contains(&n));
     let u = eval("$uuid()", json!(null)).expect("ok").expect("a value");
     let u = u.as_str().expect("a string");
     assert_eq!(u.len(), 36);
     assert_eq!(&u[14..15], "4", "version 4: {u}");
-    assert_eq!(eval("$parse('{\"a\": [1, 2]}').a[1]", json!(null)).expect("ok"), Some(json!(2)));
+    assert_eq!(
+        eval("$parse('{\"a\": [1, 2]}').a[1]", json!(null)).expect("ok"),
+        Some(json!(2))
+    );
     assert_eq!(code("$parse('{nope')"), "D3203");
 }
 
@@ -125,6 +176,19 @@ fn now_is_fixed_by_the_options() {
         now: Some(chrono::DateTime::from_timestamp_millis(1_521_801_216_617).expect("valid")),
         ..Options::default()
     };
-    let r = eval_with("[$now(), $millis(), $now('[D1o] [MNn] [Y]')]", json!(null), Map::new(), &options).expect("ok");
-    assert_eq!(r, Some(json!(["2018-03-23T10:33:36.617Z", 1521801216617u64, "23rd March 2018"])));
+    let r = eval_with(
+        "[$now(), $millis(), $now('[D1o] [MNn] [Y]')]",
+        json!(null),
+        Map::new(),
+        &options,
+    )
+    .expect("ok");
+    assert_eq!(
+        r,
+        Some(json!([
+            "2018-03-23T10:33:36.617Z",
+            1521801216617u64,
+            "23rd March 2018"
+        ]))
+    );
 }

@@ -30,26 +30,131 @@ fn options() -> Options {
 
 fn run(expr: &str) {
     let mut b = Map::new();
-    b.insert("states".into(), json!({"input": input(), "context": {"Execution": {"Id": "x"}}}));
+    b.insert(
+        "states".into(),
+        json!({"input": input(), "context": {"Execution": {"Id": "x"}}}),
+    );
     b.insert("v".into(), json!([1, "two", {"three": 3}]));
     match Expression::parse(expr) {
-        Err(e) => assert!(!e.code.is_empty(), "parse error without a code for {expr:?}"),
+        Err(e) => assert!(
+            !e.code.is_empty(),
+            "parse error without a code for {expr:?}"
+        ),
         Ok(parsed) => {
             if let Err(e) = parsed.evaluate(Some(&input()), &b, &options()) {
-                assert!(!e.code.is_empty(), "evaluation error without a code for {expr:?}");
+                assert!(
+                    !e.code.is_empty(),
+                    "evaluation error without a code for {expr:?}"
+                );
             }
         }
     }
 }
 
 const TOKENS: &[&str] = &[
-    "Account", "Order", "Product", "Price", "n", "s", "e", "deep", "**", "*", "%", ".", "..", "[", "]", "{", "}", "(", ")", ",", ";", ":", "?", "?:",
-    "??", ":=", "~>", "@", "#", "^(", "<", ">", "<=", ">=", "=", "!=", "+", "-", "/", "&", "and", "or", "in", "$", "$$", "$v", "$x", "$states",
-    "$f", "function($x){", "function($a,$b)<nn:n>{", "}", "'str'", "\"q\"", "0", "1", "-1", "2.5", "1e300", "true", "false", "null", "/a+/i", "|",
-    "$sum(", "$map(", "$reduce(", "$filter(", "$sort(", "$string(", "$substring(", "$pad(", "$replace(", "$split(", "$match(", "$formatNumber(",
-    "$formatInteger(", "$fromMillis(", "$toMillis(", "$partition(", "$range(", "$hash(", "$random(", "$uuid(", "$parse(", "$keys(", "$merge(",
-    "$each(", "$sift(", "$zip(", "$single(", "$lookup(", "$spread(", "$distinct(", "$number(", "$round(", "$power(", "$error(", "$assert(",
-    "?", "[]", "`odd name`", "/*c*/",
+    "Account",
+    "Order",
+    "Product",
+    "Price",
+    "n",
+    "s",
+    "e",
+    "deep",
+    "**",
+    "*",
+    "%",
+    ".",
+    "..",
+    "[",
+    "]",
+    "{",
+    "}",
+    "(",
+    ")",
+    ",",
+    ";",
+    ":",
+    "?",
+    "?:",
+    "??",
+    ":=",
+    "~>",
+    "@",
+    "#",
+    "^(",
+    "<",
+    ">",
+    "<=",
+    ">=",
+    "=",
+    "!=",
+    "+",
+    "-",
+    "/",
+    "&",
+    "and",
+    "or",
+    "in",
+    "$",
+    "$$",
+    "$v",
+    "$x",
+    "$states",
+    "$f",
+    "function($x){",
+    "function($a,$b)<nn:n>{",
+    "}",
+    "'str'",
+    "\"q\"",
+    "0",
+    "1",
+    "-1",
+    "2.5",
+    "1e300",
+    "true",
+    "false",
+    "null",
+    "/a+/i",
+    "|",
+    "$sum(",
+    "$map(",
+    "$reduce(",
+    "$filter(",
+    "$sort(",
+    "$string(",
+    "$substring(",
+    "$pad(",
+    "$replace(",
+    "$split(",
+    "$match(",
+    "$formatNumber(",
+    "$formatInteger(",
+    "$fromMillis(",
+    "$toMillis(",
+    "$partition(",
+    "$range(",
+    "$hash(",
+    "$random(",
+    "$uuid(",
+    "$parse(",
+    "$keys(",
+    "$merge(",
+    "$each(",
+    "$sift(",
+    "$zip(",
+    "$single(",
+    "$lookup(",
+    "$spread(",
+    "$distinct(",
+    "$number(",
+    "$round(",
+    "$power(",
+    "$error(",
+    "$assert(",
+    "?",
+    "[]",
+    "`odd name`",
+    "/*c*/",
 ];
 
 fn token_soup() -> impl Strategy<Value = String> {
@@ -58,12 +163,42 @@ fn token_soup() -> impl Strategy<Value = String> {
 
 fn leaf() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(&["Account", "Account.Order", "n", "s", "e", "t", "deep", "*", "**", "$", "$$", "$v", "$states.input.n", "Product.Price"][..])
-            .prop_map(String::from),
+        prop::sample::select(
+            &[
+                "Account",
+                "Account.Order",
+                "n",
+                "s",
+                "e",
+                "t",
+                "deep",
+                "*",
+                "**",
+                "$",
+                "$$",
+                "$v",
+                "$states.input.n",
+                "Product.Price"
+            ][..]
+        )
+        .prop_map(String::from),
         (-1000i64..1000).prop_map(|n| n.to_string()),
         (-1e6f64..1e6).prop_map(|f| format!("{f}")),
         "[a-zA-Z ]{0,8}".prop_map(|s| format!("'{s}'")),
-        prop::sample::select(&["true", "false", "null", "[]", "{}", "$uuid()", "$random(3)", "$now()", "$millis()"][..]).prop_map(String::from),
+        prop::sample::select(
+            &[
+                "true",
+                "false",
+                "null",
+                "[]",
+                "{}",
+                "$uuid()",
+                "$random(3)",
+                "$now()",
+                "$millis()"
+            ][..]
+        )
+        .prop_map(String::from),
     ]
 }
 
@@ -71,25 +206,78 @@ fn expression() -> impl Strategy<Value = String> {
     leaf().prop_recursive(5, 64, 4, |inner| {
         let fns = prop::sample::select(
             &[
-                "$sum", "$count", "$max", "$string", "$length", "$uppercase", "$substring", "$pad", "$join", "$split", "$replace", "$contains", "$number",
-                "$round", "$abs", "$sqrt", "$power", "$boolean", "$not", "$exists", "$keys", "$lookup", "$append", "$spread", "$merge", "$reverse",
-                "$distinct", "$type", "$zip", "$sort", "$formatNumber", "$formatBase", "$formatInteger", "$parseInteger", "$fromMillis", "$toMillis",
-                "$partition", "$range", "$hash", "$parse", "$base64encode", "$encodeUrl", "$decodeUrlComponent", "$shuffle", "$each", "$sift",
+                "$sum",
+                "$count",
+                "$max",
+                "$string",
+                "$length",
+                "$uppercase",
+                "$substring",
+                "$pad",
+                "$join",
+                "$split",
+                "$replace",
+                "$contains",
+                "$number",
+                "$round",
+                "$abs",
+                "$sqrt",
+                "$power",
+                "$boolean",
+                "$not",
+                "$exists",
+                "$keys",
+                "$lookup",
+                "$append",
+                "$spread",
+                "$merge",
+                "$reverse",
+                "$distinct",
+                "$type",
+                "$zip",
+                "$sort",
+                "$formatNumber",
+                "$formatBase",
+                "$formatInteger",
+                "$parseInteger",
+                "$fromMillis",
+                "$toMillis",
+                "$partition",
+                "$range",
+                "$hash",
+                "$parse",
+                "$base64encode",
+                "$encodeUrl",
+                "$decodeUrlComponent",
+                "$shuffle",
+                "$each",
+                "$sift",
             ][..],
         );
-        let ops = prop::sample::select(&["+", "-", "*", "/", "%", "=", "!=", "<", ">=", "&", "and", "or", "in", "..", "??", "?:"][..]);
+        let ops = prop::sample::select(
+            &[
+                "+", "-", "*", "/", "%", "=", "!=", "<", ">=", "&", "and", "or", "in", "..", "??",
+                "?:",
+            ][..],
+        );
         prop_oneof![
             (inner.clone(), ops, inner.clone()).prop_map(|(a, o, b)| format!("({a} {o} {b})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}.{b}")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}[{b}]")),
-            (fns, prop::collection::vec(inner.clone(), 0..4)).prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
-            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
+            (fns, prop::collection::vec(inner.clone(), 0..4))
+                .prop_map(|(f, args)| format!("{f}({})", args.join(", "))),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, a, b)| format!("({c} ? {a} : {b})")),
             prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(", "))),
             (inner.clone(), inner.clone()).prop_map(|(k, v)| format!("{{{k}: {v}}}")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("($x := {a}; $f := function($y){{ {b} }}; $f($x))")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("$map({a}, function($v, $i){{ {b} }})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("$reduce({a}, function($p, $c){{ {b} }})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} ~> $filter(function($v){{ {b} }})")),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| format!("($x := {a}; $f := function($y){{ {b} }}; $f($x))")),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| format!("$map({a}, function($v, $i){{ {b} }})")),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| format!("$reduce({a}, function($p, $c){{ {b} }})")),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| format!("{a} ~> $filter(function($v){{ {b} }})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}^(>{b})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}{{ $string({b}): $ }}")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} ~> |$|{{'x': {b}}}|")),

@@ -26,14 +26,23 @@ struct Case {
 fn load_cases(root: &Path) -> Vec<Case> {
     let groups = root.join("groups");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&groups)
-        .unwrap_or_else(|e| panic!("the JSONata test suite must be at {}: {e}", groups.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "the JSONata test suite must be at {}: {e}",
+                groups.display()
+            )
+        })
         .map(|e| e.expect("readable directory entry").path())
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
     let mut cases = Vec::new();
     for dir in dirs {
-        let group = dir.file_name().expect("named group").to_string_lossy().to_string();
+        let group = dir
+            .file_name()
+            .expect("named group")
+            .to_string_lossy()
+            .to_string();
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .expect("readable group")
             .map(|e| e.expect("readable entry").path())
@@ -41,7 +50,11 @@ fn load_cases(root: &Path) -> Vec<Case> {
             .collect();
         files.sort();
         for f in files {
-            let stem = f.file_stem().expect("named file").to_string_lossy().to_string();
+            let stem = f
+                .file_stem()
+                .expect("named file")
+                .to_string_lossy()
+                .to_string();
             let text = std::fs::read_to_string(&f).expect("readable case");
             match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(serde_json::Value::Array(items)) => {
@@ -78,7 +91,10 @@ fn json_equal(a: &serde_json::Value, b: &serde_json::Value, unordered: bool) -> 
         (Number(x), Number(y)) => {
             // The suite's expected numbers were written from JavaScript's output; allow the
             // last-digit noise of IEEE arithmetic (e.g. 90.57 vs 90.57000000000001).
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
             x == y || (x - y).abs() <= 1e-13 * x.abs().max(y.abs())
         }
         (Array(x), Array(y)) => {
@@ -88,14 +104,21 @@ fn json_equal(a: &serde_json::Value, b: &serde_json::Value, unordered: bool) -> 
             if unordered {
                 let mut used = vec![false; y.len()];
                 x.iter().all(|p| {
-                    let hit = y.iter().enumerate().find(|(i, q)| !used[*i] && json_equal(p, q, false));
+                    let hit = y
+                        .iter()
+                        .enumerate()
+                        .find(|(i, q)| !used[*i] && json_equal(p, q, false));
                     hit.map(|(i, _)| used[i] = true).is_some()
                 })
             } else {
                 x.iter().zip(y).all(|(p, q)| json_equal(p, q, false))
             }
         }
-        (Object(x), Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w, false))),
+        (Object(x), Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w, false)))
+        }
         _ => a == b,
     }
 }
@@ -103,19 +126,28 @@ fn json_equal(a: &serde_json::Value, b: &serde_json::Value, unordered: bool) -> 
 /// Runs one case: `Ok(())` when it passes, else what went wrong.
 fn run_case(root: &Path, case: &Case) -> Result<(), String> {
     let body = case.body.as_ref().map_err(|e| e.clone())?;
-    let expr = match (body.get("expr").and_then(|e| e.as_str()), body.get("expr-file").and_then(|e| e.as_str())) {
+    let expr = match (
+        body.get("expr").and_then(|e| e.as_str()),
+        body.get("expr-file").and_then(|e| e.as_str()),
+    ) {
         (Some(e), _) => e.to_string(),
-        (None, Some(file)) => std::fs::read_to_string(case.dir.join(file)).map_err(|e| format!("expr-file {file}: {e}"))?,
+        (None, Some(file)) => std::fs::read_to_string(case.dir.join(file))
+            .map_err(|e| format!("expr-file {file}: {e}"))?,
         _ => return Err("case has no expression".into()),
     };
     let input: Option<serde_json::Value> = match body.get("dataset") {
         Some(serde_json::Value::String(name)) => {
-            let text = std::fs::read_to_string(root.join("datasets").join(format!("{name}.json"))).map_err(|e| format!("dataset {name}: {e}"))?;
+            let text = std::fs::read_to_string(root.join("datasets").join(format!("{name}.json")))
+                .map_err(|e| format!("dataset {name}: {e}"))?;
             Some(serde_json::from_str(&text).map_err(|e| format!("dataset {name}: {e}"))?)
         }
         _ => body.get("data").cloned(),
     };
-    let bindings = body.get("bindings").and_then(|b| b.as_object()).cloned().unwrap_or_default();
+    let bindings = body
+        .get("bindings")
+        .and_then(|b| b.as_object())
+        .cloned()
+        .unwrap_or_default();
     let mut options = Options::default();
     if let Some(ms) = body.get("timelimit").and_then(|t| t.as_u64()) {
         options.time_limit = Duration::from_millis(ms);
@@ -129,13 +161,20 @@ fn run_case(root: &Path, case: &Case) -> Result<(), String> {
         .get("code")
         .or_else(|| body.get("error").and_then(|e| e.get("code")))
         .and_then(|c| c.as_str());
-    let outcome = Expression::parse(&expr).and_then(|e| e.evaluate(input.as_ref(), &bindings, &options));
+    let outcome =
+        Expression::parse(&expr).and_then(|e| e.evaluate(input.as_ref(), &bindings, &options));
     match (outcome, expected_code) {
         (Err(e), Some(code)) if e.code == code => Ok(()),
         (Err(e), _) => Err(format!("error {} ({})", e.code, e.message)),
-        (Ok(r), Some(code)) => Err(format!("expected error {code}, got {}", r.map(|r| r.to_string()).unwrap_or("undefined".into()))),
+        (Ok(r), Some(code)) => Err(format!(
+            "expected error {code}, got {}",
+            r.map(|r| r.to_string()).unwrap_or("undefined".into())
+        )),
         (Ok(r), None) => {
-            if body.get("undefinedResult").is_some_and(|u| u.as_bool() == Some(true)) {
+            if body
+                .get("undefinedResult")
+                .is_some_and(|u| u.as_bool() == Some(true))
+            {
                 return match r {
                     None => Ok(()),
                     Some(r) => Err(format!("expected undefined, got {r}")),
@@ -144,7 +183,10 @@ fn run_case(root: &Path, case: &Case) -> Result<(), String> {
             let Some(expected) = body.get("result") else {
                 return Err("case has no expected result".into());
             };
-            let unordered = body.get("unordered").and_then(|u| u.as_bool()).unwrap_or(false);
+            let unordered = body
+                .get("unordered")
+                .and_then(|u| u.as_bool())
+                .unwrap_or(false);
             match r {
                 Some(r) if json_equal(&r, expected, unordered) => Ok(()),
                 Some(r) => Err(format!("expected {expected}, got {r}")),
@@ -155,12 +197,17 @@ fn run_case(root: &Path, case: &Case) -> Result<(), String> {
 }
 
 fn excluded() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/excluded.txt")).expect("tests/excluded.txt is readable");
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/excluded.txt"))
+            .expect("tests/excluded.txt is readable");
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
             let (id, reason) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
-            assert!(!reason.trim().is_empty(), "excluded case {id} needs a reason");
+            assert!(
+                !reason.trim().is_empty(),
+                "excluded case {id} needs a reason"
+            );
             (id.to_string(), reason.trim().to_string())
         })
         .collect()
@@ -179,7 +226,11 @@ fn reference_suite() {
 fn run_suite() {
     let root = suite_dir();
     let cases = load_cases(&root);
-    assert!(cases.len() > 1500, "the suite has its ~1,690 cases, found {}", cases.len());
+    assert!(
+        cases.len() > 1500,
+        "the suite has its ~1,690 cases, found {}",
+        cases.len()
+    );
     let excluded = excluded();
     let verbose = std::env::var("JSONATA_SUITE_VERBOSE").is_ok();
     let mut per_group: BTreeMap<String, (usize, usize)> = BTreeMap::new();
@@ -212,12 +263,30 @@ fn run_suite() {
         println!("{g:40} {p:4}/{t:4}");
     }
     let rate = 100.0 * passed as f64 / cases.len() as f64;
-    println!("JSONata reference suite: {passed}/{} passed ({rate:.1} %), {} excluded", cases.len(), excluded.len());
+    println!(
+        "JSONata reference suite: {passed}/{} passed ({rate:.1} %), {} excluded",
+        cases.len(),
+        excluded.len()
+    );
     for id in &passing_excluded {
         println!("note: excluded case {id} now passes; remove it from tests/excluded.txt");
     }
-    let unknown: Vec<&String> = excluded.keys().filter(|id| !ids.contains(id.as_str())).collect();
-    assert!(unknown.is_empty(), "tests/excluded.txt names cases the suite does not have: {unknown:?}");
-    assert!(unexpected.is_empty(), "{} cases outside tests/excluded.txt fail:\n{}", unexpected.len(), unexpected.join("\n"));
-    assert!(rate >= FLOOR_PERCENT, "pass rate {rate:.1} % is under the floor {FLOOR_PERCENT} %");
+    let unknown: Vec<&String> = excluded
+        .keys()
+        .filter(|id| !ids.contains(id.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "tests/excluded.txt names cases the suite does not have: {unknown:?}"
+    );
+    assert!(
+        unexpected.is_empty(),
+        "{} cases outside tests/excluded.txt fail:\n{}",
+        unexpected.len(),
+        unexpected.join("\n")
+    );
+    assert!(
+        rate >= FLOOR_PERCENT,
+        "pass rate {rate:.1} % is under the floor {FLOOR_PERCENT} %"
+    );
 }

@@ -35,7 +35,11 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
         "zip" => {
             let arrays: Vec<Vec<Value>> = args.iter().map(|a| a.members()).collect();
             let n = arrays.iter().map(|a| a.len()).min().unwrap_or(0);
-            Value::array((0..n).map(|i| Value::array(arrays.iter().map(|a| a[i].clone()).collect())).collect())
+            Value::array(
+                (0..n)
+                    .map(|i| Value::array(arrays.iter().map(|a| a[i].clone()).collect()))
+                    .collect(),
+            )
         }
         "keys" => {
             let mut keys: Vec<String> = Vec::new();
@@ -78,7 +82,7 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
             Value::Array(a, _) => {
                 let mut out = Value::Undefined;
                 for x in a.iter() {
-                    let s = call(ev, "spread", &[x.clone()], pos)?;
+                    let s = call(ev, "spread", std::slice::from_ref(x), pos)?;
                     out = append(out, s);
                 }
                 out

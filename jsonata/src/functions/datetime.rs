@@ -24,7 +24,11 @@ pub fn parse_iso(s: &str) -> Option<f64> {
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(dt.timestamp_millis() as f64);
     }
-    let fmts = ["%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%#z", "%Y-%m-%dT%H:%M%#z"];
+    let fmts = [
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+        "%Y-%m-%dT%H:%M:%S%#z",
+        "%Y-%m-%dT%H:%M%#z",
+    ];
     for f in fmts {
         if let Ok(dt) = chrono::DateTime::parse_from_str(s, f) {
             return Some(dt.timestamp_millis() as f64);
@@ -37,17 +41,23 @@ pub fn parse_iso(s: &str) -> Option<f64> {
         }
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc().timestamp_millis() as f64);
+        return d
+            .and_hms_opt(0, 0, 0)
+            .map(|dt| dt.and_utc().timestamp_millis() as f64);
     }
     if s.len() == 7
         && let Ok(d) = chrono::NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
     {
-        return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc().timestamp_millis() as f64);
+        return d
+            .and_hms_opt(0, 0, 0)
+            .map(|dt| dt.and_utc().timestamp_millis() as f64);
     }
     if s.len() == 4
         && let Ok(y) = s.parse::<i32>()
     {
-        return chrono::NaiveDate::from_ymd_opt(y, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|dt| dt.and_utc().timestamp_millis() as f64);
+        return chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|dt| dt.and_utc().timestamp_millis() as f64);
     }
     None
 }
@@ -67,12 +77,18 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
             None => Ok(Value::Undefined),
         },
         "toMillis" => {
-            let Some(text) = s(0) else { return Ok(Value::Undefined) };
+            let Some(text) = s(0) else {
+                return Ok(Value::Undefined);
+            };
             match s(1) {
                 Some(p) => crate::picture::parse_datetime(&text, &p, now_ms, pos),
                 None => match parse_iso(&text) {
                     Some(ms) => Ok(Value::Number(ms)),
-                    None => Err(err("D3110", pos, format!("Unable to parse the timestamp {text}: it is not ISO 8601"))),
+                    None => Err(err(
+                        "D3110",
+                        pos,
+                        format!("Unable to parse the timestamp {text}: it is not ISO 8601"),
+                    )),
                 },
             }
         }

@@ -12,15 +12,26 @@ pub fn call(name: &str, args: &[Value], pos: usize) -> Result<Value> {
         _ => None,
     };
     if name == "parseInteger" {
-        let Some(text) = s(0) else { return Ok(Value::Undefined) };
+        let Some(text) = s(0) else {
+            return Ok(Value::Undefined);
+        };
         return crate::picture::parse_integer(&text, &s(1).unwrap_or_default(), pos);
     }
-    let Some(n) = args.first().and_then(|v| v.as_f64()) else { return Ok(Value::Undefined) };
+    let Some(n) = args.first().and_then(|v| v.as_f64()) else {
+        return Ok(Value::Undefined);
+    };
     match name {
         "formatBase" => {
-            let radix = super::numeric::round(args.get(1).and_then(|v| v.as_f64()).unwrap_or(10.0), 0);
+            let radix =
+                super::numeric::round(args.get(1).and_then(|v| v.as_f64()).unwrap_or(10.0), 0);
             if !(2.0..=36.0).contains(&radix) {
-                return Err(err("D3100", pos, format!("The radix of the formatBase function must be between 2 and 36.  It was given {radix}")));
+                return Err(err(
+                    "D3100",
+                    pos,
+                    format!(
+                        "The radix of the formatBase function must be between 2 and 36.  It was given {radix}"
+                    ),
+                ));
             }
             let v = super::numeric::round(n, 0);
             let neg = v < 0.0;
@@ -39,16 +50,28 @@ pub fn call(name: &str, args: &[Value], pos: usize) -> Result<Value> {
             }
             Ok(Value::str(digits.into_iter().rev().collect::<String>()))
         }
-        "formatInteger" => Ok(Value::str(crate::picture::format_integer(n, &s(1).unwrap_or_default(), pos)?)),
+        "formatInteger" => Ok(Value::str(crate::picture::format_integer(
+            n,
+            &s(1).unwrap_or_default(),
+            pos,
+        )?)),
         _ => {
             let options = match args.get(2) {
-                Some(Value::Object(o)) => o.iter().filter_map(|(k, v)| match v {
-                    Value::String(s) => Some((k.clone(), s.to_string())),
-                    _ => None,
-                }).collect(),
+                Some(Value::Object(o)) => o
+                    .iter()
+                    .filter_map(|(k, v)| match v {
+                        Value::String(s) => Some((k.clone(), s.to_string())),
+                        _ => None,
+                    })
+                    .collect(),
                 _ => Vec::new(),
             };
-            Ok(Value::str(format_number(n, &s(1).unwrap_or_default(), &options, pos)?))
+            Ok(Value::str(format_number(
+                n,
+                &s(1).unwrap_or_default(),
+                &options,
+                pos,
+            )?))
         }
     }
 }
@@ -95,7 +118,12 @@ fn first_char(s: &str, default: char) -> char {
 }
 
 /// `$formatNumber(number, picture, options)`.
-pub fn format_number(value: f64, picture: &str, options: &[(String, String)], pos: usize) -> Result<String> {
+pub fn format_number(
+    value: f64,
+    picture: &str,
+    options: &[(String, String)],
+    pos: usize,
+) -> Result<String> {
     let mut p = Props {
         decimal: '.',
         grouping: ',',
@@ -121,29 +149,59 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
             _ => {}
         }
     }
-    let family: Vec<char> = (0..10).filter_map(|i| char::from_u32(p.zero as u32 + i)).collect();
+    let family: Vec<char> = (0..10)
+        .filter_map(|i| char::from_u32(p.zero as u32 + i))
+        .collect();
     let is_digit = |c: char| family.contains(&c);
     let mut active: Vec<char> = family.clone();
     active.extend([p.decimal, p.exponent, p.grouping, p.digit, p.pattern]);
     let is_active = |c: char| active.contains(&c);
     let subs: Vec<&str> = picture.split(p.pattern).collect();
     if subs.len() > 2 {
-        return Err(err("D3080", pos, "The format-number picture string must not contain more than one instance of the pattern-separator character"));
+        return Err(err(
+            "D3080",
+            pos,
+            "The format-number picture string must not contain more than one instance of the pattern-separator character",
+        ));
     }
     let split = |sub: &str| -> Parts {
         let cs: Vec<char> = sub.chars().collect();
-        let pre_len = cs.iter().position(|c| is_active(*c) && *c != p.exponent).unwrap_or(cs.len());
-        let suf_start = cs.iter().rposition(|c| is_active(*c) && *c != p.exponent).map(|i| i + 1).unwrap_or(cs.len());
+        let pre_len = cs
+            .iter()
+            .position(|c| is_active(*c) && *c != p.exponent)
+            .unwrap_or(cs.len());
+        let suf_start = cs
+            .iter()
+            .rposition(|c| is_active(*c) && *c != p.exponent)
+            .map(|i| i + 1)
+            .unwrap_or(cs.len());
         let prefix: String = cs[..pre_len].iter().collect();
-        let suffix: String = if suf_start >= pre_len { cs[suf_start..].iter().collect() } else { String::new() };
+        let suffix: String = if suf_start >= pre_len {
+            cs[suf_start..].iter().collect()
+        } else {
+            String::new()
+        };
         let act_end = cs.len() - suffix.chars().count();
-        let activev: Vec<char> = if act_end >= pre_len { cs[pre_len..act_end].to_vec() } else { Vec::new() };
-        let exp_pos = cs.iter().enumerate().skip(pre_len).find(|(_, c)| **c == p.exponent).map(|(i, _)| i);
+        let activev: Vec<char> = if act_end >= pre_len {
+            cs[pre_len..act_end].to_vec()
+        } else {
+            Vec::new()
+        };
+        let exp_pos = cs
+            .iter()
+            .enumerate()
+            .skip(pre_len)
+            .find(|(_, c)| **c == p.exponent)
+            .map(|(i, _)| i);
         let (mantissa, exponent): (Vec<char>, Option<String>) = match exp_pos {
             Some(e) if e <= act_end => {
                 let rel = e;
                 (
-                    activev.iter().take(rel.min(activev.len())).copied().collect(),
+                    activev
+                        .iter()
+                        .take(rel.min(activev.len()))
+                        .copied()
+                        .collect(),
                     Some(activev.iter().skip(rel + 1).collect()),
                 )
             }
@@ -151,7 +209,10 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
         };
         let (integer, fractional) = match mantissa.iter().position(|c| *c == p.decimal) {
             None => (mantissa.iter().collect(), suffix.clone()),
-            Some(d) => (mantissa[..d].iter().collect(), mantissa[d + 1..].iter().collect()),
+            Some(d) => (
+                mantissa[..d].iter().collect(),
+                mantissa[d + 1..].iter().collect(),
+            ),
         };
         Parts {
             prefix,
@@ -164,8 +225,15 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
             sub: sub.to_string(),
         }
     };
-    if subs.iter().any(|s| !s.chars().any(|c| is_active(c) && c != p.exponent)) {
-        return Err(err("D3086", pos, "The format-number picture string has no digit or optional-digit sign"));
+    if subs
+        .iter()
+        .any(|s| !s.chars().any(|c| is_active(c) && c != p.exponent))
+    {
+        return Err(err(
+            "D3086",
+            pos,
+            "The format-number picture string has no digit or optional-digit sign",
+        ));
     }
     let parts: Vec<Parts> = subs.iter().map(|s| split(s)).collect();
     for part in &parts {
@@ -226,7 +294,11 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
             }
         }
         if let Some(c) = code {
-            return Err(err(c, pos, format!("Invalid format-number picture string ({c})")));
+            return Err(err(
+                c,
+                pos,
+                format!("Invalid format-number picture string ({c})"),
+            ));
         }
     }
     let analyse = |part: &Parts| -> Analysis {
@@ -236,7 +308,12 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
             for (i, c) in cs.iter().enumerate() {
                 if *c == p.grouping {
                     let slice = if to_left { &cs[..i] } else { &cs[i..] };
-                    out.push(slice.iter().filter(|c| is_digit(**c) || **c == p.digit).count());
+                    out.push(
+                        slice
+                            .iter()
+                            .filter(|c| is_digit(**c) || **c == p.digit)
+                            .count(),
+                    );
                 }
             }
             out
@@ -245,19 +322,32 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
         let regular = if int_grouping.is_empty() {
             0
         } else {
-            let factor = int_grouping.iter().copied().reduce(|a, b| {
-                fn g(a: usize, b: usize) -> usize {
-                    if b == 0 { a } else { g(b, a % b) }
-                }
-                g(a, b)
-            }).unwrap_or(0);
-            if factor > 0 && (1..=int_grouping.len()).all(|i| int_grouping.contains(&(i * factor))) { factor } else { 0 }
+            let factor = int_grouping
+                .iter()
+                .copied()
+                .reduce(|a, b| {
+                    fn g(a: usize, b: usize) -> usize {
+                        if b == 0 { a } else { g(b, a % b) }
+                    }
+                    g(a, b)
+                })
+                .unwrap_or(0);
+            if factor > 0 && (1..=int_grouping.len()).all(|i| int_grouping.contains(&(i * factor)))
+            {
+                factor
+            } else {
+                0
+            }
         };
         let frac_grouping = grouping_positions(&part.fractional, true);
         let mut min_int = part.integer.chars().filter(|c| is_digit(*c)).count();
         let scaling = min_int;
         let mut min_frac = part.fractional.chars().filter(|c| is_digit(*c)).count();
-        let mut max_frac = part.fractional.chars().filter(|c| is_digit(*c) || *c == p.digit).count();
+        let mut max_frac = part
+            .fractional
+            .chars()
+            .filter(|c| is_digit(*c) || *c == p.digit)
+            .count();
         let exp_present = part.exponent.is_some();
         if min_int == 0 && max_frac == 0 {
             if exp_present {
@@ -273,7 +363,11 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
         if min_int == 0 && min_frac == 0 {
             min_frac = 1;
         }
-        let min_exp = part.exponent.as_ref().map(|e| e.chars().filter(|c| is_digit(*c)).count()).unwrap_or(0);
+        let min_exp = part
+            .exponent
+            .as_ref()
+            .map(|e| e.chars().filter(|c| is_digit(*c)).count())
+            .unwrap_or(0);
         Analysis {
             int_grouping,
             regular,
@@ -325,7 +419,15 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
     let make_string = |v: f64, dp: usize| -> String {
         let s = format!("{:.*}", dp, v.abs());
         if p.zero != '0' {
-            s.chars().map(|c| if c.is_ascii_digit() { family[(c as u8 - b'0') as usize] } else { c }).collect()
+            s.chars()
+                .map(|c| {
+                    if c.is_ascii_digit() {
+                        family[(c as u8 - b'0') as usize]
+                    } else {
+                        c
+                    }
+                })
+                .collect()
         } else {
             s
         }
@@ -355,8 +457,11 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
         }
     }
     let mut dpos = sv.iter().position(|c| *c == p.decimal).unwrap_or(sv.len());
-    if pic.regular > 0 {
-        let groups = dpos.saturating_sub(1) / pic.regular;
+    if let Some(groups) = dpos
+        .saturating_sub(1)
+        .checked_div(pic.regular)
+        .filter(|_| pic.regular > 0)
+    {
         for g in 1..=groups {
             sv.insert(dpos - g * pic.regular, p.grouping);
         }
@@ -386,7 +491,11 @@ pub fn format_number(value: f64, picture: &str, options: &[(String, String)], po
         if pic.min_exp > n {
             es = format!("{}{es}", p.zero.to_string().repeat(pic.min_exp - n));
         }
-        out = format!("{out}{}{}{es}", p.exponent, if e < 0 { p.minus.as_str() } else { "" });
+        out = format!(
+            "{out}{}{}{es}",
+            p.exponent,
+            if e < 0 { p.minus.as_str() } else { "" }
+        );
     }
     Ok(format!("{}{out}{}", pic.prefix, pic.suffix))
 }

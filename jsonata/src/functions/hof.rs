@@ -21,7 +21,13 @@ fn hof_args(ev: &Evaluator, f: &Value, a: Value, b: Value, c: Value) -> Vec<Valu
 }
 
 /// The higher-order functions.
-pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value, pos: usize) -> Result<Value> {
+pub fn call(
+    ev: &mut Evaluator,
+    name: &str,
+    args: &[Value],
+    input: &Value,
+    pos: usize,
+) -> Result<Value> {
     let a0 = args.first().cloned().unwrap_or_default();
     let f = args.get(1).cloned().unwrap_or_default();
     match name {
@@ -36,12 +42,17 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value, pos: 
             for (i, item) in items.into_iter().enumerate() {
                 if name == "single" && f.is_undef() {
                     if found.is_some() {
-                        return Err(err("D3138", pos, "The $single() function expected exactly 1 matching result.  Instead it matched more."));
+                        return Err(err(
+                            "D3138",
+                            pos,
+                            "The $single() function expected exactly 1 matching result.  Instead it matched more.",
+                        ));
                     }
                     found = Some(item);
                     continue;
                 }
-                let call_args = hof_args(ev, &f, item.clone(), Value::Number(i as f64), whole.clone());
+                let call_args =
+                    hof_args(ev, &f, item.clone(), Value::Number(i as f64), whole.clone());
                 let r = ev.apply(&f, call_args, input, pos)?;
                 match name {
                     "map" => {
@@ -57,7 +68,11 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value, pos: 
                     _ => {
                         if truthy(&r).unwrap_or(false) {
                             if found.is_some() {
-                                return Err(err("D3138", pos, "The $single() function expected exactly 1 matching result.  Instead it matched more."));
+                                return Err(err(
+                                    "D3138",
+                                    pos,
+                                    "The $single() function expected exactly 1 matching result.  Instead it matched more.",
+                                ));
                             }
                             found = Some(item);
                         }
@@ -74,7 +89,11 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value, pos: 
                 return Ok(Value::Undefined);
             }
             if ev.arity(&f) < 2 {
-                return Err(err("D3050", pos, "The second argument of reduce function must be a function with at least two arguments"));
+                return Err(err(
+                    "D3050",
+                    pos,
+                    "The second argument of reduce function must be a function with at least two arguments",
+                ));
             }
             let items = a0.members();
             let whole = Value::array(items.clone());
@@ -96,7 +115,9 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value, pos: 
             Ok(acc)
         }
         "sift" | "each" => {
-            let Value::Object(o) = &a0 else { return Ok(Value::Undefined) };
+            let Value::Object(o) = &a0 else {
+                return Ok(Value::Undefined);
+            };
             let mut kept = Map::new();
             let mut out = Vec::new();
             for (k, v) in o.iter() {
@@ -113,7 +134,11 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value, pos: 
             if name == "each" {
                 return Ok(Value::seq(out));
             }
-            Ok(if kept.is_empty() { Value::Undefined } else { Value::Object(Rc::new(kept)) })
+            Ok(if kept.is_empty() {
+                Value::Undefined
+            } else {
+                Value::Object(Rc::new(kept))
+            })
         }
         "sort" => {
             if a0.is_undef() {
@@ -128,11 +153,17 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value, pos: 
                     merge_sort(items, &mut |a, b| Ok(a.as_f64() > b.as_f64()))?
                 } else if items.iter().all(|v| matches!(v, Value::String(_))) {
                     merge_sort(items, &mut |a, b| match (a, b) {
-                        (Value::String(x), Value::String(y)) => Ok(cmp_js_str(x, y) == std::cmp::Ordering::Greater),
+                        (Value::String(x), Value::String(y)) => {
+                            Ok(cmp_js_str(x, y) == std::cmp::Ordering::Greater)
+                        }
                         _ => Ok(false),
                     })?
                 } else {
-                    return Err(err("D3070", pos, "The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function"));
+                    return Err(err(
+                        "D3070",
+                        pos,
+                        "The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function",
+                    ));
                 }
             } else {
                 merge_sort(items, &mut |a, b| {

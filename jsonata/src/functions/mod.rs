@@ -109,7 +109,10 @@ fn signatures() -> &'static Vec<Signature> {
     SIGS.get_or_init(|| {
         TABLE
             .iter()
-            .map(|(_, s)| Signature::parse(s, 0).unwrap_or_else(|e| panic!("built-in signature {s} is valid: {e}")))
+            .map(|(_, s)| {
+                Signature::parse(s, 0)
+                    .unwrap_or_else(|e| panic!("built-in signature {s} is valid: {e}"))
+            })
             .collect()
     })
 }
@@ -136,17 +139,28 @@ pub(crate) fn err(code: &str, pos: usize, msg: impl Into<String>) -> JsonataErro
 }
 
 /// Calls a built-in with validated arguments.
-pub fn call(ev: &mut Evaluator, b: Builtin, args: Vec<Value>, input: &Value, pos: usize) -> Result<Value> {
+pub fn call(
+    ev: &mut Evaluator,
+    b: Builtin,
+    args: Vec<Value>,
+    input: &Value,
+    pos: usize,
+) -> Result<Value> {
     let a = |i: usize| args.get(i).cloned().unwrap_or_default();
     let name = b.name();
     match name {
         "sum" | "count" | "max" | "min" | "average" => numeric::aggregate(name, &a(0)),
-        "string" | "substring" | "substringBefore" | "substringAfter" | "lowercase" | "uppercase" | "length" | "trim" | "pad" | "contains"
-        | "split" | "join" | "base64encode" | "base64decode" | "encodeUrlComponent" | "encodeUrl" | "decodeUrlComponent"
-        | "decodeUrl" => string::call(ev, name, &args, pos),
+        "string" | "substring" | "substringBefore" | "substringAfter" | "lowercase"
+        | "uppercase" | "length" | "trim" | "pad" | "contains" | "split" | "join"
+        | "base64encode" | "base64decode" | "encodeUrlComponent" | "encodeUrl"
+        | "decodeUrlComponent" | "decodeUrl" => string::call(ev, name, &args, pos),
         "match" | "replace" => string::call_regex(ev, name, &args, input, pos),
-        "formatNumber" | "formatBase" | "formatInteger" | "parseInteger" => format::call(name, &args, pos),
-        "number" | "floor" | "ceil" | "round" | "abs" | "sqrt" | "power" => numeric::call(name, &args, pos),
+        "formatNumber" | "formatBase" | "formatInteger" | "parseInteger" => {
+            format::call(name, &args, pos)
+        }
+        "number" | "floor" | "ceil" | "round" | "abs" | "sqrt" | "power" => {
+            numeric::call(name, &args, pos)
+        }
         "random" => sfn::random(ev, &a(0)),
         "boolean" => Ok(match crate::eval::truthy(&a(0)) {
             None => Value::Undefined,
@@ -157,9 +171,13 @@ pub fn call(ev: &mut Evaluator, b: Builtin, args: Vec<Value>, input: &Value, pos
             Some(b) => Value::Bool(!b),
         }),
         "exists" => Ok(Value::Bool(!a(0).is_undef())),
-        "map" | "filter" | "single" | "reduce" | "sift" | "each" | "sort" => hof::call(ev, name, &args, input, pos),
-        "zip" | "keys" | "lookup" | "append" | "spread" | "merge" | "reverse" | "shuffle" | "distinct" | "error" | "assert" | "type"
-        | "clone" => collection::call(ev, name, &args, pos),
+        "map" | "filter" | "single" | "reduce" | "sift" | "each" | "sort" => {
+            hof::call(ev, name, &args, input, pos)
+        }
+        "zip" | "keys" | "lookup" | "append" | "spread" | "merge" | "reverse" | "shuffle"
+        | "distinct" | "error" | "assert" | "type" | "clone" => {
+            collection::call(ev, name, &args, pos)
+        }
         "now" | "millis" | "fromMillis" | "toMillis" => datetime::call(ev, name, &args, pos),
         "partition" | "range" | "hash" | "uuid" | "parse" => sfn::call(ev, name, &args, pos),
         other => Err(err("T1006", pos, format!("Unknown function {other}"))),

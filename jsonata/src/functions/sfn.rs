@@ -29,13 +29,24 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
         "partition" => {
             let size = num(1).unwrap_or(0.0);
             if size < 1.0 || size.fract() != 0.0 {
-                return Err(err("D3200", pos, "The chunk size of $partition must be a positive integer"));
+                return Err(err(
+                    "D3200",
+                    pos,
+                    "The chunk size of $partition must be a positive integer",
+                ));
             }
             let items = a0.members();
-            Value::array(items.chunks(size as usize).map(|c| Value::array(c.to_vec())).collect())
+            Value::array(
+                items
+                    .chunks(size as usize)
+                    .map(|c| Value::array(c.to_vec()))
+                    .collect(),
+            )
         }
         "range" => {
-            let (Some(start), Some(end)) = (num(0), num(1)) else { return Ok(Value::Undefined) };
+            let (Some(start), Some(end)) = (num(0), num(1)) else {
+                return Ok(Value::Undefined);
+            };
             let step = num(2).unwrap_or(1.0);
             if step == 0.0 {
                 return Err(err("D3201", pos, "The step of $range must not be zero"));
@@ -45,10 +56,16 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
                 return Ok(Value::array(vec![]));
             }
             ev.check_size(count as usize * 8, pos)?;
-            Value::array((0..count as usize).map(|i| Value::Number(start + step * i as f64)).collect())
+            Value::array(
+                (0..count as usize)
+                    .map(|i| Value::Number(start + step * i as f64))
+                    .collect(),
+            )
         }
         "hash" => {
-            let Value::String(data) = &a0 else { return Ok(Value::Undefined) };
+            let Value::String(data) = &a0 else {
+                return Ok(Value::Undefined);
+            };
             let algo = match args.get(1) {
                 Some(Value::String(a)) => a.to_string(),
                 _ => "SHA-256".to_string(),
@@ -60,17 +77,37 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
                 "SHA-256" => hex(&sha2::Sha256::digest(data.as_bytes())),
                 "SHA-384" => hex(&sha2::Sha384::digest(data.as_bytes())),
                 "SHA-512" => hex(&sha2::Sha512::digest(data.as_bytes())),
-                other => return Err(err("D3202", pos, format!("Unsupported hash algorithm {other}: use MD5, SHA-1, SHA-256, SHA-384 or SHA-512"))),
+                other => {
+                    return Err(err(
+                        "D3202",
+                        pos,
+                        format!(
+                            "Unsupported hash algorithm {other}: use MD5, SHA-1, SHA-256, SHA-384 or SHA-512"
+                        ),
+                    ));
+                }
             };
             Value::str(out)
         }
         "uuid" => {
             let bytes: [u8; 16] = ev.rng.random();
-            Value::str(uuid::Builder::from_random_bytes(bytes).into_uuid().to_string())
+            Value::str(
+                uuid::Builder::from_random_bytes(bytes)
+                    .into_uuid()
+                    .to_string(),
+            )
         }
         "parse" => {
-            let Value::String(s) = &a0 else { return Ok(Value::Undefined) };
-            let j: serde_json::Value = serde_json::from_str(s).map_err(|e| err("D3203", pos, format!("$parse: the string is not valid JSON: {e}")))?;
+            let Value::String(s) = &a0 else {
+                return Ok(Value::Undefined);
+            };
+            let j: serde_json::Value = serde_json::from_str(s).map_err(|e| {
+                err(
+                    "D3203",
+                    pos,
+                    format!("$parse: the string is not valid JSON: {e}"),
+                )
+            })?;
             Value::from_json(&j)
         }
         _ => Value::Undefined,

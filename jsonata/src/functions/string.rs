@@ -88,7 +88,11 @@ pub fn string_of(v: &Value, pretty: bool, pos: usize) -> Result<String> {
     match v {
         Value::String(s) => Ok(s.to_string()),
         Value::Func(_) => Ok(String::new()),
-        Value::Number(n) if !n.is_finite() => Err(err("D3001", pos, "Attempting to invoke string function on Infinity or NaN")),
+        Value::Number(n) if !n.is_finite() => Err(err(
+            "D3001",
+            pos,
+            "Attempting to invoke string function on Infinity or NaN",
+        )),
         Value::Number(n) if n.fract() == 0.0 => Ok(js_number(*n)),
         Value::Number(n) => Ok(js_number(precision15(*n))),
         _ => {
@@ -108,7 +112,11 @@ fn slice(cs: &[char], start: f64, end: Option<f64>) -> String {
     let len = cs.len() as f64;
     let norm = |x: f64| {
         let x = x.trunc();
-        if x < 0.0 { (len + x).max(0.0) } else { x.min(len) }
+        if x < 0.0 {
+            (len + x).max(0.0)
+        } else {
+            x.min(len)
+        }
     };
     let s = norm(start);
     let e = end.map(norm).unwrap_or(len);
@@ -135,7 +143,9 @@ fn regex_of(v: &Value) -> Option<Rc<regex::Regex>> {
 
 /// The match object a regex returns for its first match at or after `start`.
 pub fn regex_match_object(re: &regex::Regex, s: &Value, start: usize) -> Value {
-    let Value::String(s) = s else { return Value::Undefined };
+    let Value::String(s) = s else {
+        return Value::Undefined;
+    };
     let Some(c) = re.captures_at(s, start.min(s.len())) else {
         return Value::Undefined;
     };
@@ -148,7 +158,12 @@ pub fn regex_match_object(re: &regex::Regex, s: &Value, start: usize) -> Value {
 }
 
 fn groups(c: &regex::Captures) -> Value {
-    Value::array(c.iter().skip(1).map(|g| Value::str(g.map(|g| g.as_str()).unwrap_or(""))).collect())
+    Value::array(
+        c.iter()
+            .skip(1)
+            .map(|g| Value::str(g.map(|g| g.as_str()).unwrap_or("")))
+            .collect(),
+    )
 }
 
 fn s_arg(args: &[Value], i: usize) -> Option<Rc<str>> {
@@ -171,17 +186,24 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
         return Ok(Value::str(s));
     }
     if name == "join" {
-        let Value::Array(items, _) = &a0 else { return Ok(Value::Undefined) };
+        let Value::Array(items, _) = &a0 else {
+            return Ok(Value::Undefined);
+        };
         let sep = s_arg(args, 1).map(|s| s.to_string()).unwrap_or_default();
-        let parts: Vec<String> = items.iter().map(|v| match v {
-            Value::String(s) => s.to_string(),
-            _ => String::new(),
-        }).collect();
+        let parts: Vec<String> = items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.to_string(),
+                _ => String::new(),
+            })
+            .collect();
         let s = parts.join(&sep);
         ev.check_size(s.len(), pos)?;
         return Ok(Value::str(s));
     }
-    let Some(s) = s_arg(args, 0) else { return Ok(Value::Undefined) };
+    let Some(s) = s_arg(args, 0) else {
+        return Ok(Value::Undefined);
+    };
     let num = |i: usize| args.get(i).and_then(|v| v.as_f64());
     Ok(match name {
         "substring" => {
@@ -194,7 +216,11 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
                     if l <= 0.0 {
                         Value::str("")
                     } else {
-                        let end = if start >= 0.0 { start + l } else { len + start + l };
+                        let end = if start >= 0.0 {
+                            start + l
+                        } else {
+                            len + start + l
+                        };
                         Value::str(slice(&cs, start, Some(end)))
                     }
                 }
@@ -236,13 +262,20 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
         }
         "pad" => {
             let width = num(1).unwrap_or(0.0);
-            let pad_char = s_arg(args, 2).filter(|c| !c.is_empty()).map(|c| c.to_string()).unwrap_or_else(|| " ".into());
+            let pad_char = s_arg(args, 2)
+                .filter(|c| !c.is_empty())
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| " ".into());
             let len = s.chars().count() as f64;
             let pad_len = width.abs().trunc() - len;
             if pad_len > 0.0 {
                 ev.check_size(pad_len as usize * pad_char.len(), pos)?;
                 let padding: String = pad_char.chars().cycle().take(pad_len as usize).collect();
-                if width > 0.0 { Value::str(format!("{s}{padding}")) } else { Value::str(format!("{padding}{s}")) }
+                if width > 0.0 {
+                    Value::str(format!("{s}{padding}"))
+                } else {
+                    Value::str(format!("{padding}{s}"))
+                }
             } else {
                 Value::String(s)
             }
@@ -258,7 +291,11 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
         "split" => {
             let limit = num(2);
             if limit.is_some_and(|l| l < 0.0) {
-                return Err(err("D3020", pos, "Third argument of split function must evaluate to a positive number"));
+                return Err(err(
+                    "D3020",
+                    pos,
+                    "Third argument of split function must evaluate to a positive number",
+                ));
             }
             let mut parts: Vec<Value> = match args.get(1) {
                 Some(Value::String(sep)) => {
@@ -279,7 +316,9 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
             }
             Value::array(parts)
         }
-        "base64encode" => Value::str(base64::engine::general_purpose::STANDARD.encode(s.as_bytes())),
+        "base64encode" => {
+            Value::str(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
+        }
         "base64decode" => {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(s.trim().as_bytes())
@@ -336,7 +375,11 @@ fn decode_uri(s: &str, reserved: &str, pos: usize) -> Result<String> {
 }
 
 fn expand_replacement(rep: &str, c: &regex::Captures) -> String {
-    let groups: Vec<String> = c.iter().skip(1).map(|g| g.map(|g| g.as_str().to_string()).unwrap_or_default()).collect();
+    let groups: Vec<String> = c
+        .iter()
+        .skip(1)
+        .map(|g| g.map(|g| g.as_str().to_string()).unwrap_or_default())
+        .collect();
     let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
     let rc: Vec<char> = rep.chars().collect();
     let mut out = String::new();
@@ -358,8 +401,16 @@ fn expand_replacement(rep: &str, c: &regex::Captures) -> String {
                 i += 1;
             }
             _ => {
-                let max_digits = if groups.is_empty() { 1 } else { (groups.len() as f64).log10().floor() as usize + 1 };
-                let digits: String = rc[i..].iter().take(max_digits).take_while(|c| c.is_ascii_digit()).collect();
+                let max_digits = if groups.is_empty() {
+                    1
+                } else {
+                    (groups.len() as f64).log10().floor() as usize + 1
+                };
+                let digits: String = rc[i..]
+                    .iter()
+                    .take(max_digits)
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect();
                 let mut idx: Option<usize> = digits.parse().ok();
                 let mut used = digits.len();
                 if max_digits > 1 && idx.is_some_and(|x| x > groups.len()) {
@@ -385,16 +436,32 @@ fn expand_replacement(rep: &str, c: &regex::Captures) -> String {
 }
 
 /// `$match` and `$replace` (string or regex patterns, string or function replacements).
-pub fn call_regex(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value, pos: usize) -> Result<Value> {
-    let Some(s) = s_arg(args, 0) else { return Ok(Value::Undefined) };
+pub fn call_regex(
+    ev: &mut Evaluator,
+    name: &str,
+    args: &[Value],
+    input: &Value,
+    pos: usize,
+) -> Result<Value> {
+    let Some(s) = s_arg(args, 0) else {
+        return Ok(Value::Undefined);
+    };
     let pattern = args.get(1).cloned().unwrap_or_default();
     if name == "match" {
         let limit = args.get(2).and_then(|v| v.as_f64());
         if limit.is_some_and(|l| l < 0.0) {
-            return Err(err("D3040", pos, "Third argument of match function must evaluate to a positive number"));
+            return Err(err(
+                "D3040",
+                pos,
+                "Third argument of match function must evaluate to a positive number",
+            ));
         }
         let Some(re) = regex_of(&pattern) else {
-            return Err(err("T0410", pos, "Argument 2 of function match does not match function signature"));
+            return Err(err(
+                "T0410",
+                pos,
+                "Argument 2 of function match does not match function signature",
+            ));
         };
         let mut out = Vec::new();
         for c in re.captures_iter(&s) {
@@ -413,21 +480,35 @@ pub fn call_regex(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value,
     let replacement = args.get(2).cloned().unwrap_or_default();
     let limit = args.get(3).and_then(|v| v.as_f64());
     if limit.is_some_and(|l| l < 0.0) {
-        return Err(err("D3011", pos, "Fourth argument of replace function must evaluate to a positive number"));
+        return Err(err(
+            "D3011",
+            pos,
+            "Fourth argument of replace function must evaluate to a positive number",
+        ));
     }
     let max = limit.map(|l| l.trunc() as usize).unwrap_or(usize::MAX);
     if let Value::String(p) = &pattern {
         if p.is_empty() {
-            return Err(err("D3010", pos, "Second argument of replace function cannot be an empty string"));
+            return Err(err(
+                "D3010",
+                pos,
+                "Second argument of replace function cannot be an empty string",
+            ));
         }
         let Value::String(r) = &replacement else {
-            return Err(err("T0410", pos, "Argument 3 of function replace does not match function signature"));
+            return Err(err(
+                "T0410",
+                pos,
+                "Argument 3 of function replace does not match function signature",
+            ));
         };
         let out = s.replacen(&**p, r, max);
         ev.check_size(out.len(), pos)?;
         return Ok(Value::str(out));
     }
-    let Some(re) = regex_of(&pattern) else { return Ok(Value::Undefined) };
+    let Some(re) = regex_of(&pattern) else {
+        return Ok(Value::Undefined);
+    };
     let mut out = String::new();
     let mut last = 0;
     for (n, c) in re.captures_iter(&s).enumerate() {
@@ -436,7 +517,11 @@ pub fn call_regex(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value,
         }
         let Some(m) = c.get(0) else { continue };
         if m.as_str().is_empty() {
-            return Err(err("D1004", pos, "Regular expression matches zero length string"));
+            return Err(err(
+                "D1004",
+                pos,
+                "Regular expression matches zero length string",
+            ));
         }
         out.push_str(&s[last..m.start()]);
         match &replacement {
@@ -444,14 +529,29 @@ pub fn call_regex(ev: &mut Evaluator, name: &str, args: &[Value], input: &Value,
             f @ Value::Func(_) => {
                 let mut o = Map::new();
                 o.insert("match".into(), Value::str(m.as_str()));
-                o.insert("index".into(), Value::Number(utf16_index(&s, m.start()) as f64));
+                o.insert(
+                    "index".into(),
+                    Value::Number(utf16_index(&s, m.start()) as f64),
+                );
                 o.insert("groups".into(), groups(&c));
                 match ev.apply(f, vec![Value::Object(Rc::new(o))], input, pos)? {
                     Value::String(r) => out.push_str(&r),
-                    _ => return Err(err("D3012", pos, "Attempted to replace a matched string with a non-string value")),
+                    _ => {
+                        return Err(err(
+                            "D3012",
+                            pos,
+                            "Attempted to replace a matched string with a non-string value",
+                        ));
+                    }
                 }
             }
-            _ => return Err(err("T0410", pos, "Argument 3 of function replace does not match function signature")),
+            _ => {
+                return Err(err(
+                    "T0410",
+                    pos,
+                    "Argument 3 of function replace does not match function signature",
+                ));
+            }
         }
         ev.check_size(out.len(), pos)?;
         last = m.end();
