@@ -1,6 +1,7 @@
 //! The parsed expression tree, already in the shape the evaluator walks: paths are step
 //! lists, predicates are stages on their step, group-by and sort are step annotations.
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::signature::Signature;
@@ -89,8 +90,8 @@ pub enum Kind {
     Wildcard,
     /// `**`
     Descendant,
-    /// `%` (parent)
-    Parent,
+    /// `%` (parent): reads the ancestor bound under its slot's label.
+    Parent(Rc<Slot>),
     /// A location path.
     Path(Vec<Node>),
     /// A binary operation.
@@ -123,6 +124,16 @@ pub enum Kind {
     Placeholder,
 }
 
+/// An ancestor slot of a `%`: the label the ancestor is bound under in the tuple stream and
+/// how many steps up it still is while the parser resolves it.
+#[derive(Debug)]
+pub struct Slot {
+    /// The variable name the ancestor is bound under.
+    pub label: RefCell<String>,
+    /// Levels still to climb.
+    pub level: Cell<i32>,
+}
+
 /// One node with its position and path annotations.
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -148,6 +159,10 @@ pub struct Node {
     pub tuple: bool,
     /// An array constructor at the start or end of a path.
     pub consarray: bool,
+    /// For a step: binds its input under this slot's label (a `%` refers to it).
+    pub ancestor: Option<Rc<Slot>>,
+    /// `%` slots inside this expression not resolved yet.
+    pub seeking: Vec<Rc<Slot>>,
 }
 
 impl Node {
@@ -165,6 +180,8 @@ impl Node {
             index: None,
             tuple: false,
             consarray: false,
+            ancestor: None,
+            seeking: Vec::new(),
         }
     }
 }

@@ -223,13 +223,7 @@ impl Evaluator {
                     Value::seq(out)
                 }
             }
-            Kind::Parent => {
-                return Err(err(
-                    "S0217",
-                    node.pos,
-                    "The parent operator % is not supported by this evaluator",
-                ));
-            }
+            Kind::Parent(slot) => env.lookup(&slot.label.borrow()).unwrap_or_default(),
             Kind::Cond(c, t, e) => {
                 let cv = self.eval(c, input, env)?;
                 if truthy(&cv).unwrap_or(false) {
@@ -403,6 +397,52 @@ impl Evaluator {
         input: &Value,
         env: &Env,
     ) -> Result<Value> {
+        Ok(self.eval_path_inner(node, steps, input, env, false)?.0)
+    }
+
+    /// A step that carries ancestry (a path or block `%` looks through) as a tuple stream.
+    fn eval_tuples(&mut self, step: &Node, input: &Value, env: &Env) -> Result<Option<Vec<Tuple>>> {
+        if !step.tuple || step.group.is_some() {
+            return Ok(None);
+        }
+        let ts = match &step.kind {
+            Kind::Path(steps) => {
+                self.enter(step.pos)?;
+                let r = self.eval_path_inner(step, steps, input, env, true);
+                self.depth -= 1;
+                r?.1
+            }
+            Kind::Block(exprs) if !exprs.is_empty() => {
+                let frame = self.child(env);
+                for e in &exprs[..exprs.len() - 1] {
+                    self.eval(e, input, &frame)?;
+                }
+                let last = &exprs[exprs.len() - 1];
+                match self.eval_tuples(last, input, &frame)? {
+                    Some(ts) => Some(ts),
+                    None => {
+                        let v = self.eval(last, input, &frame)?;
+                        Some(singletons(v))
+                    }
+                }
+            }
+            _ => None,
+        };
+        match ts {
+            // Predicates on the step see the ancestors bound in each tuple.
+            Some(ts) => Ok(Some(self.stages_tuples(&step.predicate, ts, env)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn eval_path_inner(
+        &mut self,
+        node: &Node,
+        steps: &[Node],
+        input: &Value,
+        env: &Env,
+        want_tuples: bool,
+    ) -> Result<(Value, Option<Vec<Tuple>>)> {
         let mut input_seq: Vec<Value> = match input {
             Value::Array(a, _) if !matches!(steps[0].kind, Kind::Var(_)) => a.as_ref().clone(),
             Value::Undefined => vec![],
@@ -443,7 +483,13 @@ impl Evaluator {
         if is_tuple {
             let ts = tuples.unwrap_or_default();
             if let Some(g) = &node.group {
-                return self.eval_group(g, GroupInput::Tuples(ts), env, node.pos);
+                return Ok((
+                    self.eval_group(g, GroupInput::Tuples(ts), env, node.pos)?,
+                    None,
+                ));
+            }
+            if want_tuples {
+                return Ok((Value::Undefined, Some(ts)));
             }
             result = ts
                 .into_iter()
@@ -461,7 +507,10 @@ impl Evaluator {
         if let Some(g) = &node.group {
             out = self.eval_group(g, GroupInput::Values(out), env, node.pos)?;
         }
-        Ok(out)
+        if want_tuples {
+            return Ok((Value::Undefined, Some(singletons(out))));
+        }
+        Ok((out, None))
     }
 
     fn eval_step(
@@ -562,6 +611,14 @@ impl Evaluator {
         for tb in &tuples {
             let step_env = self.tuple_env(env, tb);
             let ctx = tb.get("@").cloned().unwrap_or_default();
+            if let Some(inner) = self.eval_tuples(step, &ctx, &step_env)? {
+                for t in inner {
+                    let mut merged = tb.clone();
+                    merged.extend(t);
+                    result.push(merged);
+                }
+                continue;
+            }
             let r = self.eval(step, &ctx, &step_env)?;
             if r.is_undef() {
                 continue;
@@ -580,6 +637,9 @@ impl Evaluator {
                 }
                 if let Some(ix) = &step.index {
                     t.insert(ix.clone(), Value::Number(bb as f64));
+                }
+                if let Some(slot) = &step.ancestor {
+                    t.insert(slot.label.borrow().as_str().into(), ctx.clone());
                 }
                 result.push(t);
             }
@@ -1245,6 +1305,18 @@ impl Evaluator {
         let _ = pos;
         Ok(apply_edits(&cloned, &edits))
     }
+}
+
+/// A tuple stream of one-binding tuples (`@` only) over a value's members.
+fn singletons(v: Value) -> Vec<Tuple> {
+    v.members()
+        .into_iter()
+        .map(|x| {
+            let mut t = Tuple::new();
+            t.insert("@".into(), x);
+            t
+        })
+        .collect()
 }
 
 /// The input of a group-by: plain values or a tuple stream.

@@ -19,7 +19,6 @@
 //! # Differences from JavaScript JSONata
 //! - `$eval` is not provided (Step Functions does not offer it).
 //! - Regexes use the `regex` crate: no look-around, no backreferences (linear time).
-//! - The parent operator `%` is not supported (error `S0217`).
 //! - Step Functions' additions: `$partition`, `$range`, `$hash`, `$random(seed)`,
 //!   `$uuid`, `$parse`.
 //! - Stepwise-specific error codes: `U1001` (depth or time budget exceeded, as the

@@ -4,7 +4,9 @@
 
 use std::rc::Rc;
 
-use crate::ast::{BinOp, Kind, LambdaDef, Node, Stage};
+use std::cell::{Cell, RefCell};
+
+use crate::ast::{BinOp, Kind, LambdaDef, Node, Slot, Stage};
 use crate::error::{JsonataError, Result};
 use crate::lexer::{Lexer, Tok};
 use crate::signature::Signature;
@@ -20,6 +22,8 @@ struct Parser<'a> {
     /// The first error of the tree-shaping pass (reported after syntax errors, as the
     /// reference implementation processes the tree after parsing it).
     deferred: Option<JsonataError>,
+    /// Labels given to `%` slots so far.
+    parents: usize,
 }
 
 fn lbp(t: &Tok) -> u8 {
@@ -65,6 +69,7 @@ pub fn parse(src: &str) -> Result<Node> {
         tok_pos: 0,
         depth: 0,
         deferred: None,
+        parents: 0,
     };
     p.bump(true)?;
     let node = p.expression(0)?;
@@ -76,10 +81,17 @@ pub fn parse(src: &str) -> Result<Node> {
         )
         .with_token(describe(&p.tok)));
     }
-    match p.deferred {
-        Some(e) => Err(e),
-        None => Ok(node),
+    if let Some(e) = p.deferred {
+        return Err(e);
     }
+    if matches!(node.kind, Kind::Parent(_)) || !node.seeking.is_empty() {
+        return Err(JsonataError::new(
+            "S0217",
+            node.pos,
+            "The object representing the 'parent' cannot be derived from this expression",
+        ));
+    }
+    Ok(node)
 }
 
 fn is_op(t: &Tok, o: &str) -> bool {
@@ -178,14 +190,30 @@ impl Parser<'_> {
                 "and" | "or" | "in" => path_of(Node::new(Kind::Name(op.into()), pos)),
                 "*" => path_of(Node::new(Kind::Wildcard, pos)),
                 "**" => path_of(Node::new(Kind::Descendant, pos)),
-                "%" => Node::new(Kind::Parent, pos),
+                "%" => {
+                    let label = format!("!{}", self.parents);
+                    self.parents += 1;
+                    Node::new(
+                        Kind::Parent(Rc::new(Slot {
+                            label: RefCell::new(label),
+                            level: Cell::new(1),
+                        })),
+                        pos,
+                    )
+                }
                 "-" => {
                     let e = self.expression(70)?;
                     match e.kind {
                         Kind::Num(n) if e.predicate.is_empty() && e.group.is_none() => {
                             Node::new(Kind::Num(-n), pos)
                         }
-                        _ => Node::new(Kind::Neg(Box::new(e)), pos),
+                        _ => {
+                            let mut n = Node::new(Kind::Neg(Box::new(e)), pos);
+                            if let Kind::Neg(inner) = &n.kind {
+                                n.seeking = ancestry_of(inner);
+                            }
+                            n
+                        }
                     }
                 }
                 "(" => {
@@ -198,7 +226,10 @@ impl Parser<'_> {
                         self.take()?;
                     }
                     self.expect(")")?;
-                    Node::new(Kind::Block(exprs), pos)
+                    let seeking = exprs.iter().flat_map(ancestry_of).collect();
+                    let mut n = Node::new(Kind::Block(exprs), pos);
+                    n.seeking = seeking;
+                    n
                 }
                 "[" => {
                     let mut items = Vec::new();
@@ -212,9 +243,21 @@ impl Parser<'_> {
                         }
                     }
                     self.expect("]")?;
-                    Node::new(Kind::ArrayCons(items), pos)
+                    let seeking = items.iter().flat_map(ancestry_of).collect();
+                    let mut n = Node::new(Kind::ArrayCons(items), pos);
+                    n.seeking = seeking;
+                    n
                 }
-                "{" => Node::new(Kind::ObjectCons(Rc::new(self.pairs()?)), pos),
+                "{" => {
+                    let pairs = self.pairs()?;
+                    let seeking = pairs
+                        .iter()
+                        .flat_map(|(k, v)| ancestry_of(k).into_iter().chain(ancestry_of(v)))
+                        .collect();
+                    let mut n = Node::new(Kind::ObjectCons(Rc::new(pairs)), pos);
+                    n.seeking = seeking;
+                    n
+                }
                 "|" => {
                     let pattern = self.expression(0)?;
                     self.expect("|")?;
@@ -266,8 +309,13 @@ impl Parser<'_> {
                     .with_token(describe(&t)),
             );
         };
-        let bin =
-            |o: BinOp, l: Node, r: Node| Node::new(Kind::Binary(o, Box::new(l), Box::new(r)), pos);
+        let bin = |o: BinOp, l: Node, r: Node| {
+            let mut seeking = ancestry_of(&l);
+            seeking.extend(ancestry_of(&r));
+            let mut n = Node::new(Kind::Binary(o, Box::new(l), Box::new(r)), pos);
+            n.seeking = seeking;
+            n
+        };
         Ok(match op {
             "." => {
                 let rhs = self.expression(75)?;
@@ -297,7 +345,24 @@ impl Parser<'_> {
                     let pred = self.expression(0)?;
                     self.expect("]")?;
                     let mut left = left;
+                    let pred_seeking = ancestry_of(&pred);
                     let stage = Stage::Filter(pred);
+                    {
+                        let step = match &mut left.kind {
+                            Kind::Path(steps) => steps.last_mut().expect("paths have steps"),
+                            _ => &mut left,
+                        };
+                        for slot in &pred_seeking {
+                            if slot.level.get() == 1 {
+                                if let Err(e) = seek_parent(step, slot.clone()) {
+                                    self.deferred.get_or_insert(e);
+                                }
+                            } else {
+                                slot.level.set(slot.level.get() - 1);
+                            }
+                        }
+                        step.seeking.extend(pred_seeking);
+                    }
                     if let Kind::Path(steps) = &mut left.kind {
                         let last = steps.last_mut().expect("paths have steps");
                         if last.group.is_some() {
@@ -337,6 +402,7 @@ impl Parser<'_> {
             "^" => {
                 self.expect("(")?;
                 let mut terms = Vec::new();
+                let mut sort_seeking = Vec::new();
                 loop {
                     let mut desc = false;
                     if is_op(&self.tok, "<") {
@@ -345,7 +411,9 @@ impl Parser<'_> {
                         desc = true;
                         self.take()?;
                     }
-                    terms.push((self.expression(0)?, desc));
+                    let term = self.expression(0)?;
+                    sort_seeking.extend(ancestry_of(&term));
+                    terms.push((term, desc));
                     if !is_op(&self.tok, ",") {
                         break;
                     }
@@ -356,8 +424,13 @@ impl Parser<'_> {
                     Kind::Path(_) => left,
                     _ => path_of(left),
                 };
+                let mut sort = Node::new(Kind::Sort(terms), pos);
+                sort.seeking = sort_seeking;
                 if let Kind::Path(steps) = &mut path.kind {
-                    steps.push(Node::new(Kind::Sort(terms), pos));
+                    steps.push(sort);
+                }
+                if let Err(e) = resolve_ancestry(&mut path) {
+                    self.deferred.get_or_insert(e);
                 }
                 path
             }
@@ -427,7 +500,10 @@ impl Parser<'_> {
                         ));
                     }
                 };
-                Node::new(Kind::Bind(name, Box::new(rhs)), pos)
+                let seeking = ancestry_of(&rhs);
+                let mut n = Node::new(Kind::Bind(name, Box::new(rhs)), pos);
+                n.seeking = seeking;
+                n
             }
             "?" => {
                 let then = self.expression(0)?;
@@ -437,7 +513,14 @@ impl Parser<'_> {
                 } else {
                     None
                 };
-                Node::new(Kind::Cond(Box::new(left), Box::new(then), els), pos)
+                let mut seeking = ancestry_of(&left);
+                seeking.extend(ancestry_of(&then));
+                if let Some(e) = &els {
+                    seeking.extend(ancestry_of(e));
+                }
+                let mut n = Node::new(Kind::Cond(Box::new(left), Box::new(then), els), pos);
+                n.seeking = seeking;
+                n
             }
             "~>" => {
                 let rhs = self.expression(40)?;
@@ -546,6 +629,7 @@ impl Parser<'_> {
                 pos,
             ));
         }
+        let arg_seeking: Vec<Rc<Slot>> = args.iter().flat_map(ancestry_of).collect();
         if partial {
             let args = args
                 .into_iter()
@@ -557,9 +641,13 @@ impl Parser<'_> {
                     }
                 })
                 .collect();
-            return Ok(Node::new(Kind::Partial(Box::new(left), args), pos));
+            let mut n = Node::new(Kind::Partial(Box::new(left), args), pos);
+            n.seeking = arg_seeking;
+            return Ok(n);
         }
-        Ok(Node::new(Kind::Call(Box::new(left), args), pos))
+        let mut n = Node::new(Kind::Call(Box::new(left), args), pos);
+        n.seeking = arg_seeking;
+        Ok(n)
     }
 }
 
@@ -614,10 +702,17 @@ fn path_of(step: Node) -> Node {
 /// `lhs . rhs`: merges steps into one path (the reference implementation's processing).
 fn dot(lhs: Node, rhs: Node) -> Result<Node> {
     let pos = lhs.pos;
+    let lhs_parent = match &lhs.kind {
+        Kind::Parent(slot) => Some(slot.clone()),
+        _ => None,
+    };
     let mut path = match lhs.kind {
         Kind::Path(_) if lhs.group.is_none() => lhs,
         _ => path_of(lhs),
     };
+    if let Some(slot) = lhs_parent {
+        path.seeking = vec![slot];
+    }
     let Kind::Path(steps) = &mut path.kind else {
         unreachable!("path_of makes a path")
     };
@@ -663,5 +758,92 @@ fn dot(lhs: Node, rhs: Node) -> Result<Node> {
         last.consarray = true;
     }
     path.pos = pos;
+    resolve_ancestry(&mut path)?;
     Ok(path)
+}
+
+/// The unresolved `%` slots an expression hands to its parent expression.
+fn ancestry_of(n: &Node) -> Vec<Rc<Slot>> {
+    let mut slots = n.seeking.clone();
+    if let Kind::Parent(slot) = &n.kind {
+        slots.push(slot.clone());
+    }
+    slots
+}
+
+/// Walks up from `node` for a `%` slot: the step it lands on binds its input as the ancestor.
+fn seek_parent(node: &mut Node, slot: Rc<Slot>) -> Result<Rc<Slot>> {
+    let pos = node.pos;
+    match &mut node.kind {
+        Kind::Name(_) | Kind::Wildcard => {
+            slot.level.set(slot.level.get() - 1);
+            if slot.level.get() == 0 {
+                if let Some(existing) = &node.ancestor {
+                    let label = existing.label.borrow().clone();
+                    *slot.label.borrow_mut() = label;
+                }
+                node.ancestor = Some(slot.clone());
+                node.tuple = true;
+            }
+            Ok(slot)
+        }
+        Kind::Parent(_) => {
+            slot.level.set(slot.level.get() + 1);
+            Ok(slot)
+        }
+        Kind::Block(exprs) => {
+            if exprs.is_empty() {
+                return Ok(slot);
+            }
+            node.tuple = true;
+            let last = exprs.last_mut().expect("not empty");
+            seek_parent(last, slot)
+        }
+        Kind::Path(steps) => {
+            node.tuple = true;
+            let mut index = steps.len() as i64 - 1;
+            let mut slot = seek_parent(&mut steps[index as usize], slot)?;
+            index -= 1;
+            while slot.level.get() > 0 && index >= 0 {
+                slot = seek_parent(&mut steps[index as usize], slot)?;
+                index -= 1;
+            }
+            Ok(slot)
+        }
+        _ => Err(JsonataError::new(
+            "S0217",
+            pos,
+            "The object representing the 'parent' cannot be derived from this expression",
+        )),
+    }
+}
+
+/// Resolves the `%` slots of a path's last step against its earlier steps; what cannot be
+/// resolved within the path is handed to the enclosing expression.
+fn resolve_ancestry(path: &mut Node) -> Result<()> {
+    let Kind::Path(steps) = &mut path.kind else {
+        return Ok(());
+    };
+    let Some(last) = steps.last() else {
+        return Ok(());
+    };
+    let slots = ancestry_of(last);
+    for slot in slots {
+        let mut slot = slot;
+        let mut index = steps.len() as i64 - 2;
+        while slot.level.get() > 0 {
+            if index < 0 {
+                path.seeking.push(slot);
+                break;
+            }
+            let mut i = index as usize;
+            index -= 1;
+            while index >= 0 && steps[i].focus.is_some() && steps[index as usize].focus.is_some() {
+                i = index as usize;
+                index -= 1;
+            }
+            slot = seek_parent(&mut steps[i], slot)?;
+        }
+    }
+    Ok(())
 }
