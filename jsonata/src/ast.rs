@@ -1,8 +1,8 @@
 //! The parsed expression tree, already in the shape the evaluator walks: paths are step
 //! lists, predicates are stages on their step, group-by and sort are step annotations.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::sync::atomic::AtomicI32;
+use std::sync::{Arc, Mutex};
 
 use crate::signature::Signature;
 
@@ -73,7 +73,7 @@ pub struct LambdaDef {
 #[derive(Debug, Clone)]
 pub enum Kind {
     /// String literal.
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// Number literal.
     Num(f64),
     /// `true`/`false`.
@@ -81,17 +81,17 @@ pub enum Kind {
     /// `null`.
     Null,
     /// Regex literal.
-    Regex(Rc<regex::Regex>),
+    Regex(Arc<regex::Regex>),
     /// A field name step.
-    Name(Rc<str>),
+    Name(Arc<str>),
     /// `$name` (empty: the context `$`).
-    Var(Rc<str>),
+    Var(Arc<str>),
     /// `*`
     Wildcard,
     /// `**`
     Descendant,
     /// `%` (parent): reads the ancestor bound under its slot's label.
-    Parent(Rc<Slot>),
+    Parent(Arc<Slot>),
     /// A location path.
     Path(Vec<Node>),
     /// A binary operation.
@@ -101,23 +101,23 @@ pub enum Kind {
     /// `[ … ]`
     ArrayCons(Vec<Node>),
     /// `{ k: v, … }` (unary: object constructor).
-    ObjectCons(Rc<Vec<(Node, Node)>>),
+    ObjectCons(Arc<Vec<(Node, Node)>>),
     /// `c ? a : b`
     Cond(Box<Node>, Box<Node>, Option<Box<Node>>),
     /// `( a; b; … )`
     Block(Vec<Node>),
     /// `$x := v`
-    Bind(Rc<str>, Box<Node>),
+    Bind(Arc<str>, Box<Node>),
     /// A function call.
     Call(Box<Node>, Vec<Node>),
     /// A partial application (`None` is a `?` placeholder).
     Partial(Box<Node>, Vec<Option<Node>>),
     /// `function($a){ … }`
-    Lambda(Rc<LambdaDef>),
+    Lambda(Arc<LambdaDef>),
     /// `a ~> f`
     Apply(Box<Node>, Box<Node>),
     /// `| pattern | update, delete |`
-    Transform(Rc<(Node, Node, Option<Node>)>),
+    Transform(Arc<(Node, Node, Option<Node>)>),
     /// `^( … )` sort step: terms with a descending flag.
     Sort(Vec<(Node, bool)>),
     /// A `?` placeholder (only meaningful as a partial-application argument).
@@ -129,9 +129,40 @@ pub enum Kind {
 #[derive(Debug)]
 pub struct Slot {
     /// The variable name the ancestor is bound under.
-    pub label: RefCell<String>,
+    pub label: Mutex<String>,
     /// Levels still to climb.
-    pub level: Cell<i32>,
+    pub level: AtomicI32,
+}
+
+impl Slot {
+    /// A slot one level up, bound under `label`.
+    pub fn new(label: String) -> Slot {
+        Slot {
+            label: Mutex::new(label),
+            level: AtomicI32::new(1),
+        }
+    }
+
+    /// The label the ancestor is bound under.
+    pub fn label(&self) -> String {
+        self.label.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Gives the slot another slot's label (two `%` reaching the same step share it).
+    pub fn set_label(&self, label: String) {
+        *self.label.lock().unwrap_or_else(|e| e.into_inner()) = label;
+    }
+
+    /// Levels still to climb.
+    pub fn level(&self) -> i32 {
+        self.level.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets the levels still to climb.
+    pub fn set_level(&self, level: i32) {
+        self.level
+            .store(level, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// One node with its position and path annotations.
@@ -146,23 +177,23 @@ pub struct Node {
     /// Stages on a path step.
     pub stages: Vec<Stage>,
     /// `{ … }` group-by on the expression.
-    pub group: Option<Rc<Vec<(Node, Node)>>>,
+    pub group: Option<Arc<Vec<(Node, Node)>>>,
     /// `[]`: keep singleton arrays.
     pub keep_array: bool,
     /// For a path: some step asked to keep singleton arrays.
     pub keep_singleton_array: bool,
     /// `@$v`
-    pub focus: Option<Rc<str>>,
+    pub focus: Option<Arc<str>>,
     /// `#$v`
-    pub index: Option<Rc<str>>,
+    pub index: Option<Arc<str>>,
     /// Part of a tuple stream (focus or index binding).
     pub tuple: bool,
     /// An array constructor at the start or end of a path.
     pub consarray: bool,
     /// For a step: binds its input under this slot's label (a `%` refers to it).
-    pub ancestor: Option<Rc<Slot>>,
+    pub ancestor: Option<Arc<Slot>>,
     /// `%` slots inside this expression not resolved yet.
-    pub seeking: Vec<Rc<Slot>>,
+    pub seeking: Vec<Arc<Slot>>,
 }
 
 impl Node {

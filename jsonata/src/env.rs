@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::value::Value;
 
@@ -13,7 +14,7 @@ pub type Env = Rc<Frame>;
 /// One scope level.
 #[derive(Debug, Default)]
 pub struct Frame {
-    vars: RefCell<HashMap<Rc<str>, Value>>,
+    vars: RefCell<HashMap<Arc<str>, Value>>,
     parent: Option<Env>,
 }
 

@@ -4,6 +4,7 @@
 //! budget (depth, deadline, result size).
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use indexmap::IndexMap;
@@ -15,7 +16,7 @@ use crate::functions::{self, Builtin};
 use crate::value::{CONS, Func, KEEP, MAX_NESTING, Map, OUTER, SEQ, Value, deep_equal, nesting};
 
 /// A tuple of a tuple stream: `@` is the context, other keys are bound variables.
-type Tuple = IndexMap<Rc<str>, Value>;
+type Tuple = IndexMap<Arc<str>, Value>;
 
 /// Stack left when evaluation grows the stack (one evaluation level needs well under this).
 pub const STACK_RED_ZONE: usize = 256 * 1024;
@@ -223,7 +224,7 @@ impl Evaluator {
                     Value::seq(out)
                 }
             }
-            Kind::Parent(slot) => env.lookup(&slot.label.borrow()).unwrap_or_default(),
+            Kind::Parent(slot) => env.lookup(&slot.label()).unwrap_or_default(),
             Kind::Cond(c, t, e) => {
                 let cv = self.eval(c, input, env)?;
                 if truthy(&cv).unwrap_or(false) {
@@ -639,7 +640,7 @@ impl Evaluator {
                     t.insert(ix.clone(), Value::Number(bb as f64));
                 }
                 if let Some(slot) = &step.ancestor {
-                    t.insert(slot.label.borrow().as_str().into(), ctx.clone());
+                    t.insert(slot.label().as_str().into(), ctx.clone());
                 }
                 result.push(t);
             }

@@ -2,9 +2,7 @@
 //! as stages, group-by/sort/focus/index as step annotations), with the reference
 //! implementation's syntax error codes (`S02xx`) and positions.
 
-use std::rc::Rc;
-
-use std::cell::{Cell, RefCell};
+use std::sync::Arc;
 
 use crate::ast::{BinOp, Kind, LambdaDef, Node, Slot, Stage};
 use crate::error::{JsonataError, Result};
@@ -176,7 +174,7 @@ impl Parser<'_> {
             Tok::Bool(b) => Node::new(Kind::Bool(b), pos),
             Tok::Null => Node::new(Kind::Null, pos),
             Tok::Regex(p, f) => Node::new(
-                Kind::Regex(Rc::new(crate::regex::compile(&p, &f, pos)?)),
+                Kind::Regex(Arc::new(crate::regex::compile(&p, &f, pos)?)),
                 pos,
             ),
             Tok::End => {
@@ -193,13 +191,7 @@ impl Parser<'_> {
                 "%" => {
                     let label = format!("!{}", self.parents);
                     self.parents += 1;
-                    Node::new(
-                        Kind::Parent(Rc::new(Slot {
-                            label: RefCell::new(label),
-                            level: Cell::new(1),
-                        })),
-                        pos,
-                    )
+                    Node::new(Kind::Parent(Arc::new(Slot::new(label))), pos)
                 }
                 "-" => {
                     let e = self.expression(70)?;
@@ -254,7 +246,7 @@ impl Parser<'_> {
                         .iter()
                         .flat_map(|(k, v)| ancestry_of(k).into_iter().chain(ancestry_of(v)))
                         .collect();
-                    let mut n = Node::new(Kind::ObjectCons(Rc::new(pairs)), pos);
+                    let mut n = Node::new(Kind::ObjectCons(Arc::new(pairs)), pos);
                     n.seeking = seeking;
                     n
                 }
@@ -269,7 +261,7 @@ impl Parser<'_> {
                         None
                     };
                     self.expect("|")?;
-                    Node::new(Kind::Transform(Rc::new((pattern, update, delete))), pos)
+                    Node::new(Kind::Transform(Arc::new((pattern, update, delete))), pos)
                 }
                 "?" => Node::new(Kind::Placeholder, pos),
                 _ => {
@@ -353,12 +345,12 @@ impl Parser<'_> {
                             _ => &mut left,
                         };
                         for slot in &pred_seeking {
-                            if slot.level.get() == 1 {
+                            if slot.level() == 1 {
                                 if let Err(e) = seek_parent(step, slot.clone()) {
                                     self.deferred.get_or_insert(e);
                                 }
                             } else {
-                                slot.level.set(slot.level.get() - 1);
+                                slot.set_level(slot.level() - 1);
                             }
                         }
                         step.seeking.extend(pred_seeking);
@@ -396,7 +388,7 @@ impl Parser<'_> {
                         "Each step can only have one grouping expression",
                     ));
                 }
-                left.group = Some(Rc::new(pairs));
+                left.group = Some(Arc::new(pairs));
                 left
             }
             "^" => {
@@ -620,7 +612,7 @@ impl Parser<'_> {
             self.expect("}")?;
             let body = tail_call_optimize(body);
             return Ok(Node::new(
-                Kind::Lambda(Rc::new(LambdaDef {
+                Kind::Lambda(Arc::new(LambdaDef {
                     params,
                     signature,
                     body,
@@ -629,7 +621,7 @@ impl Parser<'_> {
                 pos,
             ));
         }
-        let arg_seeking: Vec<Rc<Slot>> = args.iter().flat_map(ancestry_of).collect();
+        let arg_seeking: Vec<Arc<Slot>> = args.iter().flat_map(ancestry_of).collect();
         if partial {
             let args = args
                 .into_iter()
@@ -657,7 +649,7 @@ fn tail_call_optimize(node: Node) -> Node {
         Kind::Call(..) if node.predicate.is_empty() && node.group.is_none() && !node.keep_array => {
             let pos = node.pos;
             Node::new(
-                Kind::Lambda(Rc::new(LambdaDef {
+                Kind::Lambda(Arc::new(LambdaDef {
                     params: Vec::new(),
                     signature: None,
                     body: node,
@@ -763,7 +755,7 @@ fn dot(lhs: Node, rhs: Node) -> Result<Node> {
 }
 
 /// The unresolved `%` slots an expression hands to its parent expression.
-fn ancestry_of(n: &Node) -> Vec<Rc<Slot>> {
+fn ancestry_of(n: &Node) -> Vec<Arc<Slot>> {
     let mut slots = n.seeking.clone();
     if let Kind::Parent(slot) = &n.kind {
         slots.push(slot.clone());
@@ -772,15 +764,14 @@ fn ancestry_of(n: &Node) -> Vec<Rc<Slot>> {
 }
 
 /// Walks up from `node` for a `%` slot: the step it lands on binds its input as the ancestor.
-fn seek_parent(node: &mut Node, slot: Rc<Slot>) -> Result<Rc<Slot>> {
+fn seek_parent(node: &mut Node, slot: Arc<Slot>) -> Result<Arc<Slot>> {
     let pos = node.pos;
     match &mut node.kind {
         Kind::Name(_) | Kind::Wildcard => {
-            slot.level.set(slot.level.get() - 1);
-            if slot.level.get() == 0 {
+            slot.set_level(slot.level() - 1);
+            if slot.level() == 0 {
                 if let Some(existing) = &node.ancestor {
-                    let label = existing.label.borrow().clone();
-                    *slot.label.borrow_mut() = label;
+                    slot.set_label(existing.label());
                 }
                 node.ancestor = Some(slot.clone());
                 node.tuple = true;
@@ -788,7 +779,7 @@ fn seek_parent(node: &mut Node, slot: Rc<Slot>) -> Result<Rc<Slot>> {
             Ok(slot)
         }
         Kind::Parent(_) => {
-            slot.level.set(slot.level.get() + 1);
+            slot.set_level(slot.level() + 1);
             Ok(slot)
         }
         Kind::Block(exprs) => {
@@ -804,7 +795,7 @@ fn seek_parent(node: &mut Node, slot: Rc<Slot>) -> Result<Rc<Slot>> {
             let mut index = steps.len() as i64 - 1;
             let mut slot = seek_parent(&mut steps[index as usize], slot)?;
             index -= 1;
-            while slot.level.get() > 0 && index >= 0 {
+            while slot.level() > 0 && index >= 0 {
                 slot = seek_parent(&mut steps[index as usize], slot)?;
                 index -= 1;
             }
@@ -831,7 +822,7 @@ fn resolve_ancestry(path: &mut Node) -> Result<()> {
     for slot in slots {
         let mut slot = slot;
         let mut index = steps.len() as i64 - 2;
-        while slot.level.get() > 0 {
+        while slot.level() > 0 {
             if index < 0 {
                 path.seeking.push(slot);
                 break;

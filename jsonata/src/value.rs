@@ -3,6 +3,7 @@
 //! conversion from and to `serde_json::Value` and JavaScript's number formatting.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
@@ -28,7 +29,7 @@ pub enum Func {
     /// A user lambda with its closure environment and the input it was defined on.
     Lambda {
         /// The definition.
-        def: Rc<LambdaDef>,
+        def: Arc<LambdaDef>,
         /// The defining environment.
         env: Env,
         /// The context value at definition.
@@ -39,11 +40,11 @@ pub enum Func {
     /// A partial application: the function and its arguments (`None` = placeholder).
     Partial(Value, Vec<Option<Value>>),
     /// A `|pattern|update,delete|` transform.
-    Transform(Rc<(Node, Node, Option<Node>)>, Env),
+    Transform(Arc<(Node, Node, Option<Node>)>, Env),
     /// Function composition made by `f ~> g`.
     Chain(Value, Value),
     /// A regex literal used as a function (returns match objects).
-    Regex(Rc<regex::Regex>),
+    Regex(Arc<regex::Regex>),
 }
 
 /// A runtime value.
@@ -59,7 +60,7 @@ pub enum Value {
     /// Number (always finite).
     Number(f64),
     /// String.
-    String(Rc<str>),
+    String(Arc<str>),
     /// Array with flags (`SEQ`, `KEEP`, `CONS`, `OUTER`).
     Array(Rc<Vec<Value>>, u8),
     /// Object.
@@ -70,7 +71,7 @@ pub enum Value {
 
 impl Value {
     /// A string value.
-    pub fn str(s: impl Into<Rc<str>>) -> Value {
+    pub fn str(s: impl Into<Arc<str>>) -> Value {
         Value::String(s.into())
     }
 

@@ -192,3 +192,35 @@ fn now_is_fixed_by_the_options() {
         ]))
     );
 }
+
+#[test]
+fn a_parsed_expression_is_shared_across_threads() {
+    // The executor parses a definition's expressions once and evaluates them from any task.
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    let expr = std::sync::Arc::new(Expression::parse("$sum($states.input.n)").expect("parses"));
+    assert_send_sync(&*expr);
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let expr = expr.clone();
+            std::thread::spawn(move || {
+                let mut b = Map::new();
+                b.insert("states".into(), json!({"input": {"n": [i, 1, 2]}}));
+                expr.evaluate(None, &b, &Options::default())
+                    .expect("evaluates")
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread completes"))
+        .collect();
+    assert_eq!(
+        results,
+        vec![
+            Some(json!(3)),
+            Some(json!(4)),
+            Some(json!(5)),
+            Some(json!(6))
+        ]
+    );
+}

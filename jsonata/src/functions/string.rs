@@ -3,6 +3,7 @@
 //! base64 and URL encoding.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use base64::Engine;
 
@@ -131,7 +132,7 @@ fn utf16_index(s: &str, byte: usize) -> usize {
 }
 
 /// The regex of a `(sf)` argument, when it is one.
-fn regex_of(v: &Value) -> Option<Rc<regex::Regex>> {
+fn regex_of(v: &Value) -> Option<Arc<regex::Regex>> {
     match v {
         Value::Func(f) => match f.as_ref() {
             Func::Regex(r) => Some(r.clone()),
@@ -166,7 +167,7 @@ fn groups(c: &regex::Captures) -> Value {
     )
 }
 
-fn s_arg(args: &[Value], i: usize) -> Option<Rc<str>> {
+fn s_arg(args: &[Value], i: usize) -> Option<Arc<str>> {
     match args.get(i) {
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
