@@ -146,6 +146,16 @@ fn step_functions_functions() {
         Some(json!("900150983cd24fb0d6963f7d28e17f72"))
     );
     assert_eq!(code("$hash('abc', 'CRC32')"), "D3202");
+    assert_eq!(code("$hash('abc')"), "T0410", "the algorithm is required");
+    assert_eq!(
+        eval("$partition([1,2,3], 2.7)", json!(null)).expect("ok"),
+        Some(json!([[1, 2], [3]])),
+        "integer parameters round down"
+    );
+    assert_eq!(
+        eval("$random(4.2) = $random(4)", json!(null)).expect("ok"),
+        Some(json!(true))
+    );
     let a = eval("$random(42)", json!(null)).expect("ok");
     assert_eq!(
         a,
@@ -222,5 +232,63 @@ fn a_parsed_expression_is_shared_across_threads() {
             Some(json!(5)),
             Some(json!(6))
         ]
+    );
+}
+
+/// The expressions of AWS's "Transforming data with JSONata" examples, evaluated as the
+/// examples' `$states.input` binds them, with the outputs the page shows.
+#[test]
+fn aws_documentation_examples() {
+    let states = |input: Value| {
+        let mut b = Map::new();
+        b.insert("states".into(), json!({ "input": input }));
+        b
+    };
+    let input = json!({"customer": {"firstName": "Martha", "lastName": "Rivera"}, "order": {"items": 7, "total": 27.91}});
+    let out = |e: &str, b: Map<String, Value>| {
+        eval_with(e, json!(null), b, &Options::default()).expect("evaluates")
+    };
+    assert_eq!(
+        out(
+            "'Last=>' & $states.input.customer.lastName",
+            states(input.clone())
+        ),
+        Some(json!("Last=>Rivera"))
+    );
+    assert_eq!(
+        out("$states.input.order.total", states(input)),
+        Some(json!(27.91))
+    );
+    let products = json!({"products": [
+        {"calories": 140, "flavour": "Cola", "name": "Product-1"},
+        {"calories": 0, "flavour": "Cola", "name": "Product-2"},
+        {"calories": 160, "flavour": "Orange", "name": "Product-3"},
+        {"calories": 100, "flavour": "Orange", "name": "Product-4"},
+        {"calories": 0, "flavour": "Lime", "name": "Product-5"}
+    ]});
+    assert_eq!(
+        out("$states.input.products[calories=0]", states(products)),
+        Some(json!([
+            {"calories": 0, "flavour": "Cola", "name": "Product-2"},
+            {"calories": 0, "flavour": "Lime", "name": "Product-5"}
+        ]))
+    );
+    assert_eq!(
+        out(
+            "$partition([1,2,3,4], $states.input.chunkSize)",
+            states(json!({"chunkSize": 3}))
+        ),
+        Some(json!([[1, 2, 3], [4]]))
+    );
+    assert_eq!(
+        out("$range(0, 10, 2)", Map::new()),
+        Some(json!([0, 2, 4, 6, 8, 10]))
+    );
+    assert_eq!(
+        out(
+            "$parse($states.input.json_string)",
+            states(json!({"json_string": "{\"a\":[1,true]}"}))
+        ),
+        Some(json!({"a": [1, true]}))
     );
 }

@@ -95,7 +95,7 @@ const TABLE: &[(&str, &str)] = &[
     // Step Functions' additions
     ("partition", "<an:a>"),
     ("range", "<nnn?:a>"),
-    ("hash", "<s-s?:s>"),
+    ("hash", "<ss:s>"),
     ("uuid", "<:s>"),
     ("parse", "<s-:x>"),
 ];

@@ -12,7 +12,7 @@ use crate::value::Value;
 /// `$random(seed?)`: a number in [0, 1); the same seed gives the same number.
 pub fn random(ev: &mut Evaluator, seed: &Value) -> Result<Value> {
     Ok(Value::Number(match seed.as_f64() {
-        Some(s) => rand::rngs::StdRng::seed_from_u64(s.to_bits()).random::<f64>(),
+        Some(s) => rand::rngs::StdRng::seed_from_u64(s.floor() as i64 as u64).random::<f64>(),
         None => ev.rng.random::<f64>(),
     }))
 }
@@ -27,8 +27,9 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
     let num = |i: usize| args.get(i).and_then(|v| v.as_f64());
     Ok(match name {
         "partition" => {
-            let size = num(1).unwrap_or(0.0);
-            if size < 1.0 || size.fract() != 0.0 {
+            // Step Functions rounds integer parameters down.
+            let size = num(1).unwrap_or(0.0).floor();
+            if size < 1.0 {
                 return Err(err(
                     "D3200",
                     pos,
@@ -44,10 +45,10 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
             )
         }
         "range" => {
-            let (Some(start), Some(end)) = (num(0), num(1)) else {
+            let (Some(start), Some(end)) = (num(0).map(f64::floor), num(1).map(f64::floor)) else {
                 return Ok(Value::Undefined);
             };
-            let step = num(2).unwrap_or(1.0);
+            let step = num(2).unwrap_or(1.0).floor();
             if step == 0.0 {
                 return Err(err("D3201", pos, "The step of $range must not be zero"));
             }
@@ -68,7 +69,7 @@ pub fn call(ev: &mut Evaluator, name: &str, args: &[Value], pos: usize) -> Resul
             };
             let algo = match args.get(1) {
                 Some(Value::String(a)) => a.to_string(),
-                _ => "SHA-256".to_string(),
+                _ => return Ok(Value::Undefined),
             };
             use sha2::Digest;
             let out = match algo.as_str() {
