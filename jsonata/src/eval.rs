@@ -1140,7 +1140,13 @@ impl Evaluator {
         pos: usize,
     ) -> Result<Value> {
         self.tick(pos)?;
-        let mut r = self.apply_inner(f, args, input, pos);
+        let mut r = self.apply_inner(f, args, input, pos).map_err(|mut e| {
+            // Errors raised without a position (signature checks) point at the call.
+            if e.position == 0 {
+                e.position = pos;
+            }
+            e
+        });
         while let Ok(Value::Func(func)) = &r {
             let Func::Lambda { def, env, input } = func.as_ref() else {
                 break;

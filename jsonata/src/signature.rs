@@ -145,8 +145,7 @@ impl Signature {
                     "Argument {} of function does not match function signature",
                     idx + 1
                 ),
-            )
-            .with_token(format!("{}", idx + 1)));
+            ));
         };
         let mut out = Vec::new();
         let mut ai = 0;

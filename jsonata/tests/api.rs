@@ -51,6 +51,14 @@ fn states_bindings_and_workflow_variables() {
 }
 
 #[test]
+fn evaluation_errors_name_the_function_and_point_at_the_call() {
+    let e = eval("  $substring('abc', 'x')", json!(null)).expect_err("bad argument");
+    assert_eq!(e.code, "T0410");
+    assert_eq!(e.token.as_deref(), Some("substring"));
+    assert!(e.position > 0, "a position in the expression: {e:?}");
+}
+
+#[test]
 fn undefined_result_is_none() {
     assert_eq!(
         eval("nothing.here", json!({"a": 1})).expect("evaluates"),
