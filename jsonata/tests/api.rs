@@ -120,6 +120,16 @@ fn results_are_bounded_while_they_are_built() {
         code("$reduce([1..5000], function($a, $b){ {'a': $a} }, {})"),
         "U1002"
     );
+    // Intermediate values count too; a larger limit lets them through.
+    assert_eq!(code("$sum([1..100000])"), "U1002");
+    let roomy = Options {
+        max_result_bytes: 1 << 20,
+        ..Options::default()
+    };
+    assert_eq!(
+        eval_with("$sum([1..100000])", json!(null), Map::new(), &roomy).expect("fits in 1 MiB"),
+        Some(json!(5_000_050_000u64))
+    );
     // The final result is measured as JSON.
     let options = Options {
         max_result_bytes: 1024,
