@@ -21,6 +21,7 @@
 
 pub mod features;
 mod photo;
+mod segment;
 mod server;
 
 pub use features::{MODEL_ID, cosine, embed_image, embed_text};

@@ -16,7 +16,7 @@
 //!   "thumbnail_edge": 256,
 //!   "map_concurrency": 16,
 //!   "fetch_concurrency": 32,
-//!   "threshold": 0.04,
+//!   "threshold": 0.025,
 //!   "retention_days": 30
 //! }
 //! ```
@@ -39,7 +39,7 @@ use stepwise_runtime::{Activity, ActivityError, Context, decode_json};
 /// sweep on the labelled test set (`tests/tests/group_images_quality.rs`, local-bedrock's
 /// hand-written image features). Real Titan embeddings need their own calibration: set
 /// `threshold` in the config (or per job).
-pub const DEFAULT_THRESHOLD: f64 = 0.04;
+pub const DEFAULT_THRESHOLD: f64 = 0.025;
 /// The default thumbnail edge, in pixels.
 pub const DEFAULT_THUMBNAIL_EDGE: u32 = 256;
 /// The largest thumbnail edge accepted.
