@@ -604,18 +604,51 @@ mod tests {
         assert!(differing > 1000, "only {differing} dimensions differ");
     }
 
+    /// Photo `v` of product `p`: the generator's views 0–3, then view 1 turned a quarter
+    /// turn (4) and view 2 cropped to its middle 85 % with its light grey backdrop tinted
+    /// beige (5).
+    fn photo(p: usize, v: usize) -> Vec<u8> {
+        if v < 4 {
+            return product_photo(p, v);
+        }
+        let image = image::load_from_memory(&product_photo(p, v - 3)).unwrap();
+        let edited = if v == 4 {
+            image.rotate90()
+        } else {
+            let (w, h) = (image.width(), image.height());
+            let mut rgb = image
+                .crop_imm(w * 3 / 40, h * 3 / 40, w * 17 / 20, h * 17 / 20)
+                .to_rgb8();
+            for px in rgb.pixels_mut() {
+                let max = px.0.iter().copied().max().unwrap_or(0);
+                let min = px.0.iter().copied().min().unwrap_or(0);
+                if max - min < 24 && max > 150 {
+                    let m = f32::from(max);
+                    *px = image::Rgb([max, (m * 0.93) as u8, (m * 0.8) as u8]);
+                }
+            }
+            image::DynamicImage::ImageRgb8(rgb)
+        };
+        let mut jpeg = Vec::new();
+        edited
+            .write_to(&mut Cursor::new(&mut jpeg), ImageFormat::Jpeg)
+            .unwrap();
+        jpeg
+    }
+
     /// The requirement the demo relies on: with ≥3 products × ≥3 views, every view's
-    /// nearest neighbour (cosine) among all other photos is a view of the same product.
-    /// Twelve products: each colour is used twice (0 and 8 are a red circle and a red
-    /// square) and each outline three times (0, 4 and 11 are circles).
+    /// nearest neighbour (cosine) among all other photos is a view of the same product,
+    /// also when it is turned, cropped or on another backdrop. Twelve products: each
+    /// colour is used twice (0 and 8 are a red circle and a red square) and each outline
+    /// three times (0, 4 and 11 are circles).
     #[test]
     fn views_of_a_product_are_each_others_nearest_neighbours() {
         let products = 0..12;
-        let views = 4;
+        let views = 6;
         let mut photos = Vec::new();
         for p in products {
             for v in 0..views {
-                photos.push((p, v, embed_image(&product_photo(p, v), 1024).unwrap()));
+                photos.push((p, v, embed_image(&photo(p, v), 1024).unwrap()));
             }
         }
         let mut worst_margin = f32::INFINITY;
@@ -669,11 +702,26 @@ mod tests {
     }
 
     #[test]
-    fn garbage_and_huge_images_are_refused() {
+    fn garbage_huge_and_non_jpeg_png_images_are_refused() {
         assert!(matches!(
             embed_image(b"definitely not an image", 1024),
             Err(ImageProblem::Undecodable(_))
         ));
+        // A WebP decodes here, but Titan takes only JPEG and PNG.
+        let mut webp = Vec::new();
+        image::load_from_memory(&product_photo(1, 0))
+            .unwrap()
+            .write_to(&mut Cursor::new(&mut webp), ImageFormat::WebP)
+            .unwrap();
+        match embed_image(&webp, 1024) {
+            Err(ImageProblem::Undecodable(why)) => {
+                assert!(
+                    why.contains("webp") && why.contains("JPEG and PNG"),
+                    "{why}"
+                )
+            }
+            other => panic!("a WebP was not refused: {other:?}"),
+        }
         let mut png = Vec::new();
         image::RgbImage::new(2049, 10)
             .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
