@@ -56,10 +56,9 @@ impl GroupImagesWorld {
         format!("products/P-{product}/{view}.jpg")
     }
 
-    /// The config document (a threshold of 0.1 suits local-bedrock's features on these
-    /// unedited views).
+    /// The config document (the default clustering threshold).
     pub fn config(&self) -> Value {
-        json!({"bucket": self.bucket, "map_concurrency": 8, "threshold": 0.1})
+        json!({"bucket": self.bucket, "map_concurrency": 8})
     }
 
     /// Creates the bucket with every product's views and the corrupt photo, the jobs

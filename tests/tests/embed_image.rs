@@ -240,6 +240,34 @@ async fn a_large_png_is_downscaled_before_embedding() {
 }
 
 #[tokio::test]
+async fn a_webp_is_re_encoded_for_titan_and_embedded() {
+    let fx = Fixture::new().await;
+    let jpeg = product_photo(2, 1);
+    let mut webp = Vec::new();
+    image::load_from_memory(&jpeg)
+        .expect("decodes")
+        .write_to(&mut Cursor::new(&mut webp), image::ImageFormat::WebP)
+        .expect("WebP");
+    // Titan, and so the local endpoint, refuses a WebP as it is.
+    assert!(local_bedrock::embed_image(&webp, 1024).is_err());
+    let url = fx.put("images/p-2.webp", webp.clone(), "image/webp").await;
+
+    let output = fx.embed(fx.input("S-webp", &url)).await.unwrap();
+
+    assert_eq!(output["downscaled"], json!(true), "re-encoded");
+    assert_eq!(output["source_bytes"], json!(webp.len()));
+    let (vector, _) = fx.staged(output["vector_key"].as_str().unwrap()).await;
+    assert!((norm(&vector) - 1.0).abs() < 1e-3);
+    // The same photo: the vector is (nearly) the JPEG's.
+    let from_jpeg = local_bedrock::embed_image(&jpeg, 1024).unwrap();
+    let similarity = local_bedrock::cosine(&vector, &from_jpeg);
+    assert!(
+        similarity > 0.99,
+        "cosine {similarity} with the JPEG's vector"
+    );
+}
+
+#[tokio::test]
 async fn a_corrupt_image_is_an_invalid_image_naming_the_sale() {
     let fx = Fixture::new().await;
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
@@ -258,7 +286,11 @@ async fn a_corrupt_image_is_an_invalid_image_naming_the_sale() {
     assert_eq!(err.name, INVALID_IMAGE);
     assert!(err.cause.starts_with("sale S-corrupt: "), "{}", err.cause);
     assert!(err.cause.contains(&url), "{}", err.cause);
-    assert!(err.cause.contains("not a JPEG or PNG"), "{}", err.cause);
+    assert!(
+        err.cause.contains("not a JPEG, PNG or WebP"),
+        "{}",
+        err.cause
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! `EmbedImage`: the fan-out item of daily-sales-export. For one sale it fetches the
 //! product image (S3 or HTTPS, within the configured size and time limits), checks that
-//! it is a JPEG or PNG that decodes, downscales it when it exceeds what the model accepts,
-//! embeds it with Bedrock Titan Multimodal Embeddings G1 (1024 floats) and stages the
+//! it is a JPEG, PNG or WebP that decodes, downscales it when it exceeds what the model
+//! accepts (and re-encodes a WebP, which Titan does not take), embeds it with Bedrock Titan Multimodal Embeddings G1 (1024 floats) and stages the
 //! vector in S3 at the sale's deterministic key. Only the key travels on. Embeddings are
 //! also kept by the image's content hash (`<staging>/embeddings/<model-id>/1024/<sha256>`,
 //! [`stepwise_embeddings::EmbeddingStore`]): an image whose bytes were embedded before by
@@ -10,7 +10,7 @@
 //! module is the daily export's item: its input (a [`Sale`]) and where the vector goes.
 //!
 //! Errors: a per-item problem with the image is [`INVALID_IMAGE`] (bad URL, not a
-//! JPEG/PNG, undecodable, rejected by Bedrock) or [`IMAGE_TOO_LARGE`]; neither is
+//! JPEG/PNG/WebP, undecodable, rejected by Bedrock) or [`IMAGE_TOO_LARGE`]; neither is
 //! retried, and the workflow records them per sale. A missing object or a 404 is
 //! `NotFound`; throttling is `Throttled`; timeouts, connection failures and 5xx are
 //! `Transient` (retried by the state machine). This module must not retry, and it must

@@ -33,8 +33,9 @@ pub fn check_image_url(url: &str, allow_loopback_http: bool) -> Result<(), Activ
 
 /// Fetches the image at `url` (`s3://` or `https://`; also `http://` on a loopback
 /// address when `allow_loopback_http`, for tests and local demos), checks that it is a
-/// JPEG or PNG that decodes, downscales it to fit the model, and embeds it with the
-/// configured Bedrock model.
+/// JPEG, PNG or WebP that decodes, downscales it to fit the model (and re-encodes a WebP
+/// as a JPEG, or a PNG when transparent: Titan takes only JPEG and PNG), and embeds it
+/// with the configured Bedrock model.
 ///
 /// Errors name the URL (never the bytes); the caller adds which item they belong to.
 /// Decoding runs on a blocking thread; a decoder that panics on a malformed image is

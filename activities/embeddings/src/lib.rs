@@ -20,7 +20,7 @@
 //! | `store` | the content-hash key scheme (`<prefix>embeddings/<model-id>/<dimension>/<sha256-hex>`) and [`EmbeddingStore`]: look up and store an image's embedding by its bytes |
 //! | `limits` | [`ImageLimits`] and [`BedrockConfig`] with their defaults |
 //!
-//! Errors: a problem with the image is [`INVALID_IMAGE`] (bad URL, not a JPEG/PNG,
+//! Errors: a problem with the image is [`INVALID_IMAGE`] (bad URL, not a JPEG/PNG/WebP,
 //! undecodable, rejected by Bedrock) or [`IMAGE_TOO_LARGE`]; neither is retried. A
 //! missing object or a 404 is `NotFound`; throttling is `Throttled`; timeouts, connection
 //! failures and 5xx are `Transient`. This crate must not retry (the state machine does),
@@ -50,7 +50,7 @@ pub use store::{ContentKey, EMBEDDINGS_DIR, EmbeddingStore, Stored};
 pub use vector::{EMBEDDING_DIM, VectorError, decode_vector, encode_vector};
 
 /// The image cannot be used: the URL is not `s3://` or `https://`, the content is not a
-/// JPEG or PNG, it does not decode, or Bedrock rejected it. Per item; not retried.
+/// JPEG, PNG or WebP, it does not decode, or Bedrock rejected it. Per item; not retried.
 pub const INVALID_IMAGE: ErrorName = ErrorName::new("InvalidImage");
 /// The image is larger than `image_limits.max_bytes` (or too large to decode or to fit
 /// the model's limits). Per item; not retried.

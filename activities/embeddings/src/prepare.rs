@@ -1,6 +1,12 @@
 //! The CPU side of an image: the declared content type, the format sniffed from the bytes,
 //! a full decode (so a corrupt image fails here, per item, not at Bedrock), and a
-//! downscale and re-encode when the image exceeds what the model accepts.
+//! downscale and re-encode when the image exceeds what the model accepts or comes in a
+//! format it does not take.
+//!
+//! Titan Multimodal Embeddings takes JPEG and PNG only (AWS's model page lists "Image
+//! formats: PNG, JPEG": <https://docs.aws.amazon.com/bedrock/latest/userguide/titan-multiemb-models.html>).
+//! Any other format the `image` crate decodes here (WebP, the only other one enabled in
+//! the workspace) is re-encoded: as a JPEG, or a PNG when it has transparency.
 //!
 //! Everything here is synchronous and may take a while on a large image: call it from
 //! `tokio::task::spawn_blocking`. It does no I/O.
@@ -33,8 +39,8 @@ const JPEG_QUALITIES: [u8; 4] = [90, 80, 70, 60];
 const SHRINK: f32 = 0.75;
 const MAX_SHRINKS: u32 = 6;
 
-/// Content types accepted as they are.
-const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/jpg", "image/png"];
+/// Content types accepted (a WebP is re-encoded before it reaches the model).
+const IMAGE_TYPES: [&str; 4] = ["image/jpeg", "image/jpg", "image/png", "image/webp"];
 /// Content types that say nothing (S3's default for objects uploaded without one): the
 /// bytes decide.
 const GENERIC_TYPES: [&str; 2] = ["application/octet-stream", "binary/octet-stream"];
@@ -44,7 +50,7 @@ const GENERIC_TYPES: [&str; 2] = ["application/octet-stream", "binary/octet-stre
 pub(crate) struct Prepared {
     /// A JPEG or PNG within the model's limits.
     pub bytes: Vec<u8>,
-    /// Whether it was resized or re-encoded (otherwise: the source bytes).
+    /// Whether it was resized or re-encoded (otherwise: the source bytes, a JPEG or PNG).
     pub downscaled: bool,
     /// Its width, in pixels.
     pub width: u32,
@@ -55,8 +61,8 @@ pub(crate) struct Prepared {
 /// Why an image cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Problem {
-    /// The bytes are not a JPEG or PNG.
-    #[error("the content is not a JPEG or PNG image ({0})")]
+    /// The bytes are not a JPEG, PNG or WebP.
+    #[error("the content is not a JPEG, PNG or WebP image ({0})")]
     Unsupported(String),
     /// The bytes do not decode.
     #[error("the image does not decode: {0}")]
@@ -76,9 +82,9 @@ impl Problem {
     }
 }
 
-/// Checks a declared content type: `image/jpeg` or `image/png` (parameters and case
-/// ignored), or none or a generic one (`application/octet-stream`), when the sniffed
-/// bytes decide. Anything else (an HTML error page served with 200) is refused.
+/// Checks a declared content type: `image/jpeg`, `image/png` or `image/webp` (parameters
+/// and case ignored), or none or a generic one (`application/octet-stream`), when the
+/// sniffed bytes decide. Anything else (an HTML error page served with 200) is refused.
 pub(crate) fn check_content_type(content_type: Option<&str>) -> Result<(), String> {
     let Some(declared) = content_type else {
         return Ok(());
@@ -96,17 +102,22 @@ pub(crate) fn check_content_type(content_type: Option<&str>) -> Result<(), Strin
         Ok(())
     } else {
         Err(format!(
-            "content type \"{declared}\" is not image/jpeg or image/png"
+            "content type \"{declared}\" is not image/jpeg, image/png or image/webp"
         ))
     }
 }
 
 /// Sniffs, decodes and, when needed, downscales an image so that its longest side is at
 /// most `min(max_dimension, 2048)` and its body at most [`MAX_MODEL_IMAGE_BYTES`].
-/// An image already within both is passed on as it came.
+/// A JPEG or PNG already within both is passed on as it came; a WebP is always
+/// re-encoded (Titan takes only JPEG and PNG).
 pub(crate) fn prepare(bytes: Vec<u8>, max_dimension: u32) -> Result<Prepared, Problem> {
     let format = match image::guess_format(&bytes) {
-        Ok(format @ (ImageFormat::Jpeg | ImageFormat::Png)) => format,
+        Ok(format @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP))
+            if format.reading_enabled() =>
+        {
+            format
+        }
         Ok(other) => {
             return Err(Problem::Unsupported(format!(
                 "it is {}",
@@ -115,11 +126,12 @@ pub(crate) fn prepare(bytes: Vec<u8>, max_dimension: u32) -> Result<Prepared, Pr
         }
         Err(_) => return Err(Problem::Unsupported("unrecognised bytes".to_string())),
     };
+    let model_takes_it = matches!(format, ImageFormat::Jpeg | ImageFormat::Png);
     let image = decode(&bytes, format)?;
     let (width, height) = (image.width(), image.height());
     let limit = max_dimension.clamp(1, TITAN_MAX_DIMENSION);
     let oversized = width > limit || height > limit;
-    if !oversized && bytes.len() <= MAX_MODEL_IMAGE_BYTES {
+    if model_takes_it && !oversized && bytes.len() <= MAX_MODEL_IMAGE_BYTES {
         return Ok(Prepared {
             bytes,
             downscaled: false,
@@ -256,12 +268,8 @@ mod tests {
         ] {
             assert!(check_content_type(ok).is_ok(), "{ok:?}");
         }
-        for bad in [
-            "text/html; charset=utf-8",
-            "image/gif",
-            "image/webp",
-            "application/json",
-        ] {
+        assert!(check_content_type(Some("image/webp")).is_ok());
+        for bad in ["text/html; charset=utf-8", "image/gif", "application/json"] {
             let err = check_content_type(Some(bad)).unwrap_err();
             assert!(err.contains(bad), "{err}");
         }
@@ -329,13 +337,66 @@ mod tests {
         assert!(matches!(err, Problem::Unsupported(_)), "{err}");
         assert_eq!(err.error_name(), INVALID_IMAGE);
         let err = prepare(vec![0x13; 2000], 2048).unwrap_err();
-        assert!(err.to_string().contains("not a JPEG or PNG"), "{err}");
+        assert!(err.to_string().contains("not a JPEG, PNG or WebP"), "{err}");
 
         let mut truncated = png(64, 64);
         truncated.truncate(truncated.len() / 2);
         let err = prepare(truncated, 2048).unwrap_err();
         assert!(matches!(err, Problem::Undecodable(_)), "{err}");
         assert_eq!(err.error_name(), INVALID_IMAGE);
+    }
+
+    fn webp(image: &DynamicImage) -> Vec<u8> {
+        let mut out = Vec::new();
+        image
+            .write_to(&mut Cursor::new(&mut out), ImageFormat::WebP)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_webp_is_re_encoded_as_a_jpeg_or_as_a_png_when_transparent() {
+        let opaque = DynamicImage::ImageRgb8(RgbImage::from_fn(300, 200, |x, y| {
+            Rgb([(x % 200) as u8, (y % 200) as u8, 30])
+        }));
+        let prepared = prepare(webp(&opaque), 2048).unwrap();
+        assert!(prepared.downscaled, "re-encoded");
+        assert_eq!((prepared.width, prepared.height), (300, 200));
+        assert_eq!(
+            image::guess_format(&prepared.bytes).unwrap(),
+            ImageFormat::Jpeg
+        );
+        // The pixels survive the re-encoding (JPEG is lossy: close, not equal).
+        let back = image::load_from_memory(&prepared.bytes).unwrap().to_rgb8();
+        let original = opaque.to_rgb8();
+        let worst = back
+            .pixels()
+            .zip(original.pixels())
+            .flat_map(|(a, b)| (0..3).map(move |c| a[c].abs_diff(b[c])))
+            .max()
+            .unwrap();
+        assert!(worst < 40, "a channel moved by {worst}");
+
+        let transparent = DynamicImage::ImageRgba8(RgbaImage::from_fn(120, 80, |x, _| {
+            Rgba([10, 200, 10, (x * 2) as u8])
+        }));
+        let prepared = prepare(webp(&transparent), 2048).unwrap();
+        assert_eq!(
+            image::guess_format(&prepared.bytes).unwrap(),
+            ImageFormat::Png
+        );
+        assert_eq!(
+            image::load_from_memory(&prepared.bytes).unwrap().to_rgba8(),
+            transparent.to_rgba8()
+        );
+
+        // Over the limit: downscaled and re-encoded in one go.
+        let prepared = prepare(webp(&opaque), 150).unwrap();
+        assert_eq!((prepared.width, prepared.height), (150, 100));
+        assert_eq!(
+            image::guess_format(&prepared.bytes).unwrap(),
+            ImageFormat::Jpeg
+        );
     }
 
     #[test]
