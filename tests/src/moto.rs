@@ -40,12 +40,33 @@ const LOG_TAIL: usize = 4000;
 
 /// Runs moto's entry point after starting a thread that ends the process when stdin
 /// reaches end of file (the test process closed it or died).
+///
+/// It also corrects two deviations of moto 5.2.5's S3 Tables that the SDK cannot parse
+/// (so every call would fail): `GetTable` answers `managedByService` as a JSON boolean,
+/// where AWS sends the managing service's name or nothing (a customer's table: a table
+/// is created with none); `UpdateTableMetadataLocation` answers `namespace` as a string,
+/// where AWS sends a list (`["lake"]`).
 const BOOTSTRAP: &str = "\
 import os, sys, threading
 def _watch():
     sys.stdin.buffer.read()
     os._exit(0)
 threading.Thread(target=_watch, daemon=True).start()
+import moto.s3tables.models as _s3tables
+_table_init = _s3tables.Table.__init__
+def _customer_table(self, *args, **kwargs):
+    _table_init(self, *args, **kwargs)
+    self.managed_by_service = None
+_s3tables.Table.__init__ = _customer_table
+import json as _json
+import moto.s3tables.responses as _s3tables_api
+_update_location = _s3tables_api.S3TablesResponse.update_table_metadata_location
+def _namespace_list(self):
+    status, headers, body = _update_location(self)
+    answer = _json.loads(body)
+    answer['namespace'] = [answer['namespace']]
+    return status, headers, _json.dumps(answer)
+_s3tables_api.S3TablesResponse.update_table_metadata_location = _namespace_list
 from moto.server import main
 sys.exit(main(sys.argv[1:]))
 ";

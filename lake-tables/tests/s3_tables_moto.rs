@@ -1,0 +1,439 @@
+//! The lake tables on moto (S3 Tables + S3), written by this crate and read back by
+//! pyiceberg from the metadata file alone: schema, partition spec, rows per partition,
+//! snapshots and their batch ids, a re-run batch that appends nothing, a replaced date
+//! that leaves one copy of the day, time travel to the previous snapshot, and
+//! concurrent commits that all land (conflicts retried).
+
+#[path = "../../tests/src/moto.rs"]
+#[allow(dead_code)]
+mod moto;
+
+use std::process::Command;
+
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::NaiveDate;
+use serde_json::{Value, json};
+use stepwise_lake::{Sale, SoldSale, encode_partition, encode_sold};
+use stepwise_lake_tables::storage::parse_s3_uri;
+use stepwise_lake_tables::{
+    BATCH_ID_PROPERTY, CommitRetry, Dataset, ErrorClass, LakeTables, LakeTablesError,
+};
+
+const DIM: usize = 1024;
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+fn sales(prefix: &str, tenant: &str, day: &str, n: usize) -> Vec<(Sale, Vec<f32>)> {
+    (0..n)
+        .map(|i| {
+            (
+                Sale {
+                    sale_id: format!("{prefix}-{tenant}-{day}-{i}"),
+                    tenant_id: tenant.to_string(),
+                    product_id: format!("p{i}"),
+                    sold_at: format!("{day}T10:0{}:00Z", i % 10),
+                    quantity: 1 + i as i64,
+                    unit_price_cents: 1000,
+                    currency: "EUR".into(),
+                    image_url: format!("s3://images/p{i}.jpg"),
+                },
+                vec![i as f32 / 10.0; DIM],
+            )
+        })
+        .collect()
+}
+
+fn sold(tenant: &str, days: &[&str], per_day: usize) -> Vec<SoldSale> {
+    let mut rows = Vec::new();
+    for day in days {
+        for i in 0..per_day {
+            rows.push(SoldSale {
+                sale_id: format!("s-{tenant}-{day}-{i}"),
+                tenant_id: tenant.to_string(),
+                product_id: format!("p{i}"),
+                event_id: format!("e-{tenant}-{day}-{i}"),
+                sold_date: day.to_string(),
+                listed_date: (i % 2 == 0).then(|| "2026-10-01".to_string()),
+                unit_price_cents: 900,
+                listed_price_cents: 1000,
+                discount_percent: 10.0,
+                days_to_sell: 35,
+                quarter: "Q4".into(),
+                season: "autumn".into(),
+                category: "shoes".into(),
+                brand: "b".into(),
+                condition: "used".into(),
+                description: "d".into(),
+                image_s3_key: format!("images/p{i}.jpg"),
+                embedding_id: format!("emb-{i}"),
+                vendor_id: "v1".into(),
+                embedding: (i % 3 != 0).then(|| vec![0.5; DIM]),
+            });
+        }
+    }
+    rows
+}
+
+struct Lake {
+    server: moto::MotoServer,
+    tables: LakeTables,
+}
+
+async fn lake() -> Lake {
+    let server = moto::MotoServer::start().expect("moto server");
+    let tables = LakeTables::ensure(&server.sdk_config(), "stepwise-lake", "lake")
+        .await
+        .expect("table bucket and namespace");
+    Lake { server, tables }
+}
+
+impl Lake {
+    async fn put(&self, dataset: Dataset, name: &str, bytes: Vec<u8>) -> String {
+        let location = self.tables.table_location(dataset).await.expect("location");
+        let uri = format!("{location}/data/{name}.parquet");
+        let (bucket, key) = parse_s3_uri(&uri).expect("uri");
+        self.tables
+            .s3()
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .expect("put data file");
+        uri
+    }
+
+    async fn sales_file(&self, name: &str, rows: &[(Sale, Vec<f32>)], day: &str) -> String {
+        let bytes = encode_partition(rows, date(day)).expect("encode");
+        self.put(Dataset::SmartgoSales, name, bytes).await
+    }
+
+    async fn sold_file(&self, name: &str, rows: &[SoldSale]) -> String {
+        let bytes = encode_sold(rows).expect("encode");
+        self.put(Dataset::SalesHistory, name, bytes).await
+    }
+
+    /// pyiceberg's view of the table (tests/read_tables.py).
+    async fn read_back(&self, dataset: Dataset) -> Value {
+        let location = self
+            .tables
+            .metadata_location(dataset)
+            .await
+            .expect("metadata location");
+        let root = moto::workspace_root();
+        let python = root.join(".venv/bin/python");
+        assert!(
+            python.is_file(),
+            "{} missing: run scripts/python-env.sh (it installs pyiceberg)",
+            python.display()
+        );
+        let output = Command::new(python)
+            .arg(root.join("lake-tables/tests/read_tables.py"))
+            .args([&location, dataset.date_column(), &self.server.endpoint()])
+            .output()
+            .expect("run read_tables.py");
+        assert!(
+            output.status.success(),
+            "pyiceberg failed on {location}:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("read_tables.py prints JSON")
+    }
+}
+
+fn batch_ids(table: &Value) -> Vec<Value> {
+    table["snapshots"]
+        .as_array()
+        .expect("snapshots")
+        .iter()
+        .map(|s| s["properties"][BATCH_ID_PROPERTY].clone())
+        .collect()
+}
+
+fn operations(table: &Value) -> Vec<String> {
+    table["snapshots"]
+        .as_array()
+        .expect("snapshots")
+        .iter()
+        .map(|s| s["operation"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smartgo_sales_appends_once_per_batch_and_replaces_a_date() {
+    let lake = lake().await;
+    let created = lake
+        .tables
+        .ensure_table(Dataset::SmartgoSales)
+        .await
+        .expect("create table");
+    let again = lake
+        .tables
+        .ensure_table(Dataset::SmartgoSales)
+        .await
+        .expect("ensure the existing table");
+    assert_eq!(created, again, "ensuring an existing table changes nothing");
+
+    let b1 = vec![
+        lake.sales_file("b1-t1", &sales("a", "t1", "2026-11-02", 3), "2026-11-02")
+            .await,
+        lake.sales_file("b1-t2", &sales("a", "t2", "2026-11-02", 2), "2026-11-02")
+            .await,
+    ];
+    let b2 = vec![
+        lake.sales_file("b2-t1", &sales("a", "t1", "2026-11-03", 4), "2026-11-03")
+            .await,
+        lake.sales_file(
+            "b2-t1-dec",
+            &sales("a", "t1", "2026-12-01", 1),
+            "2026-12-01",
+        )
+        .await,
+    ];
+    let first = lake
+        .tables
+        .append(Dataset::SmartgoSales, &b1, "export-2026-11-02")
+        .await
+        .expect("append b1");
+    assert!(first.committed);
+    assert_eq!(first.added_files, 2);
+    let second = lake
+        .tables
+        .append(Dataset::SmartgoSales, &b2, "export-2026-11-03")
+        .await
+        .expect("append b2");
+    assert!(second.committed);
+
+    let rerun = lake
+        .tables
+        .append(Dataset::SmartgoSales, &b1, "export-2026-11-02")
+        .await
+        .expect("re-append b1");
+    assert!(
+        !rerun.committed,
+        "a re-run batch appends nothing: {rerun:?}"
+    );
+    assert_eq!(rerun.snapshot_id, first.snapshot_id);
+    assert_eq!(rerun.metadata_location, second.metadata_location);
+
+    // The day is exported again: the new files replace every file of 2026-11-02.
+    let redo = vec![
+        lake.sales_file("redo-t1", &sales("b", "t1", "2026-11-02", 5), "2026-11-02")
+            .await,
+        lake.sales_file("redo-t2", &sales("b", "t2", "2026-11-02", 2), "2026-11-02")
+            .await,
+    ];
+    let replaced = lake
+        .tables
+        .replace_date(Dataset::SmartgoSales, date("2026-11-02"), &redo)
+        .await
+        .expect("replace 2026-11-02");
+    assert!(replaced.committed);
+    assert_eq!((replaced.removed_files, replaced.removed_records), (2, 5));
+    assert_eq!(replaced.added_files, 2);
+
+    let table = lake.read_back(Dataset::SmartgoSales).await;
+    assert_eq!(table["format_version"], 2);
+    let columns: Vec<(&str, &str, bool)> = table["schema"]
+        .as_array()
+        .expect("schema")
+        .iter()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap_or_default(),
+                f["type"].as_str().unwrap_or_default(),
+                f["required"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        vec![
+            ("sale_id", "string", true),
+            ("tenant_id", "string", true),
+            ("product_id", "string", true),
+            ("sold_at", "timestamptz", true),
+            ("quantity", "long", true),
+            ("unit_price_cents", "long", true),
+            ("currency", "string", true),
+            ("image_url", "string", true),
+            ("export_date", "date", true),
+            ("embedding", "list<float>", true),
+        ]
+    );
+    assert_eq!(
+        table["partition_spec"],
+        json!([
+            {"source": "tenant_id", "name": "tenant_id", "transform": "identity"},
+            {"source": "export_date", "name": "export_date_month", "transform": "month"}
+        ])
+    );
+    assert_eq!(operations(&table), ["append", "append", "overwrite"]);
+    assert_eq!(
+        batch_ids(&table),
+        [
+            json!("export-2026-11-02"),
+            json!("export-2026-11-03"),
+            Value::Null
+        ]
+    );
+    assert_eq!(
+        table["snapshots"][2]["properties"]["stepwise.replaced-date"],
+        "2026-11-02"
+    );
+    let current = &table["current"];
+    assert_eq!(current["count"], 12);
+    assert_eq!(current["distinct_sale_ids"], 12, "no duplicate sale ids");
+    assert_eq!(
+        current["per_partition"],
+        json!({"t1/2026-11": 9, "t1/2026-12": 1, "t2/2026-11": 2})
+    );
+    assert_eq!(
+        current["per_date"],
+        json!({"2026-11-02": 7, "2026-11-03": 4, "2026-12-01": 1}),
+        "one copy of the replaced day"
+    );
+    assert_eq!(current["embedding_lengths"], json!([DIM]));
+    // Time travel: the snapshot before the replacement has the first export of the day.
+    let previous = &table["previous"];
+    assert_eq!(previous["count"], 10);
+    assert_eq!(
+        previous["per_date"],
+        json!({"2026-11-02": 5, "2026-11-03": 4, "2026-12-01": 1})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_history_refuses_files_it_cannot_file_and_mixed_date_replacements() {
+    let lake = lake().await;
+    lake.tables
+        .ensure_table(Dataset::SalesHistory)
+        .await
+        .expect("create table");
+    // A compacted day may hold several days of one month: appended as is.
+    let mixed = lake
+        .sold_file("mixed", &sold("t1", &["2026-11-05", "2026-11-06"], 3))
+        .await;
+    let outcome = lake
+        .tables
+        .append(Dataset::SalesHistory, &[mixed], "compaction-2026-11-06")
+        .await
+        .expect("append");
+    assert!(outcome.committed);
+    let before = lake
+        .tables
+        .metadata_location(Dataset::SalesHistory)
+        .await
+        .expect("location");
+
+    // Replacing one of its days would need rewriting the file: refused, nothing changes.
+    let err = lake
+        .tables
+        .replace_date(Dataset::SalesHistory, date("2026-11-05"), &[])
+        .await
+        .expect_err("mixed dates");
+    assert!(matches!(err, LakeTablesError::MixedDates { .. }), "{err}");
+    assert_eq!(err.class(), ErrorClass::Permanent);
+
+    // A file of two tenants, or of two months, has no partition: refused as bad input.
+    let two_tenants = {
+        let mut rows = sold("t1", &["2026-11-07"], 2);
+        rows.extend(sold("t2", &["2026-11-07"], 2));
+        lake.sold_file("two-tenants", &rows).await
+    };
+    let two_months = lake
+        .sold_file("two-months", &sold("t1", &["2026-11-30", "2026-12-01"], 1))
+        .await;
+    for (file, words) in [
+        (two_tenants, "more than one tenant_id"),
+        (two_months, "spans months"),
+    ] {
+        let err = lake
+            .tables
+            .append(Dataset::SalesHistory, std::slice::from_ref(&file), "bad")
+            .await
+            .expect_err("refused");
+        assert!(err.to_string().contains(words), "{err}");
+        assert_eq!(err.class(), ErrorClass::InvalidInput);
+    }
+    let err = lake
+        .tables
+        .append(Dataset::SalesHistory, &["s3:/nope".to_string()], "bad")
+        .await
+        .expect_err("bad uri");
+    assert!(err.to_string().starts_with("files: "), "{err}");
+    assert_eq!(
+        lake.tables
+            .metadata_location(Dataset::SalesHistory)
+            .await
+            .expect("location"),
+        before,
+        "refused writes commit nothing"
+    );
+
+    let table = lake.read_back(Dataset::SalesHistory).await;
+    assert_eq!(
+        table["partition_spec"][1],
+        json!({"source": "sold_date", "name": "sold_date_month", "transform": "month"})
+    );
+    let listed = table["schema"]
+        .as_array()
+        .expect("schema")
+        .iter()
+        .find(|f| f["name"] == "listed_date")
+        .cloned()
+        .expect("listed_date");
+    assert_eq!(listed["required"], false);
+    assert_eq!(table["current"]["count"], 6);
+    assert_eq!(table["current"]["per_partition"], json!({"t1/2026-11": 6}));
+    assert_eq!(table["current"]["embedding_lengths"], json!([DIM]));
+    assert_eq!(table["snapshots"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commits_all_land_once() {
+    let Lake { server, tables } = lake().await;
+    let lake = Lake {
+        server,
+        tables: tables.with_retry(CommitRetry {
+            attempts: 12,
+            ..CommitRetry::default()
+        }),
+    };
+    lake.tables
+        .ensure_table(Dataset::SalesHistory)
+        .await
+        .expect("create table");
+    let mut files = Vec::new();
+    for (i, tenant) in ["t1", "t2", "t3", "t4"].iter().enumerate() {
+        files.push(
+            lake.sold_file(tenant, &sold(tenant, &["2026-11-09"], i + 1))
+                .await,
+        );
+    }
+    let tables = &lake.tables;
+    let runs = files.iter().enumerate().map(|(i, file)| async move {
+        tables
+            .append(
+                Dataset::SalesHistory,
+                std::slice::from_ref(file),
+                &format!("batch-{i}"),
+            )
+            .await
+    });
+    // Every batch twice, all at once: each lands exactly once.
+    let outcomes = futures::future::join_all(runs.clone().chain(runs)).await;
+    let mut committed = 0;
+    for outcome in outcomes {
+        let outcome = outcome.expect("every commit lands (conflicts retried)");
+        committed += usize::from(outcome.committed);
+    }
+    assert_eq!(committed, 4, "each batch committed once");
+    let table = lake.read_back(Dataset::SalesHistory).await;
+    assert_eq!(table["snapshots"].as_array().map(Vec::len), Some(4));
+    assert_eq!(table["current"]["count"], 1 + 2 + 3 + 4);
+    assert_eq!(table["current"]["distinct_sale_ids"], 10);
+}
