@@ -345,6 +345,110 @@ fn bounds(primitive: &PrimitiveType, stats: &[Option<&Statistics>]) -> Option<(D
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stepwise_lake::{Sale, encode_partition};
+
+    fn footer(rows: &[(Sale, Vec<f32>)], day: NaiveDate) -> (u64, ParquetMetaData) {
+        let bytes = Bytes::from(encode_partition(rows, day).expect("encode"));
+        let metadata = ParquetMetaDataReader::new()
+            .parse_and_finish(&bytes)
+            .expect("footer");
+        (bytes.len() as u64, metadata)
+    }
+
+    fn sale(id: &str, tenant: &str, sold_at: &str) -> (Sale, Vec<f32>) {
+        (
+            Sale {
+                sale_id: id.into(),
+                tenant_id: tenant.into(),
+                product_id: "p".into(),
+                sold_at: sold_at.into(),
+                quantity: 2,
+                unit_price_cents: 150,
+                currency: "EUR".into(),
+                image_url: "s3://i/p.jpg".into(),
+            },
+            vec![0.25; 1024],
+        )
+    }
+
+    #[test]
+    fn a_lake_file_is_filed_under_its_tenant_and_month_with_its_date_bounds() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let rows = [
+            sale("s1", "t1", "2026-11-23T08:00:00Z"),
+            sale("s2", "t1", "2026-11-23T09:30:00Z"),
+        ];
+        let (size, metadata) = footer(&rows, day);
+        let schema = Dataset::SmartgoSales.schema().expect("schema");
+        let file = data_file(
+            "s3://w/data/a.parquet",
+            size,
+            &metadata,
+            Dataset::SmartgoSales,
+            &schema,
+            0,
+        )
+        .expect("data file");
+        assert_eq!(file.record_count(), 2);
+        assert_eq!(file.file_size_in_bytes(), size);
+        assert_eq!(
+            *file.partition(),
+            Struct::from_iter([Some(Literal::string("t1")), Some(Literal::int(682))])
+        );
+        let date_id = schema.field_by_name("export_date").expect("date").id;
+        assert_eq!(
+            file.lower_bounds().get(&date_id),
+            Some(&Datum::date(days_of(day)))
+        );
+        assert_eq!(
+            file.upper_bounds().get(&date_id),
+            Some(&Datum::date(days_of(day)))
+        );
+        let quantity = schema.field_by_name("quantity").expect("quantity").id;
+        assert_eq!(file.lower_bounds().get(&quantity), Some(&Datum::long(2)));
+        assert_eq!(file.null_value_counts().get(&quantity), Some(&0));
+        let embedding = schema.field_by_name("embedding").expect("embedding").id;
+        assert!(file.column_sizes()[&embedding] > 0);
+        let sale_id = schema.field_by_name("sale_id").expect("sale_id").id;
+        assert!(
+            !file.lower_bounds().contains_key(&sale_id),
+            "no string bounds"
+        );
+    }
+
+    #[test]
+    fn a_file_of_two_tenants_has_no_partition() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let rows = [
+            sale("s1", "t1", "2026-11-23T08:00:00Z"),
+            sale("s2", "t2", "2026-11-23T09:30:00Z"),
+        ];
+        let (size, metadata) = footer(&rows, day);
+        let schema = Dataset::SmartgoSales.schema().expect("schema");
+        let err = data_file(
+            "s3://w/data/b.parquet",
+            size,
+            &metadata,
+            Dataset::SmartgoSales,
+            &schema,
+            0,
+        )
+        .expect_err("two tenants");
+        assert!(err.to_string().contains("more than one tenant_id"), "{err}");
+        // sales_history's schema does not fit a smartgo_sales file.
+        let (size, metadata) = footer(&rows[..1], day);
+        let history = Dataset::SalesHistory.schema().expect("schema");
+        let err = data_file(
+            "s3://w/data/b.parquet",
+            size,
+            &metadata,
+            Dataset::SalesHistory,
+            &history,
+            0,
+        )
+        .expect_err("wrong table");
+        assert!(err.to_string().contains("has no column event_id"), "{err}");
+    }
 
     #[test]
     fn months_count_from_1970() {

@@ -47,9 +47,9 @@ pub enum LakeTablesError {
     Iceberg {
         /// The table.
         table: String,
-        /// The iceberg error.
+        /// The iceberg error (boxed: it is large).
         #[source]
-        source: iceberg::Error,
+        source: Box<iceberg::Error>,
     },
     /// A data file cannot be added to the table as it is.
     #[error("data file {path}: {reason}")]
@@ -118,7 +118,10 @@ impl LakeTablesError {
 
     pub(crate) fn iceberg(table: impl Into<String>) -> impl FnOnce(iceberg::Error) -> Self {
         let table = table.into();
-        move |source| LakeTablesError::Iceberg { table, source }
+        move |source| LakeTablesError::Iceberg {
+            table,
+            source: Box::new(source),
+        }
     }
 }
 

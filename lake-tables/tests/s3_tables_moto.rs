@@ -206,6 +206,13 @@ async fn smartgo_sales_appends_once_per_batch_and_replaces_a_date() {
         .await
         .expect("append b2");
     assert!(second.committed);
+    assert!(
+        first.metadata_location.contains("/metadata/00001-")
+            && second.metadata_location.contains("/metadata/00002-"),
+        "each commit writes the next metadata version: {} then {}",
+        first.metadata_location,
+        second.metadata_location
+    );
 
     let rerun = lake
         .tables
@@ -427,11 +434,19 @@ async fn concurrent_commits_all_land_once() {
     // Every batch twice, all at once: each lands exactly once.
     let outcomes = futures::future::join_all(runs.clone().chain(runs)).await;
     let mut committed = 0;
+    let mut attempts = 0;
     for outcome in outcomes {
         let outcome = outcome.expect("every commit lands (conflicts retried)");
         committed += usize::from(outcome.committed);
+        attempts += outcome.attempts;
     }
     assert_eq!(committed, 4, "each batch committed once");
+    // Eight runs that all load the table before any of them commits: all but one lose
+    // their first attempt to another (a ConflictException) and are retried.
+    assert!(
+        attempts > 8,
+        "conflicts were retried: {attempts} attempts for 8 runs"
+    );
     let table = lake.read_back(Dataset::SalesHistory).await;
     assert_eq!(table["snapshots"].as_array().map(Vec::len), Some(4));
     assert_eq!(table["current"]["count"], 1 + 2 + 3 + 4);
