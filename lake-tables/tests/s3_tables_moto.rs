@@ -291,6 +291,13 @@ async fn smartgo_sales_appends_once_per_batch_and_replaces_a_date() {
         table["snapshots"][2]["properties"]["stepwise.replaced-date"],
         "2026-11-02"
     );
+    let totals: Vec<&Value> = table["snapshots"]
+        .as_array()
+        .expect("snapshots")
+        .iter()
+        .map(|s| &s["total_records"])
+        .collect();
+    assert_eq!(totals, [&json!("5"), &json!("10"), &json!("12")]);
     let current = &table["current"];
     assert_eq!(current["count"], 12);
     assert_eq!(current["distinct_sale_ids"], 12, "no duplicate sale ids");
