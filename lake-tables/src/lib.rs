@@ -43,4 +43,4 @@ mod tables;
 pub use commit::{CommitOutcome, CommitRetry};
 pub use error::{ErrorClass, LakeTablesError};
 pub use schema::{BATCH_ID_PROPERTY, Dataset, REPLACED_DATE_PROPERTY};
-pub use tables::LakeTables;
+pub use tables::{LakeTables, SnapshotInfo};

@@ -15,8 +15,29 @@ use iceberg_catalog_s3tables::{S3TablesCatalog, S3TablesCatalogBuilder};
 use crate::commit::{Change, CommitOutcome, CommitRetry, Current, TableRef};
 use crate::datafile::{data_file, read_footer};
 use crate::error::{LakeTablesError, aws_error};
-use crate::schema::{Dataset, FORMAT_VERSION};
+use crate::schema::{BATCH_ID_PROPERTY, Dataset, FORMAT_VERSION, REPLACED_DATE_PROPERTY};
 use crate::storage::SdkS3StorageFactory;
+
+/// One snapshot of a table ([`LakeTables::snapshots`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// Its id.
+    pub snapshot_id: i64,
+    /// The snapshot it was committed on top of.
+    pub parent_id: Option<i64>,
+    /// Its sequence number (commit order).
+    pub sequence_number: i64,
+    /// When it was committed, milliseconds since the epoch.
+    pub timestamp_ms: i64,
+    /// `append`, `overwrite`, `delete`, …
+    pub operation: String,
+    /// The batch an [`LakeTables::append`] committed (`stepwise.batch-id`).
+    pub batch_id: Option<String>,
+    /// The date a [`LakeTables::replace_date`] replaced (`stepwise.replaced-date`).
+    pub replaced_date: Option<String>,
+    /// The table's rows after it (`total-records`).
+    pub total_records: Option<u64>,
+}
 
 /// The lake's table bucket and namespace.
 pub struct LakeTables {
@@ -201,6 +222,34 @@ impl LakeTables {
     /// A failed call, or a table without metadata.
     pub async fn metadata_location(&self, dataset: Dataset) -> Result<String, LakeTablesError> {
         Ok(self.table(dataset).load().await?.location)
+    }
+
+    /// The snapshots the table keeps, oldest first (what the demo prints and an operator
+    /// checks: which batch or date each one committed).
+    ///
+    /// # Errors
+    /// A failed call, or a table without metadata.
+    pub async fn snapshots(&self, dataset: Dataset) -> Result<Vec<SnapshotInfo>, LakeTablesError> {
+        let current = self.table(dataset).load().await?;
+        let mut snapshots: Vec<SnapshotInfo> = current
+            .metadata
+            .snapshots()
+            .map(|s| {
+                let properties = &s.summary().additional_properties;
+                SnapshotInfo {
+                    snapshot_id: s.snapshot_id(),
+                    parent_id: s.parent_snapshot_id(),
+                    sequence_number: s.sequence_number(),
+                    timestamp_ms: s.timestamp_ms(),
+                    operation: s.summary().operation.as_str().to_string(),
+                    batch_id: properties.get(BATCH_ID_PROPERTY).cloned(),
+                    replaced_date: properties.get(REPLACED_DATE_PROPERTY).cloned(),
+                    total_records: properties.get("total-records").and_then(|v| v.parse().ok()),
+                }
+            })
+            .collect();
+        snapshots.sort_by_key(|s| s.sequence_number);
+        Ok(snapshots)
     }
 
     /// The table's location (`s3://<warehouse bucket>`): S3 Tables keeps a table's files

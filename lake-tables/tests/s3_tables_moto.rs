@@ -291,6 +291,40 @@ async fn smartgo_sales_appends_once_per_batch_and_replaces_a_date() {
         table["snapshots"][2]["properties"]["stepwise.replaced-date"],
         "2026-11-02"
     );
+    // The crate's own view of the snapshots agrees with pyiceberg's.
+    let ours = lake
+        .tables
+        .snapshots(Dataset::SmartgoSales)
+        .await
+        .expect("snapshots");
+    let ours: Vec<Value> = ours
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.snapshot_id,
+                "parent": s.parent_id,
+                "operation": s.operation,
+                "batch": s.batch_id,
+                "records": s.total_records,
+            })
+        })
+        .collect();
+    let theirs: Vec<Value> = table["snapshots"]
+        .as_array()
+        .expect("snapshots")
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s["id"],
+                "parent": s["parent"],
+                "operation": s["operation"],
+                "batch": s["properties"][BATCH_ID_PROPERTY],
+                "records": s["total_records"].as_str().and_then(|v| v.parse::<u64>().ok()),
+            })
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+    assert_eq!(ours[2]["parent"], ours[1]["id"]);
     let totals: Vec<&Value> = table["snapshots"]
         .as_array()
         .expect("snapshots")
