@@ -112,6 +112,16 @@ impl App {
     /// The server's state for `config`, running the AWS service integrations against
     /// the endpoints of the standard environment and the activities of `registry`.
     pub fn new(config: Config, registry: Registry) -> Result<Arc<App>, ServeError> {
+        Self::with_services(config, registry, Services::shared())
+    }
+
+    /// The server's state for `config`, running the AWS service integrations and the
+    /// activities of `registry` against `services` (tests point these at moto server).
+    pub fn with_services(
+        config: Config,
+        registry: Registry,
+        services: Arc<Services>,
+    ) -> Result<Arc<App>, ServeError> {
         let mocks = match &config.mock_config {
             None => None,
             Some(path) => {
@@ -128,7 +138,7 @@ impl App {
                 )
             }
         };
-        let tasks = runner::real_tasks(registry.clone(), Services::shared());
+        let tasks = runner::real_tasks(registry.clone(), services);
         Ok(Arc::new_cyclic(|app| App {
             launcher: Arc::new(launcher::ServeLauncher::new(app.clone())),
             executions: ExecutionStore::new(config.retention),
@@ -192,6 +202,14 @@ impl Server {
     /// Serves until the process ends.
     pub async fn run(self) -> Result<(), ServeError> {
         axum::serve(self.listener, router(self.app))
+            .await
+            .map_err(ServeError::Serve)
+    }
+
+    /// Serves until the process ends, with `extra` routes beside the Step Functions API
+    /// (the jobs API of `stepwise serve --jobs-api`).
+    pub async fn run_with(self, extra: Router) -> Result<(), ServeError> {
+        axum::serve(self.listener, router(self.app).merge(extra))
             .await
             .map_err(ServeError::Serve)
     }
