@@ -95,6 +95,10 @@ export const CONTEXT_KEYS = [
   'logLevel',
   'functionErrorsThreshold',
   'scheduleEnabled',
+  // the jobs API (lib/jobs-api.ts reads these)
+  'jobsApiUserPoolArn',
+  'jobsApiRateLimit',
+  'jobsApiBurstLimit',
 ] as const;
 
 /** A context value that cannot be used; the message names the parameter. */
