@@ -1,6 +1,6 @@
 //! The jobs API on the local server: creates the group-images state machine on
 //! `stepwise serve` (the deployment's placeholders filled in with the local table and
-//! config parameter) and builds the routes, whose StartExecution goes to that server
+//! config parameter) once the server answers, and builds the routes, whose StartExecution goes to that server
 //! through the Step Functions SDK client, as it would to AWS.
 
 use std::collections::BTreeMap;
@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use axum::Router;
+use stepwise_serve::arn::Account;
+use stepwise_serve::{ServeError, Server};
+use tokio::task::JoinHandle;
 
 use crate::jwt::LocalKey;
 use crate::limit::{Limit, Limiter};
@@ -81,28 +84,15 @@ pub fn sfn_client(sdk: &SdkConfig, endpoint: &str) -> aws_sdk_sfn::Client {
     )
 }
 
-/// Creates the state machine on the server at `endpoint` and returns the routes. `sdk`
-/// reaches DynamoDB and S3 (moto server locally).
-pub async fn jobs_routes(
+/// The routes and the API state for the server at `endpoint` whose ARNs are `account`'s;
+/// `sdk` reaches DynamoDB and S3 (moto server locally). Create the state machine with
+/// [`create_state_machine`] once the server answers.
+pub fn jobs_routes(
     sdk: &SdkConfig,
     endpoint: &str,
-    options: LocalOptions,
-) -> Result<(Router, Arc<JobsApi>), LocalError> {
-    let built = statemachines::group_images::workflow()
-        .build()
-        .map_err(|e| LocalError::Build(e.to_string()))?;
-    let mut definition: serde_json::Value = serde_json::from_str(&built.machine.to_pretty_json())
-        .map_err(|e| LocalError::Build(e.to_string()))?;
-    sfn_local::substitutions::apply(&mut definition, &substitutions(&options));
-    let sfn = sfn_client(sdk, endpoint);
-    let created = sfn
-        .create_state_machine()
-        .name(statemachines::group_images::NAME)
-        .definition(definition.to_string())
-        .role_arn("arn:aws:iam::123456789012:role/stepwise-local")
-        .send()
-        .await
-        .map_err(|e| LocalError::Create(aws_sdk_sfn::error::DisplayErrorContext(&e).to_string()))?;
+    account: &Account,
+    options: &LocalOptions,
+) -> (Router, Arc<JobsApi>) {
     let api = Arc::new(JobsApi {
         store: JobStore {
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
@@ -115,10 +105,51 @@ pub async fn jobs_routes(
             bucket: options.bucket.clone(),
             presign_ttl: options.presign_ttl,
         },
-        sfn,
-        state_machine_arn: created.state_machine_arn,
+        sfn: sfn_client(sdk, endpoint),
+        state_machine_arn: account.state_machine(statemachines::group_images::NAME),
         verifier: options.key.verifier(&options.tenant_claim),
         limiter: Limiter::new(options.limit),
     });
-    Ok((router(api.clone()), api))
+    (router(api.clone()), api)
+}
+
+/// Creates the group-images state machine (placeholders filled in for `options`) through
+/// `api`'s Step Functions client; the server must be answering.
+pub async fn create_state_machine(api: &JobsApi, options: &LocalOptions) -> Result<(), LocalError> {
+    let built = statemachines::group_images::workflow()
+        .build()
+        .map_err(|e| LocalError::Build(e.to_string()))?;
+    let mut definition: serde_json::Value = serde_json::from_str(&built.machine.to_pretty_json())
+        .map_err(|e| LocalError::Build(e.to_string()))?;
+    sfn_local::substitutions::apply(&mut definition, &substitutions(options));
+    let created = api
+        .sfn
+        .create_state_machine()
+        .name(statemachines::group_images::NAME)
+        .definition(definition.to_string())
+        .role_arn("arn:aws:iam::123456789012:role/stepwise-local")
+        .send()
+        .await
+        .map_err(|e| LocalError::Create(aws_sdk_sfn::error::DisplayErrorContext(&e).to_string()))?;
+    if created.state_machine_arn != api.state_machine_arn {
+        return Err(LocalError::Create(format!(
+            "the server named it {}, not {}",
+            created.state_machine_arn, api.state_machine_arn
+        )));
+    }
+    Ok(())
+}
+
+/// Runs `server` with the jobs routes and creates the state machine on it; the server
+/// goes on in the returned task.
+pub async fn serve_with_jobs(
+    server: Server,
+    sdk: &SdkConfig,
+    account: &Account,
+    options: LocalOptions,
+) -> Result<(Arc<JobsApi>, JoinHandle<Result<(), ServeError>>), LocalError> {
+    let (routes, api) = jobs_routes(sdk, &server.endpoint(), account, &options);
+    let running = tokio::spawn(server.run_with(routes));
+    create_state_machine(&api, &options).await?;
+    Ok((api, running))
 }

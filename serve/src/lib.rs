@@ -106,6 +106,9 @@ pub struct App {
     pub tokens: Tokens,
     /// Starts the children of `states:startExecution` Tasks (see [`launcher`]).
     pub launcher: Arc<dyn sfn_local::Launcher>,
+    /// The AWS clients of Tasks and of the executions' own S3 reads and writes (a
+    /// distributed Map's ItemReader and ResultWriter).
+    pub services: Arc<Services>,
 }
 
 impl App {
@@ -138,7 +141,7 @@ impl App {
                 )
             }
         };
-        let tasks = runner::real_tasks(registry.clone(), services);
+        let tasks = runner::real_tasks(registry.clone(), services.clone());
         Ok(Arc::new_cyclic(|app| App {
             launcher: Arc::new(launcher::ServeLauncher::new(app.clone())),
             executions: ExecutionStore::new(config.retention),
@@ -149,6 +152,7 @@ impl App {
             machines: MachineStore::default(),
             activities: ActivityStore::default(),
             tokens: Tokens::default(),
+            services,
         }))
     }
 }

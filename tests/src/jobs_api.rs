@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use serde_json::Value;
 use stepwise_jobs_api::jwt::LocalKey;
 use stepwise_jobs_api::limit::Limit;
-use stepwise_jobs_api::local::{LocalOptions, jobs_routes, sfn_client};
+use stepwise_jobs_api::local::{LocalOptions, serve_with_jobs, sfn_client};
 use stepwise_jobs_api::openapi::DEFAULT_TENANT_CLAIM;
 use stepwise_runtime::Services;
 use stepwise_serve::config::Config;
@@ -56,6 +56,7 @@ impl JobsServer {
             virtual_time: true,
             ..Config::default()
         };
+        let account = config.account.clone();
         let app = App::with_services(config, stepwise_lambda::all(), services)?;
         let server = Server::bind(app).await?;
         let endpoint = server.endpoint();
@@ -63,8 +64,7 @@ impl JobsServer {
         let mut options =
             LocalOptions::new(&world.table, &world.bucket, &world.parameter, key.clone());
         options.limit = limit;
-        let (routes, api) = jobs_routes(sdk, &endpoint, options).await?;
-        tokio::spawn(server.run_with(routes));
+        let (api, _running) = serve_with_jobs(server, sdk, &account, options).await?;
         Ok(JobsServer {
             sfn: sfn_client(sdk, &endpoint),
             state_machine_arn: api.state_machine_arn.clone(),

@@ -96,6 +96,7 @@ pub fn run(flags: ServeFlags) -> Result<ExitCode, CliError> {
         env,
     )
     .map_err(|e| CliError::Message(e.to_string()))?;
+    let account = config.account.clone();
     let app =
         App::new(config, stepwise_lambda::all()).map_err(|e| CliError::Message(e.to_string()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -107,26 +108,34 @@ pub fn run(flags: ServeFlags) -> Result<ExitCode, CliError> {
         let server = Server::bind(app)
             .await
             .map_err(|e| CliError::Message(e.to_string()))?;
-        let jobs = if flags.jobs.jobs_api {
-            Some(jobs_routes(&flags.jobs, &server.endpoint()).await?)
-        } else {
-            None
-        };
-        output::outln(&format!("listening on {}", server.endpoint()))?;
-        match jobs {
-            Some(routes) => server.run_with(routes).await,
-            None => server.run().await,
+        if flags.jobs.jobs_api {
+            let endpoint = server.endpoint();
+            let running = serve_jobs(&flags.jobs, server, &account).await?;
+            output::outln(&format!("listening on {endpoint}"))?;
+            output::outln(&format!("jobs API on {endpoint}/group-images"))?;
+            return match running.await {
+                Ok(result) => result.map_err(|e| CliError::Message(e.to_string())),
+                Err(e) => Err(CliError::Message(format!("the server stopped: {e}"))),
+            };
         }
-        .map_err(|e| CliError::Message(e.to_string()))
+        output::outln(&format!("listening on {}", server.endpoint()))?;
+        server
+            .run()
+            .await
+            .map_err(|e| CliError::Message(e.to_string()))
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The jobs API's routes for the server at `endpoint`.
-async fn jobs_routes(flags: &JobsApiFlags, endpoint: &str) -> Result<axum::Router, CliError> {
+/// Runs `server` with the jobs API and creates the group-images state machine on it.
+async fn serve_jobs(
+    flags: &JobsApiFlags,
+    server: Server,
+    account: &stepwise_serve::arn::Account,
+) -> Result<tokio::task::JoinHandle<Result<(), stepwise_serve::ServeError>>, CliError> {
     use stepwise_jobs_api::jwt::{LocalKey, key_path};
     use stepwise_jobs_api::limit::Limit;
-    use stepwise_jobs_api::local::{LocalOptions, jobs_routes};
+    use stepwise_jobs_api::local::{LocalOptions, serve_with_jobs};
     if !(flags.rate_limit > 0.0 && flags.burst >= 1.0) {
         return Err(CliError::Usage(
             "--rate-limit must be above 0 and --burst at least 1".into(),
@@ -146,8 +155,8 @@ async fn jobs_routes(flags: &JobsApiFlags, endpoint: &str) -> Result<axum::Route
         burst: flags.burst,
     };
     let aws = stepwise_runtime::aws::Aws::from_env();
-    let (routes, _) = jobs_routes(aws.config().await, endpoint, options)
+    let (_, running) = serve_with_jobs(server, aws.config().await, account, options)
         .await
         .map_err(|e| CliError::Message(e.to_string()))?;
-    Ok(routes)
+    Ok(running)
 }
