@@ -83,7 +83,7 @@ impl LocalKey {
         let pkcs8 =
             EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
                 .map_err(|e| KeyError::Sign(format!("cannot generate a P-256 key: {e}")))?;
-        Self::from_pkcs8(pkcs8.as_ref()).map_err(|why| KeyError::Sign(why))
+        Self::from_pkcs8(pkcs8.as_ref()).map_err(KeyError::Sign)
     }
 
     fn from_pkcs8(pkcs8: &[u8]) -> Result<LocalKey, String> {
