@@ -12,7 +12,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use regex_lite::Regex;
-use serde_json::Value;
 use stepwise_group_images::GroupImagesInput;
 
 use crate::body;
@@ -220,9 +219,4 @@ async fn status(
         Ok(status) => (StatusCode::OK, axum::Json(status)).into_response(),
         Err(failure) => failure.into_response(),
     }
-}
-
-/// The JSON of a response body (for tests and the demo).
-pub fn json_of(bytes: &[u8]) -> Value {
-    serde_json::from_slice(bytes).unwrap_or(Value::Null)
 }
