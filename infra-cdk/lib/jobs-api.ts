@@ -269,8 +269,8 @@ export class JobsApi extends Construct {
       `#set($threshold = "$!input.path('$.threshold')")`,
       '{',
       `  "stateMachineArn": "${stateMachine.stateMachineArn}",`,
-      `  "name": "$job",`,
-      `  "input": "{\\"tenant_id\\": \\"$util.escapeJavaScript($util.escapeJavaScript($tenant))\\", \\"job_id\\": \\"$job\\", \\"images\\": $util.escapeJavaScript($input.json('$.images'))#if($threshold != ""), \\"threshold\\": $threshold#end}"`,
+      `  "name": "$util.escapeJavaScript($job)",`,
+      `  "input": "{\\"tenant_id\\": \\"$util.escapeJavaScript($util.escapeJavaScript($tenant))\\", \\"job_id\\": \\"$util.escapeJavaScript($util.escapeJavaScript($job))\\", \\"images\\": $util.escapeJavaScript($input.json('$.images'))#if($threshold != ""), \\"threshold\\": $threshold#end}"`,
       '}',
     ].join('\n');
     const accepted = [
@@ -279,7 +279,9 @@ export class JobsApi extends Construct {
     ].join('\n');
     const startFailed = [
       `#set($type = "$!input.path('$.__type')")`,
-      `#if($type.contains("InvalidName"))#set($context.responseOverride.status = 401){"error": "Unauthorized", "message": "the token has no \\"${claim}\\" claim: no tenant"}`,
+      `#set($message = "$!input.path('$.message')")`,
+      `#if($type.contains("InvalidName") && $message.contains("no tenant claim"))#set($context.responseOverride.status = 401){"error": "Unauthorized", "message": "the token has no \\"${claim}\\" claim: no tenant"}`,
+      `#elseif($type.contains("InvalidName")){"error": "InvalidRequest", "message": "the ${header} header must match ${spec.jobIdPattern.replace(/\\/g, '\\\\')}"}`,
       `#elseif($type.contains("ExecutionAlreadyExists"))#set($context.responseOverride.status = 409){"error": "Conflict", "message": "this ${header} is already used; choose another"}`,
       `#else{"error": "InvalidRequest", "message": "$util.escapeJavaScript($input.path('$.message'))"}#end`,
     ].join('\n');
