@@ -14,7 +14,7 @@ step "Python tools (moto server) in .venv"
 scripts/python-env.sh >/dev/null
 
 step "building (cargo build)"
-cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo --bin demo-group-images --bin demo-product-sold-sync --bin demo-vector-ingest
+cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo --bin demo-group-images --bin demo-product-sold-sync --bin demo-vector-ingest --bin demo-jobs-api
 
 step "generated state machines are current"
 target/debug/stepwise generate --check
@@ -22,6 +22,9 @@ target/debug/stepwise generate --check
 target/debug/demo
 target/debug/demo-group-images
 target/debug/demo-product-sold-sync
+
+step "jobs API: POST a group-images job with a token, poll it, print the groups"
+target/debug/demo-jobs-api
 
 step "vector-ingest: the demo's partitions into S3 Vectors, then nearest neighbours"
 target/debug/demo-vector-ingest

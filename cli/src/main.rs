@@ -113,6 +113,11 @@ enum Command {
         #[command(flatten)]
         flags: commands::similar::SimilarFlags,
     },
+    /// Print a JWT of the local issuer for a tenant, for `stepwise serve --jobs-api`.
+    Token {
+        #[command(flatten)]
+        flags: commands::token::TokenFlags,
+    },
 }
 
 /// `stepwise dlq` subcommands.
@@ -148,6 +153,7 @@ fn main() -> ExitCode {
         Command::Progress { flags } => commands::progress::run(flags),
         Command::Similar { flags } => commands::similar::run(flags),
         Command::Provision { flags } => commands::provision::run(flags),
+        Command::Token { flags } => commands::token::run(flags),
     };
     match result {
         Ok(code) => code,

@@ -101,6 +101,10 @@ export const CONTEXT_KEYS = [
   'functionErrorsThreshold',
   'scheduleEnabled',
   'activityWorkers',
+  // the jobs API (lib/jobs-api.ts reads these)
+  'jobsApiUserPoolArn',
+  'jobsApiRateLimit',
+  'jobsApiBurstLimit',
 ] as const;
 
 /** A context value that cannot be used; the message names the parameter. */

@@ -58,6 +58,7 @@ import type { ResourceScope } from './permissions';
 import { mapRunExecutionArns, statementsFor } from './permissions';
 import type { Settings } from './settings';
 import { activityName, workerActivities, workerStatements } from './workers';
+import { JobsApi, apiId, loadApis, readApiSettings } from './jobs-api';
 
 /** A schedule the stack created for a workflow's schedule trigger. */
 export interface StackSchedule {
@@ -126,6 +127,8 @@ export class StepwiseStack extends Stack {
   readonly substitutions: Record<string, string> = {};
   readonly alarmTopic?: sns.ITopic;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** One per generated OpenAPI document (`*.openapi.json`), in file name order. */
+  readonly apis: JobsApi[] = [];
 
   constructor(scope: Construct, id: string, props: StepwiseStackProps) {
     super(scope, id, props);
@@ -331,6 +334,18 @@ export class StepwiseStack extends Stack {
         const id = `${pascal(workflow.name)}Schedule${i === 0 ? '' : String(i + 1)}`;
         this.schedules.push(this.scheduleFor(id, workflow, trigger, machine, deploymentNames, settings));
       });
+    }
+
+    // ---- jobs APIs (the generated *.openapi.json next to the manifest) ------------------
+    const apiSettings = readApiSettings((key) => this.node.tryGetContext(key));
+    for (const spec of loadApis(settings.generatedDir)) {
+      const machine = this.stateMachines.get(spec.workflow);
+      if (machine === undefined) throw new ManifestError(`${spec.file}: x-stepwise.workflow "${spec.workflow}" is no workflow of the manifest`);
+      const table = this.tables.get(spec.jobsTable);
+      if (table === undefined) throw new ManifestError(`${spec.file}: x-stepwise.jobsTable "${spec.jobsTable}" is no declared table`);
+      this.apis.push(
+        new JobsApi(this, apiId(spec), { spec, stateMachine: machine, table, settings: apiSettings, logRetention: settings.logRetention }),
+      );
     }
 
     // ---- alarms ----------------------------------------------------------------------

@@ -6,6 +6,8 @@
  * resources.test.ts and by scripts/test.sh (cfn-lint on its synthesized template, through
  * synth-fixture.ts).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { editedGenerated } from './helpers';
 
 export const ASL = {
@@ -82,7 +84,7 @@ export const WORKFLOW = {
 };
 
 export function fixture(edit: (m: any) => void = () => {}): string {
-  return editedGenerated(
+  const dir = editedGenerated(
     (m) => {
       // The fixture's declarations stand alone: keep only the real workflows that declare
       // nothing (and their activities), so the fixture's names cannot meet the real ones.
@@ -99,5 +101,12 @@ export function fixture(edit: (m: any) => void = () => {}): string {
     },
     { 'fixture-events.asl.json': JSON.stringify(ASL) },
   );
+  // A jobs API document (`*.openapi.json`) whose workflow the fixture dropped goes too.
+  const kept = new Set(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).workflows.map((w: any) => w.name));
+  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.openapi.json'))) {
+    const doc = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+    if (!kept.has(doc['x-stepwise']?.workflow)) fs.unlinkSync(path.join(dir, f));
+  }
+  return dir;
 }
 

@@ -762,3 +762,109 @@ describe('activity workers (activityWorkers)', () => {
     for (const name of two) assert.ok(both.json.Outputs[`ActivityArn${pascal(name)}`], name);
   });
 });
+
+describe('jobs API (generated *.openapi.json)', () => {
+  const GENERATED = path.join(__dirname, '..', '..', 'statemachines', 'generated');
+  const openapiFiles = fs.readdirSync(GENERATED).filter((f) => f.endsWith('.openapi.json'));
+  const docs = openapiFiles.map((f) => JSON.parse(fs.readFileSync(path.join(GENERATED, f), 'utf8')));
+  const withoutNullable = (v: unknown) => JSON.parse(JSON.stringify(v, (k, x) => (k === 'nullable' ? undefined : x)));
+  const methods = resourcesOfType(json, 'AWS::ApiGateway::Method');
+  const method = (verb: string) => {
+    const found = methods.filter(([id, r]) => id.startsWith('ApiGroupImages') && r.Properties.HttpMethod === verb);
+    assert.equal(found.length, 1, `one ${verb}`);
+    return found[0][1].Properties;
+  };
+  const template = (m: any) => m.Integration.RequestTemplates['application/json'];
+  const text = (v: unknown) => JSON.stringify(v);
+
+  it('one REST API per generated document, its models equal to the document schemas', () => {
+    assert.ok(openapiFiles.length >= 1, 'stepwise generate wrote a jobs API document');
+    assert.equal(resourcesOfType(json, 'AWS::ApiGateway::RestApi').length, openapiFiles.length);
+    const models = resourcesOfType(json, 'AWS::ApiGateway::Model');
+    for (const doc of docs) {
+      for (const [name, schema] of Object.entries<any>(doc.components.schemas)) {
+        const found = models.filter(([, r]) => r.Properties.Name === name);
+        assert.equal(found.length, 1, `model ${name}`);
+        const { $schema, ...rest } = found[0][1].Properties.Schema;
+        assert.equal($schema, 'http://json-schema.org/draft-04/schema#');
+        assert.deepEqual(rest, withoutNullable(schema), `model ${name} matches the OpenAPI document`);
+      }
+    }
+  });
+
+  it('POST starts the workflow directly, naming the execution and taking the tenant from the claims only', () => {
+    const post = method('POST');
+    assert.equal(post.AuthorizationType, 'COGNITO_USER_POOLS');
+    assert.ok(post.AuthorizerId, 'an authorizer');
+    assert.ok(post.RequestValidatorId, 'a validator');
+    assert.ok(post.RequestModels['application/json'].Ref.startsWith('ApiGroupImagesModelJobRequest'));
+    assert.equal(post.Integration.Type, 'AWS');
+    assert.match(text(post.Integration.Uri), /states:action\/StartExecution/);
+    const vtl = text(template(post));
+    assert.match(vtl, /#set\(\$tenant = \\"\$!context\.authorizer\.claims\['custom:tenant'\]\\"\)/);
+    assert.match(vtl, /\$context\.requestId/);
+    assert.match(vtl, /header\.get\('Idempotency-Key'\)/);
+    assert.match(vtl, /\\"name\\": \\"\$util\.escapeJavaScript\(\$job\)\\"/);
+    // The body gives only images and threshold; no tenant from it or a header.
+    assert.doesNotMatch(vtl, /\$input\.json\('\$'\)/);
+    assert.doesNotMatch(vtl, /input\.path\('\$\.tenant/);
+    assert.doesNotMatch(vtl, /header\.get\('[^I]/);
+    const [[machine]] = resourcesOfType(json, 'AWS::StepFunctions::StateMachine').filter(
+      ([, r]) => r.Properties.StateMachineName === `stepwise-${docs[0]['x-stepwise'].workflow}`,
+    );
+    assert.match(vtl, new RegExp(machine));
+  });
+
+  it('GET reads the job record directly, keyed by the tenant of the claims', () => {
+    const get = method('GET');
+    assert.equal(get.AuthorizationType, 'COGNITO_USER_POOLS');
+    assert.match(text(get.Integration.Uri), /dynamodb:action\/GetItem/);
+    const vtl = text(template(get));
+    assert.match(vtl, /#set\(\$tenant = \\"\$!context\.authorizer\.claims\['custom:tenant'\]\\"\)/);
+    assert.match(vtl, /TENANT#\$util\.escapeJavaScript\(\$tenant\)/);
+    assert.match(vtl, /JOB#\$util\.escapeJavaScript\(\$input\.params\('jobId'\)\)/);
+    assert.match(vtl, /TableJobs/);
+    assert.deepEqual(get.RequestParameters, { 'method.request.path.jobId': true });
+  });
+
+  it('the roles of the integrations may do one thing each', () => {
+    for (const [verb, action] of [
+      ['POST', 'states:StartExecution'],
+      ['GET', 'dynamodb:GetItem'],
+    ]) {
+      const statements = roleStatements(json, roleIdOf(method(verb).Integration.Credentials));
+      assert.deepEqual(statements.flatMap(actionsOf), [action], verb);
+    }
+  });
+
+  it('validates bodies and parameters, throttles and logs access', () => {
+    const [, validator] = resourcesOfType(json, 'AWS::ApiGateway::RequestValidator')[0];
+    assert.equal(validator.Properties.ValidateRequestBody, true);
+    assert.equal(validator.Properties.ValidateRequestParameters, true);
+    const [, stage] = resourcesOfType(json, 'AWS::ApiGateway::Stage')[0];
+    assert.ok(stage.Properties.AccessLogSetting.DestinationArn, 'access logs');
+    assert.equal(stage.Properties.TracingEnabled, true);
+    const settings = stage.Properties.MethodSettings[0];
+    assert.equal(settings.ThrottlingRateLimit, 50);
+    assert.equal(settings.ThrottlingBurstLimit, 100);
+    const tuned = synth({ jobsApiRateLimit: 7, jobsApiBurstLimit: 9 });
+    const [, tunedStage] = resourcesOfType(tuned.json, 'AWS::ApiGateway::Stage')[0];
+    assert.equal(tunedStage.Properties.MethodSettings[0].ThrottlingRateLimit, 7);
+    assert.equal(tunedStage.Properties.MethodSettings[0].ThrottlingBurstLimit, 9);
+  });
+
+  it('a Cognito user pool with an immutable tenant attribute by default, or the one given', () => {
+    const [poolId, pool] = named('AWS::Cognito::UserPool', 'ApiGroupImagesUserPool');
+    const tenant = pool.Properties.Schema.find((a: any) => a.Name === 'tenant');
+    assert.equal(tenant.Mutable, false);
+    const [, authorizer] = resourcesOfType(json, 'AWS::ApiGateway::Authorizer')[0];
+    assert.equal(authorizer.Properties.Type, 'COGNITO_USER_POOLS');
+    assert.match(text(authorizer.Properties.ProviderARNs), new RegExp(poolId));
+    const arn = 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc';
+    const theirs = synth({ jobsApiUserPoolArn: arn });
+    assert.equal(resourcesOfType(theirs.json, 'AWS::Cognito::UserPool').length, 0);
+    const [, their] = resourcesOfType(theirs.json, 'AWS::ApiGateway::Authorizer')[0];
+    assert.deepEqual(their.Properties.ProviderARNs, [arn]);
+    assert.throws(() => synth({ jobsApiUserPoolArn: 'not-an-arn' }), /jobsApiUserPoolArn/);
+  });
+});

@@ -106,12 +106,25 @@ pub struct App {
     pub tokens: Tokens,
     /// Starts the children of `states:startExecution` Tasks (see [`launcher`]).
     pub launcher: Arc<dyn sfn_local::Launcher>,
+    /// The AWS clients of Tasks and of the executions' own S3 reads and writes (a
+    /// distributed Map's ItemReader and ResultWriter).
+    pub services: Arc<Services>,
 }
 
 impl App {
     /// The server's state for `config`, running the AWS service integrations against
     /// the endpoints of the standard environment and the activities of `registry`.
     pub fn new(config: Config, registry: Registry) -> Result<Arc<App>, ServeError> {
+        Self::with_services(config, registry, Services::shared())
+    }
+
+    /// The server's state for `config`, running the AWS service integrations and the
+    /// activities of `registry` against `services` (tests point these at moto server).
+    pub fn with_services(
+        config: Config,
+        registry: Registry,
+        services: Arc<Services>,
+    ) -> Result<Arc<App>, ServeError> {
         let mocks = match &config.mock_config {
             None => None,
             Some(path) => {
@@ -128,7 +141,7 @@ impl App {
                 )
             }
         };
-        let tasks = runner::real_tasks(registry.clone(), Services::shared());
+        let tasks = runner::real_tasks(registry.clone(), services.clone());
         Ok(Arc::new_cyclic(|app| App {
             launcher: Arc::new(launcher::ServeLauncher::new(app.clone())),
             executions: ExecutionStore::new(config.retention),
@@ -139,6 +152,7 @@ impl App {
             machines: MachineStore::default(),
             activities: ActivityStore::default(),
             tokens: Tokens::default(),
+            services,
         }))
     }
 }
@@ -192,6 +206,14 @@ impl Server {
     /// Serves until the process ends.
     pub async fn run(self) -> Result<(), ServeError> {
         axum::serve(self.listener, router(self.app))
+            .await
+            .map_err(ServeError::Serve)
+    }
+
+    /// Serves until the process ends, with `extra` routes beside the Step Functions API
+    /// (the jobs API of `stepwise serve --jobs-api`).
+    pub async fn run_with(self, extra: Router) -> Result<(), ServeError> {
+        axum::serve(self.listener, router(self.app).merge(extra))
             .await
             .map_err(ServeError::Serve)
     }

@@ -74,6 +74,7 @@ pub fn options(
         callbacks: app.tokens.callbacks.clone(),
         activities: Some(app.tokens.queue.clone()),
         launcher: Some(app.launcher.clone()),
+        services: Some(app.services.clone()),
         ..Options::default()
     }
 }

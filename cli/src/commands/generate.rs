@@ -16,6 +16,7 @@ const OWNED_SUFFIXES: &[&str] = &[
     ".input.schema.json",
     ".input.example.json",
     ".mock-config.json",
+    ".openapi.json",
 ];
 const MANIFEST: &str = "manifest.json";
 
@@ -41,7 +42,15 @@ pub fn run(check: bool, out: Option<PathBuf>) -> Result<ExitCode, CliError> {
         None => default_dir()?,
     };
     let files = match all_files(&built) {
-        Ok(files) => files,
+        Ok(mut files) => {
+            // The jobs API's contract (issue 17), built from its Rust types.
+            files.push(GeneratedFile {
+                name: stepwise_jobs_api::openapi::FILE_NAME.to_string(),
+                content: stepwise_jobs_api::openapi::generated_text(),
+            });
+            files.sort_by(|a, b| a.name.cmp(&b.name));
+            files
+        }
         Err(conflicts) => {
             for c in conflicts {
                 output::errln(&format!("error: {c}"))?;

@@ -13,6 +13,7 @@ pub mod provision;
 pub mod run;
 pub mod serve;
 pub mod similar;
+pub mod token;
 pub mod validate;
 pub mod worker;
 

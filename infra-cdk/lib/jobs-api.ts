@@ -1,0 +1,390 @@
+/**
+ * The jobs APIs: one API Gateway REST API per `*.openapi.json` that `stepwise generate`
+ * wrote next to the manifest. Its `x-stepwise` block names the workflow the POST starts
+ * and the declared table the GET reads, so nothing here names a workflow.
+ *
+ * - POST <path>: a direct Step Functions StartExecution integration. The execution name
+ *   (the job id) is the Idempotency-Key header when given (a retry with the same body
+ *   returns the same execution: StartExecution is idempotent on name and input), else
+ *   `$context.requestId`. The execution input is built by the integration from the
+ *   validated body's `images` and `threshold` and the tenant of the authorizer's claims,
+ *   never from the body or a header.
+ * - GET <path>/{jobId}: a direct DynamoDB GetItem on the jobs table, keyed by the tenant
+ *   of the claims: another tenant's job is not found, like a missing one.
+ * - Request validation from the generated component schemas (models), a Cognito user
+ *   pool authorizer (a pool created here by default, or yours), stage throttling, access
+ *   logs in JSON, execution logs and X-Ray.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ManifestError } from './manifest';
+import { SettingsError } from './settings';
+
+/** One generated OpenAPI document and what its `x-stepwise` block says. */
+export interface ApiSpec {
+  file: string;
+  document: any;
+  workflow: string;
+  jobsTable: string;
+  tenantClaim: string;
+  jobIdPattern: string;
+  idempotencyHeader: string;
+  /** The collection path, e.g. `/group-images`. */
+  collection: string;
+}
+
+/** Every `*.openapi.json` of the generated directory, checked. */
+export function loadApis(dir: string): ApiSpec[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.openapi.json'))
+    .sort()
+    .map((f) => {
+      const file = path.join(dir, f);
+      let document: any;
+      try {
+        document = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (e) {
+        throw new ManifestError(`${file} is not valid JSON: ${(e as Error).message}`);
+      }
+      const x = document?.['x-stepwise'];
+      for (const key of ['workflow', 'jobsTable', 'tenantClaim', 'jobIdPattern', 'idempotencyHeader']) {
+        if (typeof x?.[key] !== 'string' || x[key] === '') {
+          throw new ManifestError(`${file}: x-stepwise.${key} is missing: run \`stepwise generate\``);
+        }
+      }
+      const collections = Object.keys(document.paths ?? {}).filter((p) => document.paths[p].post);
+      if (collections.length !== 1) {
+        throw new ManifestError(`${file}: expected one path with a POST, found ${collections.length}`);
+      }
+      const collection = collections[0];
+      if (!document.paths[`${collection}/{jobId}`]?.get) {
+        throw new ManifestError(`${file}: no GET ${collection}/{jobId}`);
+      }
+      return {
+        file,
+        document,
+        workflow: x.workflow,
+        jobsTable: x.jobsTable,
+        tenantClaim: x.tenantClaim,
+        jobIdPattern: x.jobIdPattern,
+        idempotencyHeader: x.idempotencyHeader,
+        collection,
+      };
+    });
+}
+
+/** The API context parameters. */
+export interface ApiSettings {
+  /** An existing Cognito user pool (its issuer); undefined: the stack creates one. */
+  userPoolArn?: string;
+  /** Rate (requests/s) and burst of the stage's throttling. */
+  rateLimit: number;
+  burstLimit: number;
+}
+
+export const API_CONTEXT_KEYS = ['jobsApiUserPoolArn', 'jobsApiRateLimit', 'jobsApiBurstLimit'] as const;
+
+export function readApiSettings(lookup: (key: string) => unknown): ApiSettings {
+  const text = (key: string): string | undefined => {
+    const v = lookup(key);
+    return v === undefined || v === null || String(v).trim() === '' ? undefined : String(v).trim();
+  };
+  const count = (key: string, fallback: number): number => {
+    const s = text(key);
+    if (s === undefined) return fallback;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1 || n > 10000) {
+      throw new SettingsError(`context "${key}": "${s}" is not a whole number from 1 to 10000`);
+    }
+    return n;
+  };
+  const userPoolArn = text('jobsApiUserPoolArn');
+  if (userPoolArn !== undefined && !/^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[\w-]+$/.test(userPoolArn)) {
+    throw new SettingsError(`context "jobsApiUserPoolArn": "${userPoolArn}" is not a Cognito user pool ARN`);
+  }
+  return { userPoolArn, rateLimit: count('jobsApiRateLimit', 50), burstLimit: count('jobsApiBurstLimit', 100) };
+}
+
+/** An OpenAPI 3.0 schema as an API Gateway model (JSON Schema draft 4): `nullable` dropped. */
+export function modelSchema(schema: any): any {
+  const convert = (s: any): any => {
+    if (Array.isArray(s)) return s.map(convert);
+    if (s === null || typeof s !== 'object') return s;
+    const out: any = {};
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'nullable') continue;
+      out[k] = convert(v);
+    }
+    return out;
+  };
+  return { $schema: 'http://json-schema.org/draft-04/schema#', ...convert(schema) };
+}
+
+const pascal = (name: string) => name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+
+export interface JobsApiProps {
+  spec: ApiSpec;
+  stateMachine: sfn.StateMachine;
+  table: dynamodb.Table;
+  settings: ApiSettings;
+  logRetention: logs.RetentionDays;
+}
+
+/** The jobs API of one generated OpenAPI document (see the module documentation). */
+export class JobsApi extends Construct {
+  readonly api: apigw.RestApi;
+  readonly userPool: cognito.IUserPool;
+  readonly userPoolClient?: cognito.UserPoolClient;
+  readonly models: Record<string, apigw.Model> = {};
+  readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: JobsApiProps) {
+    super(scope, id);
+    const { spec, stateMachine, table, settings } = props;
+    const claim = spec.tenantClaim;
+    const quietClaim = `$!context.authorizer.claims['${claim}']`;
+
+    if (settings.userPoolArn) {
+      this.userPool = cognito.UserPool.fromUserPoolArn(this, 'UserPool', settings.userPoolArn);
+    } else {
+      const pool = new cognito.UserPool(this, 'UserPool', {
+        selfSignUpEnabled: false,
+        signInAliases: { email: true },
+        // The tenant: set by an administrator, never writable by the user.
+        customAttributes: { tenant: new cognito.StringAttribute({ minLen: 1, maxLen: 128, mutable: false }) },
+        passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { sms: false, otp: true },
+        featurePlan: cognito.FeaturePlan.PLUS,
+        standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+        accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      this.userPool = pool;
+      this.userPoolClient = pool.addClient('Client', {
+        authFlows: { userSrp: true },
+        generateSecret: false,
+        readAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }).withCustomAttributes('tenant'),
+        writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
+        idTokenValidity: Duration.minutes(60),
+      });
+    }
+    const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+      cognitoUserPools: [this.userPool],
+      identitySource: 'method.request.header.Authorization',
+    });
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    this.api = new apigw.RestApi(this, 'Api', {
+      description: spec.document.info?.description,
+      // The account's CloudWatch Logs role is ours (below): no AWS managed policy.
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: 'v1',
+        throttlingRateLimit: settings.rateLimit,
+        throttlingBurstLimit: settings.burstLimit,
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        tracingEnabled: true,
+      },
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+    });
+    // API Gateway writes access and execution logs with the account-level role it is given.
+    const stack = Stack.of(this);
+    const logRole = new iam.Role(this, 'CloudWatchRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: "API Gateway's account-level role: writes the APIs' access and execution logs",
+      inlinePolicies: {
+        logs: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: [
+                'logs:CreateLogGroup',
+                'logs:CreateLogStream',
+                'logs:DescribeLogGroups',
+                'logs:DescribeLogStreams',
+                'logs:PutLogEvents',
+                'logs:GetLogEvents',
+                'logs:FilterLogEvents',
+              ],
+              resources: [`arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`],
+            }),
+          ],
+        }),
+      },
+    });
+    const account = new apigw.CfnAccount(this, 'Account', { cloudWatchRoleArn: logRole.roleArn });
+    this.api.deploymentStage.node.addDependency(account);
+    const validator = new apigw.RequestValidator(this, 'Validator', {
+      restApi: this.api,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    for (const [name, schema] of Object.entries<any>(spec.document.components.schemas)) {
+      this.models[name] = new apigw.Model(this, `Model${name}`, {
+        restApi: this.api,
+        modelName: name,
+        contentType: 'application/json',
+        schema: modelSchema(schema),
+      });
+    }
+    const errorModel = this.models.ApiError;
+    // A refused body names the schema violation (API Gateway's validation message).
+    this.api.addGatewayResponse('BadBody', {
+      type: apigw.ResponseType.BAD_REQUEST_BODY,
+      templates: { 'application/json': '{"error": "InvalidRequest", "message": "$context.error.validationErrorString"}' },
+    });
+    this.api.addGatewayResponse('Unauthorized', {
+      type: apigw.ResponseType.UNAUTHORIZED,
+      templates: { 'application/json': '{"error": "Unauthorized", "message": "no valid token"}' },
+    });
+    this.api.addGatewayResponse('Throttled', {
+      type: apigw.ResponseType.THROTTLED,
+      templates: { 'application/json': '{"error": "TooManyRequests", "message": "throttled; retry shortly"}' },
+    });
+
+    // ---- POST: StartExecution ----------------------------------------------------------
+    const startRole = new iam.Role(this, 'StartRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: `The jobs API's POST: starts ${spec.workflow} only`,
+    });
+    stateMachine.grantStartExecution(startRole);
+    const header = spec.idempotencyHeader;
+    const startTemplate = [
+      `#set($tenant = "${quietClaim}")`,
+      `#set($key = "$!input.params().header.get('${header}')")`,
+      `#if($key == "")#set($job = $context.requestId)#else#set($job = $key)#end`,
+      // No tenant claim: an execution name Step Functions refuses, answered 401 below.
+      `#if($tenant == "")#set($job = "no tenant claim")#end`,
+      `#set($threshold = "$!input.path('$.threshold')")`,
+      '{',
+      `  "stateMachineArn": "${stateMachine.stateMachineArn}",`,
+      `  "name": "$util.escapeJavaScript($job)",`,
+      `  "input": "{\\"tenant_id\\": \\"$util.escapeJavaScript($util.escapeJavaScript($tenant))\\", \\"job_id\\": \\"$util.escapeJavaScript($util.escapeJavaScript($job))\\", \\"images\\": $util.escapeJavaScript($input.json('$.images'))#if($threshold != ""), \\"threshold\\": $threshold#end}"`,
+      '}',
+    ].join('\n');
+    const accepted = [
+      `#set($job = $input.path('$.executionArn').split(':')[7])`,
+      `{"jobId": "$job", "status": "ACCEPTED", "statusUrl": "${spec.collection}/$job"}`,
+    ].join('\n');
+    const startFailed = [
+      `#set($type = "$!input.path('$.__type')")`,
+      `#set($message = "$!input.path('$.message')")`,
+      `#if($type.contains("InvalidName") && $message.contains("no tenant claim"))#set($context.responseOverride.status = 401){"error": "Unauthorized", "message": "the token has no \\"${claim}\\" claim: no tenant"}`,
+      `#elseif($type.contains("InvalidName")){"error": "InvalidRequest", "message": "the ${header} header must match ${spec.jobIdPattern.replace(/\\/g, '\\\\')}"}`,
+      `#elseif($type.contains("ExecutionAlreadyExists"))#set($context.responseOverride.status = 409){"error": "Conflict", "message": "this ${header} is already used; choose another"}`,
+      `#else{"error": "InvalidRequest", "message": "$util.escapeJavaScript($input.path('$.message'))"}#end`,
+    ].join('\n');
+    const start = new apigw.AwsIntegration({
+      service: 'states',
+      action: 'StartExecution',
+      integrationHttpMethod: 'POST',
+      options: {
+        credentialsRole: startRole,
+        passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+        requestTemplates: { 'application/json': startTemplate },
+        integrationResponses: [
+          { statusCode: '202', responseTemplates: { 'application/json': accepted } },
+          { statusCode: '400', selectionPattern: '4\\d{2}', responseTemplates: { 'application/json': startFailed } },
+          {
+            statusCode: '500',
+            selectionPattern: '5\\d{2}',
+            responseTemplates: { 'application/json': '{"error": "Internal", "message": "cannot start the job"}' },
+          },
+        ],
+      },
+    });
+    const collection = this.api.root.resourceForPath(spec.collection);
+    const errorResponse = (statusCode: string) => ({ statusCode, responseModels: { 'application/json': errorModel } });
+    collection.addMethod('POST', start, {
+      authorizer,
+      authorizationType: apigw.AuthorizationType.COGNITO,
+      requestValidator: validator,
+      requestModels: { 'application/json': this.models.JobRequest },
+      requestParameters: { [`method.request.header.${header}`]: false },
+      operationName: spec.document.paths[spec.collection].post.operationId,
+      methodResponses: [
+        { statusCode: '202', responseModels: { 'application/json': this.models.Accepted } },
+        errorResponse('400'),
+        errorResponse('401'),
+        errorResponse('409'),
+        errorResponse('500'),
+      ],
+    });
+
+    // ---- GET: GetItem ------------------------------------------------------------------
+    const readRole = new iam.Role(this, 'ReadRole', {
+      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      description: `The jobs API's GET: reads the ${spec.jobsTable} table only`,
+    });
+    readRole.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
+    const getTemplate = [
+      `#set($tenant = "${quietClaim}")`,
+      `{"TableName": "${table.tableName}", "ConsistentRead": true, "Key": {`,
+      `  "pk": {"S": "TENANT#$util.escapeJavaScript($tenant)"},`,
+      `  "sk": {"S": "JOB#$util.escapeJavaScript($input.params('jobId'))"}}}`,
+    ].join('\n');
+    const status = [
+      `#set($item = $input.path('$.Item'))`,
+      `#if("$!item" == "" || "${quietClaim}" == "")#set($context.responseOverride.status = 404){"error": "NotFound", "message": "no such job"}`,
+      '#else',
+      `{"jobId": "$util.escapeJavaScript($input.params('jobId'))", "status": "$item.status.S",`,
+      ` "progress": {"done": #if("$!item.done.N" != "")$item.done.N#{else}0#end, "total": #if("$!item.total.N" != "")$item.total.N#{else}0#end}`,
+      `#if("$!item.group_count.N" != ""), "groupCount": $item.group_count.N#end`,
+      `#if("$!item.failed_count.N" != ""), "failedCount": $item.failed_count.N#end`,
+      `#if("$!item.error.S" != ""), "error": {"error": "$util.escapeJavaScript($item.error.S)", "cause": "$util.escapeJavaScript($!item.cause.S)"}#end`,
+      '}',
+      '#end',
+    ].join('\n');
+    const read = new apigw.AwsIntegration({
+      service: 'dynamodb',
+      action: 'GetItem',
+      integrationHttpMethod: 'POST',
+      options: {
+        credentialsRole: readRole,
+        passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+        requestTemplates: { 'application/json': getTemplate },
+        integrationResponses: [
+          { statusCode: '200', responseTemplates: { 'application/json': status } },
+          {
+            statusCode: '500',
+            selectionPattern: '[45]\\d{2}',
+            responseTemplates: { 'application/json': '{"error": "Internal", "message": "cannot read the job"}' },
+          },
+        ],
+      },
+    });
+    collection.addResource('{jobId}').addMethod('GET', read, {
+      authorizer,
+      authorizationType: apigw.AuthorizationType.COGNITO,
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.jobId': true },
+      operationName: spec.document.paths[`${spec.collection}/{jobId}`].get.operationId,
+      methodResponses: [
+        { statusCode: '200', responseModels: { 'application/json': this.models.JobStatus } },
+        errorResponse('404'),
+        errorResponse('500'),
+      ],
+    });
+
+    // ---- cdk-nag -----------------------------------------------------------------------
+    const ack = (scope: Construct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
+    ack(this.api, 'AwsSolutions-APIG3', 'a regional API behind Cognito with stage throttling; attach a WAF web ACL per account policy');
+    ack(
+      logRole,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]',
+      'API Gateway creates its execution log groups (API-Gateway-Execution-Logs_<api id>/<stage>) itself, so its account-level role writes to log groups of this account and region');
+  }
+}
+
+export const apiId = (spec: ApiSpec) => `Api${pascal(spec.workflow)}`;

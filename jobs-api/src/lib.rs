@@ -1,0 +1,23 @@
+//! `stepwise-jobs-api`: the jobs API of group-images (issue 17) — start a job with one
+//! POST, poll it with GET — tenant-safe (the tenant comes from the verified token) and
+//! one contract for AWS and the local server.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`contract`] | the request, answer and error types: the contract, once |
+//! | [`openapi`] | the OpenAPI 3.0 document built from them (`stepwise generate` writes it) |
+//! | [`body`] | a POST body checked against the request schema, each problem named |
+//! | [`jwt`] | ES256 tokens: verification (issuer, audience, tenant claim), the local key |
+//! | [`limit`] | per-tenant token buckets (429) |
+//! | [`records`] | the job records in the jobs table, the result's groups and presigned URL |
+//! | [`routes`] | `POST /group-images`, `GET /group-images/{jobId}` |
+//! | [`local`] | the routes on `stepwise serve --jobs-api`, the workflow created there |
+
+pub mod body;
+pub mod contract;
+pub mod jwt;
+pub mod limit;
+pub mod local;
+pub mod openapi;
+pub mod records;
+pub mod routes;
