@@ -400,7 +400,9 @@ fn release_bootstrap() -> Result<&'static str, String> {
         return Err("building the release bootstrap failed".into());
     }
     let path = root.join("target/release/bootstrap");
-    Ok(Box::leak(path.to_string_lossy().into_owned().into_boxed_str()))
+    Ok(Box::leak(
+        path.to_string_lossy().into_owned().into_boxed_str(),
+    ))
 }
 
 #[tokio::main]
