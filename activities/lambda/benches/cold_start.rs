@@ -2,11 +2,10 @@
 //! against a minimal Lambda Runtime API emulator served here on loopback.
 //!
 //! Run with `cargo bench -p stepwise-lambda --bench cold_start` (options after `--`:
-//! `--runs N`, default 20). `cargo bench` builds `bootstrap` itself with the bench
-//! profile, which inherits the workspace's release settings (fat LTO, one codegen unit,
-//! stripped symbols, `panic = "unwind"`): the binary measured is what
-//! `cargo build --release -p stepwise-lambda --bin bootstrap` produces, so nothing else has to
-//! be built first.
+//! `--runs N`, default 20). The binary measured is the deployed artifact: the bench runs
+//! `cargo build --release -p stepwise-lambda --bin bootstrap` itself (fat LTO, one codegen
+//! unit, stripped symbols, `panic = "unwind"`) — not the bench profile's build, which
+//! trades those for build time (see the workspace `Cargo.toml`).
 //!
 //! Each run spawns the binary with the environment Lambda gives a `provided.al2023`
 //! function, serves it one event, and records two times from the spawn: the first
@@ -381,6 +380,31 @@ fn runs_from_args(args: &[String]) -> usize {
         .unwrap_or(20)
 }
 
+/// Builds the release `bootstrap` (what is deployed) and returns its path.
+fn release_bootstrap() -> Result<&'static str, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "stepwise-lambda",
+            "--bin",
+            "bootstrap",
+        ])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("running cargo: {e}"))?;
+    if !status.success() {
+        return Err("building the release bootstrap failed".into());
+    }
+    let path = root.join("target/release/bootstrap");
+    Ok(Box::leak(
+        path.to_string_lossy().into_owned().into_boxed_str(),
+    ))
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().collect();
@@ -389,7 +413,13 @@ async fn main() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     let runs = runs_from_args(&args);
-    let bootstrap = env!("CARGO_BIN_EXE_bootstrap");
+    let bootstrap = match release_bootstrap() {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("cold_start: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
 
     let (tx, rx) = mpsc::unbounded_channel();
     let emulator = Emulator {

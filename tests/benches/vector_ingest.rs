@@ -1,0 +1,369 @@
+//! vector-ingest's write rate and memory (harness-less: prints a report, exits non-zero
+//! when a target is missed). `cargo bench -p stepwise-tests --bench vector_ingest`
+//!
+//! - **Rate**: 100,000 vectors (1024-d) in 20 lake partitions of 5,000 rows on moto's S3
+//!   through the generated workflow under sfn-local (real time, the real activities)
+//!   into `local-s3vectors` with 50 ms added to every request (its `--latency-ms`: each
+//!   request waits on its own, so the latency does not cap throughput) and S3 Vectors'
+//!   documented per-index limits enforced (2,500 vectors and 1,000 write requests per
+//!   second, 429 beyond). The job's budget is the default 2,500 vectors/s. Reported:
+//!   vectors/s end to end and over the writing span, the vectors the endpoint stored in
+//!   each second, requests refused with 429 (answered by the state machine's backoff),
+//!   and where IngestVectors' time went. Baselines (not runnable here): the replaced
+//!   system's measured ~100 vectors/s and the index's documented 2,500/s. Targets: at
+//!   least 2,000 vectors/s sustained, no second above 2,500.
+//! - **Memory**: IngestVectors on one ~100 MB Parquet object in a child process (this
+//!   binary run again), its peak resident set read with wait4(2) — target under 256 MB.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use local_s3vectors::{LocalS3Vectors, Options as LocalOptions};
+use serde_json::{Value, json};
+use sfn_local::{
+    Options, RegistryTasks, ServiceTasks, Status, TaskFuture, TaskRequest, TaskRunner, execute,
+};
+use stepwise_runtime::aws::Aws;
+use stepwise_runtime::{Context, Services};
+use stepwise_tests::vector_lake::{create_progress_table, put_partition, sales};
+use stepwise_tests::{MotoServer, unique_id};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const OBJECTS: usize = 20;
+const ROWS: usize = 5_000;
+const LATENCY: Duration = Duration::from_millis(50);
+const LIMIT: u64 = 2_500;
+const REPLACED_RATE: f64 = 100.0;
+/// Rows of the memory run's object (about 100 MB of Parquet).
+const BIG_ROWS: usize = 26_000;
+/// Set in the child process: the IngestVectors input to run.
+const CHILD_ENV: &str = "STEPWISE_BENCH_INGEST_CHILD";
+
+/// Passes every Task to the registry and keeps IngestVectors' outputs.
+struct Recording {
+    inner: RegistryTasks,
+    outputs: Mutex<Vec<Value>>,
+}
+
+impl TaskRunner for Recording {
+    fn check(&self, state: &str, resource: &str) -> Result<(), String> {
+        self.inner.check(state, resource)
+    }
+
+    fn run(&self, request: TaskRequest) -> TaskFuture<'_> {
+        let ingest = request.resource == "${IngestVectors}";
+        let run = self.inner.run(request);
+        Box::pin(async move {
+            let out = run.await?;
+            if ingest {
+                self.outputs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(out.clone());
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn date(n: usize) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 1 + n as u32).expect("a November date")
+}
+
+async fn lake(services: &Services, bucket: &str) -> Result<(), Error> {
+    services
+        .aws
+        .s3()
+        .await
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await?;
+    for n in 0..OBJECTS {
+        let tenant = if n % 2 == 0 { "acme" } else { "globex" };
+        let rows = sales(tenant, date(n / 2), n * ROWS, ROWS);
+        put_partition(services, bucket, "lake", tenant, date(n / 2), &rows).await?;
+    }
+    Ok(())
+}
+
+fn field(output: &Value, name: &str) -> u64 {
+    output["timings"][name].as_u64().unwrap_or(0)
+}
+
+async fn rate(failures: &mut Vec<String>) -> Result<(), Error> {
+    let moto = MotoServer::start()?;
+    let local = LocalS3Vectors::start_with(LocalOptions::default().with_latency(LATENCY)).await?;
+    let services = Services::with_aws(
+        Aws::with_config(moto.sdk_config()).with_s3vectors_endpoint(local.endpoint()),
+    );
+    let id = unique_id();
+    let (bucket, table) = (format!("vib-{id}"), format!("vib-progress-{id}"));
+    lake(&services, &bucket).await?;
+    create_progress_table(&services, &table).await?;
+
+    let input = json!({
+        "source": {"bucket": bucket, "prefix": "lake/"},
+        "target": {"vector_bucket": format!("vib-vectors-{id}"), "index": "sales"},
+        "progress": {"table": table, "job": "bench"},
+        "max_concurrency": 4, "batch_concurrency": 4, "vectors_per_second": LIMIT
+    });
+    let built = statemachines::vector_ingest::workflow().build()?;
+    let recording = Arc::new(Recording {
+        inner: RegistryTasks::new(stepwise_lambda::all(), services.clone()),
+        outputs: Mutex::new(Vec::new()),
+    });
+    let tasks: Arc<dyn TaskRunner> = Arc::new(ServiceTasks::new(
+        recording.clone() as Arc<dyn TaskRunner>,
+        services.clone(),
+    ));
+    let options = Options {
+        state_machine_name: built.name.clone(),
+        services: Some(services.clone()),
+        ..Options::default()
+    };
+    let before = local.stats().written_per_second.len();
+    let started = Instant::now();
+    let outcome = execute(&built.machine, input, tasks, options).await?;
+    let wall = started.elapsed().as_secs_f64();
+    if outcome.status != Status::Succeeded {
+        return Err(format!("the run ended {:?}: {:?}", outcome.status, outcome.failure).into());
+    }
+    let total = (OBJECTS * ROWS) as u64;
+    let stored = local
+        .vector_count(&format!("vib-vectors-{id}"), "sales")
+        .unwrap_or(0) as u64;
+    if stored != total {
+        failures.push(format!("{stored} vectors in the index, expected {total}"));
+    }
+
+    let stats = local.stats();
+    let seconds: Vec<u64> = stats.written_per_second[before.saturating_sub(1)..].to_vec();
+    let first = seconds.iter().position(|&n| n > 0).unwrap_or(0);
+    let last = seconds.iter().rposition(|&n| n > 0).unwrap_or(0);
+    let writing = &seconds[first..=last];
+    // Whole seconds only: the first and last are partial.
+    let inner = if writing.len() > 2 {
+        &writing[1..writing.len() - 1]
+    } else {
+        writing
+    };
+    let sustained = inner.iter().sum::<u64>() as f64 / inner.len().max(1) as f64;
+    let peak = writing.iter().copied().max().unwrap_or(0);
+    let end_to_end = total as f64 / wall;
+
+    let outputs = recording
+        .outputs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let sum = |name: &str| outputs.iter().map(|o| field(o, name)).sum::<u64>() as f64 / 1000.0;
+    let requests: u64 = outputs
+        .iter()
+        .map(|o| o["requests"].as_u64().unwrap_or(0))
+        .sum();
+
+    println!(
+        "vector-ingest: {total} vectors (1024-d) in {OBJECTS} Parquet objects through the workflow under sfn-local into local-s3vectors, {} ms added per request, limit {LIMIT}/s per index",
+        LATENCY.as_millis()
+    );
+    println!("| run | vectors/s | vs replaced system (~100/s) | vs index limit (2,500/s) |");
+    println!("| --- | --- | --- | --- |");
+    for (name, r) in [
+        ("end to end (start to finish)", end_to_end),
+        ("sustained (whole seconds while writing)", sustained),
+    ] {
+        println!(
+            "| {name} | {r:.0} | {:.1}× | {:.0} % |",
+            r / REPLACED_RATE,
+            r / LIMIT as f64 * 100.0
+        );
+    }
+    println!(
+        "wall {wall:.1} s; peak second {peak}; PutVectors received {} ({} answered 429 and retried by the state machine; {} in the attempts that succeeded, {} needed)",
+        stats.requests_for("PutVectors"),
+        stats.throttled,
+        requests,
+        total / 500
+    );
+    println!("vectors stored per second: {writing:?}");
+    println!(
+        "IngestVectors time, summed over its {} successful calls: download {:.1} s, Parquet decode + request encoding {:.1} s, PutVectors requests {:.1} s (overlapping, {:.0} ms each), paced (waiting for the rate share) {:.1} s, total {:.1} s",
+        outputs.len(),
+        sum("download_ms"),
+        sum("decode_ms"),
+        sum("put_ms"),
+        sum("put_ms") * 1000.0 / requests.max(1) as f64,
+        sum("paced_ms"),
+        sum("total_ms")
+    );
+    if sustained < 2_000.0 {
+        failures.push(format!(
+            "sustained {sustained:.0} vectors/s, wanted at least 2,000"
+        ));
+    }
+    if peak > LIMIT {
+        failures.push(format!(
+            "a second with {peak} vectors, over the {LIMIT} limit"
+        ));
+    }
+    Ok(())
+}
+
+/// The child: runs IngestVectors once on the input in [`CHILD_ENV`], against the
+/// services the standard environment names.
+async fn child(input: &str) -> Result<(), Error> {
+    let input: Value = serde_json::from_str(input)?;
+    let ctx = Context::new(Services::with_aws(Aws::from_env()));
+    let out = stepwise_lambda::all()
+        .invoke("IngestVectors", input, &ctx)
+        .await
+        .map_err(|e| format!("IngestVectors: {e}"))?;
+    println!("{out}");
+    Ok(())
+}
+
+async fn memory(failures: &mut Vec<String>) -> Result<(), Error> {
+    let moto = MotoServer::start()?;
+    // No write limit: this run measures memory, and IngestVectors (rightly) fails on the
+    // first 429 without a state machine here to retry it.
+    let local = LocalS3Vectors::start_with(
+        LocalOptions::default()
+            .with_write_rate(None)
+            .with_write_requests_rate(None),
+    )
+    .await?;
+    let services = Services::with_aws(
+        Aws::with_config(moto.sdk_config()).with_s3vectors_endpoint(local.endpoint()),
+    );
+    let id = unique_id();
+    let (bucket, table, vectors) = (
+        format!("vim-{id}"),
+        format!("vim-progress-{id}"),
+        format!("vim-vectors-{id}"),
+    );
+    services
+        .aws
+        .s3()
+        .await
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await?;
+    create_progress_table(&services, &table).await?;
+    let key = {
+        let rows = sales("acme", date(0), 0, BIG_ROWS);
+        put_partition(&services, &bucket, "lake", "acme", date(0), &rows).await?
+    };
+    let size = services
+        .aws
+        .s3()
+        .await
+        .head_object()
+        .bucket(&bucket)
+        .key(&key)
+        .send()
+        .await?
+        .content_length()
+        .unwrap_or(0);
+    let ctx = Context::new(services.clone());
+    stepwise_lambda::all()
+        .invoke(
+            "EnsureIndex",
+            json!({"target": {"vector_bucket": vectors, "index": "sales"}}),
+            &ctx,
+        )
+        .await
+        .map_err(|e| format!("EnsureIndex: {e}"))?;
+    let input = json!({
+        "source": {"bucket": bucket, "key": key},
+        "target": {"vector_bucket": vectors, "index": "sales"},
+        "dimension": 1024,
+        "progress": {"table": table, "job": "memory"},
+        "concurrency": 4
+    });
+
+    let mut command = std::process::Command::new(std::env::current_exe()?);
+    command
+        .env(CHILD_ENV, input.to_string())
+        .env("AWS_ENDPOINT_URL_S3VECTORS", local.endpoint())
+        .stdout(std::process::Stdio::piped());
+    for (k, v) in moto.env() {
+        command.env(k, v);
+    }
+    let started = Instant::now();
+    let child = command.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let (status, usage) = tokio::task::spawn_blocking(move || {
+        let mut status: libc::c_int = 0;
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `pid` is our own child, not waited for yet (std never reaps it behind
+        // our back), and both pointers are to live locals.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        (if reaped == pid { status } else { -1 }, usage)
+    })
+    .await?;
+    let wall = started.elapsed().as_secs_f64();
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        return Err(format!("the IngestVectors child failed (wait status {status})").into());
+    }
+    let mut stdout = String::new();
+    if let Some(mut out) = child.stdout {
+        use std::io::Read as _;
+        out.read_to_string(&mut stdout)?;
+    }
+    let output: Value = serde_json::from_str(stdout.trim())?;
+    let stored = local.vector_count(&vectors, "sales").unwrap_or(0);
+    if stored != BIG_ROWS {
+        failures.push(format!("{stored} vectors stored, expected {BIG_ROWS}"));
+    }
+    let peak_mb = usage.ru_maxrss as f64 / 1024.0;
+    println!();
+    println!(
+        "IngestVectors on one {:.1} MB Parquet object ({BIG_ROWS} vectors, child process): peak RSS {peak_mb:.1} MiB (target < 256), {wall:.1} s, {} vectors written",
+        size as f64 / 1e6,
+        output["written"]
+    );
+    if peak_mb >= 256.0 {
+        failures.push(format!("peak RSS {peak_mb:.1} MiB, wanted under 256"));
+    }
+    Ok(())
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    if let Ok(input) = std::env::var(CHILD_ENV) {
+        if let Err(e) = runtime.block_on(child(&input)) {
+            eprintln!("vector_ingest bench child: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let mut failures = Vec::new();
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let result = runtime.block_on(async {
+        if only.as_deref() != Some("memory") {
+            rate(&mut failures).await?;
+        }
+        if only.as_deref() != Some("rate") {
+            memory(&mut failures).await?;
+        }
+        Ok::<_, Error>(())
+    });
+    if let Err(e) = result {
+        eprintln!("vector_ingest bench: {e}");
+        std::process::exit(1);
+    }
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("MISSED: {f}");
+        }
+        std::process::exit(1);
+    }
+}
