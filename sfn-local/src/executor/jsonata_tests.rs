@@ -278,3 +278,40 @@ async fn the_context_carries_the_execution_input_when_an_expression_reads_it() {
         Some(json!({"original": "first", "name": "E"}))
     );
 }
+
+#[tokio::test]
+async fn test_state_runs_a_jsonata_task_with_its_mock_and_catch() {
+    let machine = codegen::asl::from_value(json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "Arguments": {"id": "{% $states.input.id %}"},
+            "Output": {"got": "{% $states.result.v %}", "seen": "{% $seen %}"},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "T", "Output": {"why": "{% $states.errorOutput.Error %}"}}],
+            "End": true}
+    }}))
+    .unwrap();
+    let tasks: Arc<dyn TaskRunner> = Arc::new(Script(|_: &TaskRequest| Ok(json!(null))));
+    let vars = Map::from_iter([("seen".to_string(), json!(true))]);
+    let ok = test_state(
+        &machine,
+        "T",
+        json!({"id": 1}),
+        vars.clone(),
+        Some(Ok(json!({"v": 5}))),
+        tasks.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.output, Some(json!({"got": 5, "seen": true})));
+    let caught = test_state(
+        &machine,
+        "T",
+        json!({"id": 1}),
+        vars,
+        Some(Err(Failure::new("Boom", "x"))),
+        tasks,
+    )
+    .await
+    .unwrap();
+    assert_eq!(caught.status, TestStatus::CaughtError);
+    assert_eq!(caught.output, Some(json!({"why": "Boom"})));
+}
