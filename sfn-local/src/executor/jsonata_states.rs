@@ -10,11 +10,12 @@
 //! error output (Catch) or its input (the other states).
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use codegen::asl::{
-    ChoiceState, FailState, MapState, Numeric, PassState, QueryLanguage, State, SucceedState,
+    ChoiceState, FailState, MapState, Numeric, PassState, QueryLanguage, States, SucceedState,
     TaskState, WaitState,
 };
 use codegen::errors::STATES_NO_CHOICE_MATCHED;
@@ -41,14 +42,9 @@ pub(super) struct Out<'a> {
 }
 
 impl Run<'_> {
-    /// Whether a state whose own `QueryLanguage` is `language` runs in JSONata mode.
-    pub(super) fn jsonata_mode(&self, language: Option<QueryLanguage>) -> bool {
-        language.or(self.machine.query_language) == Some(QueryLanguage::Jsonata)
-    }
-
-    /// Whether `state` runs in JSONata mode.
-    pub(super) fn is_jsonata(&self, state: &State) -> bool {
-        self.jsonata_mode(state.query_language())
+    /// Whether the state named `name` runs in JSONata mode (see [`collect_jsonata`]).
+    pub(super) fn jsonata_mode(&self, name: &str) -> bool {
+        self.jsonata_states.contains(name)
     }
 
     /// A JSONata scope for state `name`.
@@ -442,6 +438,26 @@ impl Run<'_> {
         match text(&f.cause, "Cause") {
             Ok(cause) => Failure::new(error, cause),
             Err(failure) => failure,
+        }
+    }
+}
+
+/// Adds the names of the JSONata states of `states` (at any depth): a state's own
+/// `QueryLanguage`, else its branch's or processor's, else the enclosing state's, else
+/// `inherited` (the machine's) — as the validator reads it. State names are unique in a
+/// machine, so a name says which state it is.
+pub(super) fn collect_jsonata(
+    states: &States,
+    inherited: Option<QueryLanguage>,
+    into: &mut HashSet<String>,
+) {
+    for (name, state) in states {
+        let language = state.query_language().or(inherited);
+        if language == Some(QueryLanguage::Jsonata) {
+            into.insert(name.clone());
+        }
+        for (_, branch) in state.children() {
+            collect_jsonata(&branch.states, branch.query_language.or(language), into);
         }
     }
 }

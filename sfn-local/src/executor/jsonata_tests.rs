@@ -315,3 +315,25 @@ async fn test_state_runs_a_jsonata_task_with_its_mock_and_catch() {
     assert_eq!(caught.status, TestStatus::CaughtError);
     assert_eq!(caught.output, Some(json!({"why": "Boom"})));
 }
+
+#[tokio::test]
+async fn nested_states_inherit_the_language_of_their_map_or_branch() {
+    let outcome = run(
+        json!({"StartAt": "M", "States": {
+            "M": {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.xs %}",
+                "ItemProcessor": {"StartAt": "Inner", "States": {
+                    "Inner": {"Type": "Pass", "Output": "{% $states.input * 2 %}", "Next": "Old"},
+                    "Old": {"Type": "Pass", "QueryLanguage": "JSONPath", "Parameters": {"v.$": "$"}, "End": true}
+                }},
+                "End": true}
+        }}),
+        json!({"xs": [1, 2]}),
+    )
+    .await;
+    assert_eq!(
+        outcome.output,
+        Some(json!([{"v": 2}, {"v": 4}])),
+        "{:?}",
+        outcome.failure
+    );
+}

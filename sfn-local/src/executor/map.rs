@@ -145,7 +145,7 @@ impl Run<'_> {
             retry_count: attempt,
             ..Step::plain(name, entered)
         };
-        let jsonata = self.jsonata_mode(m.query_language);
+        let jsonata = self.jsonata_mode(name);
         let prep = if jsonata {
             self.prepare_jsonata(step, None, input, vars, self.now(path))?
         } else {

@@ -107,6 +107,8 @@ struct Run<'m> {
     /// Names of the states whose text may read `$$.Execution.Input` (see
     /// [`context::reads_execution_input`]): only their context objects carry a copy of it.
     input_readers: HashSet<String>,
+    /// Names of the states that run in JSONata mode.
+    jsonata_states: HashSet<String>,
     rng: Mutex<StdRng>,
     /// How often the execution was redriven (`$$.Execution.RedriveCount`), and when last.
     redriven: Option<(u32, DateTime<Utc>)>,
@@ -131,7 +133,14 @@ impl<'m> Run<'m> {
         };
         let mut input_readers = HashSet::new();
         context::collect_input_readers(&machine.states, &mut input_readers);
+        let mut jsonata_states = HashSet::new();
+        jsonata_states::collect_jsonata(
+            &machine.states,
+            machine.query_language,
+            &mut jsonata_states,
+        );
         Run {
+            jsonata_states,
             machine,
             input_readers,
             tasks,
@@ -309,7 +318,7 @@ impl<'m> Run<'m> {
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<(Flow, Value, String), Failure> {
-        let jsonata = self.is_jsonata(state);
+        let jsonata = self.jsonata_mode(name);
         let kind = StateType::of(state);
         let input_text = input_text.unwrap_or_else(|| json_text(&input));
         let input_len = input_text.len();

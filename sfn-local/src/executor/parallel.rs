@@ -29,7 +29,7 @@ impl Run<'_> {
             retry_count: attempt,
             ..Step::plain(name, entered)
         };
-        let jsonata = self.jsonata_mode(p.query_language);
+        let jsonata = self.jsonata_mode(name);
         let prep = if jsonata {
             self.prepare_jsonata(step, p.arguments.as_ref(), input, vars, self.now(path))?
         } else {

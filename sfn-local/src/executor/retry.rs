@@ -140,7 +140,7 @@ impl Run<'_> {
         };
         let error_output = failure.to_output();
         let ctx = self.context(name, entered, 0, None);
-        if self.is_jsonata(state) {
+        if self.jsonata_mode(name) {
             let out = self.finish_jsonata(
                 name,
                 Out {

@@ -126,7 +126,7 @@ impl Run<'_> {
             retry_count: attempt,
             extra: Some(("Task", json!({"Token": token}))),
         };
-        let jsonata = self.jsonata_mode(t.query_language);
+        let jsonata = self.jsonata_mode(name);
         let prep = if jsonata {
             self.prepare_jsonata(step, t.arguments.as_ref(), input, vars, self.now(path))?
         } else {

@@ -113,7 +113,7 @@ pub async fn test_state(
         ..Inspection::default()
     };
     let now = run.now(&path);
-    let jsonata = run.is_jsonata(state);
+    let jsonata = run.jsonata_mode(name);
     let result = match state {
         State::Pass(p) if jsonata => run.pass_jsonata(name, p, &input, &entered, now, &mut vars),
         State::Choice(c) if jsonata => {
@@ -224,7 +224,7 @@ impl Run<'_> {
             retry_count: 0,
             extra: Some(("Task", json!({"Token": format!("TestState:{name}:0")}))),
         };
-        let jsonata = self.is_jsonata(state);
+        let jsonata = self.jsonata_mode(name);
         let now = self.clock.now(std::time::Duration::ZERO);
         let prep = if jsonata {
             self.prepare_jsonata(step, t.arguments.as_ref(), input, vars, now)?
