@@ -168,8 +168,10 @@ impl Run<'_> {
         Ok(Cow::Owned(resolved))
     }
 
-    /// A Map whose `MaxConcurrency` and tolerated-failure expressions are evaluated, and
-    /// its `Items` (when it has them), which must be an array.
+    /// A Map whose `MaxConcurrency`, tolerated-failure and ItemBatcher/ItemReader number
+    /// expressions are evaluated, whose ItemReader's and ResultWriter's `Arguments` (and
+    /// ItemBatcher's `BatchInput`) are evaluated into the fields the distributed Map reads,
+    /// and its `Items` (when it has them), which must be an array.
     pub(super) fn map_numbers<'m>(
         &self,
         name: &str,
@@ -180,9 +182,24 @@ impl Run<'_> {
         now: DateTime<Utc>,
     ) -> Result<(Cow<'m, MapState>, Option<Value>), Failure> {
         let is_expr = |n: &Option<Numeric>| matches!(n, Some(Numeric::Expr(_)));
+        let batcher = m.item_batcher.as_ref();
         let exprs = is_expr(&m.max_concurrency)
             || is_expr(&m.tolerated_failure_count)
-            || is_expr(&m.tolerated_failure_percentage);
+            || is_expr(&m.tolerated_failure_percentage)
+            || m.item_reader.as_ref().is_some_and(|r| {
+                r.arguments.is_some()
+                    || r.reader_config
+                        .as_ref()
+                        .is_some_and(|c| is_expr(&c.max_items))
+            })
+            || m.result_writer
+                .as_ref()
+                .is_some_and(|w| w.arguments.is_some())
+            || batcher.is_some_and(|b| {
+                b.batch_input.is_some()
+                    || is_expr(&b.max_items_per_batch)
+                    || is_expr(&b.max_input_bytes_per_batch)
+            });
         if !exprs && m.items.is_none() {
             return Ok((Cow::Borrowed(m), None));
         }
@@ -207,6 +224,35 @@ impl Run<'_> {
             &m.tolerated_failure_percentage,
             "ToleratedFailurePercentage",
         )?;
+        if let Some(reader) = resolved.item_reader.as_mut() {
+            if let Some(args) = reader.arguments.take() {
+                reader.parameters = Some(q.template(&args, "ItemReader.Arguments")?);
+            }
+            if let Some(config) = reader.reader_config.as_mut() {
+                config.max_items = self.numeric_jsonata(
+                    &q,
+                    &config.max_items,
+                    "ItemReader.ReaderConfig.MaxItems",
+                )?;
+            }
+        }
+        if let Some(writer) = resolved.result_writer.as_mut()
+            && let Some(args) = writer.arguments.take()
+        {
+            writer.parameters = Some(q.template(&args, "ResultWriter.Arguments")?);
+        }
+        if let Some(b) = resolved.item_batcher.as_mut() {
+            if let Some(input) = b.batch_input.take() {
+                b.batch_input = Some(q.template(&input, "ItemBatcher.BatchInput")?);
+            }
+            b.max_items_per_batch =
+                self.numeric_jsonata(&q, &b.max_items_per_batch, "ItemBatcher.MaxItemsPerBatch")?;
+            b.max_input_bytes_per_batch = self.numeric_jsonata(
+                &q,
+                &b.max_input_bytes_per_batch,
+                "ItemBatcher.MaxInputBytesPerBatch",
+            )?;
+        }
         Ok((Cow::Owned(resolved), items))
     }
 

@@ -337,3 +337,23 @@ async fn nested_states_inherit_the_language_of_their_map_or_branch() {
         outcome.failure
     );
 }
+
+#[tokio::test]
+async fn item_batcher_numbers_and_batch_input_may_be_expressions() {
+    let outcome = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {
+            "M": {"Type": "Map", "Items": "{% $states.input.xs %}",
+                "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.per %}", "BatchInput": {"tag": "{% $states.input.tag %}"}},
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Output": "{% $states.input.BatchInput.tag & ':' & $join($states.input.Items, ',') %}", "End": true}}},
+                "End": true}
+        }}),
+        json!({"xs": ["a", "b", "c"], "per": 2, "tag": "t"}),
+    )
+    .await;
+    assert_eq!(
+        outcome.output,
+        Some(json!(["t:a,b", "t:c"])),
+        "{:?}",
+        outcome.failure
+    );
+}
