@@ -825,7 +825,7 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
 }
 
-mod jsonata;
+pub(crate) mod jsonata;
 
 #[cfg(test)]
 mod tests;

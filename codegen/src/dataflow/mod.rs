@@ -76,6 +76,7 @@
 
 mod compat;
 mod flow;
+mod jsonata;
 mod resolve;
 mod shape;
 mod template;

@@ -1032,22 +1032,27 @@ fn intrinsic_argument_types_are_checked() {
 }
 
 #[test]
-fn jsonata_states_are_not_checked() {
+fn jsonata_states_check_plain_input_paths_and_nothing_else() {
     let work = activity(
         "Work",
         object(json!({"never": {"type": "string"}}), &["never"]),
         json!({}),
     );
+    // The Task's output is unknown: the JSONPath state after it is not checked, nor is the
+    // activity's input (Arguments are not typed).
     let doc = json!({
         "StartAt": "A",
         "States": {
-            "A": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "${Work}", "Arguments": {"x": "{% $states.input.nope %}"}, "Next": "B"},
+            "A": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "${Work}", "Arguments": {"x": "{% $states.input.nope %}", "ok": "{% $states.input.order %}", "quiet": "{% $exists($states.input.nope) ? 1 : 2 %}"}, "Next": "B"},
             "B": {"Type": "Pass", "Parameters": {"anything.$": "$.whatever.deep"}, "End": true}
         }
     });
     assert_eq!(
         run(doc, order_input(), vec![work.clone()]),
-        Vec::<String>::new()
+        vec![
+            "State \"A\": Arguments.x \"{% $states.input.nope %}\": no field \"nope\" in the state input (it has: order, tenant)"
+                .to_string()
+        ]
     );
     let whole = json!({
         "QueryLanguage": "JSONata",
@@ -1055,6 +1060,25 @@ fn jsonata_states_are_not_checked() {
         "States": {"A": {"Type": "Task", "Resource": "${Work}", "End": true}}
     });
     assert_eq!(run(whole, order_input(), vec![work]), Vec::<String>::new());
+}
+
+#[test]
+fn jsonata_pass_states_without_output_pass_the_input_shape_on() {
+    let doc = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Keep",
+        "States": {
+            "Keep": {"Type": "Pass", "Assign": {"t": "{% $states.input.tenant %}"}, "Next": "Use"},
+            "Use": {"Type": "Pass", "Output": {"id": "{% $states.input.order.idd %}", "complex": "{% $states.input.order.id & $string($states.input.order.nope) %}"}, "Next": "Shaped"},
+            "Shaped": {"Type": "Pass", "Output": "{% $states.input.anything %}", "End": true}
+        }
+    });
+    let problems = run(doc, order_input(), vec![]);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with("State \"Use\": Output.id \"{% $states.input.order.idd %}\": no field \"idd\" in $states.input.order"),
+        "{problems:#?}"
+    );
 }
 
 #[test]

@@ -117,96 +117,7 @@ impl StateCheck<'_> {
 
     /// Parses every `{% %}` expression of a JSONata state.
     fn expressions(&mut self, state: &State) {
-        let mut found: Vec<(String, String)> = Vec::new();
-        let value = |field: &str, v: Option<&Value>, found: &mut Vec<(String, String)>| {
-            if let Some(v) = v {
-                collect(v, field.to_string(), found);
-            }
-        };
-        let numeric = |field: &str, n: Option<&Numeric>, found: &mut Vec<(String, String)>| {
-            if let Some(Numeric::Expr(e)) = n {
-                found.push((field.to_string(), e.clone()));
-            }
-        };
-        let text = |field: &str, s: Option<&String>, found: &mut Vec<(String, String)>| {
-            if let Some(s) = s {
-                found.push((field.to_string(), s.clone()));
-            }
-        };
-        match state {
-            State::Task(t) => {
-                value("Arguments", t.arguments.as_ref(), &mut found);
-                value("Output", t.output.as_ref(), &mut found);
-                value("Assign", t.assign.as_ref(), &mut found);
-                value("Credentials", t.credentials.as_ref(), &mut found);
-                numeric("TimeoutSeconds", t.timeout_seconds.as_ref(), &mut found);
-                numeric("HeartbeatSeconds", t.heartbeat_seconds.as_ref(), &mut found);
-            }
-            State::Pass(p) => {
-                value("Output", p.output.as_ref(), &mut found);
-                value("Assign", p.assign.as_ref(), &mut found);
-            }
-            State::Choice(c) => {
-                value("Output", c.output.as_ref(), &mut found);
-                value("Assign", c.assign.as_ref(), &mut found);
-                for (i, rule) in c.choices.iter().enumerate() {
-                    let at = format!("Choices[{i}]");
-                    value(
-                        &format!("{at}.Condition"),
-                        rule.condition.as_ref(),
-                        &mut found,
-                    );
-                    value(&format!("{at}.Output"), rule.output.as_ref(), &mut found);
-                    value(&format!("{at}.Assign"), rule.assign.as_ref(), &mut found);
-                }
-            }
-            State::Wait(w) => {
-                numeric("Seconds", w.seconds.as_ref(), &mut found);
-                text("Timestamp", w.timestamp.as_ref(), &mut found);
-                value("Output", w.output.as_ref(), &mut found);
-                value("Assign", w.assign.as_ref(), &mut found);
-            }
-            State::Succeed(s) => value("Output", s.output.as_ref(), &mut found),
-            State::Fail(f) => {
-                text("Error", f.error.as_ref(), &mut found);
-                text("Cause", f.cause.as_ref(), &mut found);
-            }
-            State::Parallel(p) => {
-                value("Arguments", p.arguments.as_ref(), &mut found);
-                value("Output", p.output.as_ref(), &mut found);
-                value("Assign", p.assign.as_ref(), &mut found);
-            }
-            State::Map(m) => {
-                value("Items", m.items.as_ref(), &mut found);
-                value("ItemSelector", m.item_selector.as_ref(), &mut found);
-                value("Output", m.output.as_ref(), &mut found);
-                value("Assign", m.assign.as_ref(), &mut found);
-                numeric("MaxConcurrency", m.max_concurrency.as_ref(), &mut found);
-                numeric(
-                    "ToleratedFailureCount",
-                    m.tolerated_failure_count.as_ref(),
-                    &mut found,
-                );
-                numeric(
-                    "ToleratedFailurePercentage",
-                    m.tolerated_failure_percentage.as_ref(),
-                    &mut found,
-                );
-                if let Some(r) = &m.item_reader {
-                    value("ItemReader.Arguments", r.arguments.as_ref(), &mut found);
-                }
-                if let Some(w) = &m.result_writer {
-                    value("ResultWriter.Arguments", w.arguments.as_ref(), &mut found);
-                }
-                if let Some(b) = &m.item_batcher {
-                    value("ItemBatcher.BatchInput", b.batch_input.as_ref(), &mut found);
-                }
-            }
-        }
-        for (i, c) in state.catch().iter().enumerate() {
-            catcher(i, c, &mut found);
-        }
-        for (field, s) in found {
+        for (field, s) in expression_fields(state) {
             let Some(expr) = expression_text(&s).map(str::trim) else {
                 continue;
             };
@@ -218,6 +129,102 @@ impl StateCheck<'_> {
             }
         }
     }
+}
+
+/// Every string of a JSONata state's fields that may hold `{% %}` expressions, with the
+/// field it is in (`Arguments.a[0]`, `Choices[1].Condition`, `Catch[0].Output`, …). Each
+/// of them reads `$states.input` as the state's input.
+pub(crate) fn expression_fields(state: &State) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let value = |field: &str, v: Option<&Value>, found: &mut Vec<(String, String)>| {
+        if let Some(v) = v {
+            collect(v, field.to_string(), found);
+        }
+    };
+    let numeric = |field: &str, n: Option<&Numeric>, found: &mut Vec<(String, String)>| {
+        if let Some(Numeric::Expr(e)) = n {
+            found.push((field.to_string(), e.clone()));
+        }
+    };
+    let text = |field: &str, s: Option<&String>, found: &mut Vec<(String, String)>| {
+        if let Some(s) = s {
+            found.push((field.to_string(), s.clone()));
+        }
+    };
+    match state {
+        State::Task(t) => {
+            value("Arguments", t.arguments.as_ref(), &mut found);
+            value("Output", t.output.as_ref(), &mut found);
+            value("Assign", t.assign.as_ref(), &mut found);
+            value("Credentials", t.credentials.as_ref(), &mut found);
+            numeric("TimeoutSeconds", t.timeout_seconds.as_ref(), &mut found);
+            numeric("HeartbeatSeconds", t.heartbeat_seconds.as_ref(), &mut found);
+        }
+        State::Pass(p) => {
+            value("Output", p.output.as_ref(), &mut found);
+            value("Assign", p.assign.as_ref(), &mut found);
+        }
+        State::Choice(c) => {
+            value("Output", c.output.as_ref(), &mut found);
+            value("Assign", c.assign.as_ref(), &mut found);
+            for (i, rule) in c.choices.iter().enumerate() {
+                let at = format!("Choices[{i}]");
+                value(
+                    &format!("{at}.Condition"),
+                    rule.condition.as_ref(),
+                    &mut found,
+                );
+                value(&format!("{at}.Output"), rule.output.as_ref(), &mut found);
+                value(&format!("{at}.Assign"), rule.assign.as_ref(), &mut found);
+            }
+        }
+        State::Wait(w) => {
+            numeric("Seconds", w.seconds.as_ref(), &mut found);
+            text("Timestamp", w.timestamp.as_ref(), &mut found);
+            value("Output", w.output.as_ref(), &mut found);
+            value("Assign", w.assign.as_ref(), &mut found);
+        }
+        State::Succeed(s) => value("Output", s.output.as_ref(), &mut found),
+        State::Fail(f) => {
+            text("Error", f.error.as_ref(), &mut found);
+            text("Cause", f.cause.as_ref(), &mut found);
+        }
+        State::Parallel(p) => {
+            value("Arguments", p.arguments.as_ref(), &mut found);
+            value("Output", p.output.as_ref(), &mut found);
+            value("Assign", p.assign.as_ref(), &mut found);
+        }
+        State::Map(m) => {
+            value("Items", m.items.as_ref(), &mut found);
+            value("ItemSelector", m.item_selector.as_ref(), &mut found);
+            value("Output", m.output.as_ref(), &mut found);
+            value("Assign", m.assign.as_ref(), &mut found);
+            numeric("MaxConcurrency", m.max_concurrency.as_ref(), &mut found);
+            numeric(
+                "ToleratedFailureCount",
+                m.tolerated_failure_count.as_ref(),
+                &mut found,
+            );
+            numeric(
+                "ToleratedFailurePercentage",
+                m.tolerated_failure_percentage.as_ref(),
+                &mut found,
+            );
+            if let Some(r) = &m.item_reader {
+                value("ItemReader.Arguments", r.arguments.as_ref(), &mut found);
+            }
+            if let Some(w) = &m.result_writer {
+                value("ResultWriter.Arguments", w.arguments.as_ref(), &mut found);
+            }
+            if let Some(b) = &m.item_batcher {
+                value("ItemBatcher.BatchInput", b.batch_input.as_ref(), &mut found);
+            }
+        }
+    }
+    for (i, c) in state.catch().iter().enumerate() {
+        catcher(i, c, &mut found);
+    }
+    found
 }
 
 /// The `{% %}` strings of a Catch rule's `Output` and `Assign`.
