@@ -53,8 +53,12 @@
 //! # Rules
 //!
 //! * Unknown is quiet: [`Shape::Any`] (a `$ref`, the result of a resource that is neither an
-//!   activity nor a known integration, a `.waitForTaskToken` callback's result, a JSONata
-//!   state, a path after an earlier miss) never produces a problem.
+//!   activity nor a known integration, a `.waitForTaskToken` callback's result, the output
+//!   of a JSONata state with an `Output` or a result, a path after an earlier miss) never
+//!   produces a problem.
+//! * JSONata states: only a field whose whole value is a plain `{% $states.input.a.b %}`
+//!   path is checked (see the `jsonata` module); a JSONata Pass, Wait, Choice or Succeed
+//!   without `Output` passes its input's shape on.
 //! * A union (nullable field, `anyOf`, a state reached along several paths) is reported
 //!   only when *no* variant fits; in particular a field present in only some variants — or
 //!   optional in the schema — counts as present, both for reading paths and for an
