@@ -77,6 +77,9 @@
 //!   convergence, in state definition order (nested states after their parent).
 //! * Invalid paths and intrinsic calls are the validator's business and are skipped here.
 //! * The problems carry the state name; the caller adds the workflow name.
+//! * Workflow variables (the `variables` module): a state that reads a variable which no
+//!   path to it assigns is reported (`Output.x: reads $total, which no path to this
+//!   state assigns`).
 
 mod compat;
 mod flow;
@@ -84,6 +87,7 @@ mod jsonata;
 mod resolve;
 mod shape;
 mod template;
+mod variables;
 
 pub use shape::{Extra, Field, MAX_DEPTH, MAX_VARIANTS, ObjectShape, Shape, WIDEN_DEPTH};
 
@@ -103,12 +107,18 @@ pub fn check(
 ) -> Vec<Problem> {
     let analyzer = flow::Analyzer::new(input_schema, activities);
     let jsonata = machine.query_language == Some(QueryLanguage::Jsonata);
-    let (_, problems) = analyzer.scope(
+    let (_, mut problems) = analyzer.scope(
         &machine.states,
         &machine.start_at,
         analyzer.execution_input(),
         jsonata,
     );
+    problems.extend(variables::check(
+        &machine.states,
+        &machine.start_at,
+        Default::default(),
+        machine.query_language,
+    ));
     let mut unique: Vec<Problem> = Vec::with_capacity(problems.len());
     for problem in problems {
         if !unique.contains(&problem) {

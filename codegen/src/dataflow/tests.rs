@@ -1409,3 +1409,63 @@ fn count_integration_tasks(states: &crate::asl::States) -> usize {
         })
         .sum()
 }
+
+// ----------------------------------------------------------------------------------------
+// Workflow variables
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn a_variable_no_path_assigns_is_reported_with_state_and_field() {
+    let doc = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Route",
+        "States": {
+            "Route": {"Type": "Choice", "Choices": [
+                {"Condition": "{% $states.input.tenant = 'a' %}", "Next": "Use", "Assign": {"fromRule": 1}}
+            ], "Default": "Use", "Assign": {"always": 2}},
+            "Use": {"Type": "Pass", "Output": {
+                "ok": "{% $always + ($x := 3; $x) + $sum([1]) %}",
+                "maybe": "{% $fromRule %}",
+                "never": "{% $nowhere %}",
+                "later": "{% $assignedLater %}"
+            }, "Next": "Last"},
+            "Last": {"Type": "Pass", "Assign": {"assignedLater": 1}, "End": true}
+        }
+    });
+    assert_eq!(
+        run(doc, order_input(), vec![]),
+        vec![
+            "State \"Use\": Output.never: reads $nowhere, which no path to this state assigns"
+                .to_string(),
+            "State \"Use\": Output.later: reads $assignedLater, which no path to this state assigns"
+                .to_string(),
+        ]
+    );
+}
+
+#[test]
+fn catch_assignments_loops_and_outer_scopes_count_as_assigned() {
+    let doc = json!({
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Assign": {"count": 0}, "Next": "Work"},
+            "Work": {"Type": "Task", "Resource": "${Other}", "Parameters": {"n.$": "$count", "v.$": "$loopVar"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"err.$": "$.Error"}, "Next": "Handle"}], "Next": "Again"},
+            "Again": {"Type": "Pass", "Assign": {"loopVar": 1}, "Next": "Each"},
+            "Each": {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% [$count] %}",
+                "ItemProcessor": {"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "Output": "{% $loopVar + $inner %}", "Assign": {"inner": 1}, "End": true}}},
+                "Next": "Work"},
+            "Handle": {"Type": "Pass", "Parameters": {"e.$": "$err", "c.$": "$count"}, "End": true}
+        }
+    });
+    let problems = run(doc, order_input(), vec![]);
+    // $loopVar reaches Work through the loop (may-assigned); Inner's own $inner is not
+    // assigned before it is read.
+    assert_eq!(
+        problems,
+        vec![
+            "State \"Inner\": Output: reads $inner, which no path to this state assigns"
+                .to_string()
+        ]
+    );
+}
