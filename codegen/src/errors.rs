@@ -39,6 +39,8 @@ pub const STATES_PERMISSIONS: ErrorName = ErrorName::new("States.Permissions");
 pub const STATES_ITEM_READER_FAILED: ErrorName = ErrorName::new("States.ItemReaderFailed");
 /// A distributed Map's result writer failed.
 pub const STATES_RESULT_WRITER_FAILED: ErrorName = ErrorName::new("States.ResultWriterFailed");
+/// A JSONata expression failed or gave no value (JSONata states).
+pub const STATES_QUERY_EVALUATION_ERROR: ErrorName = ErrorName::new("States.QueryEvaluationError");
 
 /// Every Step Functions error name.
 pub const ALL: &[ErrorName] = &[
@@ -57,6 +59,7 @@ pub const ALL: &[ErrorName] = &[
     STATES_PERMISSIONS,
     STATES_ITEM_READER_FAILED,
     STATES_RESULT_WRITER_FAILED,
+    STATES_QUERY_EVALUATION_ERROR,
 ];
 
 /// Whether `name` is one of Step Functions' own error names.

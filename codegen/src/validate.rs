@@ -5,7 +5,8 @@
 //! names (unique, at most 80 characters), paths (JSONPath, reference paths, `.$` payload
 //! template values, intrinsic functions), Retry/Catch rules (States.ALL position, value
 //! ranges), and the per-type rules (Choice rules, Wait durations, Fail, Map and Parallel
-//! configuration, JSONPath- vs JSONata-only fields). [`validate_json`] parses first, so
+//! configuration, JSONPath- vs JSONata-only fields, every JSONata `{% %}` expression
+//! parses). [`validate_json`] parses first, so
 //! parse problems come out in the same form.
 //!
 //! Messages follow `State "X": Field[0].Sub: what is wrong` (see `tests/asl/README.md`).
@@ -112,6 +113,7 @@ impl<'a> Validator<'a> {
             };
             s.common(state, states);
             s.by_type(state);
+            s.jsonata(state);
             for (child_label, branch) in state.children() {
                 self.branch(name, &child_label, branch, language);
             }
@@ -822,6 +824,8 @@ pub fn is_rfc3339(s: &str) -> bool {
         }
     }
 }
+
+pub(crate) mod jsonata;
 
 #[cfg(test)]
 mod tests;

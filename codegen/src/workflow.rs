@@ -19,8 +19,8 @@ use std::collections::BTreeSet;
 use stepwise_contract::deploy::{Permission, QueueSpec, Resource, TableSpec, VectorIndexSpec};
 use stepwise_contract::{ActivityInfo, schema_of};
 
-use crate::asl::{Problem, State, StateMachine, States};
-use crate::builder::{Chain, compile_with_activities, whole_seconds};
+use crate::asl::{Problem, QueryLanguage, State, StateMachine, States};
+use crate::builder::{Chain, compile_in, whole_seconds};
 use crate::placeholder::{Substitutable, unknown_in_definition, used_in};
 use crate::resources::Resources;
 use crate::trigger::{Schedule, Trigger};
@@ -38,6 +38,7 @@ pub struct Workflow {
     triggers: Vec<Trigger>,
     resources: Resources,
     definition: Chain,
+    query_language: Option<QueryLanguage>,
 }
 
 /// A built workflow: the ASL plus what the emitters and runtimes need to know.
@@ -108,7 +109,16 @@ impl Workflow {
             triggers: Vec::new(),
             resources: Resources::default(),
             definition: definition.into(),
+            query_language: None,
         }
+    }
+
+    /// Every state runs in JSONata mode unless it says otherwise (the machine's
+    /// `"QueryLanguage": "JSONata"`). The build parses every `{% %}` expression; the
+    /// data-flow check takes JSONata states' outputs as "anything".
+    pub fn jsonata(mut self) -> Self {
+        self.query_language = Some(QueryLanguage::Jsonata);
+        self
     }
 
     /// The workflow's name.
@@ -209,7 +219,7 @@ impl Workflow {
                 self.name
             )));
         }
-        let compiled = compile_with_activities(self.definition.clone());
+        let compiled = compile_in(self.definition.clone(), self.query_language);
         problems.extend(compiled.problems);
         let mut machine = compiled.machine;
         machine.comment = self.comment.clone();

@@ -36,6 +36,7 @@ mod picture;
 mod regex;
 mod signature;
 mod value;
+mod vars;
 
 use std::time::{Duration, Instant};
 

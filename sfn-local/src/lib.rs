@@ -38,6 +38,7 @@ pub mod history;
 pub mod integrations;
 pub mod intrinsics;
 mod io;
+mod jsonata;
 pub mod map_runs;
 mod mock;
 mod nested;

@@ -8,7 +8,7 @@ use stepwise_contract::ActivityInfo;
 
 use super::chain::{Chain, Step};
 use super::retry::{Catch, Retry};
-use crate::asl::{Branch, Problem, State, StateMachine, States};
+use crate::asl::{Branch, Problem, QueryLanguage, State, StateMachine, States};
 use crate::errors::{is_lambda_service_error, is_states_error};
 
 /// The result of compiling a chain.
@@ -37,12 +37,19 @@ pub fn compile(chain: Chain) -> Result<StateMachine, Vec<Problem>> {
 /// Compiles a chain, keeping what it knows about the activities, then validates the
 /// result with [`crate::validate::validate`].
 pub fn compile_with_activities(chain: Chain) -> Compiled {
+    compile_in(chain, None)
+}
+
+/// [`compile_with_activities`] for a machine whose top-level `QueryLanguage` is
+/// `language` (`Some(QueryLanguage::Jsonata)`: every state is a JSONata state unless it
+/// says otherwise).
+pub fn compile_in(chain: Chain, language: Option<QueryLanguage>) -> Compiled {
     let mut c = Compiler::default();
     let mut states = States::new();
     let start_at = c.chain(chain, None, &mut states, "the workflow");
     let machine = StateMachine {
         comment: None,
-        query_language: None,
+        query_language: language,
         start_at: start_at.unwrap_or_default(),
         states,
         timeout_seconds: None,

@@ -36,16 +36,18 @@ mod chain;
 mod compile;
 mod condition;
 mod integrations;
+mod jsonata;
 mod retry;
 
 mod state_builders;
 
 pub use chain::{Chain, Step};
-pub use compile::{Compiled, compile, compile_with_activities};
+pub use compile::{Compiled, compile, compile_in, compile_with_activities};
 pub use condition::Condition;
 /// The former name of [`states`] (Step Functions' own integration).
 pub use integrations::states as sfn;
 pub use integrations::{Arg, dynamodb, events, lambda, s3, s3vectors, sns, sqs, ssm, states};
+pub use jsonata::Jsonata;
 pub use retry::{Catch, Retry};
 pub use state_builders::{
     Choice, Fail, ItemReaderSpec, Map, Parallel, Pass, Succeed, Task, Wait, choice, fail, map,

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use serde_json::Value;
+
 use stepwise_contract::ErrorName;
 
 use super::whole_seconds;
@@ -125,6 +127,8 @@ impl Retry {
 pub struct Catch {
     errors: Vec<ErrorName>,
     result_path: Option<Option<String>>,
+    pub(crate) output: Option<Value>,
+    pub(crate) assign: Option<Value>,
 }
 
 impl Catch {
@@ -133,6 +137,8 @@ impl Catch {
         Catch {
             errors: errors.into_iter().collect(),
             result_path: None,
+            output: None,
+            assign: None,
         }
     }
 
@@ -158,8 +164,8 @@ impl Catch {
             comment: None,
             error_equals: names(&self.errors),
             result_path: self.result_path.clone(),
-            assign: None,
-            output: None,
+            assign: self.assign.clone(),
+            output: self.output.clone(),
             next,
         }
     }

@@ -161,7 +161,7 @@ impl<'a> Analyzer<'a> {
             None => jsonata_default,
         };
         if jsonata {
-            return self.jsonata_state(state);
+            return self.jsonata_state(state, input);
         }
         let mut eval = Eval::default();
         match state {
@@ -208,17 +208,30 @@ impl<'a> Analyzer<'a> {
         eval
     }
 
-    /// A JSONata state: nothing is known about its output and nothing is checked; nested
-    /// states are still visited (with unknown input) so that the scopes stay complete.
-    fn jsonata_state(&self, state: &State) -> Eval {
+    /// A JSONata state (see [`super::jsonata`]): plain `$states.input` paths are checked
+    /// against `input`; the output is the input for the states that pass it on, unknown
+    /// otherwise, and a Catch target's input is unknown. Nested states are visited with
+    /// unknown input so that the scopes stay complete.
+    fn jsonata_state(&self, state: &State, input: Shape) -> Eval {
         let ends = state.next().is_none() && !matches!(state, State::Choice(_) | State::Fail(_));
+        let messages = super::jsonata::check(state, &input);
+        let out = super::jsonata::output(state, input);
+        let catch_targets: Vec<&str> = state.catch().iter().map(|c| c.next.as_str()).collect();
         let mut eval = Eval {
             edges: state
                 .transitions()
                 .into_iter()
-                .map(|t| (t.to_string(), Shape::Any))
+                .map(|t| {
+                    let shape = if catch_targets.contains(&t) && state.next() != Some(t) {
+                        Shape::Any
+                    } else {
+                        out.clone()
+                    };
+                    (t.to_string(), shape)
+                })
                 .collect(),
-            terminal: ends.then_some(Shape::Any),
+            terminal: ends.then_some(out.clone()),
+            messages,
             ..Eval::default()
         };
         for (_, branch) in state.children() {

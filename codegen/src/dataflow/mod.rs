@@ -53,8 +53,12 @@
 //! # Rules
 //!
 //! * Unknown is quiet: [`Shape::Any`] (a `$ref`, the result of a resource that is neither an
-//!   activity nor a known integration, a `.waitForTaskToken` callback's result, a JSONata
-//!   state, a path after an earlier miss) never produces a problem.
+//!   activity nor a known integration, a `.waitForTaskToken` callback's result, the output
+//!   of a JSONata state with an `Output` or a result, a path after an earlier miss) never
+//!   produces a problem.
+//! * JSONata states: only a field whose whole value is a plain `{% $states.input.a.b %}`
+//!   path is checked (see the `jsonata` module); a JSONata Pass, Wait, Choice or Succeed
+//!   without `Output` passes its input's shape on.
 //! * A union (nullable field, `anyOf`, a state reached along several paths) is reported
 //!   only when *no* variant fits; in particular a field present in only some variants — or
 //!   optional in the schema — counts as present, both for reading paths and for an
@@ -73,12 +77,17 @@
 //!   convergence, in state definition order (nested states after their parent).
 //! * Invalid paths and intrinsic calls are the validator's business and are skipped here.
 //! * The problems carry the state name; the caller adds the workflow name.
+//! * Workflow variables (the `variables` module): a state that reads a variable which no
+//!   path to it assigns is reported (`Output.x: reads $total, which no path to this
+//!   state assigns`).
 
 mod compat;
 mod flow;
+mod jsonata;
 mod resolve;
 mod shape;
 mod template;
+mod variables;
 
 pub use shape::{Extra, Field, MAX_DEPTH, MAX_VARIANTS, ObjectShape, Shape, WIDEN_DEPTH};
 
@@ -98,12 +107,18 @@ pub fn check(
 ) -> Vec<Problem> {
     let analyzer = flow::Analyzer::new(input_schema, activities);
     let jsonata = machine.query_language == Some(QueryLanguage::Jsonata);
-    let (_, problems) = analyzer.scope(
+    let (_, mut problems) = analyzer.scope(
         &machine.states,
         &machine.start_at,
         analyzer.execution_input(),
         jsonata,
     );
+    problems.extend(variables::check(
+        &machine.states,
+        &machine.start_at,
+        Default::default(),
+        machine.query_language,
+    ));
     let mut unique: Vec<Problem> = Vec::with_capacity(problems.len());
     for problem in problems {
         if !unique.contains(&problem) {

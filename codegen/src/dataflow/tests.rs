@@ -1032,22 +1032,27 @@ fn intrinsic_argument_types_are_checked() {
 }
 
 #[test]
-fn jsonata_states_are_not_checked() {
+fn jsonata_states_check_plain_input_paths_and_nothing_else() {
     let work = activity(
         "Work",
         object(json!({"never": {"type": "string"}}), &["never"]),
         json!({}),
     );
+    // The Task's output is unknown: the JSONPath state after it is not checked, nor is the
+    // activity's input (Arguments are not typed).
     let doc = json!({
         "StartAt": "A",
         "States": {
-            "A": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "${Work}", "Arguments": {"x": "{% $states.input.nope %}"}, "Next": "B"},
+            "A": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "${Work}", "Arguments": {"x": "{% $states.input.nope %}", "ok": "{% $states.input.order %}", "quiet": "{% $exists($states.input.nope) ? 1 : 2 %}"}, "Next": "B"},
             "B": {"Type": "Pass", "Parameters": {"anything.$": "$.whatever.deep"}, "End": true}
         }
     });
     assert_eq!(
         run(doc, order_input(), vec![work.clone()]),
-        Vec::<String>::new()
+        vec![
+            "State \"A\": Arguments.x \"{% $states.input.nope %}\": no field \"nope\" in the state input (it has: order, tenant)"
+                .to_string()
+        ]
     );
     let whole = json!({
         "QueryLanguage": "JSONata",
@@ -1055,6 +1060,25 @@ fn jsonata_states_are_not_checked() {
         "States": {"A": {"Type": "Task", "Resource": "${Work}", "End": true}}
     });
     assert_eq!(run(whole, order_input(), vec![work]), Vec::<String>::new());
+}
+
+#[test]
+fn jsonata_pass_states_without_output_pass_the_input_shape_on() {
+    let doc = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Keep",
+        "States": {
+            "Keep": {"Type": "Pass", "Assign": {"t": "{% $states.input.tenant %}"}, "Next": "Use"},
+            "Use": {"Type": "Pass", "Output": {"id": "{% $states.input.order.idd %}", "complex": "{% $states.input.order.id & $string($states.input.order.nope) %}"}, "Next": "Shaped"},
+            "Shaped": {"Type": "Pass", "Output": "{% $states.input.anything %}", "End": true}
+        }
+    });
+    let problems = run(doc, order_input(), vec![]);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with("State \"Use\": Output.id \"{% $states.input.order.idd %}\": no field \"idd\" in $states.input.order"),
+        "{problems:#?}"
+    );
 }
 
 #[test]
@@ -1384,4 +1408,64 @@ fn count_integration_tasks(states: &crate::asl::States) -> usize {
                 .sum::<usize>()
         })
         .sum()
+}
+
+// ----------------------------------------------------------------------------------------
+// Workflow variables
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn a_variable_no_path_assigns_is_reported_with_state_and_field() {
+    let doc = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Route",
+        "States": {
+            "Route": {"Type": "Choice", "Choices": [
+                {"Condition": "{% $states.input.tenant = 'a' %}", "Next": "Use", "Assign": {"fromRule": 1}}
+            ], "Default": "Use", "Assign": {"always": 2}},
+            "Use": {"Type": "Pass", "Output": {
+                "ok": "{% $always + ($x := 3; $x) + $sum([1]) %}",
+                "maybe": "{% $fromRule %}",
+                "never": "{% $nowhere %}",
+                "later": "{% $assignedLater %}"
+            }, "Next": "Last"},
+            "Last": {"Type": "Pass", "Assign": {"assignedLater": 1}, "End": true}
+        }
+    });
+    assert_eq!(
+        run(doc, order_input(), vec![]),
+        vec![
+            "State \"Use\": Output.never: reads $nowhere, which no path to this state assigns"
+                .to_string(),
+            "State \"Use\": Output.later: reads $assignedLater, which no path to this state assigns"
+                .to_string(),
+        ]
+    );
+}
+
+#[test]
+fn catch_assignments_loops_and_outer_scopes_count_as_assigned() {
+    let doc = json!({
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Assign": {"count": 0}, "Next": "Work"},
+            "Work": {"Type": "Task", "Resource": "${Other}", "Parameters": {"n.$": "$count", "v.$": "$loopVar"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"err.$": "$.Error"}, "Next": "Handle"}], "Next": "Again"},
+            "Again": {"Type": "Pass", "Assign": {"loopVar": 1}, "Next": "Each"},
+            "Each": {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% [$count] %}",
+                "ItemProcessor": {"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "Output": "{% $loopVar + $inner %}", "Assign": {"inner": 1}, "End": true}}},
+                "Next": "Work"},
+            "Handle": {"Type": "Pass", "Parameters": {"e.$": "$err", "c.$": "$count"}, "End": true}
+        }
+    });
+    let problems = run(doc, order_input(), vec![]);
+    // $loopVar reaches Work through the loop (may-assigned); Inner's own $inner is not
+    // assigned before it is read.
+    assert_eq!(
+        problems,
+        vec![
+            "State \"Inner\": Output: reads $inner, which no path to this state assigns"
+                .to_string()
+        ]
+    );
 }

@@ -226,3 +226,63 @@ fn rfc3339_timestamps() {
         assert!(!is_rfc3339(bad), "{bad}");
     }
 }
+
+#[test]
+fn jsonata_syntax_errors_name_the_state_field_and_position() {
+    let problems = lines(
+        json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "${Work}",
+                "Arguments": {"ok": "{% $states.input.a %}", "bad": ["x", "{% $states.input.( %}"]},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C", "Output": "{% $states.errorOutput. %}"}],
+                "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [{"Condition": "{% 1 = = 1 %}", "Next": "D"}], "Default": "D"},
+            "D": {"Type": "Succeed", "Output": "plain text {% not an expression"}
+        }}),
+    );
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    for expected in [
+        "State \"T\": Arguments.bad[1]: JSONata syntax error at position 15 of '$states.input.(': Unexpected end of expression (S0207)",
+        "State \"T\": Catch[0].Output: JSONata syntax error at position 20 of '$states.errorOutput.': Unexpected end of expression (S0207)",
+        "State \"C\": Choices[0].Condition: JSONata syntax error at position 5 of '1 = = 1': The symbol = cannot be used as a unary operator (S0211)",
+    ] {
+        assert!(
+            problems.contains(&expected.to_string()),
+            "{expected}: {problems:#?}"
+        );
+    }
+}
+
+#[test]
+fn jsonata_expressions_in_jsonpath_states_are_not_parsed() {
+    let problems = one_state(json!({"Type": "Pass", "Result": {"s": "{% ( %}"}, "End": true}));
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn each_language_rejects_the_other_ones_fields() {
+    let problems = lines(json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": true, "Next": "T", "Output": {}}], "Default": "T"},
+        "T": {"Type": "Task", "Resource": "${Work}", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "J", "Output": {}}], "Next": "J"},
+        "J": {"Type": "Task", "QueryLanguage": "JSONata", "Resource": "${Work}", "TimeoutSecondsPath": "$.t",
+            "InputPath": "$.x", "Parameters": {}, "ResultSelector": {}, "ResultPath": "$.r", "OutputPath": "$.o", "Next": "W"},
+        "W": {"Type": "Wait", "QueryLanguage": "JSONata", "SecondsPath": "$.s", "Next": "P"},
+        "P": {"Type": "Pass", "QueryLanguage": "JSONata", "Result": {}, "End": true}
+    }}));
+    for expected in [
+        "State \"C\": Choices[0].Output: only allowed in JSONata mode",
+        "State \"T\": Catch[0].Output: only allowed in JSONata mode",
+        "State \"J\": TimeoutSecondsPath: only allowed in JSONPath mode",
+        "State \"J\": InputPath: only allowed in JSONPath mode",
+        "State \"J\": Parameters: only allowed in JSONPath mode",
+        "State \"J\": ResultSelector: only allowed in JSONPath mode",
+        "State \"J\": ResultPath: only allowed in JSONPath mode",
+        "State \"J\": OutputPath: only allowed in JSONPath mode",
+        "State \"W\": SecondsPath: only allowed in JSONPath mode",
+        "State \"P\": Result: only allowed in JSONPath mode",
+    ] {
+        assert!(
+            problems.contains(&expected.to_string()),
+            "{expected}: {problems:#?}"
+        );
+    }
+}

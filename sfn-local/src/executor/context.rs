@@ -27,13 +27,26 @@ const CONTEXT_PATHS_WITHOUT_INPUT: [&str; 10] = [
 /// Whether a state's JSON text may read `$$.Execution.Input`: any `$$` not followed by
 /// a path known to stay clear of it (`$$`, `$$.Execution`, `$$..x` and bracket forms all
 /// count as reading it).
+/// In JSONata states `$states.context` is the context object: `$states` followed by
+/// anything but `.input`, `.result`, `.errorOutput` or a `.context` path known to stay
+/// clear of the input counts too.
 pub(super) fn reads_execution_input(text: &str) -> bool {
-    text.match_indices("$$").any(|(at, _)| {
-        let rest = &text[at + 2..];
+    let context_reads = |rest: &str| {
         !CONTEXT_PATHS_WITHOUT_INPUT
             .iter()
             .any(|p| rest.starts_with(p))
-    })
+    };
+    text.match_indices("$$")
+        .any(|(at, _)| context_reads(&text[at + 2..]))
+        || text.match_indices("$states").any(|(at, _)| {
+            let rest = &text[at + "$states".len()..];
+            match rest.strip_prefix(".context") {
+                Some(path) => context_reads(path),
+                None => ![".input", ".result", ".errorOutput"]
+                    .iter()
+                    .any(|p| rest.starts_with(p)),
+            }
+        })
 }
 
 /// Adds the names of the states (at any depth) whose text may read the execution input.

@@ -13,6 +13,7 @@ use codegen::path::json_len_within;
 use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
 
+use super::jsonata_states::{Out, in_state};
 use super::pipeline::{Step, Tail};
 use super::{Path, Run};
 use crate::clock::EXPRESS_MAX_DURATION;
@@ -90,6 +91,8 @@ struct MapScope<'a> {
     /// The Map state's attempt (`$$.State.RetryCount`).
     attempt: u32,
     selector: Option<&'a Value>,
+    /// The ItemSelector is a JSONata template.
+    jsonata: bool,
     effective: &'a Value,
     source: &'a str,
     processor: &'a Branch,
@@ -142,13 +145,24 @@ impl Run<'_> {
             retry_count: attempt,
             ..Step::plain(name, entered)
         };
-        let prep = self.prepare(step, &m.input_path, None, input, vars)?;
+        let jsonata = self.jsonata_mode(name);
+        let prep = if jsonata {
+            self.prepare_jsonata(step, None, input, vars, self.now(path))?
+        } else {
+            self.prepare(step, &m.input_path, None, input, vars)?
+        };
+        let (resolved, given_items) = if jsonata {
+            self.map_numbers(name, m, input, &prep.ctx, vars, self.now(path))?
+        } else {
+            (std::borrow::Cow::Borrowed(m), None)
+        };
+        let m: &MapState = &resolved;
         let env = prep.env(vars);
         let Items {
             list: items,
             source,
             mocked_io,
-        } = self.map_items(name, m, &env).await?;
+        } = self.map_items(name, m, &env, given_items).await?;
         let distributed = m.is_distributed();
         let total = items.len();
         let limit = self.concurrency_limit(m, &env, total)?;
@@ -262,6 +276,7 @@ impl Run<'_> {
             entered,
             attempt,
             selector: m.selector(),
+            jsonata,
             effective: &prep.effective,
             source: &source,
             processor,
@@ -344,6 +359,23 @@ impl Run<'_> {
             None => Value::Array(done.outputs),
         };
         self.record(path, EventType::MapStateSucceeded, None)?;
+        if jsonata {
+            let now = self.now(path);
+            return self.finish_jsonata(
+                name,
+                Out {
+                    input,
+                    result: Some(&result),
+                    error_output: None,
+                    ctx: &prep.ctx,
+                },
+                m.output.as_ref(),
+                "Output",
+                &[(m.assign.as_ref(), "Assign")],
+                vars,
+                now,
+            );
+        }
         self.finish(
             result,
             Tail {
@@ -361,7 +393,13 @@ impl Run<'_> {
     /// The items: read by the ItemReader (or answered by the task runner's mock, then
     /// `mocked_io`), or selected by ItemsPath from the effective input (an array's items,
     /// or an object's members); then batched by the ItemBatcher.
-    async fn map_items(&self, name: &str, m: &MapState, env: &Env<'_>) -> Result<Items, Failure> {
+    async fn map_items(
+        &self,
+        name: &str,
+        m: &MapState,
+        env: &Env<'_>,
+        given: Option<Value>,
+    ) -> Result<Items, Failure> {
         let mocked = match &m.item_reader {
             Some(_) => self.tasks.map_items(name),
             None => None,
@@ -390,8 +428,9 @@ impl Run<'_> {
                 )
             }
             (None, _) => {
-                let items = match &m.items_path {
-                    Some(p) if p != "$" => self.cache.select(p, env, "ItemsPath")?,
+                let items = match (given, &m.items_path) {
+                    (Some(items), _) => items,
+                    (None, Some(p)) if p != "$" => self.cache.select(p, env, "ItemsPath")?,
                     _ => env.input.clone(),
                 };
                 let items: Vec<Item> = match items {
@@ -706,6 +745,11 @@ impl Run<'_> {
                     scope.attempt,
                     Some(("Map", item.context(index, scope.source))),
                 );
+                if scope.jsonata {
+                    let now = self.now(path);
+                    let q = self.query(name, in_state(scope.effective, &ctx), vars, now);
+                    return q.template(tpl, "ItemSelector");
+                }
                 let env = Env {
                     input: scope.effective,
                     context: &ctx,

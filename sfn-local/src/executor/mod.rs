@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use codegen::asl::{QueryLanguage, State, StateMachine, States};
+use codegen::asl::{State, StateMachine, States};
 use futures::future::BoxFuture;
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::{Map, Value, json};
@@ -31,6 +31,7 @@ use crate::tasks::TaskRunner;
 
 mod api;
 mod context;
+mod jsonata_states;
 mod map;
 mod parallel;
 mod pipeline;
@@ -106,6 +107,8 @@ struct Run<'m> {
     /// Names of the states whose text may read `$$.Execution.Input` (see
     /// [`context::reads_execution_input`]): only their context objects carry a copy of it.
     input_readers: HashSet<String>,
+    /// Names of the states that run in JSONata mode.
+    jsonata_states: HashSet<String>,
     rng: Mutex<StdRng>,
     /// How often the execution was redriven (`$$.Execution.RedriveCount`), and when last.
     redriven: Option<(u32, DateTime<Utc>)>,
@@ -130,7 +133,14 @@ impl<'m> Run<'m> {
         };
         let mut input_readers = HashSet::new();
         context::collect_input_readers(&machine.states, &mut input_readers);
+        let mut jsonata_states = HashSet::new();
+        jsonata_states::collect_jsonata(
+            &machine.states,
+            machine.query_language,
+            &mut jsonata_states,
+        );
         Run {
+            jsonata_states,
             machine,
             input_readers,
             tasks,
@@ -308,11 +318,7 @@ impl<'m> Run<'m> {
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<(Flow, Value, String), Failure> {
-        if state.query_language().or(self.machine.query_language) == Some(QueryLanguage::Jsonata) {
-            return Err(Failure::runtime(format!(
-                "State \"{name}\" uses JSONata, which sfn-local does not evaluate (JSONPath mode only)"
-            )));
-        }
+        let jsonata = self.jsonata_mode(name);
         let kind = StateType::of(state);
         let input_text = input_text.unwrap_or_else(|| json_text(&input));
         let input_len = input_text.len();
@@ -320,14 +326,17 @@ impl<'m> Run<'m> {
         // Pass that moves its input into a member (see `Run::moves_input`) keeps it too:
         // the output's text is the new level around it.
         let passes_input = matches!(state, State::Choice(c)
-            if c.input_path.is_none() && c.output_path.is_none());
+            if c.input_path.is_none() && c.output_path.is_none() && c.output.is_none()
+                && c.choices.iter().all(|r| r.output.is_none()));
         let moved_into = match state {
-            State::Pass(s) if Self::moves_input(s) => s.parameters.as_ref().and_then(|p| {
-                let whole = s.output_path.is_none() || s.output_path == Some(Some("$".into()));
-                whole_input_key(p)
-                    .filter(|_| whole)
-                    .map(|key| key.strip_suffix(".$").unwrap_or(key))
-            }),
+            State::Pass(s) if !jsonata && Self::moves_input(s) => {
+                s.parameters.as_ref().and_then(|p| {
+                    let whole = s.output_path.is_none() || s.output_path == Some(Some("$".into()));
+                    whole_input_key(p)
+                        .filter(|_| whole)
+                        .map(|key| key.strip_suffix(".$").unwrap_or(key))
+                })
+            }
             _ => None,
         };
         let (recorded, kept) = if passes_input || moved_into.is_some() {
@@ -345,7 +354,22 @@ impl<'m> Run<'m> {
         }
         let entered = self.now(path).to_rfc3339_opts(SecondsFormat::Millis, true);
         check_len(input_len, "input", name)?;
+        let now = self.now(path);
         let result = match state {
+            State::Pass(s) if jsonata => self.pass_jsonata(name, s, &input, &entered, now, vars),
+            State::Choice(c) if jsonata => {
+                self.choice_jsonata(name, c, &input, &entered, now, vars)
+            }
+            State::Wait(w) if jsonata => {
+                self.wait_jsonata(name, w, &input, &entered, now, path, vars)
+                    .await
+            }
+            State::Succeed(s) if jsonata => {
+                self.succeed_jsonata(name, s, &input, &entered, now, vars)
+            }
+            State::Fail(f) if jsonata => {
+                Err(self.fail_jsonata(name, f, &input, &entered, now, vars))
+            }
             State::Pass(s) if Self::moves_input(s) => {
                 self.pass_moving_input(name, s, input, input_len, &entered, vars)
             }
@@ -473,3 +497,6 @@ fn lifetime(machine: &StateMachine, options: &Options) -> Duration {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod jsonata_tests;

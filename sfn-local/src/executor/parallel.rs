@@ -5,6 +5,7 @@
 use codegen::asl::ParallelState;
 use serde_json::{Map, Value, json};
 
+use super::jsonata_states::Out;
 use super::pipeline::{Step, Tail};
 use super::{Path, Run};
 use crate::failure::Failure;
@@ -28,7 +29,12 @@ impl Run<'_> {
             retry_count: attempt,
             ..Step::plain(name, entered)
         };
-        let prep = self.prepare(step, &p.input_path, p.parameters.as_ref(), input, vars)?;
+        let jsonata = self.jsonata_mode(name);
+        let prep = if jsonata {
+            self.prepare_jsonata(step, p.arguments.as_ref(), input, vars, self.now(path))?
+        } else {
+            self.prepare(step, &p.input_path, p.parameters.as_ref(), input, vars)?
+        };
         let branch_input = prep.payload();
         self.record(path, EventType::ParallelStateStarted, None)?;
         // A redrive resumes only the branches that did not succeed (see `crate::redrive`).
@@ -93,6 +99,23 @@ impl Run<'_> {
                 }
                 self.record(path, EventType::ParallelStateSucceeded, None)?;
                 let outputs = Value::Array(results.into_iter().map(|(v, _)| v).collect());
+                if jsonata {
+                    let now = self.now(path);
+                    return self.finish_jsonata(
+                        name,
+                        Out {
+                            input,
+                            result: Some(&outputs),
+                            error_output: None,
+                            ctx: &prep.ctx,
+                        },
+                        p.output.as_ref(),
+                        "Output",
+                        &[(p.assign.as_ref(), "Assign")],
+                        vars,
+                        now,
+                    );
+                }
                 self.finish(
                     outputs,
                     Tail {

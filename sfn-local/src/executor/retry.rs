@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use codegen::asl::{Catcher, JitterStrategy, Retrier, State};
 use rand::RngExt;
 use serde_json::{Map, Value};
 
+use super::jsonata_states::Out;
 use super::{Flow, Path, Run};
 use crate::failure::{Failure, matches};
 use crate::io::apply_result_path;
@@ -56,7 +58,10 @@ impl Run<'_> {
                             .map_err(|_| self.expired_failure(path))?;
                         attempt += 1;
                     }
-                    None => return self.catch(name, state.catch(), failure, input, entered, vars),
+                    None => {
+                        let now = self.now(path);
+                        return self.catch(name, state, failure, input, entered, now, vars);
+                    }
                 },
             }
         }
@@ -112,20 +117,46 @@ impl Run<'_> {
     }
 
     /// Applies the first matching Catch rule to `failure`.
+    /// In JSONata mode the rule's `Output` (default: the error output) and `Assign` read
+    /// `$states.errorOutput` and `$states.input`.
+    #[allow(clippy::too_many_arguments)]
     fn catch(
         &self,
         name: &str,
-        catch: &[Catcher],
+        state: &State,
         failure: Failure,
         input: &Value,
         entered: &str,
+        now: DateTime<Utc>,
         vars: &mut Map<String, Value>,
     ) -> Result<(Flow, Value), Failure> {
-        let Some(catcher) = catch.iter().find(|c| matches(&c.error_equals, &failure)) else {
+        let catch: &[Catcher] = state.catch();
+        let Some((i, catcher)) = catch
+            .iter()
+            .enumerate()
+            .find(|(_, c)| matches(&c.error_equals, &failure))
+        else {
             return Err(failure);
         };
         let error_output = failure.to_output();
         let ctx = self.context(name, entered, 0, None);
+        if self.jsonata_mode(name) {
+            let out = self.finish_jsonata(
+                name,
+                Out {
+                    input,
+                    result: None,
+                    error_output: Some(&error_output),
+                    ctx: &ctx,
+                },
+                catcher.output.as_ref(),
+                &format!("Catch[{i}].Output"),
+                &[(catcher.assign.as_ref(), &format!("Catch[{i}].Assign"))],
+                vars,
+                now,
+            )?;
+            return Ok((Flow::Next(catcher.next.clone()), out));
+        }
         self.assign(&catcher.assign, &error_output, &ctx, vars)?;
         let out = apply_result_path(&self.cache, &catcher.result_path, input, error_output)?;
         Ok((Flow::Next(catcher.next.clone()), out))

@@ -277,7 +277,7 @@ impl Run<'_> {
 
 /// A Wait's duration times stepfunctions-local's `WAIT_TIME_SCALE` (a scale that is not a
 /// finite non-negative number leaves it unscaled).
-fn scaled(delay: Duration, scale: f64) -> Duration {
+pub(super) fn scaled(delay: Duration, scale: f64) -> Duration {
     if scale == 1.0 || !scale.is_finite() || scale < 0.0 {
         return delay;
     }

@@ -8,6 +8,7 @@ use codegen::errors::{STATES_HEARTBEAT_TIMEOUT, STATES_TIMEOUT};
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
+use super::jsonata_states::Out;
 use super::pipeline::{Step, Tail};
 use super::{Path, Run, WAIT_FOR_TASK_TOKEN, base_resource};
 use crate::callbacks::{Callbacks, PendingTask};
@@ -125,18 +126,28 @@ impl Run<'_> {
             retry_count: attempt,
             extra: Some(("Task", json!({"Token": token}))),
         };
-        let prep = self.prepare(step, &t.input_path, t.parameters.as_ref(), input, vars)?;
+        let jsonata = self.jsonata_mode(name);
+        let prep = if jsonata {
+            self.prepare_jsonata(step, t.arguments.as_ref(), input, vars, self.now(path))?
+        } else {
+            self.prepare(step, &t.input_path, t.parameters.as_ref(), input, vars)?
+        };
         check_size(prep.payload(), "input (after Parameters)", name)?;
+        let numbers = if jsonata {
+            self.task_numbers(name, t, input, &prep.ctx, vars, self.now(path))?
+        } else {
+            std::borrow::Cow::Borrowed(t)
+        };
         let env = prep.env(vars);
         let limits = Limits {
             timeout: self.seconds_of(
-                &t.timeout_seconds,
+                &numbers.timeout_seconds,
                 &t.timeout_seconds_path,
                 &env,
                 "TimeoutSecondsPath",
             )?,
             heartbeat: self.seconds_of(
-                &t.heartbeat_seconds,
+                &numbers.heartbeat_seconds,
                 &t.heartbeat_seconds_path,
                 &env,
                 "HeartbeatSecondsPath",
@@ -189,6 +200,23 @@ impl Run<'_> {
                     details(json!({"output": result.to_string()})),
                 )?;
                 check_size(&result, "task result", name)?;
+                if jsonata {
+                    let now = self.now(path);
+                    return self.finish_jsonata(
+                        name,
+                        Out {
+                            input,
+                            result: Some(&result),
+                            error_output: None,
+                            ctx: &ctx,
+                        },
+                        t.output.as_ref(),
+                        "Output",
+                        &[(t.assign.as_ref(), "Assign")],
+                        vars,
+                        now,
+                    );
+                }
                 self.finish(
                     result,
                     Tail {

@@ -11,6 +11,7 @@ use chrono::{SecondsFormat, Utc};
 use codegen::asl::{State, StateMachine};
 use serde_json::{Map, Value, json};
 
+use super::jsonata_states::Out;
 use super::pipeline::Step;
 use super::{Flow, Path, Run};
 use crate::failure::{Failure, matches};
@@ -111,7 +112,21 @@ pub async fn test_state(
         input: Some(input.clone()),
         ..Inspection::default()
     };
+    let now = run.now(&path);
+    let jsonata = run.jsonata_mode(name);
     let result = match state {
+        State::Pass(p) if jsonata => run.pass_jsonata(name, p, &input, &entered, now, &mut vars),
+        State::Choice(c) if jsonata => {
+            run.choice_jsonata(name, c, &input, &entered, now, &mut vars)
+        }
+        State::Wait(w) if jsonata => {
+            run.wait_jsonata(name, w, &input, &entered, now, &mut path, &mut vars)
+                .await
+        }
+        State::Succeed(s) if jsonata => {
+            run.succeed_jsonata(name, s, &input, &entered, now, &mut vars)
+        }
+        State::Fail(f) if jsonata => Err(run.fail_jsonata(name, f, &input, &entered, now, &vars)),
         State::Task(t) => {
             run.test_task(
                 name,
@@ -209,7 +224,13 @@ impl Run<'_> {
             retry_count: 0,
             extra: Some(("Task", json!({"Token": format!("TestState:{name}:0")}))),
         };
-        let prep = self.prepare(step, &t.input_path, t.parameters.as_ref(), input, vars)?;
+        let jsonata = self.jsonata_mode(name);
+        let now = self.clock.now(std::time::Duration::ZERO);
+        let prep = if jsonata {
+            self.prepare_jsonata(step, t.arguments.as_ref(), input, vars, now)?
+        } else {
+            self.prepare(step, &t.input_path, t.parameters.as_ref(), input, vars)?
+        };
         inspection.after_input_path = Some(prep.effective.clone().into_owned());
         inspection.after_parameters = prep.parameters.clone();
         let ctx = prep.ctx.clone();
@@ -233,6 +254,26 @@ impl Run<'_> {
             },
         };
         match result {
+            Ok(result) if jsonata => {
+                inspection.result = Some(result.clone());
+                let out = Out {
+                    input,
+                    result: Some(&result),
+                    error_output: None,
+                    ctx: &ctx,
+                };
+                let assign = [(t.assign.as_ref(), "Assign")];
+                let output = self.finish_jsonata(
+                    name,
+                    out,
+                    t.output.as_ref(),
+                    "Output",
+                    &assign,
+                    vars,
+                    now,
+                )?;
+                Ok((Flow::after_state(state), output))
+            }
             Ok(result) => {
                 inspection.result = Some(result.clone());
                 let selected = match &t.result_selector {
@@ -276,6 +317,26 @@ impl Run<'_> {
                 };
                 let error_output = failure.to_output();
                 let ctx = self.context(name, entered, 0, None);
+                if jsonata {
+                    let out = Out {
+                        input,
+                        result: None,
+                        error_output: Some(&error_output),
+                        ctx: &ctx,
+                    };
+                    let assign = [(catcher.assign.as_ref(), "Catch.Assign")];
+                    let output = self.finish_jsonata(
+                        name,
+                        out,
+                        catcher.output.as_ref(),
+                        "Catch.Output",
+                        &assign,
+                        vars,
+                        now,
+                    )?;
+                    inspection.caught = Some((i, failure));
+                    return Ok((Flow::Next(catcher.next.clone()), output));
+                }
                 self.assign(&catcher.assign, &error_output, &ctx, vars)?;
                 let out =
                     apply_result_path(&self.cache, &catcher.result_path, input, error_output)?;
