@@ -20,7 +20,7 @@ step "lints (cargo clippy -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests (cargo test)"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 step "generated files are current (stepwise generate --check)"
 cargo build --locked -p stepwise-cli
