@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -382,9 +382,14 @@ export class JobsApi extends Construct {
     ack(this.api, 'AwsSolutions-APIG3', 'a regional API behind Cognito with stage throttling; attach a WAF web ACL per account policy');
     ack(
       logRole,
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*]',
+      // cdk-nag names the region and account as synthesized: a token, or the literal value
+      // of an environment-bound stack (`cdk synth` with a region).
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:log-group:*]`,
       'API Gateway creates its execution log groups (API-Gateway-Execution-Logs_<api id>/<stage>) itself, so its account-level role writes to log groups of this account and region');
   }
 }
 
 export const apiId = (spec: ApiSpec) => `Api${pascal(spec.workflow)}`;
+
+/** How cdk-nag writes `value` in a finding: `<AWS::Region>` for the pseudo-parameter token, else the value. */
+const nagName = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
