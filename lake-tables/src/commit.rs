@@ -308,7 +308,9 @@ async fn produce(
             .map_err(LakeTablesError::iceberg(table.display()))?;
         let list = ManifestList::parse_with_version(&bytes, metadata.format_version())
             .map_err(LakeTablesError::iceberg(table.display()))?;
-        for manifest_file in list.consume_entries() {
+        // Collected first: the iterator is not `Send`, and the loop awaits.
+        let entries: Vec<ManifestFile> = list.consume_entries().into_iter().collect();
+        for manifest_file in entries {
             let Some(date) = date else {
                 manifests.push(manifest_file);
                 continue;

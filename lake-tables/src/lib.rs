@@ -33,7 +33,9 @@
 //! types (paths, counts, `Datum` bounds). iceberg's arrow 58 is linked (its reader and
 //! writer modules) but unused here.
 
+mod activity;
 pub mod commit;
+mod config;
 pub mod datafile;
 mod error;
 pub mod schema;
@@ -41,6 +43,7 @@ pub mod storage;
 mod tables;
 
 pub use commit::{CommitOutcome, CommitRetry};
+pub use config::{TablesConfig, data_file_name};
 pub use error::{ErrorClass, LakeTablesError};
 pub use schema::{BATCH_ID_PROPERTY, Dataset, REPLACED_DATE_PROPERTY};
 pub use tables::{LakeTables, SnapshotInfo};

@@ -13,10 +13,11 @@ use iceberg::{Catalog, CatalogBuilder, NamespaceIdent, TableCreation, TableIdent
 use iceberg_catalog_s3tables::{S3TablesCatalog, S3TablesCatalogBuilder};
 
 use crate::commit::{Change, CommitOutcome, CommitRetry, Current, TableRef};
+use crate::config::TablesConfig;
 use crate::datafile::{data_file, read_footer};
 use crate::error::{LakeTablesError, aws_error};
 use crate::schema::{BATCH_ID_PROPERTY, Dataset, FORMAT_VERSION, REPLACED_DATE_PROPERTY};
-use crate::storage::SdkS3StorageFactory;
+use crate::storage::{SdkS3StorageFactory, parse_s3_uri};
 
 /// One snapshot of a table ([`LakeTables::snapshots`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +63,11 @@ impl std::fmt::Debug for LakeTables {
 /// S3 Tables' naming rules for a table bucket and namespace (3–63 characters; lowercase
 /// letters, digits and `-` for buckets, `_` for namespaces; starting and ending with a
 /// letter or digit).
-fn check_name(field: &'static str, name: &str, separator: char) -> Result<(), LakeTablesError> {
+pub(crate) fn check_name(
+    field: &'static str,
+    name: &str,
+    separator: char,
+) -> Result<(), LakeTablesError> {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == separator;
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if (3..=63).contains(&name.len())
@@ -132,6 +137,56 @@ impl LakeTables {
             namespace: namespace.to_string(),
             retry: CommitRetry::default(),
         })
+    }
+
+    /// [`LakeTables::ensure`] for the tables `config` names, and the table of `dataset`
+    /// ([`LakeTables::ensure_table`]): what an activity calls before writing.
+    ///
+    /// # Errors
+    /// As [`LakeTables::ensure`] and [`LakeTables::ensure_table`].
+    pub async fn open(
+        sdk: &SdkConfig,
+        config: &TablesConfig,
+        dataset: Dataset,
+    ) -> Result<Self, LakeTablesError> {
+        let tables = Self::ensure(sdk, &config.table_bucket, &config.namespace).await?;
+        tables.ensure_table(dataset).await?;
+        Ok(tables)
+    }
+
+    /// Writes `bytes` (a lake Parquet file of `dataset`) to `<table location>/data/<name>`
+    /// and returns its `s3://` URI, ready for [`LakeTables::append`] or
+    /// [`LakeTables::replace_date`]. `location` is [`LakeTables::table_location`]'s answer.
+    ///
+    /// # Errors
+    /// A bad name or location ([`LakeTablesError::InvalidInput`]) or a failed `PutObject`.
+    pub async fn put_data_file(
+        &self,
+        location: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, LakeTablesError> {
+        if name.is_empty() || name.starts_with('/') || name.split('/').any(|s| s == "..") {
+            return Err(LakeTablesError::InvalidInput {
+                field: "name",
+                reason: format!("\"{name}\" is not a relative key"),
+            });
+        }
+        let uri = format!("{}/data/{name}", location.trim_end_matches('/'));
+        let (bucket, key) = parse_s3_uri(&uri).ok_or_else(|| LakeTablesError::InvalidInput {
+            field: "location",
+            reason: format!("\"{location}\" is not an s3:// location"),
+        })?;
+        self.s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(stepwise_lake::PARQUET_CONTENT_TYPE)
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| aws_error("s3", "PutObject", &e))?;
+        Ok(uri)
     }
 
     /// The same tables with another commit retry policy.

@@ -116,7 +116,7 @@ impl Lake {
         self.put(Dataset::SalesHistory, name, bytes).await
     }
 
-    /// pyiceberg's view of the table (tests/read_tables.py).
+    /// pyiceberg's view of the table (scripts/read_iceberg_table.py).
     async fn read_back(&self, dataset: Dataset) -> Value {
         let location = self
             .tables
@@ -131,16 +131,16 @@ impl Lake {
             python.display()
         );
         let output = Command::new(python)
-            .arg(root.join("lake-tables/tests/read_tables.py"))
+            .arg(root.join("scripts/read_iceberg_table.py"))
             .args([&location, dataset.date_column(), &self.server.endpoint()])
             .output()
-            .expect("run read_tables.py");
+            .expect("run read_iceberg_table.py");
         assert!(
             output.status.success(),
             "pyiceberg failed on {location}:\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        serde_json::from_slice(&output.stdout).expect("read_tables.py prints JSON")
+        serde_json::from_slice(&output.stdout).expect("read_iceberg_table.py prints JSON")
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod clustering;
 pub mod group_images_world;
+pub mod iceberg;
 pub mod jobs_api;
 pub mod latency_s3;
 mod moto;

@@ -30,6 +30,9 @@ pub struct World {
     pub table: String,
     /// The SSM parameter holding the config.
     pub parameter: String,
+    /// The lake's tables (`lake_tables` in the config: table bucket, namespace), when
+    /// the lake is the `smartgo_sales` Iceberg table rather than Hive-style objects.
+    pub lake_tables: Option<(String, String)>,
 }
 
 /// The tenants and their sales on the export date.
@@ -56,7 +59,19 @@ impl World {
             bucket: bucket.into(),
             table: table.into(),
             parameter: parameter.into(),
+            lake_tables: None,
         }
+    }
+
+    /// The same world writing its lake to the Iceberg tables in table bucket `bucket`,
+    /// namespace `namespace` (created by the first WritePartition).
+    pub fn with_lake_tables(
+        mut self,
+        bucket: impl Into<String>,
+        namespace: impl Into<String>,
+    ) -> Self {
+        self.lake_tables = Some((bucket.into(), namespace.into()));
+        self
     }
 
     /// The execution input of a scheduled run.
@@ -66,7 +81,7 @@ impl World {
 
     /// The pipeline config document (what the SecureString holds).
     pub fn config(&self, db: &Path) -> Value {
-        json!({
+        let mut config = json!({
             "database_url": format!("sqlite://{}", db.display()),
             "bucket": self.bucket,
             "staging_prefix": "staging/",
@@ -74,7 +89,11 @@ impl World {
             "progress_table": self.table,
             "tenants": TENANTS.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
             "embed_concurrency": 8
-        })
+        });
+        if let Some((bucket, namespace)) = &self.lake_tables {
+            config["lake_tables"] = json!({"table_bucket": bucket, "namespace": namespace});
+        }
+        config
     }
     /// The image of sale `n`: one of the product views, or (for exactly one sale of the
     /// export date) the corrupt one.

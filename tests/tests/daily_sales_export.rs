@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sfn_local::{Fault, Faults, Options, Outcome, RegistryTasks, Status, TaskRunner, execute};
 use stepwise_runtime::Services;
 use stepwise_runtime::aws::Aws;
+use stepwise_tests::iceberg::read_table;
 use stepwise_tests::world::{PRODUCTS, TENANTS, VIEWS, World, broken_sale};
 use stepwise_tests::{MotoServer, unique_id, workspace_root};
 
@@ -31,17 +32,21 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_world(|world| world).await
+}
+
+async fn setup_world(shape: impl FnOnce(World) -> World) -> Setup {
     let moto = MotoServer::shared();
     let bedrock = LocalBedrock::start().await.expect("local bedrock");
     let services = Services::with_aws(
         Aws::with_config(moto.sdk_config()).with_bedrock_endpoint(bedrock.endpoint()),
     );
     let id = unique_id();
-    let world = World::new(
+    let world = shape(World::new(
         format!("e2e-{id}"),
         format!("e2e-progress-{id}"),
         format!("/e2e/{id}/config"),
-    );
+    ));
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("smartgo.db");
     world
@@ -512,4 +517,77 @@ async fn a_config_missing_a_field_records_failed_naming_it() {
     );
     // Nothing was exported.
     assert!(keys_under(&setup, "lake/").await.is_empty());
+}
+
+/// pyiceberg's view of the `smartgo_sales` table after the run that output `output`.
+fn smartgo_sales(output: &Value) -> Value {
+    let location = output["written"]["table"]["metadata_location"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no table commit in {}", output["written"]));
+    read_table(location, "export_date", &MotoServer::shared().endpoint())
+}
+
+#[tokio::test]
+async fn with_lake_tables_the_day_is_one_snapshot_of_smartgo_sales_and_a_rerun_replaces_it() {
+    let id = unique_id();
+    let setup =
+        setup_world(|world| world.with_lake_tables(format!("e2e-lake-{id}"), "sales_lake")).await;
+    let mut input = setup.world.scheduled_input(SCHEDULED);
+    let first = run(&setup, input.clone(), real_tasks(&setup), "first").await;
+    assert_eq!(first.status, Status::Succeeded, "{:?}", first.failure);
+    let output = first.output.expect("output");
+    let written = &output["written"];
+    assert_eq!(written["embedded"], 199);
+    assert_eq!(written["table"]["table"], "sales_lake.smartgo_sales");
+    assert_eq!(written["table"]["removed_files"], 0);
+    // The files are under the table's location, not the Hive prefix.
+    assert!(keys_under(&setup, "lake/").await.is_empty());
+    for file in written["files"].as_array().expect("files") {
+        let uri = file["uri"].as_str().expect("uri");
+        assert!(
+            uri.contains("/data/tenant_id=")
+                && uri.contains("export_date_month=2026-11/2026-11-23-"),
+            "{uri}"
+        );
+    }
+
+    let table = smartgo_sales(&output);
+    let current = &table["current"];
+    assert_eq!(current["count"], 199);
+    assert_eq!(current["distinct_sale_ids"], 199);
+    assert_eq!(current["per_date"], json!({"2026-11-23": 199}));
+    assert_eq!(
+        current["per_partition"],
+        json!({"acme/2026-11": 119, "globex/2026-11": 80})
+    );
+    assert_eq!(current["embedding_lengths"], json!([1024]));
+    let snapshots = table["snapshots"].as_array().expect("snapshots");
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    assert_eq!(snapshots[0]["operation"], "append");
+    assert_eq!(
+        snapshots[0]["properties"]["stepwise.replaced-date"],
+        "2026-11-23"
+    );
+
+    // A re-run of the date: one new snapshot replacing the day, the same rows once.
+    input["rerun"] = json!(true);
+    let again = run(&setup, input, real_tasks(&setup), "rerun").await;
+    assert_eq!(again.status, Status::Succeeded, "{:?}", again.failure);
+    let output = again.output.expect("output");
+    assert_eq!(output["written"]["table"]["removed_files"], 2);
+    assert_eq!(output["written"]["table"]["removed_rows"], 199);
+    let table = smartgo_sales(&output);
+    assert_eq!(table["current"]["count"], 199, "the day once, not twice");
+    assert_eq!(table["current"]["distinct_sale_ids"], 199);
+    assert_eq!(table["current"]["per_date"], json!({"2026-11-23": 199}));
+    let operations: Vec<&Value> = table["snapshots"]
+        .as_array()
+        .expect("snapshots")
+        .iter()
+        .map(|s| &s["operation"])
+        .collect();
+    assert_eq!(operations, [&json!("append"), &json!("overwrite")]);
+    assert_eq!(table["snapshots"][1]["total_records"], "199");
+    // Time travel: the previous snapshot holds the first run's copy of the day.
+    assert_eq!(table["previous"]["count"], 199);
 }

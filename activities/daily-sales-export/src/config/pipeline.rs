@@ -29,6 +29,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use stepwise_embeddings::{BedrockConfig, ImageLimits, MAX_IMAGE_TIMEOUT_SECONDS};
+use stepwise_lake_tables::TablesConfig;
 use stepwise_runtime::decode_json;
 use stepwise_runtime::{ActivityError, Context};
 
@@ -67,6 +68,12 @@ pub struct PipelineConfig {
     /// Limits on fetched product images.
     #[serde(default)]
     pub image_limits: ImageLimits,
+    /// The lake's Iceberg tables (S3 Tables): when given, WritePartition writes the
+    /// day's files under the `smartgo_sales` table's location and commits them as one
+    /// snapshot replacing the date; when left out, it writes the Hive-style objects
+    /// under `lake_prefix` as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lake_tables: Option<TablesConfig>,
 }
 
 /// The pipeline configuration without its secret, plus the name of the parameter it came
@@ -94,6 +101,9 @@ pub struct PipelineSettings {
     pub embed_concurrency: u32,
     /// See [`PipelineConfig::image_limits`].
     pub image_limits: ImageLimits,
+    /// See [`PipelineConfig::lake_tables`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lake_tables: Option<TablesConfig>,
 }
 
 impl PipelineConfig {
@@ -150,6 +160,7 @@ impl PipelineConfig {
             bedrock: self.bedrock.clone(),
             embed_concurrency: self.embed_concurrency,
             image_limits: self.image_limits.clone(),
+            lake_tables: self.lake_tables.clone(),
         }
     }
 
@@ -238,6 +249,9 @@ impl PipelineConfig {
                     self.image_limits.timeout_seconds
                 ),
             );
+        }
+        if let Some(Err(e)) = self.lake_tables.as_ref().map(TablesConfig::check) {
+            problem("lake_tables", e.to_string());
         }
         if self.image_limits.max_dimension == 0 {
             problem(
@@ -354,6 +368,22 @@ mod tests {
         assert!(!err.cause.contains("Sup3r"), "secret leaked: {}", err.cause);
         assert!(err.cause.contains(PARAM), "{}", err.cause);
         err.cause
+    }
+
+    #[test]
+    fn lake_tables_are_optional_and_their_names_are_checked() {
+        assert_eq!(parse(&full()).unwrap().lake_tables, None);
+        let mut doc = full();
+        doc["lake_tables"] = json!({"table_bucket": "smartgo-lake", "namespace": "sales_lake"});
+        let config = parse(&doc).unwrap();
+        let tables = config.settings(PARAM).lake_tables.expect("lake_tables");
+        assert_eq!(tables.table_bucket, "smartgo-lake");
+        doc["lake_tables"]["namespace"] = json!("Sales-Lake");
+        let cause = cause_of(&doc);
+        assert!(
+            cause.contains("field \"lake_tables\": namespace: \"Sales-Lake\""),
+            "{cause}"
+        );
     }
 
     #[test]

@@ -29,6 +29,21 @@
 //! wrote at that key is left as it is (this run has nothing better to replace it with),
 //! and the output's `per_tenant` shows the failures.
 //!
+//! # With the lake's tables (`lake_tables` in the configuration)
+//!
+//! The files go under the `smartgo_sales` Iceberg table's own location instead
+//! (`<location>/data/tenant_id=T/export_date_month=YYYY-MM/<date>-<run>.parquet`, a new
+//! name per run so a file an earlier snapshot references is never overwritten), and after
+//! the last tenant they are committed as **one snapshot replacing the date**
+//! (`replace_date`): the date's earlier files leave the table, these enter it, so a
+//! re-run leaves one copy of the day. The table bucket, namespace and table are created
+//! when missing. Unlike the Hive layout, the snapshot replaces the whole date: a tenant
+//! with no file this run has no rows of the date afterwards — except when no tenant has
+//! a file, where nothing is committed and the day stays as it was. A commit that keeps
+//! losing to concurrent writers ends `Throttled` (retried by the state machine);
+//! S3 Tables faults `Throttled`/`Transient` as classified. Files of a run that failed
+//! before committing are in no snapshot: S3 Tables' unreferenced-file removal deletes them.
+//!
 //! # Errors
 //!
 //! - `InvalidInput`: `export_date` is not `YYYY-MM-DD`.
@@ -36,11 +51,15 @@
 //! - `Permanent`: the manifest or the export is malformed (the line and the sale named),
 //!   a sale of a tenant the configuration does not list, encoding failed.
 //! - `Throttled` / `Transient` / …: S3 failures, as [`stepwise_runtime::aws::errors`] classifies them
-//!   (the state machine retries; a retry rewrites the same keys).
+//!   (the state machine retries; a retry rewrites the same keys, or commits new files
+//!   replacing the date again); S3 Tables commit conflicts after the retries: `Throttled`.
 //!
 //! This module must not log, retry, or delete lake objects.
 
 mod results;
+mod table;
+
+pub use table::TableCommit;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
@@ -112,8 +131,12 @@ pub struct WritePartitionInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PartitionFile {
-    /// Its key in the configured bucket.
+    /// Its key: in the configured bucket, or, when `uri` is given, in the table's bucket.
     pub key: String,
+    /// Its `s3://` URI, when it was written under the `smartgo_sales` table's location
+    /// (`lake_tables` configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
     /// The tenant it holds.
     pub tenant_id: String,
     /// Rows in it.
@@ -165,6 +188,10 @@ pub struct WritePartitionOutput {
     pub failed: Vec<FailedSale>,
     /// Counts per tenant that has sales in the manifest, by tenant id.
     pub per_tenant: Vec<TenantSummary>,
+    /// The snapshot committed to `smartgo_sales` (`lake_tables` configured and at least
+    /// one file written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableCommit>,
 }
 
 /// Writes the day's Parquet partitions. See the [module docs](self).
@@ -236,6 +263,11 @@ impl Activity for WritePartition {
             failed_count: 0,
             failed: Vec::new(),
             per_tenant: Vec::new(),
+            table: None,
+        };
+        let mut day = match &config.lake_tables {
+            Some(tables) => Some(table::DayWriter::open(ctx, tables, export_date).await?),
+            None => None,
         };
         let mut failures: Vec<(usize, FailedSale)> = Vec::new();
         for (tenant, indices) in by_tenant {
@@ -284,18 +316,33 @@ impl Activity for WritePartition {
             if rows.is_empty() {
                 continue;
             }
-            let key = partition_key(&config.lake_prefix, tenant, export_date);
             let written = rows.len() as u64;
             let bytes = encode(rows, export_date, &ctx.cancellation).await?;
             let size = bytes.len() as u64;
-            put_parquet(s3, &config.bucket, &key, bytes).await?;
+            let (key, uri) = match day.as_mut() {
+                Some(day) => {
+                    let (key, uri) = day.put(tenant, bytes).await?;
+                    (key, Some(uri))
+                }
+                None => {
+                    let key = partition_key(&config.lake_prefix, tenant, export_date);
+                    put_parquet(s3, &config.bucket, &key, bytes).await?;
+                    (key, None)
+                }
+            };
             output.embedded += written;
             output.files.push(PartitionFile {
                 key,
+                uri,
                 tenant_id: tenant.to_string(),
                 rows: written,
                 bytes: size,
             });
+        }
+        if let Some(day) = day {
+            ctx.cancellation
+                .check("before committing to smartgo_sales")?;
+            output.table = day.commit().await?;
         }
         output.failed_count = failures.len() as u64;
         failures.sort_by_key(|(i, _)| *i);

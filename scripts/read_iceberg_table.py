@@ -1,8 +1,8 @@
 """Reads a lake table back with pyiceberg (an Iceberg implementation independent of the
 Rust crates that wrote it), from its metadata file alone, and prints what the
-stepwise-lake-tables tests assert on as one JSON object.
+tests and the demos assert on as one JSON object.
 
-usage: read_tables.py METADATA_LOCATION DATE_COLUMN S3_ENDPOINT
+usage: read_iceberg_table.py METADATA_LOCATION DATE_COLUMN S3_ENDPOINT
 """
 
 import collections
