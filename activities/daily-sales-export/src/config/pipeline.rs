@@ -19,7 +19,9 @@
 //! ```
 //!
 //! `bedrock` and `image_limits` (and each of their fields) may be left out for the
-//! defaults. Parsing must never let the secret into an error message: serde's messages
+//! defaults. `lake_tables` (`{"table_bucket": "smartgo-lake", "namespace": "sales_lake"}`)
+//! is optional: with it, WritePartition commits the day to the `smartgo_sales` Iceberg
+//! table instead of writing Hive-style objects under `lake_prefix`. Parsing must never let the secret into an error message: serde's messages
 //! quote offending values, so every message is scrubbed of the database URL and its
 //! credentials, and the checks here never quote the URL.
 
