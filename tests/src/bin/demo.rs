@@ -5,8 +5,10 @@
 //! SmartGo database with sales over several days, generated product photos in S3 with
 //! one corrupt image, the progress table), runs the generated daily-sales-export state
 //! machine under sfn-local with the real activities and a progress display, prints a
-//! summary, and copies the run's artifacts to `target/demo/`. Everything it started
-//! stops when it ends.
+//! summary, and copies the run's artifacts to `target/demo/`. The lake is the
+//! `smartgo_sales` Iceberg table in an S3 table bucket (moto's S3 Tables): the demo prints
+//! its snapshots and pyiceberg's row counts, and copies the current metadata JSON to
+//! `target/demo/tables/`. Everything it started stops when it ends.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,14 +20,19 @@ use local_bedrock::LocalBedrock;
 use serde_json::Value;
 use sfn_local::progress::ProgressDisplay;
 use sfn_local::{Options, RegistryTasks, Status, execute};
+use stepwise_lake_tables::storage::parse_s3_uri;
+use stepwise_lake_tables::{Dataset, LakeTables};
 use stepwise_runtime::Services;
 use stepwise_runtime::aws::Aws;
+use stepwise_tests::iceberg::read_table;
 use stepwise_tests::world::World;
 use stepwise_tests::{MotoServer, workspace_root};
 
 const BUCKET: &str = "stepwise-demo-lake";
 const TABLE: &str = "stepwise-demo-export-progress";
 const PARAMETER: &str = "/stepwise/demo/daily-sales-export/config";
+const TABLE_BUCKET: &str = "stepwise-demo-lake-tables";
+const NAMESPACE: &str = "demo_lake";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -53,6 +60,14 @@ async fn demo() -> Result<ExitCode, Error> {
     let started = Instant::now();
     let out_dir = workspace_root().join("target/demo");
     std::fs::create_dir_all(&out_dir)?;
+    // An earlier demo's lake files (another date, or the Hive layout) would be ingested
+    // by the vector-ingest demo alongside this run's.
+    for stale in ["lake", "tables"] {
+        let dir = out_dir.join(stale);
+        if dir.is_dir() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+    }
 
     eprintln!("==> starting moto server and the local Bedrock endpoint (loopback, free ports)");
     let moto = MotoServer::start()?;
@@ -74,7 +89,7 @@ async fn demo() -> Result<ExitCode, Error> {
     let export_date = scheduled.date_naive() - Duration::days(1);
     eprintln!("==> seeding: export date {export_date} (the day before the 03:00 UTC schedule)");
     let db = out_dir.join("smartgo.db");
-    let world = World::new(BUCKET, TABLE, PARAMETER);
+    let world = World::new(BUCKET, TABLE, PARAMETER).with_lake_tables(TABLE_BUCKET, NAMESPACE);
     let sales = world.seed_database(&db, export_date).await?;
     eprintln!(
         "    SQLite SmartGo database {} with {} sales over 4 days",
@@ -136,22 +151,22 @@ async fn demo() -> Result<ExitCode, Error> {
             text(&f["cause"])
         );
     }
-    println!("parquet files:");
+    println!("parquet files (the smartgo_sales table's data files):");
     let s3 = services.aws.s3().await;
     for file in written["files"].as_array().into_iter().flatten() {
-        let key = file["key"].as_str().unwrap_or_default();
-        println!(
-            "  s3://{BUCKET}/{key}  rows {}  bytes {}",
-            file["rows"], file["bytes"]
-        );
-        let object = s3.get_object().bucket(BUCKET).key(key).send().await?;
+        let uri = file["uri"].as_str().unwrap_or_default();
+        println!("  {uri}  rows {}  bytes {}", file["rows"], file["bytes"]);
+        let (bucket, key) = parse_s3_uri(uri).ok_or_else(|| format!("not an s3:// URI: {uri}"))?;
+        let object = s3.get_object().bucket(bucket).key(key).send().await?;
         let bytes = object.body.collect().await?.into_bytes();
-        let local = out_dir.join(key);
+        // Under lake/ like the Hive layout's files (the vector-ingest demo reads them there).
+        let local = out_dir.join("lake/smartgo_sales").join(key);
         if let Some(parent) = local.parent() {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&local, &bytes)?;
     }
+    print_table(&moto, &out_dir).await?;
     let records = world.progress_records(&services, export_date).await?;
     println!("progress records (DynamoDB {TABLE}):");
     for r in &records {
@@ -170,11 +185,54 @@ async fn demo() -> Result<ExitCode, Error> {
         serde_json::to_string_pretty(&records)?,
     )?;
     println!(
-        "artifacts in {}: the Parquet files under their S3 keys, history.json, progress.json",
+        "artifacts in {}: the table's Parquet files under lake/smartgo_sales/, tables/smartgo_sales.metadata.json, history.json, progress.json",
         display_relative(&out_dir)
     );
     println!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `smartgo_sales`' snapshots (from its metadata) and pyiceberg's row counts, and
+/// copies its current metadata JSON to `<out_dir>/tables/`.
+async fn print_table(moto: &MotoServer, out_dir: &Path) -> Result<(), Error> {
+    let tables = LakeTables::ensure(&moto.sdk_config(), TABLE_BUCKET, NAMESPACE).await?;
+    let dataset = Dataset::SmartgoSales;
+    let name = format!("{NAMESPACE}.{}", dataset.table_name());
+    println!("Iceberg table {name} (S3 table bucket {TABLE_BUCKET}):");
+    for s in tables.snapshots(dataset).await? {
+        println!(
+            "  snapshot {} {}{}  total rows {}",
+            s.snapshot_id,
+            s.operation,
+            s.replaced_date
+                .map(|d| format!(" (replaces {d})"))
+                .unwrap_or_default(),
+            s.total_records.map(|n| n.to_string()).unwrap_or_default()
+        );
+    }
+    let location = tables.metadata_location(dataset).await?;
+    let table = read_table(&location, dataset.date_column(), &moto.endpoint());
+    let current = &table["current"];
+    println!(
+        "  pyiceberg reads {} rows, {} distinct sale ids; per tenant/month {}",
+        current["count"], current["distinct_sale_ids"], current["per_partition"]
+    );
+    let (bucket, key) =
+        parse_s3_uri(&location).ok_or_else(|| format!("not an s3:// URI: {location}"))?;
+    let object = tables
+        .s3()
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await?;
+    let dir = out_dir.join("tables");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join(format!("{}.metadata.json", dataset.table_name())),
+        object.body.collect().await?.into_bytes(),
+    )?;
+    Ok(())
 }
 
 /// A JSON value for a summary line: strings without their quotes.
