@@ -9,20 +9,25 @@
  *   `$context.requestId`. The execution input is built by the integration from the
  *   validated body's `images` and `threshold` and the tenant of the authorizer's claims,
  *   never from the body or a header.
- * - GET <path>/{jobId}: a direct DynamoDB GetItem on the jobs table, keyed by the tenant
- *   of the claims: another tenant's job is not found, like a missing one.
+ * - GET <path>/{jobId}: the status function (the artifact's `JobStatus` handler, a proxy
+ *   integration): the job record keyed by the tenant of the claims (another tenant's job
+ *   is not found, like a missing one), else the execution (ACCEPTED before the workflow
+ *   writes the record), and once SUCCEEDED the groups, failed images and a presigned
+ *   result URL; the same code as the local server's GET.
  * - Request validation from the generated component schemas (models), a Cognito user
  *   pool authorizer (a pool created here by default, or yours), stage throttling, access
  *   logs in JSON, execution logs and X-Ray.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ManifestError } from './manifest';
@@ -137,6 +142,10 @@ export interface JobsApiProps {
   table: dynamodb.Table;
   settings: ApiSettings;
   logRetention: logs.RetentionDays;
+  /** The Lambda artifact the status function runs (the activities' `bootstrap`). */
+  function: { code: lambda.Code; architecture: lambda.Architecture; logLevel: string };
+  /** Where the workflow writes results: the status function may read objects under `prefix` only. */
+  results: { bucket: s3.IBucket; prefix: string };
 }
 
 /** The jobs API of one generated OpenAPI document (see the module documentation). */
@@ -146,6 +155,7 @@ export class JobsApi extends Construct {
   readonly userPoolClient?: cognito.UserPoolClient;
   readonly models: Record<string, apigw.Model> = {};
   readonly accessLogs: logs.LogGroup;
+  readonly statusFunction: lambda.Function;
 
   constructor(scope: Construct, id: string, props: JobsApiProps) {
     super(scope, id);
@@ -322,48 +332,53 @@ export class JobsApi extends Construct {
       ],
     });
 
-    // ---- GET: GetItem ------------------------------------------------------------------
-    const readRole = new iam.Role(this, 'ReadRole', {
-      assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      description: `The jobs API's GET: reads the ${spec.jobsTable} table only`,
+    // ---- GET: the status function --------------------------------------------------
+    // A Lambda proxy integration running the artifact's `JobStatus` handler
+    // (stepwise_jobs_api::function): the record, else the execution (a job whose record
+    // the workflow has not written yet is ACCEPTED), and once SUCCEEDED the groups, the
+    // failed images and a presigned URL of the result, read from S3. The tenant comes
+    // from the authorizer's claims in the event, never from a header.
+    const statusLogs = new logs.LogGroup(this, 'StatusLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const statusRole = new iam.Role(this, 'StatusRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `The jobs API's status function: reads ${spec.jobsTable} records, ${spec.workflow} executions and results`,
     });
-    readRole.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
-    const getTemplate = [
-      `#set($tenant = "${quietClaim}")`,
-      `{"TableName": "${table.tableName}", "ConsistentRead": true, "Key": {`,
-      `  "pk": {"S": "TENANT#$util.escapeJavaScript($tenant)"},`,
-      `  "sk": {"S": "JOB#$util.escapeJavaScript($input.params('jobId'))"}}}`,
-    ].join('\n');
-    const status = [
-      `#set($item = $input.path('$.Item'))`,
-      `#if("$!item" == "" || "${quietClaim}" == "")#set($context.responseOverride.status = 404){"error": "NotFound", "message": "no such job"}`,
-      '#else',
-      `{"jobId": "$util.escapeJavaScript($input.params('jobId'))", "status": "$item.status.S",`,
-      ` "progress": {"done": #if("$!item.done.N" != "")$item.done.N#{else}0#end, "total": #if("$!item.total.N" != "")$item.total.N#{else}0#end}`,
-      `#if("$!item.group_count.N" != ""), "groupCount": $item.group_count.N#end`,
-      `#if("$!item.failed_count.N" != ""), "failedCount": $item.failed_count.N#end`,
-      `#if("$!item.error.S" != ""), "error": {"error": "$util.escapeJavaScript($item.error.S)", "cause": "$util.escapeJavaScript($!item.cause.S)"}#end`,
-      '}',
-      '#end',
-    ].join('\n');
-    const read = new apigw.AwsIntegration({
-      service: 'dynamodb',
-      action: 'GetItem',
-      integrationHttpMethod: 'POST',
-      options: {
-        credentialsRole: readRole,
-        passthroughBehavior: apigw.PassthroughBehavior.NEVER,
-        requestTemplates: { 'application/json': getTemplate },
-        integrationResponses: [
-          { statusCode: '200', responseTemplates: { 'application/json': status } },
-          {
-            statusCode: '500',
-            selectionPattern: '[45]\\d{2}',
-            responseTemplates: { 'application/json': '{"error": "Internal", "message": "cannot read the job"}' },
-          },
-        ],
+    statusRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [statusLogs.logGroupArn] }),
+    );
+    statusRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [table.tableArn] }));
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    statusRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+    statusRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [props.results.bucket.arnForObjects(`${props.results.prefix}*`)] }),
+    );
+    this.statusFunction = new lambda.Function(this, 'StatusFunction', {
+      description: `The jobs API's GET ${spec.collection}/{jobId}`,
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: props.function.architecture,
+      code: props.function.code,
+      // bootstrap serves the status function for this handler (activities/lambda/src/bin/bootstrap.rs).
+      handler: 'JobStatus',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: {
+        RUST_LOG: props.function.logLevel,
+        JOBS_TABLE: table.tableName,
+        RESULTS_BUCKET: props.results.bucket.bucketName,
+        STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+        TENANT_CLAIM: claim,
+        PRESIGN_SECONDS: '900',
       },
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup: statusLogs,
+      role: statusRole,
     });
+    const read = new apigw.LambdaIntegration(this.statusFunction, { proxy: true });
     collection.addResource('{jobId}').addMethod('GET', read, {
       authorizer,
       authorizationType: apigw.AuthorizationType.COGNITO,
@@ -372,6 +387,7 @@ export class JobsApi extends Construct {
       operationName: spec.document.paths[`${spec.collection}/{jobId}`].get.operationId,
       methodResponses: [
         { statusCode: '200', responseModels: { 'application/json': this.models.JobStatus } },
+        errorResponse('401'),
         errorResponse('404'),
         errorResponse('500'),
       ],
@@ -386,6 +402,17 @@ export class JobsApi extends Construct {
       // of an environment-bound stack (`cdk synth` with a region).
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:log-group:*]`,
       'API Gateway creates its execution log groups (API-Gateway-Execution-Logs_<api id>/<stage>) itself, so its account-level role writes to log groups of this account and region');
+    ack(statusRole, 'AwsSolutions-IAM5[Resource::*]', 'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support only Resource "*"');
+    ack(
+      statusRole,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:execution:<${stack.getLogicalId(stateMachine.node.defaultChild as CfnElement)}.Name>:*]`,
+      "DescribeExecution of the workflow's executions only (an execution is named after its job, which the caller names)",
+    );
+    ack(
+      statusRole,
+      `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.results.bucket.node.defaultChild as CfnElement)}.Arn>/${props.results.prefix}*]`,
+      "GetObject of the results under the workflow's work prefix only (a job's result key is per tenant and job)",
+    );
   }
 }
 

@@ -344,7 +344,16 @@ export class StepwiseStack extends Stack {
       const table = this.tables.get(spec.jobsTable);
       if (table === undefined) throw new ManifestError(`${spec.file}: x-stepwise.jobsTable "${spec.jobsTable}" is no declared table`);
       this.apis.push(
-        new JobsApi(this, apiId(spec), { spec, stateMachine: machine, table, settings: apiSettings, logRetention: settings.logRetention }),
+        new JobsApi(this, apiId(spec), {
+          spec,
+          stateMachine: machine,
+          table,
+          settings: apiSettings,
+          logRetention: settings.logRetention,
+          function: { code, architecture, logLevel: settings.logLevel },
+          // group-images' work_prefix lives under the staging prefix (its config's default).
+          results: { bucket: this.bucket, prefix: settings.stagingPrefix },
+        }),
       );
     }
 

@@ -58,7 +58,10 @@ describe('cdk synth (the real CLI, offline, no credentials)', () => {
     const machine = fs.readFileSync(ARTIFACT).readUInt16LE(18);
     const arch = machine === 183 ? 'arm64' : machine === 62 ? 'x86_64' : `ELF machine ${machine}`;
     const functions = Object.values(template.Resources as Record<string, any>).filter((r) => r.Type === 'AWS::Lambda::Function');
-    assert.equal(functions.length, MANIFEST.activities.length);
+    // One per activity, plus the jobs APIs' status functions (the same artifact).
+    const statusFunctions = functions.filter((f) => f.Properties.Handler === 'JobStatus');
+    assert.ok(statusFunctions.length >= 1, 'the jobs API status function');
+    assert.equal(functions.length - statusFunctions.length, MANIFEST.activities.length);
     for (const f of functions) assert.deepEqual(f.Properties.Architectures, [arch]);
     // The asset staged for deployment is the real executable.
     const assets = JSON.parse(fs.readFileSync(path.join(run.out, 'Stepwise.assets.json'), 'utf8'));
@@ -85,6 +88,11 @@ describe('cdk synth (the real CLI, offline, no credentials)', () => {
       assert.match(run.output, /AWS_LAMBDA_RUNTIME_API is not set/, `${a.name}: ${run.output}`);
       assert.doesNotMatch(run.output, /is not an activity/, `${a.name}: ${run.output}`);
     }
+    // The jobs API's status function: the handler is known, its configuration checked first.
+    const status = start('JobStatus');
+    assert.equal(status.status, 1, status.output);
+    assert.match(status.output, /JOBS_TABLE/, status.output);
+    assert.doesNotMatch(status.output, /is not an activity/, status.output);
     const unknown = start('NoSuchActivity');
     assert.match(unknown.output, /handler "NoSuchActivity" is not an activity/, unknown.output);
   });

@@ -100,7 +100,9 @@ const isWildcard = (s: Statement) => resourcesOf(s).includes('*');
 
 describe('functions', () => {
   it('one per manifest activity, each with its handler, runtime, architecture, memory and timeout', () => {
-    template.resourceCountIs('AWS::Lambda::Function', MANIFEST.activities.length);
+    // Plus one status function per jobs API (tested with the jobs API).
+    const activities = resourcesOfType(json, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler !== 'JobStatus');
+    assert.equal(activities.length, MANIFEST.activities.length);
     for (const a of MANIFEST.activities) {
       const fn = json.Resources[functionId(json, a.name)].Properties;
       assert.equal(fn.Runtime, 'provided.al2023', a.name);
@@ -649,7 +651,7 @@ describe('activity workers (activityWorkers)', () => {
   it('creates one Activity named <stack>-<activity> and no function for it; the other functions stay', () => {
     W.template.resourceCountIs('AWS::StepFunctions::Activity', 1);
     assert.deepEqual(activity.Properties, { Name: `Stepwise-${worker.name}` });
-    const handlers = resourcesOfType(W.json, 'AWS::Lambda::Function').map(([, r]) => r.Properties.Handler).sort();
+    const handlers = resourcesOfType(W.json, 'AWS::Lambda::Function').map(([, r]) => r.Properties.Handler).filter((h) => h !== 'JobStatus').sort();
     assert.deepEqual(handlers, MANIFEST.activities.map((a) => a.name).filter((n) => n !== worker.name).sort());
   });
 
@@ -758,7 +760,8 @@ describe('activity workers (activityWorkers)', () => {
     const both = synth({ activityWorkers: two });
     both.template.resourceCountIs('AWS::StepFunctions::Activity', 2);
     both.template.resourceCountIs('AWS::IAM::ManagedPolicy', 2);
-    both.template.resourceCountIs('AWS::Lambda::Function', MANIFEST.activities.length - 2);
+    const activityFunctions = resourcesOfType(both.json, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler !== 'JobStatus');
+    assert.equal(activityFunctions.length, MANIFEST.activities.length - 2);
     for (const name of two) assert.ok(both.json.Outputs[`ActivityArn${pascal(name)}`], name);
   });
 });
@@ -815,26 +818,56 @@ describe('jobs API (generated *.openapi.json)', () => {
     assert.match(vtl, new RegExp(machine));
   });
 
-  it('GET reads the job record directly, keyed by the tenant of the claims', () => {
+  it('GET is the status function: a proxy integration of the artifact\'s JobStatus handler, told the table, bucket, workflow and claim', () => {
     const get = method('GET');
     assert.equal(get.AuthorizationType, 'COGNITO_USER_POOLS');
-    assert.match(text(get.Integration.Uri), /dynamodb:action\/GetItem/);
-    const vtl = text(template(get));
-    assert.match(vtl, /#set\(\$tenant = \\"\$!context\.authorizer\.claims\['custom:tenant'\]\\"\)/);
-    assert.match(vtl, /TENANT#\$util\.escapeJavaScript\(\$tenant\)/);
-    assert.match(vtl, /JOB#\$util\.escapeJavaScript\(\$input\.params\('jobId'\)\)/);
-    assert.match(vtl, /TableJobs/);
+    assert.ok(get.AuthorizerId, 'an authorizer');
+    assert.equal(get.Integration.Type, 'AWS_PROXY');
+    const [fnId, fn] = named('AWS::Lambda::Function', 'ApiGroupImagesStatusFunction');
+    assert.match(text(get.Integration.Uri), new RegExp(fnId));
+    assert.equal(fn.Properties.Handler, 'JobStatus');
+    assert.equal(fn.Properties.Runtime, 'provided.al2023');
+    const env = fn.Properties.Environment.Variables;
+    assert.match(text(env.JOBS_TABLE), /TableJobs/);
+    assert.match(text(env.RESULTS_BUCKET), /PipelineBucket/);
+    assert.match(text(env.STATE_MACHINE_ARN), /GroupImages/);
+    assert.equal(env.TENANT_CLAIM, 'custom:tenant');
+    assert.equal(env.PRESIGN_SECONDS, '900');
+    // The same artifact as the activities' functions.
+    const activity = resourcesOfType(json, 'AWS::Lambda::Function').find(([, r]) => r.Properties.Handler === 'ClusterImages');
+    assert.ok(activity, 'the ClusterImages function');
+    assert.deepEqual(fn.Properties.Code, activity[1].Properties.Code);
     assert.deepEqual(get.RequestParameters, { 'method.request.path.jobId': true });
+    // API Gateway may invoke it, for this API's GET only.
+    const permissions = resourcesOfType(json, 'AWS::Lambda::Permission').filter(([, r]) => text(r.Properties.FunctionName).includes(fnId));
+    assert.ok(permissions.length >= 1);
+    for (const [, p] of permissions) assert.equal(p.Properties.Principal, 'apigateway.amazonaws.com');
+  });
+
+  it('the status function may read the job records, the workflow\'s executions and the results under the staging prefix, nothing else', () => {
+    const [, fn] = named('AWS::Lambda::Function', 'ApiGroupImagesStatusFunction');
+    const statements = roleStatements(json, roleIdOf(fn.Properties.Role));
+    const actions = statements.flatMap(actionsOf).sort();
+    assert.deepEqual(actions, [
+      'dynamodb:GetItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:GetObject',
+      'states:DescribeExecution',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const resourceOf = (action: string) => text(statements.filter((st) => actionsOf(st).includes(action)).map((st) => st.Resource));
+    assert.match(resourceOf('dynamodb:GetItem'), /TableJobs/);
+    assert.doesNotMatch(resourceOf('dynamodb:GetItem'), /index/);
+    assert.match(resourceOf('s3:GetObject'), /PipelineBucket.*\/staging\/\*/);
+    assert.match(resourceOf('states:DescribeExecution'), /:execution:/);
+    assert.match(resourceOf('states:DescribeExecution'), /GroupImages/);
   });
 
   it('the roles of the integrations may do one thing each', () => {
-    for (const [verb, action] of [
-      ['POST', 'states:StartExecution'],
-      ['GET', 'dynamodb:GetItem'],
-    ]) {
-      const statements = roleStatements(json, roleIdOf(method(verb).Integration.Credentials));
-      assert.deepEqual(statements.flatMap(actionsOf), [action], verb);
-    }
+    const statements = roleStatements(json, roleIdOf(method('POST').Integration.Credentials));
+    assert.deepEqual(statements.flatMap(actionsOf), ['states:StartExecution'], 'POST');
   });
 
   it('validates bodies and parameters, throttles and logs access', () => {

@@ -15,6 +15,8 @@ pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 /// What an Idempotency-Key (and so a job id) may be: a Step Functions execution name's
 /// safe subset.
 pub const JOB_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,80}$";
+/// The JWT claim that carries the tenant by default (a Cognito custom attribute).
+pub const DEFAULT_TENANT_CLAIM: &str = "custom:tenant";
 
 /// `POST /group-images`: which of these photos show the same product?
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -132,4 +134,19 @@ pub struct ApiError {
     pub error: String,
     /// What is wrong, naming the field or the problem.
     pub message: String,
+}
+
+impl ApiError {
+    /// An error body.
+    pub fn new(error: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            error: error.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The 404 body: a missing job and another tenant's job look the same.
+    pub fn not_found() -> ApiError {
+        ApiError::new("NotFound", "no such job")
+    }
 }

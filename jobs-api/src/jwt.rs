@@ -188,13 +188,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::records::unix_now;
 
 /// Checks tokens: ES256 signature by one key, `exp`, `iss`, `aud`, and the tenant claim.
 #[derive(Clone)]

@@ -10,14 +10,27 @@
 //! | [`jwt`] | ES256 tokens: verification (issuer, audience, tenant claim), the local key |
 //! | [`limit`] | per-tenant token buckets (429) |
 //! | [`records`] | the job records in the jobs table, the result's groups and presigned URL |
+//! | [`status`] | the GET's answer, once for the local route and the status function |
+//! | [`function`] | the status function: the GET in AWS (a handler of the Lambda artifact) |
 //! | [`routes`] | `POST /group-images`, `GET /group-images/{jobId}` |
 //! | [`local`] | the routes on `stepwise serve --jobs-api`, the workflow created there |
+//!
+//! Without the default `server` feature only `contract`, `records`, `status` and
+//! `function` are built: what the Lambda artifact links.
 
+#[cfg(feature = "server")]
 pub mod body;
 pub mod contract;
+pub mod function;
+#[cfg(feature = "server")]
 pub mod jwt;
+#[cfg(feature = "server")]
 pub mod limit;
+#[cfg(feature = "server")]
 pub mod local;
+#[cfg(feature = "server")]
 pub mod openapi;
 pub mod records;
+#[cfg(feature = "server")]
 pub mod routes;
+pub mod status;

@@ -18,8 +18,7 @@ use crate::contract::{
 
 /// The generated file's name.
 pub const FILE_NAME: &str = "group-images.openapi.json";
-/// The JWT claim that carries the tenant by default (a Cognito custom attribute).
-pub const DEFAULT_TENANT_CLAIM: &str = "custom:tenant";
+pub use crate::contract::DEFAULT_TENANT_CLAIM;
 
 /// The component schemas, one per contract type, each self-contained.
 pub fn schemas() -> Map<String, Value> {

@@ -12,10 +12,17 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use stepwise_group_images::cluster_images::GroupImagesResult;
 
 use crate::contract::{JobError, JobState, JobStatus, Progress};
-use crate::jwt::unix_now;
 
 /// How long a job record is kept after its last write (as the workflow's TTL).
 pub const RECORD_TTL_SECONDS: i64 = 30 * 24 * 3600;
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
 
 /// A jobs-table or S3 call that failed.
 #[derive(Debug, thiserror::Error)]

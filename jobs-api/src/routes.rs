@@ -1,7 +1,8 @@
 //! The routes: `POST /group-images` (verify the token, take a token from the tenant's
 //! bucket, check the body, write the ACCEPTED record, start the workflow execution named
-//! after the job) and `GET /group-images/{jobId}` (the tenant's record of that job, or
-//! 404). Every refusal is an [`ApiError`] body.
+//! after the job) and `GET /group-images/{jobId}` (verify, limit, then
+//! [`status::answer`], the code the status function runs in AWS). Every refusal is an
+//! [`ApiError`] body.
 
 use std::sync::{Arc, LazyLock};
 
@@ -21,6 +22,7 @@ use crate::contract::{
 use crate::jwt::Verifier;
 use crate::limit::Limiter;
 use crate::records::{self, JobStore};
+use crate::status::{self, Executions};
 
 /// The API's state.
 #[derive(Debug)]
@@ -64,10 +66,6 @@ impl Failure {
             "Internal",
             message.to_string(),
         )
-    }
-
-    fn not_found() -> Failure {
-        Failure::new(StatusCode::NOT_FOUND, "NotFound", "no such job")
     }
 }
 
@@ -199,24 +197,15 @@ async fn status(
     Path(job_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let answer = async {
-        let tenant = api.tenant(&headers)?;
-        if !JOB_ID.is_match(&job_id) {
-            return Err(Failure::not_found());
-        }
-        let item = api
-            .store
-            .get(&tenant, &job_id)
-            .await
-            .map_err(Failure::internal)?
-            .ok_or_else(Failure::not_found)?;
-        api.store
-            .status(&job_id, &item)
-            .await
-            .map_err(Failure::internal)
+    let tenant = match api.tenant(&headers) {
+        Ok(tenant) => tenant,
+        Err(failure) => return failure.into_response(),
     };
-    match answer.await {
-        Ok(status) => (StatusCode::OK, axum::Json(status)).into_response(),
-        Err(failure) => failure.into_response(),
-    }
+    let executions = Executions {
+        sfn: api.sfn.clone(),
+        state_machine_arn: api.state_machine_arn.clone(),
+    };
+    let answer = status::answer(&api.store, &executions, &tenant, &job_id).await;
+    let code = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (code, axum::Json(answer.body)).into_response()
 }

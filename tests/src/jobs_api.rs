@@ -7,10 +7,13 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use serde_json::Value;
+use stepwise_jobs_api::function::StatusFunction;
 use stepwise_jobs_api::jwt::LocalKey;
 use stepwise_jobs_api::limit::Limit;
 use stepwise_jobs_api::local::{LocalOptions, serve_with_jobs, sfn_client};
 use stepwise_jobs_api::openapi::DEFAULT_TENANT_CLAIM;
+use stepwise_jobs_api::records::JobStore;
+use stepwise_jobs_api::status::Executions;
 use stepwise_runtime::Services;
 use stepwise_serve::config::Config;
 use stepwise_serve::{App, Server};
@@ -31,6 +34,28 @@ pub struct JobsServer {
     /// The group-images state machine on it.
     pub state_machine_arn: String,
     http: reqwest::Client,
+}
+
+/// The API Gateway proxy event of `GET /group-images/{job}` for a caller whose verified
+/// token carries `tenant` (a Cognito authorizer's claims).
+pub fn status_event(tenant: &str, job: &str) -> Value {
+    serde_json::json!({
+        "resource": "/group-images/{jobId}",
+        "httpMethod": "GET",
+        "pathParameters": {"jobId": job},
+        "requestContext": {"authorizer": {"claims": {DEFAULT_TENANT_CLAIM: tenant, "sub": "u-1"}}}
+    })
+}
+
+/// The status code and JSON body of a proxy integration's response.
+pub fn proxy_answer(response: &Value) -> Answer {
+    Answer {
+        status: response["statusCode"].as_u64().unwrap_or(0) as u16,
+        body: response["body"]
+            .as_str()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null),
+    }
 }
 
 /// An HTTP answer: status and JSON body.
@@ -149,6 +174,30 @@ impl JobsServer {
             .iter()
             .map(|e| e.name().to_string())
             .collect())
+    }
+
+    /// The status function (the GET in AWS) against `sdk` (moto server: the table and
+    /// bucket of `world`, as the server reads them) and this server's executions, the
+    /// tenant in the `custom:tenant` claim.
+    pub fn status_function(&self, sdk: &SdkConfig, world: &GroupImagesWorld) -> StatusFunction {
+        StatusFunction {
+            store: JobStore {
+                dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+                s3: aws_sdk_s3::Client::from_conf(
+                    aws_sdk_s3::config::Builder::from(sdk)
+                        .force_path_style(true)
+                        .build(),
+                ),
+                table: world.table.clone(),
+                bucket: world.bucket.clone(),
+                presign_ttl: Duration::from_secs(900),
+            },
+            executions: Executions {
+                sfn: self.sfn.clone(),
+                state_machine_arn: self.state_machine_arn.clone(),
+            },
+            tenant_claim: DEFAULT_TENANT_CLAIM.into(),
+        }
     }
 
     /// A GET of `url` (a presigned result URL) as JSON.

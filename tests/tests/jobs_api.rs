@@ -15,7 +15,7 @@ use stepwise_jobs_api::limit::Limit;
 use stepwise_runtime::Services;
 use stepwise_runtime::aws::Aws;
 use stepwise_tests::group_images_world::{CORRUPT_PHOTO, GroupImagesWorld};
-use stepwise_tests::jobs_api::JobsServer;
+use stepwise_tests::jobs_api::{JobsServer, proxy_answer, status_event};
 use stepwise_tests::{MotoServer, unique_id, workspace_root};
 
 const PRODUCTS: usize = 3;
@@ -107,6 +107,124 @@ async fn a_job_runs_to_succeeded_and_its_status_returns_the_groups() {
     assert_eq!(result.status, 200);
     assert_eq!(result.body["groups"], done["groups"]);
     assert_eq!(result.body["tenant_id"], "acme");
+
+    // The status function (the GET in AWS) reads the same record and result and answers
+    // the same body; its presigned URL serves the same result.
+    let function = s
+        .server
+        .status_function(&MotoServer::shared().sdk_config(), &s.world);
+    let answered = proxy_answer(&function.handle(&status_event("acme", &job)).await);
+    assert_eq!(answered.status, 200, "{}", answered.body);
+    let without_url = |v: &Value| {
+        let mut v = v.clone();
+        let url = v["resultUrl"].take();
+        (
+            v,
+            url.as_str()
+                .unwrap_or_default()
+                .split('?')
+                .next()
+                .map(str::to_string),
+        )
+    };
+    assert_eq!(without_url(&answered.body), without_url(&done));
+    let theirs = s
+        .server
+        .fetch_json(answered.body["resultUrl"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(theirs.body, result.body);
+    // Another tenant's job: the same 404 as the local server's.
+    let other = s.server.token("tenant-b").unwrap();
+    let local_404 = s.server.get(Some(&other), &job).await.unwrap();
+    let function_404 = proxy_answer(&function.handle(&status_event("tenant-b", &job)).await);
+    assert_eq!(local_404.status, 404);
+    assert_eq!(
+        (function_404.status, function_404.body),
+        (404, local_404.body)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_without_a_record_yet_is_accepted_from_its_execution_for_its_tenant_only() {
+    // In AWS the POST only starts the execution; the status function finds a job whose
+    // record is not written yet through DescribeExecution. Here an execution that waits
+    // on an activity nobody serves stays RUNNING with no record, like a group-images one
+    // before its first state.
+    let s = setup(Limit::default()).await;
+    let id = stepwise_tests::unique_id();
+    let activity = s
+        .server
+        .sfn
+        .create_activity()
+        .name(format!("held-{id}"))
+        .send()
+        .await
+        .unwrap();
+    let definition = json!({"StartAt": "Hold", "States": {"Hold": {
+        "Type": "Task", "Resource": activity.activity_arn, "End": true}}});
+    let machine = s
+        .server
+        .sfn
+        .create_state_machine()
+        .name(format!("held-{id}"))
+        .definition(definition.to_string())
+        .role_arn("arn:aws:iam::123456789012:role/stepwise-local")
+        .send()
+        .await
+        .unwrap();
+    let job = "held-job-1";
+    let input = json!({"tenant_id": "acme", "job_id": job,
+        "images": [{"uri": "s3://b/1.jpg"}, {"uri": "s3://b/2.jpg"}]});
+    s.server
+        .sfn
+        .start_execution()
+        .state_machine_arn(&machine.state_machine_arn)
+        .name(job)
+        .input(input.to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut function = s
+        .server
+        .status_function(&MotoServer::shared().sdk_config(), &s.world);
+    function.executions.state_machine_arn = machine.state_machine_arn.clone();
+
+    let accepted = proxy_answer(&function.handle(&status_event("acme", job)).await);
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(
+        accepted.body,
+        json!({"jobId": job, "status": "ACCEPTED", "progress": {"done": 0, "total": 2}})
+    );
+    let theirs = proxy_answer(&function.handle(&status_event("tenant-b", job)).await);
+    let missing = proxy_answer(&function.handle(&status_event("acme", "no-such-job")).await);
+    assert_eq!(theirs.status, 404);
+    assert_eq!(
+        theirs.body, missing.body,
+        "another tenant's job looks missing"
+    );
+
+    // An execution that ended without writing its record: FAILED with its error.
+    s.server
+        .sfn
+        .stop_execution()
+        .execution_arn(format!(
+            "{}:{job}",
+            machine
+                .state_machine_arn
+                .replace(":stateMachine:", ":execution:")
+        ))
+        .error("Stopped")
+        .cause("stopped by the test")
+        .send()
+        .await
+        .unwrap();
+    let failed = proxy_answer(&function.handle(&status_event("acme", job)).await);
+    assert_eq!(failed.body["status"], "FAILED", "{}", failed.body);
+    assert_eq!(
+        failed.body["error"],
+        json!({"error": "Stopped", "cause": "stopped by the test"})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -127,10 +127,16 @@ impl Drop for Proc {
 struct Emulator {
     port: u16,
     _proc: Proc,
+    _one_at_a_time: MutexGuard<'static, ()>,
 }
+
+static EMULATORS: Mutex<()> = Mutex::new(());
 
 impl Emulator {
     fn start(cargo_lambda: &Path) -> Emulator {
+        // One emulator at a time: a free port found by binding and releasing it can be
+        // handed to two emulators started at once, and the first to stop takes the other's.
+        let one_at_a_time = EMULATORS.lock().unwrap_or_else(|e| e.into_inner());
         let port = free_port();
         let proc = Proc::spawn(
             "cargo lambda watch",
@@ -149,14 +155,24 @@ impl Emulator {
             );
             thread::sleep(Duration::from_millis(50));
         }
-        Emulator { port, _proc: proc }
+        Emulator {
+            port,
+            _proc: proc,
+            _one_at_a_time: one_at_a_time,
+        }
     }
 
     /// The bootstrap binary serving `handler` as the function `bootstrap`.
     fn bootstrap(&self, handler: &str) -> Proc {
+        self.bootstrap_with(handler, &[])
+    }
+
+    /// [`Emulator::bootstrap`] with more environment variables.
+    fn bootstrap_with(&self, handler: &str, vars: &[(&str, &str)]) -> Proc {
         Proc::spawn(
             "bootstrap",
             Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+                .envs(vars.iter().copied())
                 .env(
                     "AWS_LAMBDA_RUNTIME_API",
                     format!("http://127.0.0.1:{}/.rt/bootstrap", self.port),
@@ -346,4 +362,47 @@ fn an_unknown_handler_fails_at_init_listing_the_activities() {
         !log.contains("could not report the init error"),
         "the init error reached the Runtime API: {log}"
     );
+}
+
+#[test]
+fn bootstrap_serves_the_jobs_api_status_function_for_its_handler() {
+    let cargo_lambda = cargo_lambda();
+    let emulator = Emulator::start(&cargo_lambda);
+    let _bootstrap = emulator.bootstrap_with(
+        "JobStatus",
+        &[
+            ("JOBS_TABLE", "jobs"),
+            ("RESULTS_BUCKET", "results"),
+            (
+                "STATE_MACHINE_ARN",
+                "arn:aws:states:us-east-1:123456789012:stateMachine:group-images",
+            ),
+        ],
+    );
+    // An API Gateway proxy event whose authorizer claims carry no tenant (a tenant in a
+    // header counts for nothing): a 401 proxy response, no AWS call.
+    let (status, body) = emulator.invoke(&json!({
+        "httpMethod": "GET",
+        "headers": {"X-Tenant-ID": "acme"},
+        "pathParameters": {"jobId": "job-1"},
+        "requestContext": {"authorizer": {"claims": {"sub": "u-1"}}}
+    }));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["statusCode"], 401, "{body}");
+    let answer: Value = serde_json::from_str(body["body"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(answer["error"], "Unauthorized", "{answer}");
+}
+
+#[test]
+fn the_status_function_without_its_table_fails_at_init_naming_the_variable() {
+    let cargo_lambda = cargo_lambda();
+    let emulator = Emulator::start(&cargo_lambda);
+    let mut bootstrap = emulator.bootstrap("JobStatus");
+    let status = bootstrap
+        .wait_exit(STEP_TIMEOUT)
+        .expect("bootstrap exits at init");
+    assert!(!status.success(), "{status}");
+    let log = bootstrap.output();
+    assert!(log.contains("JOBS_TABLE"), "{log}");
 }

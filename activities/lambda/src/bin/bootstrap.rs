@@ -1,6 +1,7 @@
 //! `bootstrap`: the one Lambda binary. Every activity's function deploys this same
 //! executable; the function's handler (`_HANDLER`, set by CDK to the activity name)
-//! chooses the activity.
+//! chooses the activity. One handler is no activity: `JobStatus` serves the jobs API's
+//! GET (`stepwise_jobs_api::function`).
 //!
 //! Init stays minimal for cold start: logging, the (lazy) shared services, the registry.
 //! It must not call AWS here — SDK clients are created on first use by `Aws`.
@@ -12,6 +13,18 @@ use stepwise_runtime::{Services, lambda, logging};
 #[tokio::main]
 async fn main() -> ExitCode {
     logging::init();
+    if std::env::var(lambda::HANDLER_ENV)
+        .is_ok_and(|h| h.trim() == stepwise_jobs_api::function::HANDLER)
+    {
+        // Boxed: the two servers' futures inline would overflow the layout query depth.
+        return match Box::pin(stepwise_jobs_api::function::serve()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "the status function failed");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match lambda::serve(stepwise_lambda::all(), Services::shared()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
