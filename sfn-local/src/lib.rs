@@ -42,6 +42,7 @@ mod jsonata;
 pub mod map_runs;
 mod mock;
 mod nested;
+mod prepared;
 pub mod progress;
 pub mod redrive;
 pub mod substitutions;

@@ -14,7 +14,9 @@
 //! against sfn-local's own share ([`sfn_local::CallStats`]), and the process's CPU time
 //! per event (moto runs in its own process, so this is our side only): the workflow's
 //! minus the direct run's is what the orchestration itself costs. Targets: workflow ≥ 90 %
-//! of direct throughput, orchestration CPU < 1 ms per event.
+//! of direct throughput, orchestration CPU < 1 ms per event. The pair runs [`ROUNDS`]
+//! times in alternating order (moto's speed drifts with the machine's load) and the
+//! medians of the per-round ratio and CPU difference are reported.
 //!
 //! Run with `cargo bench -p stepwise-tests --bench product_sold_sync`.
 
@@ -254,57 +256,113 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Rounds of (direct, workflow) pairs; the order alternates so drift in moto's or the
+/// machine's load falls on both sides. `PRODUCT_SOLD_SYNC_ROUNDS` overrides it.
+const ROUNDS: usize = 3;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 async fn bench() -> Result<(), Error> {
     let moto = MotoServer::start()?;
     let services = Services::with_aws(Aws::with_config(moto.sdk_config()));
     let events = events();
     let n = events.len() as f64;
+    let rounds = std::env::var("PRODUCT_SOLD_SYNC_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(ROUNDS);
 
     // Warm-up: connections, moto's first requests.
     let warm = SoldSyncWorld::create(services.clone(), &unique_id()).await?;
     direct_run(&warm, &events[..64]).await?;
     workflow_run(&warm, &events[64..128]).await?;
 
-    let direct_world = SoldSyncWorld::create(services.clone(), &unique_id()).await?;
-    let direct = direct_run(&direct_world, &events).await?;
-    check(&direct_world).await?;
-    let flow_world = SoldSyncWorld::create(services.clone(), &unique_id()).await?;
-    let (flow, stats) = workflow_run(&flow_world, &events).await?;
-    check(&flow_world).await?;
-
     println!(
-        "product-sold-sync against moto server: {} events ({SALES} sales, {DUPLICATES} duplicates), {CONCURRENCY} in flight",
+        "product-sold-sync against moto server: {} events ({SALES} sales, {DUPLICATES} duplicates), {CONCURRENCY} in flight, {rounds} rounds of direct and workflow runs in alternating order",
         events.len()
     );
-    println!("| run | events/s | p50 | p95 | CPU per event (this process) |");
-    println!("| --- | --- | --- | --- | --- |");
-    for (name, r) in [
-        ("direct SDK calls", &direct),
-        ("workflow (sfn-local)", &flow),
-    ] {
-        println!(
-            "| {name} | {:.1} | {:.1} ms | {:.1} ms | {:.2} ms |",
-            r.rate(),
-            ms(r.pct(0.5)),
-            ms(r.pct(0.95)),
-            ms(r.cpu) / n
+    println!("| round | run | events/s | p50 | p95 | CPU per event (this process) |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    let (mut ratios, mut orchestration, mut direct_rates, mut flow_rates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut all_stats = Vec::new();
+    for round in 1..=rounds {
+        let mut direct = None;
+        let mut flow = None;
+        let order = if round % 2 == 1 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for workflow in order {
+            let world = SoldSyncWorld::create(services.clone(), &unique_id()).await?;
+            if workflow {
+                let (run, stats) = workflow_run(&world, &events).await?;
+                check(&world).await?;
+                flow = Some(run);
+                all_stats.push(stats);
+            } else {
+                direct = Some(direct_run(&world, &events).await?);
+                check(&world).await?;
+            }
+        }
+        let (direct, flow) = (
+            direct.ok_or("no direct run")?,
+            flow.ok_or("no workflow run")?,
         );
+        for (name, r) in [
+            ("direct SDK calls", &direct),
+            ("workflow (sfn-local)", &flow),
+        ] {
+            println!(
+                "| {round} | {name} | {:.1} | {:.1} ms | {:.1} ms | {:.2} ms |",
+                r.rate(),
+                ms(r.pct(0.5)),
+                ms(r.pct(0.95)),
+                ms(r.cpu) / n
+            );
+        }
+        ratios.push(flow.rate() / direct.rate() * 100.0);
+        orchestration.push((ms(flow.cpu) - ms(direct.cpu)) / n);
+        direct_rates.push(direct.rate());
+        flow_rates.push(flow.rate());
     }
     println!(
-        "workflow / direct throughput: {:.1} % (target ≥ 90 %)",
-        flow.rate() / direct.rate() * 100.0
-    );
-    let orchestration_cpu = (ms(flow.cpu) - ms(direct.cpu)) / n;
-    println!(
-        "orchestration CPU per event (workflow − direct): {orchestration_cpu:.3} ms (target < 1 ms)"
+        "median events/s: direct {:.1}, workflow {:.1}",
+        median(direct_rates),
+        median(flow_rates)
     );
     println!(
-        "integration calls: {} ({:.1} per event), {:.1} ms each in the runner, {:.1} ms inside the SDK call, {:.3} ms sfn-local's own",
-        stats.calls,
-        stats.calls as f64 / n,
-        ms(stats.total) / stats.calls as f64,
-        ms(stats.in_sdk) / stats.calls as f64,
-        (ms(stats.total) - ms(stats.in_sdk)) / stats.calls as f64
+        "workflow / direct throughput per round: {} — median {:.1} % (target ≥ 90 %)",
+        ratios
+            .iter()
+            .map(|r| format!("{r:.1} %"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        median(ratios.clone())
+    );
+    println!(
+        "orchestration CPU per event (workflow − direct) per round: {} — median {:.3} ms (target < 1 ms)",
+        orchestration
+            .iter()
+            .map(|c| format!("{c:.3} ms"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        median(orchestration.clone())
+    );
+    let calls: u64 = all_stats.iter().map(|s| s.calls).sum();
+    let total: f64 = all_stats.iter().map(|s| ms(s.total)).sum();
+    let in_sdk: f64 = all_stats.iter().map(|s| ms(s.in_sdk)).sum();
+    println!(
+        "integration calls: {} per round ({:.1} per event), {:.1} ms each in the runner, {:.1} ms inside the SDK call, {:.3} ms sfn-local's own",
+        calls / rounds.max(1) as u64,
+        calls as f64 / rounds.max(1) as f64 / n,
+        total / calls.max(1) as f64,
+        in_sdk / calls.max(1) as f64,
+        (total - in_sdk) / calls.max(1) as f64
     );
     Ok(())
 }

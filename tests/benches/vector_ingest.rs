@@ -13,7 +13,9 @@
 //!   system's measured ~100 vectors/s and the index's documented 2,500/s. Targets: at
 //!   least 2,000 vectors/s sustained, no second above 2,500.
 //! - **Memory**: IngestVectors on one ~100 MB Parquet object in a child process (this
-//!   binary run again), its peak resident set read with wait4(2) — target under 256 MB.
+//!   binary run again), its peak resident set as the child's own VmHWM (wait4(2)'s
+//!   ru_maxrss is printed beside it but includes the parent's peak: see
+//!   `own_peak_rss_kib`) — target under 256 MB.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -221,8 +223,27 @@ async fn child(input: &str) -> Result<(), Error> {
         .invoke("IngestVectors", input, &ctx)
         .await
         .map_err(|e| format!("IngestVectors: {e}"))?;
-    println!("{out}");
+    println!(
+        "{}",
+        json!({"output": out, "peak_rss_kib": own_peak_rss_kib()?})
+    );
     Ok(())
+}
+
+/// This process's own peak resident set in KiB: `VmHWM` of /proc/self/status, the
+/// high-water mark of the address space this process got at exec.
+///
+/// Not `getrusage`/`wait4`'s `ru_maxrss`: Linux carries the pre-exec address space's
+/// high-water mark into it (`exec_mmap` → `setmax_mm_hiwater_rss`), and a child started
+/// with posix_spawn (as std's `Command` does) runs in its parent's address space until
+/// exec — so a child's `ru_maxrss` is at least its parent's peak when it was spawned.
+fn own_peak_rss_kib() -> Result<u64, Error> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let line = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .ok_or("no VmHWM in /proc/self/status")?;
+    Ok(line.trim().trim_end_matches("kB").trim().parse()?)
 }
 
 async fn memory(failures: &mut Vec<String>) -> Result<(), Error> {
@@ -315,17 +336,26 @@ async fn memory(failures: &mut Vec<String>) -> Result<(), Error> {
         use std::io::Read as _;
         out.read_to_string(&mut stdout)?;
     }
-    let output: Value = serde_json::from_str(stdout.trim())?;
+    let reported: Value = serde_json::from_str(stdout.trim())?;
+    let output = &reported["output"];
+    let own_kib = reported["peak_rss_kib"]
+        .as_u64()
+        .ok_or("the child reported no peak_rss_kib")?;
     let stored = local.vector_count(&vectors, "sales").unwrap_or(0);
     if stored != BIG_ROWS {
         failures.push(format!("{stored} vectors stored, expected {BIG_ROWS}"));
     }
-    let peak_mb = usage.ru_maxrss as f64 / 1024.0;
+    let peak_mb = own_kib as f64 / 1024.0;
     println!();
     println!(
-        "IngestVectors on one {:.1} MB Parquet object ({BIG_ROWS} vectors, child process): peak RSS {peak_mb:.1} MiB (target < 256), {wall:.1} s, {} vectors written",
+        "IngestVectors on one {:.1} MB Parquet object ({BIG_ROWS} vectors, child process): peak RSS {peak_mb:.1} MiB (the child's own VmHWM; target < 256), {wall:.1} s, {} vectors written",
         size as f64 / 1e6,
         output["written"]
+    );
+    println!(
+        "  (wait4's ru_maxrss for the child: {:.1} MiB — it includes this parent's own peak at spawn, {:.1} MiB now, see own_peak_rss_kib)",
+        usage.ru_maxrss as f64 / 1024.0,
+        own_peak_rss_kib()? as f64 / 1024.0
     );
     if peak_mb >= 256.0 {
         failures.push(format!("peak RSS {peak_mb:.1} MiB, wanted under 256"));

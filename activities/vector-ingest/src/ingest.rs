@@ -11,10 +11,12 @@
 //!    Vectors' documented maximum per `PutVectors` call), from the resume point on.
 //! 3. Sends each batch with `PutVectors`, up to `concurrency` requests in flight, and —
 //!    when `vectors_per_second` is given (PlanIngest's share of the job's budget for one
-//!    object) — starts them no faster than that: batch *i* starts no earlier than
-//!    `start + vectors_before_i / vectors_per_second`. The orchestrator owns the overall
-//!    rate through the Map's MaxConcurrency; this spacing keeps one object's burst within
-//!    its share. There is no retry loop here.
+//!    object) — sizes and spaces them with [`crate::pace`] so that no one-second window
+//!    holds more than that share (batches then hold at most `batch_size` vectors, fewer
+//!    when the share is not a whole number of them). The orchestrator owns the overall
+//!    rate through the Map's MaxConcurrency; since every object stays within its share
+//!    in every window, the concurrent objects stay within the budget without sharing
+//!    memory (in AWS each runs in its own Lambda instance). There is no retry loop here.
 //! 4. On a failed request (throttling: `TooManyRequestsException`, HTTP 429 or 503
 //!    `SlowDown` → `Throttled`; a 5xx → `Transient`), it stops starting batches, lets the
 //!    ones in flight finish, records the resume point (the rows before the first batch
@@ -49,6 +51,7 @@ use stepwise_runtime::{Activity, ActivityError, Context};
 use tokio::sync::mpsc;
 
 use crate::limits::{MAX_DIMENSION, MAX_VECTORS_PER_PUT};
+use crate::pace::{Pacer, Pacing};
 use crate::parquet_source::{PartitionReader, SourceError, VectorBatch};
 use crate::progress::store::{self, ProgressLocation};
 use crate::target::VectorTarget;
@@ -196,14 +199,17 @@ impl Activity for IngestVectors {
 
         let (tx, rx) = mpsc::channel::<VectorBatch>(input.concurrency as usize);
         let dimension = input.dimension as usize;
-        let batch_size = input.batch_size as usize;
+        let pacing = input
+            .vectors_per_second
+            .map(|share| Pacing::new(share, input.batch_size));
+        let batch_size = pacing.map_or(input.batch_size, |p| p.batch_size) as usize;
         let cancel = ctx.cancellation.clone();
         let reader = tokio::task::spawn_blocking(move || {
             read_batches(file, dimension, batch_size, resumed_from, &tx, &cancel)
         });
 
         let client = ctx.aws().s3vectors().await;
-        let sent = send_batches(client, &input, resumed_from, rx, ctx).await;
+        let sent = send_batches(client, &input, pacing, resumed_from, rx, ctx).await;
         let read = reader.await.map_err(|e| {
             ActivityError::permanent(format!("the Parquet reader thread failed: {e}"))
         })?;
@@ -375,6 +381,7 @@ struct Sent {
 async fn send_batches(
     client: &aws_sdk_s3vectors::Client,
     input: &IngestVectorsInput,
+    pacing: Option<Pacing>,
     resumed_from: u64,
     mut rx: mpsc::Receiver<VectorBatch>,
     ctx: &Context,
@@ -389,8 +396,7 @@ async fn send_batches(
     // Batches in row order: (first row, rows, written yet).
     let mut order: VecDeque<(u64, u64, bool)> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
-    let start = tokio::time::Instant::now();
-    let mut vectors_started: u64 = 0;
+    let mut pacer = pacing.map(Pacer::new);
     let mut open = true;
     loop {
         while open && sent.error.is_none() && in_flight.len() < input.concurrency as usize {
@@ -404,16 +410,15 @@ async fn send_batches(
                 open = false;
                 break;
             };
-            if let Some(rate) = input.vectors_per_second {
-                let due = start + Duration::from_secs_f64(vectors_started as f64 / f64::from(rate));
+            if let Some(pacer) = pacer.as_mut() {
                 let now = tokio::time::Instant::now();
+                let due = pacer.next_start(now);
                 if due > now {
                     sent.paced += due - now;
                     tokio::time::sleep_until(due).await;
                 }
             }
             let rows = batch.vectors.len() as u64;
-            vectors_started += rows;
             order.push_back((batch.first_row, rows, false));
             sent.requests += 1;
             // Each request runs as its own task, so requests progress while this loop

@@ -10,6 +10,7 @@
 //! | [`progress`] | `RecordIngestProgress`: per-object markers and the run's progress, rate, ETA |
 //! | [`request`] | the workflow's input |
 //! | [`similar`] | `SimilarProducts`: nearest neighbours of a sale's vector (`QueryVectors`) |
+//! | [`pace`] | sizing and spacing one object's batches within its rate share |
 //! | [`parquet_source`] | streaming a lake partition as `PutVectors` batches |
 //! | [`metadata`] | each vector's filterable and non-filterable metadata |
 //! | [`limits`] | S3 Vectors' documented limits, cited |
@@ -22,6 +23,7 @@ pub mod ensure_index;
 pub mod ingest;
 pub mod limits;
 pub mod metadata;
+pub mod pace;
 pub mod parquet_source;
 pub mod plan;
 pub mod progress;

@@ -17,7 +17,7 @@ use crate::clock::EXPRESS_MAX_DURATION;
 use crate::clock::STANDARD_MAX_DURATION;
 use crate::failure::Failure;
 use crate::history::{Event, EventType, History, MAX_EVENTS};
-use crate::io::{PAYLOAD_LIMIT, serialized_len};
+use crate::io::PAYLOAD_LIMIT;
 use crate::map_runs::MapRuns;
 use crate::nested::{Launcher, Pattern};
 use crate::redrive::{Journal, RedriveError};
@@ -192,17 +192,10 @@ pub async fn execute(
     tasks: Arc<dyn TaskRunner>,
     options: Options,
 ) -> Result<Outcome, StartError> {
-    let substituted;
-    let machine = if options.substitutions.is_empty() {
-        machine
-    } else {
-        substituted = crate::substitutions::substitute(machine, &options.substitutions)?;
-        &substituted
-    };
-    let problems = codegen::validate::validate(machine);
-    if !problems.is_empty() {
-        return Err(StartError::Invalid(problems));
-    }
+    // Substituted and validated once per definition, as Step Functions does at
+    // CreateStateMachine (see `crate::prepared`).
+    let machine = crate::prepared::prepared(machine, &options.substitutions)?;
+    let machine = machine.as_ref();
     let mut unservable = Vec::new();
     check_resources(
         &machine.states,
@@ -213,14 +206,15 @@ pub async fn execute(
     if !unservable.is_empty() {
         return Err(StartError::Resources(unservable));
     }
-    let size = serialized_len(&input);
+    let text = crate::io::json_text(&input);
+    let size = text.len();
     if size > PAYLOAD_LIMIT {
         return Err(StartError::Input(format!(
             "States.DataLimitExceeded: the execution input is {size} bytes, more than the limit of {PAYLOAD_LIMIT} bytes"
         )));
     }
     let run = Run::new(machine, tasks, options, input.clone());
-    Ok(run.execute(input).await)
+    Ok(run.execute(input, text).await)
 }
 
 /// Collects why Task resources cannot be served. Nested executions are the executor's

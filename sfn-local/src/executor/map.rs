@@ -773,7 +773,7 @@ impl Run<'_> {
         vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
         match self
-            .run_scope(&processor.states, from, iteration_input, path, vars)
+            .run_scope(&processor.states, from, iteration_input, None, path, vars)
             .await
         {
             Ok(v) => {

@@ -180,19 +180,28 @@ impl<'m> Run<'m> {
         Ok(())
     }
 
-    async fn execute(&self, input: Value) -> Outcome {
+    /// Runs the execution on `input`, whose compact JSON text is `input_text` (serialised
+    /// once, for the size check, the started event and the first state's input).
+    async fn execute(&self, input: Value, input_text: String) -> Outcome {
         let mut path = Path::default();
         let started = self.record(
             &mut path,
             EventType::ExecutionStarted,
-            Some(json!({"input": input.to_string(), "roleArn": format!("arn:aws:iam::123456789012:role/{}", self.options.state_machine_name)})),
+            Some(json!({"input": input_text.clone(), "roleArn": format!("arn:aws:iam::123456789012:role/{}", self.options.state_machine_name)})),
         );
         let mut vars = Map::new();
         let result = match started {
             Err(f) => Err(f),
             Ok(()) => {
-                self.run_from(&self.machine.start_at, input, &mut path, &mut vars)
-                    .await
+                let run = self.run_scope(
+                    &self.machine.states,
+                    &self.machine.start_at,
+                    input,
+                    Some(input_text),
+                    &mut path,
+                    &mut vars,
+                );
+                self.within_lifetime(run).await
             }
         };
         self.conclude(&path, result)
@@ -207,7 +216,15 @@ impl<'m> Run<'m> {
         path: &mut Path,
         vars: &mut Map<String, Value>,
     ) -> Result<Value, Failure> {
-        let run = self.run_scope(&self.machine.states, start, input, path, vars);
+        let run = self.run_scope(&self.machine.states, start, input, None, path, vars);
+        self.within_lifetime(run).await
+    }
+
+    /// Runs `run` (the top scope) within the execution's lifetime.
+    async fn within_lifetime(
+        &self,
+        run: BoxFuture<'_, Result<Value, Failure>>,
+    ) -> Result<Value, Failure> {
         if self.clock.is_virtual() {
             run.await
         } else {
@@ -264,12 +281,14 @@ impl<'m> Run<'m> {
         }
     }
 
-    /// Runs a scope (the machine, a branch, a processor) from `start` to its end.
+    /// Runs a scope (the machine, a branch, a processor) from `start` to its end;
+    /// `input_text` is the input's JSON text when the caller has it.
     fn run_scope<'a>(
         &'a self,
         states: &'a States,
         start: &'a str,
         input: Value,
+        input_text: Option<String>,
         path: &'a mut Path,
         vars: &'a mut Map<String, Value>,
     ) -> BoxFuture<'a, Result<Value, Failure>> {
@@ -278,7 +297,7 @@ impl<'m> Run<'m> {
             let mut value = input;
             // The JSON text of `value` when the previous state already wrote it (its
             // output is the next state's input): each value is serialised once.
-            let mut text = None;
+            let mut text = input_text;
             loop {
                 let state = states
                     .get(&current)

@@ -68,7 +68,14 @@ impl Run<'_> {
                     return Ok::<_, Failure>((done.output, branch_path));
                 }
                 let out = self
-                    .run_scope(&b.states, &from, input, &mut branch_path, &mut branch_vars)
+                    .run_scope(
+                        &b.states,
+                        &from,
+                        input,
+                        None,
+                        &mut branch_path,
+                        &mut branch_vars,
+                    )
                     .await?;
                 if let (Some(j), Some(scope)) = (journal, &scope) {
                     j.succeeded(
