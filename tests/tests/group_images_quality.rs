@@ -195,6 +195,11 @@ fn the_partition_is_scikit_learns_on_synthetic_vectors() {
         (300, 25, 0.02, 0.5, 1),
         (400, 60, 0.025, 0.55, 2),
         (250, 10, 0.03, 0.7, 3),
+        // Thresholds inside the linkage: most pairs of clusters are linked by some pair
+        // of points closer than the threshold (one component of 400, or two), and only
+        // the averages keep the clusters apart.
+        (400, 60, 0.03, 0.95, 7),
+        (400, 20, 0.05, 0.9, 7),
     ] {
         let (vectors, truth) = synthetic(n, 1024, clusters, noise, seed);
         let rows: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();

@@ -3,13 +3,24 @@
 //! members is below it (scikit-learn's `AgglomerativeClustering(metric="cosine",
 //! linkage="average", distance_threshold=t, n_clusters=None)`, which the quality tests
 //! compare against). The linkage is `kodama`'s (fastcluster's algorithms); this module
-//! computes the condensed distance matrix, cuts the dendrogram and describes the groups.
+//! feeds it, cuts the dendrogram and describes the groups.
+//!
+//! The linkage runs per connected component of the graph linking two items closer than
+//! the threshold ([`UnitRows::components`]), not on all items at once: a merge below the
+//! threshold joins two clusters whose mean distance is below it, so some pair across
+//! them is closer than the threshold, and both lie in one component; merges inside one
+//! component leave the distances inside another untouched. The groups are therefore
+//! exactly those of one linkage over everything, without its `n²` matrix (16 MB of
+//! `f64` at 2,000 items, 100 MB at 5,000) and with the linkage's cost only where
+//! items are close.
 //!
 //! Deterministic: the same vectors in the same order give the same groups in the same
 //! order — groups by size (largest first), then by their first member; members, and
 //! singletons, in input order.
 
 use kodama::{Method, linkage};
+
+use crate::distance::UnitRows;
 
 /// A group of at least two items.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,112 +59,6 @@ impl Clustering {
     }
 }
 
-/// Rows scaled to unit length (a zero row stays zero).
-fn normalised(rows: &[&[f32]]) -> Vec<Vec<f32>> {
-    rows.iter()
-        .map(|row| {
-            let norm = row
-                .iter()
-                .map(|x| f64::from(*x) * f64::from(*x))
-                .sum::<f64>()
-                .sqrt();
-            if norm > 0.0 {
-                row.iter().map(|x| (f64::from(*x) / norm) as f32).collect()
-            } else {
-                row.to_vec()
-            }
-        })
-        .collect()
-}
-
-/// The dot product: with AVX2 when the CPU has it (checked once, at run time — the
-/// default x86_64 target only assumes SSE2, half as wide), otherwise the portable loop.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            return unsafe { dot_avx2(a, b) };
-        }
-    }
-    dot_lanes(a, b)
-}
-
-/// [`dot_lanes`] compiled for AVX2: the same arithmetic in the same order.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-    dot_lanes(a, b)
-}
-
-/// The dot product, in 8 lanes the compiler vectorises.
-#[inline(always)]
-fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            lanes[k] += x[k] * y[k];
-        }
-    }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    lanes.iter().sum::<f32>() + tail
-}
-
-/// Cosine distance of two unit rows (a zero row is at distance 1 from everything).
-fn distance(a: &[f32], b: &[f32]) -> f64 {
-    (1.0 - f64::from(dot(a, b))).max(0.0)
-}
-
-/// The condensed distance matrix (upper triangle, row by row), computed on up to
-/// `threads` threads.
-fn condensed(unit: &[Vec<f32>], threads: usize) -> Vec<f64> {
-    let n = unit.len();
-    let mut out = vec![0.0f64; n * n.saturating_sub(1) / 2];
-    // Split the rows into bands of about equal work (row i has n-1-i pairs).
-    let threads = threads.clamp(1, n.max(1));
-    let total = out.len();
-    let mut bands: Vec<(usize, &mut [f64])> = Vec::with_capacity(threads);
-    let mut rest: &mut [f64] = &mut out;
-    let mut row = 0;
-    for t in 0..threads {
-        let target = total * (t + 1) / threads;
-        let start_row = row;
-        let mut taken = 0;
-        let already = total - rest.len();
-        while row < n && already + taken < target {
-            taken += n - 1 - row;
-            row += 1;
-        }
-        if t + 1 == threads {
-            while row < n {
-                taken += n - 1 - row;
-                row += 1;
-            }
-        }
-        let (band, tail) = std::mem::take(&mut rest).split_at_mut(taken);
-        rest = tail;
-        bands.push((start_row, band));
-    }
-    std::thread::scope(|scope| {
-        for (start_row, band) in bands {
-            scope.spawn(move || {
-                let mut at = 0;
-                let mut i = start_row;
-                while at < band.len() {
-                    for j in i + 1..n {
-                        band[at] = distance(&unit[i], &unit[j]);
-                        at += 1;
-                    }
-                    i += 1;
-                }
-            });
-        }
-    });
-    out
-}
-
 /// Clusters `rows` (equally long vectors) with average linkage on cosine distance,
 /// merging while the distance is below `threshold`.
 pub fn cluster(rows: &[&[f32]], threshold: f64) -> Clustering {
@@ -161,41 +66,19 @@ pub fn cluster(rows: &[&[f32]], threshold: f64) -> Clustering {
     cluster_with_threads(rows, threshold, threads)
 }
 
-/// [`cluster`] on at most `threads` threads for the distance matrix.
+/// [`cluster`] on at most `threads` threads for the distances.
 pub fn cluster_with_threads(rows: &[&[f32]], threshold: f64, threads: usize) -> Clustering {
-    let n = rows.len();
-    let unit = normalised(rows);
-    let mut parent: Vec<usize> = (0..2 * n.max(1)).collect();
-    if n >= 2 {
-        let mut distances = condensed(&unit, threads);
-        let dendrogram = linkage(&mut distances, n, Method::Average);
-        // Leaves are 0..n; step s makes cluster n + s. Average linkage is monotone, so the
-        // merges below the threshold are a prefix of the steps.
-        for (s, step) in dendrogram.steps().iter().enumerate() {
-            if step.dissimilarity < threshold {
-                parent[step.cluster1] = n + s;
-                parent[step.cluster2] = n + s;
-            }
-        }
-    }
-    let root = |mut c: usize| {
-        while parent[c] != c {
-            c = parent[c];
-        }
-        c
-    };
-    let mut by_root: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
-    for i in 0..n {
-        by_root.entry(root(i)).or_default().push(i);
-    }
+    let unit = UnitRows::new(rows);
     let mut groups = Vec::new();
     let mut singletons = Vec::new();
-    for members in by_root.into_values() {
-        if members.len() == 1 {
-            singletons.push(members[0]);
-            continue;
+    for component in unit.components(threshold, threads) {
+        for members in cut(&unit, component, threshold, threads) {
+            if let [single] = members[..] {
+                singletons.push(single);
+            } else {
+                groups.push(describe(&unit, members, threads));
+            }
         }
-        groups.push(describe(&unit, members));
     }
     groups.sort_by(|a, b| {
         b.members
@@ -207,14 +90,49 @@ pub fn cluster_with_threads(rows: &[&[f32]], threshold: f64, threads: usize) -> 
     Clustering { groups, singletons }
 }
 
+/// The clusters of one component (rows of `unit`, ascending): `kodama`'s average linkage
+/// on the component's condensed distance matrix, its dendrogram cut below `threshold`;
+/// each cluster ascending, the clusters by their first row.
+fn cut(unit: &UnitRows, component: Vec<usize>, threshold: f64, threads: usize) -> Vec<Vec<usize>> {
+    let k = component.len();
+    if k < 2 {
+        return vec![component];
+    }
+    let mut distances = unit.select(&component).condensed(threads);
+    let dendrogram = linkage(&mut distances, k, Method::Average);
+    // Leaves are 0..k; step s makes cluster k + s. Average linkage is monotone, so the
+    // merges below the threshold are a prefix of the steps.
+    let mut parent: Vec<usize> = (0..2 * k).collect();
+    for (s, step) in dendrogram.steps().iter().enumerate() {
+        if step.dissimilarity < threshold {
+            parent[step.cluster1] = k + s;
+            parent[step.cluster2] = k + s;
+        }
+    }
+    let root = |mut c: usize| {
+        while parent[c] != c {
+            c = parent[c];
+        }
+        c
+    };
+    let mut by_root: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (i, &row) in component.iter().enumerate() {
+        by_root.entry(root(i)).or_default().push(row);
+    }
+    let mut clusters: Vec<Vec<usize>> = by_root.into_values().collect();
+    clusters.sort_unstable_by_key(|c| c[0]);
+    clusters
+}
+
 /// A group's medoid and cohesion.
-fn describe(unit: &[Vec<f32>], members: Vec<usize>) -> Group {
+fn describe(unit: &UnitRows, members: Vec<usize>, threads: usize) -> Group {
     let k = members.len();
+    let distances = unit.select(&members).condensed(threads);
     let mut totals = vec![0.0f64; k];
     let mut sum = 0.0;
+    let mut pairs = distances.iter();
     for a in 0..k {
-        for b in a + 1..k {
-            let d = distance(&unit[members[a]], &unit[members[b]]);
+        for (b, &d) in (a + 1..k).zip(pairs.by_ref()) {
             totals[a] += d;
             totals[b] += d;
             sum += d;
@@ -279,6 +197,43 @@ mod tests {
         let mid = cluster(&rows(&v), 0.05);
         assert_eq!(mid, cluster_with_threads(&rows(&v), 0.05, 1));
         assert_eq!(mid, cluster_with_threads(&rows(&v), 0.05, 3));
+    }
+
+    #[test]
+    fn clustering_by_component_gives_the_groups_of_one_linkage_over_everything() {
+        // Points along a few curved paths with uneven spacing: chains that average
+        // linkage splits at some thresholds and keeps whole at others, components of
+        // many sizes.
+        let v: Vec<Vec<f32>> = (0..240)
+            .map(|i| {
+                let path = (i % 4) as f32;
+                let t = (i / 4) as f32 * 0.011 * (1.0 + (i % 7) as f32 * 0.3);
+                vec![
+                    (t + path).cos(),
+                    (t + path).sin(),
+                    0.2 * path,
+                    (3.0 * t).sin() * 0.1,
+                ]
+            })
+            .collect();
+        let unit = UnitRows::new(&rows(&v));
+        let mut split_components = 0;
+        for threshold in [0.0005, 0.002, 0.01, 0.05, 0.2, 0.6, 1.5] {
+            let whole = cut(&unit, (0..240).collect(), threshold, 1);
+            let components = unit.components(threshold, 1).len();
+            if components > 1 && components < whole.len() {
+                split_components += 1;
+            }
+            let c = cluster(&rows(&v), threshold);
+            let mut ours: Vec<Vec<usize>> = c.groups.iter().map(|g| g.members.clone()).collect();
+            ours.extend(c.singletons.iter().map(|&i| vec![i]));
+            ours.sort_unstable_by_key(|m| m[0]);
+            assert_eq!(ours, whole, "threshold {threshold}");
+        }
+        assert!(
+            split_components >= 2,
+            "the linkage splits components at some thresholds"
+        );
     }
 
     #[test]

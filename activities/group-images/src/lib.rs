@@ -11,6 +11,8 @@
 //! | [`fetch_embeddings`] | `FetchEmbeddings`: what is already embedded, the Map's manifest and the packed matrix |
 //! | [`thumbnail`] | `MakeThumbnail`: the Map item's thumbnail (decode, EXIF orientation, resize) |
 //! | [`embed`] | `EmbedGroupImage`: the Map item's embedding, through the shared content-hash store |
+//! | [`distance`] | cosine distances: unit rows, the condensed matrix, the components below a threshold |
+//! | `kernel` | the blocked Gram-matrix kernel behind them (AVX-512, AVX2 + FMA, portable) |
 //! | [`cluster`] | agglomerative clustering (average linkage, cosine distance, threshold) |
 //! | [`map_results`] | the Map's per-item outcomes, read back from its ResultWriter export |
 //! | [`cluster_images`] | `ClusterImages`: the groups, representatives, cohesion; the result in S3 |
@@ -23,10 +25,12 @@
 pub mod cluster;
 pub mod cluster_images;
 pub mod config;
+pub mod distance;
 pub mod embed;
 pub mod fetch;
 pub mod fetch_embeddings;
 pub mod input;
+mod kernel;
 pub mod keys;
 pub mod map_results;
 pub mod matrix;
