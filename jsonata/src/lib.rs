@@ -35,12 +35,14 @@ mod parser;
 mod picture;
 mod regex;
 mod signature;
+mod structure;
 mod value;
 mod vars;
 
 use std::time::{Duration, Instant};
 
 pub use error::{JsonataError, Result};
+pub use structure::Structure;
 
 /// Limits and fixed inputs of one evaluation.
 #[derive(Debug, Clone)]
