@@ -130,13 +130,15 @@ impl Query {
     /// The value of one expression (the text inside `{% %}`) in field `field`.
     pub fn expression(&self, expr: &str, field: &str) -> Result<Value, Failure> {
         let failed = |what: String| {
-            Failure::new(
+            Failure::evaluation(
                 QUERY_EVALUATION_ERROR,
                 format!(
                     "State \"{}\": the JSONata expression '{}' specified for the field '{field}' {what}",
                     self.state,
                     expr.trim()
                 ),
+                &self.state,
+                field,
             )
         };
         let parsed = parsed(expr).map_err(|e| failed(format!("does not parse: {e}")))?;
@@ -151,12 +153,14 @@ impl Query {
     pub fn condition(&self, condition: &Value, field: &str) -> Result<bool, Failure> {
         match self.template(condition, field)? {
             Value::Bool(b) => Ok(b),
-            other => Err(Failure::new(
+            other => Err(Failure::evaluation(
                 QUERY_EVALUATION_ERROR,
                 format!(
                     "State \"{}\": the field '{field}' evaluated to {other}, not a boolean",
                     self.state
                 ),
+                &self.state,
+                field,
             )),
         }
     }
@@ -165,24 +169,28 @@ impl Query {
     pub fn assign(&self, assign: &Value, field: &str) -> Result<Map<String, Value>, Failure> {
         match self.template(assign, field)? {
             Value::Object(map) => Ok(map),
-            other => Err(Failure::new(
+            other => Err(Failure::evaluation(
                 QUERY_EVALUATION_ERROR,
                 format!(
                     "State \"{}\": the field '{field}' evaluated to {other}, not an object of variables",
                     self.state
                 ),
+                &self.state,
+                field,
             )),
         }
     }
 
     /// The error a field of the wrong type raises (an evaluated number that is not one).
     pub fn wrong_type(&self, field: &str, value: &Value, expected: &str) -> Failure {
-        Failure::new(
+        Failure::evaluation(
             QUERY_EVALUATION_ERROR,
             format!(
                 "State \"{}\": the field '{field}' evaluated to {value}, not {expected}",
                 self.state
             ),
+            &self.state,
+            field,
         )
     }
 }
