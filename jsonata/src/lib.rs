@@ -33,14 +33,17 @@ mod functions;
 mod lexer;
 mod parser;
 mod picture;
+mod reads;
 mod regex;
 mod signature;
+mod structure;
 mod value;
 mod vars;
 
 use std::time::{Duration, Instant};
 
 pub use error::{JsonataError, Result};
+pub use structure::Structure;
 
 /// Limits and fixed inputs of one evaluation.
 #[derive(Debug, Clone)]
@@ -69,18 +72,32 @@ impl Default for Options {
     }
 }
 
+/// A variable binding given by reference ([`Expression::evaluate_with`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Binding<'a> {
+    /// A JSON value.
+    Json(&'a serde_json::Value),
+    /// An object with these members, in order (Step Functions' `$states`), without
+    /// building it first.
+    Members(&'a [(&'a str, &'a serde_json::Value)]),
+}
+
 /// A parsed JSONata expression.
 #[derive(Debug, Clone)]
 pub struct Expression {
     ast: ast::Node,
     source: String,
+    /// What the expression reads of its bindings (only that is converted from JSON).
+    reads: reads::Reads,
 }
 
 impl Expression {
     /// Parses an expression (syntax errors carry an `S0xxx` code and the position).
     pub fn parse(source: &str) -> Result<Expression> {
+        let ast = parser::parse(source)?;
         Ok(Expression {
-            ast: parser::parse(source)?,
+            reads: reads::Reads::of(&ast),
+            ast,
             source: source.to_string(),
         })
     }
@@ -98,6 +115,23 @@ impl Expression {
         bindings: &serde_json::Map<String, serde_json::Value>,
         options: &Options,
     ) -> Result<Option<serde_json::Value>> {
+        let bindings: Vec<(&str, Binding<'_>)> = bindings
+            .iter()
+            .map(|(k, v)| (k.as_str(), Binding::Json(v)))
+            .collect();
+        self.evaluate_with(input, &bindings, options)
+    }
+
+    /// [`Expression::evaluate`] with bindings given by reference, a later one with the same
+    /// name winning: nothing is copied, and only what the expression can read is converted
+    /// (a binding it never names is skipped; of an object it reads only as
+    /// `$name.member…`, only those members).
+    pub fn evaluate_with(
+        &self,
+        input: Option<&serde_json::Value>,
+        bindings: &[(&str, Binding<'_>)],
+        options: &Options,
+    ) -> Result<Option<serde_json::Value>> {
         let limits = eval::Limits {
             max_depth: options.max_depth,
             deadline: Instant::now().checked_add(options.time_limit),
@@ -109,8 +143,34 @@ impl Expression {
         }
         let root = env::Frame::root();
         ev.track(&root);
-        for (k, v) in bindings {
-            root.bind(k, value::Value::from_json(v));
+        for (name, binding) in bindings {
+            let Some(read) = self.reads.binding(name) else {
+                continue;
+            };
+            let wanted = |member: &str| match read {
+                reads::Members::All => true,
+                reads::Members::Some(members) => members.contains(member),
+            };
+            let converted = match (binding, read) {
+                (Binding::Json(serde_json::Value::Object(object)), reads::Members::Some(_)) => {
+                    value::Value::Object(std::rc::Rc::new(
+                        object
+                            .iter()
+                            .filter(|(k, _)| wanted(k))
+                            .map(|(k, v)| (k.clone(), value::Value::from_json(v)))
+                            .collect(),
+                    ))
+                }
+                (Binding::Json(v), _) => value::Value::from_json(v),
+                (Binding::Members(members), _) => value::Value::Object(std::rc::Rc::new(
+                    members
+                        .iter()
+                        .filter(|(k, _)| wanted(k))
+                        .map(|(k, v)| (k.to_string(), value::Value::from_json(v)))
+                        .collect(),
+                )),
+            };
+            root.bind(name, converted);
         }
         let raw = input.map(value::Value::from_json).unwrap_or_default();
         // `$$` is the input as given; an array input is wrapped in a one-item sequence so that

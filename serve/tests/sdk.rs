@@ -985,3 +985,51 @@ async fn describe_map_run_is_live_while_the_run_runs_and_aborted_once_stopped() 
     let items = stopped.item_counts.unwrap();
     assert_eq!((items.aborted, items.running, items.pending), (5, 0, 0));
 }
+
+#[tokio::test]
+async fn a_failed_jsonata_expression_is_an_evaluation_failed_event_in_the_history() {
+    let (client, _) = server(virtual_time()).await;
+    let def = r#"{"QueryLanguage":"JSONata","StartAt":"Shape","States":{
+        "Shape":{"Type":"Pass","Output":{"total":"{% $states.input.price * $states.input.qty %}"},"End":true}}}"#;
+    let arn = create(&client, "jsonata-fails", def, StateMachineType::Standard).await;
+    let started = client
+        .start_execution()
+        .state_machine_arn(&arn)
+        .input(r#"{"price": 2, "qty": "three"}"#)
+        .send()
+        .await
+        .unwrap();
+    let done = wait_done(&client, started.execution_arn()).await;
+    assert_eq!(done.status(), &ExecutionStatus::Failed);
+    let history = client
+        .get_execution_history()
+        .execution_arn(started.execution_arn())
+        .send()
+        .await
+        .unwrap();
+    let types: Vec<&str> = history
+        .events()
+        .iter()
+        .map(|e| e.r#type().as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "EvaluationFailed",
+            "ExecutionFailed"
+        ]
+    );
+    let details = history.events()[2]
+        .evaluation_failed_event_details()
+        .expect("evaluationFailedEventDetails");
+    assert_eq!(details.state(), "Shape");
+    assert_eq!(details.location(), Some("Output.total"));
+    assert_eq!(details.error(), Some("States.QueryEvaluationError"));
+    assert!(
+        details.cause().unwrap_or_default().contains("T2002"),
+        "{:?}",
+        details.cause()
+    );
+}

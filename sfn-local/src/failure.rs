@@ -18,6 +18,19 @@ pub struct Failure {
     pub cause: String,
     /// How far it reaches.
     reach: Reach,
+    /// Where a JSONata expression failed, until the history records it (see
+    /// [`Failure::evaluation`]).
+    evaluation: Option<Box<Evaluation>>,
+}
+
+/// Where a JSONata expression failed: the state and the field (`Output.x`,
+/// `Arguments`, `Choices[0].Condition`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The state's name.
+    pub state: String,
+    /// The field the expression is in.
+    pub location: String,
 }
 
 /// How far a failure reaches.
@@ -39,7 +52,33 @@ impl Failure {
             error: error.into(),
             cause: cause.into(),
             reach: Reach::State,
+            evaluation: None,
         }
+    }
+
+    /// A failed JSONata expression in field `location` of state `state`: the history
+    /// records an `EvaluationFailed` event for it before Retry and Catch apply
+    /// ([`Failure::take_evaluation`]).
+    pub fn evaluation(
+        error: impl Into<String>,
+        cause: impl Into<String>,
+        state: impl Into<String>,
+        location: impl Into<String>,
+    ) -> Self {
+        Failure {
+            evaluation: Some(Box::new(Evaluation {
+                state: state.into(),
+                location: location.into(),
+            })),
+            ..Self::new(error, cause)
+        }
+    }
+
+    /// Where the JSONata expression failed, if this is such a failure not yet recorded;
+    /// afterwards the failure no longer carries it (so enclosing states do not record it
+    /// again).
+    pub fn take_evaluation(&mut self) -> Option<Evaluation> {
+        self.evaluation.take().map(|e| *e)
     }
 
     /// The execution outlived its `TimeoutSeconds` or the longest an execution may run:

@@ -129,6 +129,9 @@ pub enum EventType {
     MapIterationSucceeded,
     /// `MapIterationFailed`.
     MapIterationFailed,
+    /// `EvaluationFailed`: a JSONata expression failed (`evaluationFailedEventDetails`:
+    /// error, cause, location, state).
+    EvaluationFailed,
 }
 
 impl EventType {
@@ -183,6 +186,7 @@ impl EventType {
             E::MapIterationStarted => "MapIterationStarted",
             E::MapIterationSucceeded => "MapIterationSucceeded",
             E::MapIterationFailed => "MapIterationFailed",
+            E::EvaluationFailed => "EvaluationFailed",
         }
     }
 

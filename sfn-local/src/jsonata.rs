@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use codegen::errors::STATES_QUERY_EVALUATION_ERROR;
 use serde_json::{Map, Value};
-use stepwise_jsonata::{Expression, JsonataError, Options};
+use stepwise_jsonata::{Binding, Expression, JsonataError, Options};
 
 use crate::failure::Failure;
 
@@ -63,37 +63,31 @@ pub struct StatesVar<'a> {
     pub context: &'a Value,
 }
 
-/// One evaluation scope: the state, its `$states`, the variables and the limits.
-pub struct Query {
+/// One evaluation scope: the state, its `$states`, the variables and the limits. It
+/// holds them by reference: an expression converts only what it reads (see
+/// [`Expression::evaluate_with`]), so a Map's `ItemSelector` over a large input does not
+/// copy the input for every item.
+pub struct Query<'a> {
     state: String,
-    bindings: Map<String, Value>,
+    states: StatesVar<'a>,
+    vars: &'a Map<String, Value>,
     options: Options,
 }
 
-impl Query {
+impl<'a> Query<'a> {
     /// A scope for state `state`: `$states` and the variables (as they were before the
     /// state's own `Assign`), `$now()` at `now`, `$random()` from `seed` when given.
     pub fn new(
         state: &str,
-        states: StatesVar,
-        vars: &Map<String, Value>,
+        states: StatesVar<'a>,
+        vars: &'a Map<String, Value>,
         now: DateTime<Utc>,
         seed: Option<u64>,
     ) -> Self {
-        let mut s = Map::new();
-        s.insert("input".into(), states.input.clone());
-        if let Some(r) = states.result {
-            s.insert("result".into(), r.clone());
-        }
-        if let Some(e) = states.error_output {
-            s.insert("errorOutput".into(), e.clone());
-        }
-        s.insert("context".into(), states.context.clone());
-        let mut bindings = vars.clone();
-        bindings.insert("states".into(), Value::Object(s));
         Query {
             state: state.to_string(),
-            bindings,
+            states,
+            vars,
             options: Options {
                 now: Some(now),
                 random_seed: seed,
@@ -101,6 +95,27 @@ impl Query {
                 ..Options::default()
             },
         }
+    }
+
+    /// Evaluates `expr` with `$states` and the variables bound.
+    fn evaluate(&self, expr: &Expression) -> Result<Option<Value>, JsonataError> {
+        let mut members: Vec<(&str, &Value)> = Vec::with_capacity(4);
+        members.push(("input", self.states.input));
+        if let Some(r) = self.states.result {
+            members.push(("result", r));
+        }
+        if let Some(e) = self.states.error_output {
+            members.push(("errorOutput", e));
+        }
+        members.push(("context", self.states.context));
+        let mut bindings: Vec<(&str, Binding<'_>)> = Vec::with_capacity(self.vars.len() + 1);
+        bindings.extend(
+            self.vars
+                .iter()
+                .map(|(k, v)| (k.as_str(), Binding::Json(v))),
+        );
+        bindings.push(("states", Binding::Members(&members)));
+        expr.evaluate_with(None, &bindings, &self.options)
     }
 
     /// Evaluates a template: `{% %}` strings at any depth become their values.
@@ -130,17 +145,19 @@ impl Query {
     /// The value of one expression (the text inside `{% %}`) in field `field`.
     pub fn expression(&self, expr: &str, field: &str) -> Result<Value, Failure> {
         let failed = |what: String| {
-            Failure::new(
+            Failure::evaluation(
                 QUERY_EVALUATION_ERROR,
                 format!(
                     "State \"{}\": the JSONata expression '{}' specified for the field '{field}' {what}",
                     self.state,
                     expr.trim()
                 ),
+                &self.state,
+                field,
             )
         };
         let parsed = parsed(expr).map_err(|e| failed(format!("does not parse: {e}")))?;
-        match parsed.evaluate(None, &self.bindings, &self.options) {
+        match self.evaluate(&parsed) {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(failed("returned nothing (undefined)".into())),
             Err(e) => Err(failed(format!("failed: {e}"))),
@@ -151,12 +168,14 @@ impl Query {
     pub fn condition(&self, condition: &Value, field: &str) -> Result<bool, Failure> {
         match self.template(condition, field)? {
             Value::Bool(b) => Ok(b),
-            other => Err(Failure::new(
+            other => Err(Failure::evaluation(
                 QUERY_EVALUATION_ERROR,
                 format!(
                     "State \"{}\": the field '{field}' evaluated to {other}, not a boolean",
                     self.state
                 ),
+                &self.state,
+                field,
             )),
         }
     }
@@ -165,24 +184,28 @@ impl Query {
     pub fn assign(&self, assign: &Value, field: &str) -> Result<Map<String, Value>, Failure> {
         match self.template(assign, field)? {
             Value::Object(map) => Ok(map),
-            other => Err(Failure::new(
+            other => Err(Failure::evaluation(
                 QUERY_EVALUATION_ERROR,
                 format!(
                     "State \"{}\": the field '{field}' evaluated to {other}, not an object of variables",
                     self.state
                 ),
+                &self.state,
+                field,
             )),
         }
     }
 
     /// The error a field of the wrong type raises (an evaluated number that is not one).
     pub fn wrong_type(&self, field: &str, value: &Value, expected: &str) -> Failure {
-        Failure::new(
+        Failure::evaluation(
             QUERY_EVALUATION_ERROR,
             format!(
                 "State \"{}\": the field '{field}' evaluated to {value}, not {expected}",
                 self.state
             ),
+            &self.state,
+            field,
         )
     }
 }
@@ -192,10 +215,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn query(input: Value, vars: Value) -> Query {
+    /// Runs `f` with a query for state "S" over `input` and the variables `vars`.
+    fn with_query<R>(input: Value, vars: Value, f: impl FnOnce(&Query<'_>) -> R) -> R {
         let ctx = json!({"State": {"Name": "S"}});
         let vars = vars.as_object().cloned().unwrap_or_default();
-        Query::new(
+        let q = Query::new(
             "S",
             StatesVar {
                 input: &input,
@@ -206,18 +230,19 @@ mod tests {
             &vars,
             Utc::now(),
             None,
-        )
+        );
+        f(&q)
     }
 
     #[test]
     fn templates_evaluate_whole_expression_strings_at_any_depth() {
-        let q = query(json!({"a": 2}), json!({"v": "x"}));
-        let out = q
-            .template(
+        let out = with_query(json!({"a": 2}), json!({"v": "x"}), |q| {
+            q.template(
                 &json!({"n": "{% $states.input.a * 3 %}", "l": ["{% $v %}", "literal {% 1 %}"], "k": {"s": "$states.input"}}),
                 "Output",
             )
-            .unwrap();
+            .unwrap()
+        });
         assert_eq!(
             out,
             json!({"n": 6, "l": ["x", "literal {% 1 %}"], "k": {"s": "$states.input"}})
@@ -226,27 +251,44 @@ mod tests {
 
     #[test]
     fn undefined_and_errors_are_query_evaluation_errors_naming_state_and_field() {
-        let q = query(json!({}), json!({}));
-        let f = q
-            .template(&json!({"x": "{% $states.input.nope %}"}), "Output")
-            .unwrap_err();
-        assert_eq!(f.error, QUERY_EVALUATION_ERROR);
-        assert!(f.cause.contains("State \"S\""), "{}", f.cause);
-        assert!(f.cause.contains("'Output.x'"), "{}", f.cause);
-        assert!(f.cause.contains("undefined"), "{}", f.cause);
-        let f = q.expression("1 + 'a'", "Arguments").unwrap_err();
-        assert!(f.cause.contains("T2002"), "{}", f.cause);
-        let f = q.expression("(", "Arguments").unwrap_err();
-        assert!(f.cause.contains("does not parse"), "{}", f.cause);
+        with_query(json!({}), json!({}), |q| {
+            let f = q
+                .template(&json!({"x": "{% $states.input.nope %}"}), "Output")
+                .unwrap_err();
+            assert_eq!(f.error, QUERY_EVALUATION_ERROR);
+            assert!(f.cause.contains("State \"S\""), "{}", f.cause);
+            assert!(f.cause.contains("'Output.x'"), "{}", f.cause);
+            assert!(f.cause.contains("undefined"), "{}", f.cause);
+            let f = q.expression("1 + 'a'", "Arguments").unwrap_err();
+            assert!(f.cause.contains("T2002"), "{}", f.cause);
+            let f = q.expression("(", "Arguments").unwrap_err();
+            assert!(f.cause.contains("does not parse"), "{}", f.cause);
+        });
     }
 
     #[test]
     fn conditions_must_be_booleans() {
-        let q = query(json!({"n": 3}), json!({}));
-        assert!(
-            q.condition(&json!("{% $states.input.n > 2 %}"), "C")
-                .unwrap()
-        );
-        assert!(q.condition(&json!("{% $states.input.n %}"), "C").is_err());
+        with_query(json!({"n": 3}), json!({}), |q| {
+            assert!(
+                q.condition(&json!("{% $states.input.n > 2 %}"), "C")
+                    .unwrap()
+            );
+            assert!(q.condition(&json!("{% $states.input.n %}"), "C").is_err());
+        });
+    }
+
+    #[test]
+    fn a_variable_named_states_is_shadowed_and_whole_reads_see_every_member() {
+        with_query(json!({"n": 3}), json!({"states": 1, "v": [1, 2]}), |q| {
+            assert_eq!(
+                q.expression("$keys($states)", "Output").unwrap(),
+                json!(["input", "context"])
+            );
+            assert_eq!(
+                q.expression("$states.input.n + $sum($v)", "Output")
+                    .unwrap(),
+                json!(6)
+            );
+        });
     }
 }

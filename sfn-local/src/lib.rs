@@ -54,7 +54,7 @@ pub use executor::{
     Arns, Inspection, Options, Outcome, Progress, StartError, Status, TestOutcome, TestStatus,
     execute, redrive, test_state,
 };
-pub use failure::{Failure, matches};
+pub use failure::{Evaluation, Failure, matches};
 pub use integrations::{CallStats, ServiceTasks};
 pub use io::{PAYLOAD_LIMIT, serialized_len};
 pub use map_runs::{ChildStatus, MapRun, MapRunChild, MapRunCounts, MapRunStatus, MapRuns};

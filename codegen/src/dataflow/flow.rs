@@ -208,37 +208,129 @@ impl<'a> Analyzer<'a> {
         eval
     }
 
-    /// A JSONata state (see [`super::jsonata`]): plain `$states.input` paths are checked
-    /// against `input`; the output is the input for the states that pass it on, unknown
-    /// otherwise, and a Catch target's input is unknown. Nested states are visited with
-    /// unknown input so that the scopes stay complete.
+    /// A JSONata state (see [`super::jsonata`]): `$states.input`, `$states.result`,
+    /// `$states.errorOutput` and `$states.context` references are checked against their
+    /// shapes; `Arguments` feed a Parallel's branches, `Items` and `ItemSelector` a Map's
+    /// processor; the output is what `Output` builds, else the result (Task, Map,
+    /// Parallel) or the input (the others); a Catch target gets what the rule's `Output`
+    /// builds, else the error output.
     fn jsonata_state(&self, state: &State, input: Shape) -> Eval {
+        use super::jsonata::{Roots, quiet_template};
         let ends = state.next().is_none() && !matches!(state, State::Choice(_) | State::Fail(_));
-        let messages = super::jsonata::check(state, &input);
-        let out = super::jsonata::output(state, input);
-        let catch_targets: Vec<&str> = state.catch().iter().map(|c| c.next.as_str()).collect();
-        let mut eval = Eval {
-            edges: state
-                .transitions()
-                .into_iter()
-                .map(|t| {
-                    let shape = if catch_targets.contains(&t) && state.next() != Some(t) {
-                        Shape::Any
-                    } else {
-                        out.clone()
-                    };
-                    (t.to_string(), shape)
+        let ctx = self.context(matches!(state, State::Task(_)), None);
+        let roots = Roots::input(&input, &ctx);
+        let mut eval = Eval::default();
+        let mut item_context = None;
+        let result = match state {
+            // A Task that hands its task token out may be completed by whoever holds it.
+            State::Task(t) if hands_out_token(t.arguments.as_ref()) => Some(Shape::Any),
+            State::Task(t) => Some(match self.activity(&t.resource) {
+                Some((_, shapes)) => shapes.output.clone(),
+                None => integration_result(&t.resource),
+            }),
+            State::Parallel(p) => {
+                let payload = p
+                    .arguments
+                    .as_ref()
+                    .map_or_else(|| input.clone(), |a| quiet_template(a, roots));
+                let mut outputs = Vec::with_capacity(p.branches.len());
+                for branch in &p.branches {
+                    let jsonata = branch.query_language != Some(QueryLanguage::JsonPath);
+                    let (out, problems) =
+                        self.scope(&branch.states, &branch.start_at, payload.clone(), jsonata);
+                    outputs.push(out);
+                    eval.nested.extend(problems);
+                }
+                Some(Shape::Tuple(outputs))
+            }
+            State::Map(m) => {
+                let items = m
+                    .items
+                    .as_ref()
+                    .map_or_else(|| input.clone(), |i| quiet_template(i, roots));
+                let item = match (&m.item_reader, items.items()) {
+                    (None, Some(item)) => item,
+                    _ => Shape::Any,
+                };
+                let map_ctx = self.context(false, Some(&item));
+                let per_item = match &m.item_selector {
+                    Some(selector) => quiet_template(selector, Roots::input(&input, &map_ctx)),
+                    None => item,
+                };
+                item_context = Some(map_ctx);
+                let iteration = if m.item_batcher.is_some() {
+                    Shape::Any
+                } else {
+                    per_item
+                };
+                let processed = match m.processor() {
+                    Some(processor) => {
+                        let jsonata = processor.query_language != Some(QueryLanguage::JsonPath);
+                        let (out, problems) =
+                            self.scope(&processor.states, &processor.start_at, iteration, jsonata);
+                        eval.nested.extend(problems);
+                        Shape::Array(Box::new(out))
+                    }
+                    None => Shape::Any,
+                };
+                Some(if m.result_writer.is_some() {
+                    Shape::Any
+                } else {
+                    processed
                 })
-                .collect(),
-            terminal: ends.then_some(out.clone()),
-            messages,
-            ..Eval::default()
+            }
+            _ => None,
         };
-        for (_, branch) in state.children() {
-            let jsonata = branch.query_language != Some(QueryLanguage::JsonPath);
-            let (_, problems) = self.scope(&branch.states, &branch.start_at, Shape::Any, jsonata);
-            eval.nested.extend(problems);
+        let error_output = error_output_shape();
+        eval.messages = super::jsonata::check(
+            state,
+            roots,
+            result.as_ref(),
+            &error_output,
+            item_context.as_ref(),
+        );
+        let with_result = match &result {
+            Some(result) => roots.with_result(result),
+            None => roots,
+        };
+        let output_of = |template: Option<&Value>| match template {
+            Some(template) => quiet_template(template, with_result),
+            None => result.clone().unwrap_or_else(|| input.clone()),
+        };
+        let out = match state {
+            State::Task(t) => output_of(t.output.as_ref()),
+            State::Parallel(p) => output_of(p.output.as_ref()),
+            State::Map(m) => output_of(m.output.as_ref()),
+            State::Pass(p) => output_of(p.output.as_ref()),
+            State::Wait(w) => output_of(w.output.as_ref()),
+            State::Succeed(s) => output_of(s.output.as_ref()),
+            State::Choice(c) => output_of(c.output.as_ref()),
+            State::Fail(_) => Shape::Any,
+        };
+        if let State::Choice(c) = state {
+            for rule in &c.choices {
+                if let Some(next) = &rule.next {
+                    let shape = match &rule.output {
+                        Some(template) => quiet_template(template, roots),
+                        None => out.clone(),
+                    };
+                    eval.edges.push((next.clone(), shape));
+                }
+            }
+            if let Some(default) = &c.default {
+                eval.edges.push((default.clone(), out.clone()));
+            }
+        } else if let Some(next) = state.next() {
+            eval.edges.push((next.to_string(), out.clone()));
         }
+        for catcher in state.catch() {
+            let shape = match &catcher.output {
+                Some(template) => quiet_template(template, roots.with_error(&error_output)),
+                None => error_output.clone(),
+            };
+            eval.edges.push((catcher.next.clone(), shape));
+        }
+        eval.terminal = ends.then_some(out);
         eval
     }
 
@@ -382,15 +474,7 @@ impl<'a> Analyzer<'a> {
 
     fn catch_edges(&self, input: &Shape, catchers: &[crate::asl::Catcher], eval: &mut Eval) {
         for catcher in catchers {
-            let mut error = ObjectShape::exact([("Error".to_string(), Shape::String)]);
-            error.fields.insert(
-                "Cause".to_string(),
-                Field {
-                    shape: Shape::String,
-                    required: false,
-                },
-            );
-            let shape = apply_result_path(input, &catcher.result_path, Shape::Object(error));
+            let shape = apply_result_path(input, &catcher.result_path, error_output_shape());
             eval.edges.push((catcher.next.clone(), shape));
         }
     }
@@ -657,6 +741,25 @@ impl<'a> Analyzer<'a> {
         );
         self.catch_edges(&input, &m.catch, eval);
     }
+}
+
+/// Whether a JSONata Task's `Arguments` pass `$states.context.Task.Token` on: a callback
+/// may then complete the task with any result.
+fn hands_out_token(arguments: Option<&Value>) -> bool {
+    arguments.is_some_and(|a| a.to_string().contains("$states.context.Task.Token"))
+}
+
+/// What a Catch rule receives: `Error` and, when there is one, `Cause`.
+fn error_output_shape() -> Shape {
+    let mut error = ObjectShape::exact([("Error".to_string(), Shape::String)]);
+    error.fields.insert(
+        "Cause".to_string(),
+        Field {
+            shape: Shape::String,
+            required: false,
+        },
+    );
+    Shape::Object(error)
 }
 
 /// The result of a service integration Task as AWS documents it

@@ -54,11 +54,17 @@
 //!
 //! * Unknown is quiet: [`Shape::Any`] (a `$ref`, the result of a resource that is neither an
 //!   activity nor a known integration, a `.waitForTaskToken` callback's result, the output
-//!   of a JSONata state with an `Output` or a result, a path after an earlier miss) never
+//!   of a JSONata expression the check cannot follow, the result of a JSONata Task that
+//!   hands out its task token, a path after an earlier miss) never
 //!   produces a problem.
-//! * JSONata states: only a field whose whole value is a plain `{% $states.input.a.b %}`
-//!   path is checked (see the `jsonata` module); a JSONata Pass, Wait, Choice or Succeed
-//!   without `Output` passes its input's shape on.
+//! * JSONata states (the `jsonata` module): `$states.input`, `$states.result`,
+//!   `$states.errorOutput` and `$states.context` field references are checked where they
+//!   are a field's whole value or a member of an object or array constructor; the shape a
+//!   state's `Output` builds (a JSON template, or a `{% %}` constructor with literal keys)
+//!   is followed to the next state, else the result (Task, Map, Parallel) or the input
+//!   (Pass, Wait, Choice, Succeed); `Arguments` feed Parallel branches, `Items` and
+//!   `ItemSelector` a Map's processor; a Catch target gets its rule's `Output` or the
+//!   error output. Expressions with operators, functions or predicates are unknown.
 //! * A union (nullable field, `anyOf`, a state reached along several paths) is reported
 //!   only when *no* variant fits; in particular a field present in only some variants — or
 //!   optional in the schema — counts as present, both for reading paths and for an

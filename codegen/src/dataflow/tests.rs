@@ -1074,10 +1074,114 @@ fn jsonata_pass_states_without_output_pass_the_input_shape_on() {
         }
     });
     let problems = run(doc, order_input(), vec![]);
-    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(
         problems[0].starts_with("State \"Use\": Output.id \"{% $states.input.order.idd %}\": no field \"idd\" in $states.input.order"),
         "{problems:#?}"
+    );
+    // Use's Output is a template with exactly the fields id and complex.
+    assert_eq!(
+        problems[1],
+        "State \"Shaped\": Output \"{% $states.input.anything %}\": no field \"anything\" in the state input (it has: id, complex)"
+    );
+}
+
+fn payload_activity() -> ActivityInfo {
+    activity(
+        "Fetch",
+        json!({}),
+        object(
+            json!({
+                "Payload": object(json!({"id": {"type": "string"}, "size": {"type": "integer"}}), &["id"]),
+                "etag": {"type": "string"}
+            }),
+            &["Payload"],
+        ),
+    )
+}
+
+#[test]
+fn jsonata_output_built_from_the_result_is_followed_downstream() {
+    let doc = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Fetch",
+        "States": {
+            "Fetch": {"Type": "Task", "Resource": "${Fetch}",
+                "Output": "{% {\"id\": $states.result.Payload.id, \"tenant\": $states.input.tenant} %}",
+                "Assign": {"etag": "{% $states.result.etga %}"},
+                "Next": "Use"},
+            "Use": {"Type": "Pass", "Output": {"ok": "{% $states.input.id %}", "bad": "{% $states.input.size %}"}, "Next": "Raw"},
+            "Raw": {"Type": "Task", "Resource": "${Fetch}", "Next": "Last"},
+            "Last": {"Type": "Pass", "Output": {"size": "{% $states.input.Payload.size %}", "nope": "{% $states.input.Payload.sise %}"}, "End": true}
+        }
+    });
+    assert_eq!(
+        run(doc, order_input(), vec![payload_activity()]),
+        vec![
+            "State \"Fetch\": Assign.etag \"{% $states.result.etga %}\": no field \"etga\" in the result (it has: Payload, etag)",
+            "State \"Use\": Output.bad \"{% $states.input.size %}\": no field \"size\" in the state input (it has: id, tenant)",
+            "State \"Last\": Output.nope \"{% $states.input.Payload.sise %}\": no field \"sise\" in $states.input.Payload (it has: id, size)",
+        ]
+    );
+}
+
+#[test]
+fn jsonata_unknown_results_raise_no_alarm() {
+    // A Lambda's Payload, a resource that is neither an activity nor a known integration, a
+    // task handing out its token, and expressions the check cannot follow: all quiet.
+    let doc = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Lambda",
+        "States": {
+            "Lambda": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {"FunctionName": "f", "Payload": "{% $states.input %}"},
+                "Output": "{% {\"id\": $states.result.Payload.id} %}", "Next": "UseLambda"},
+            "UseLambda": {"Type": "Pass", "Output": "{% $states.input.id %}", "Next": "Other"},
+            "Other": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:x", "Next": "UseOther"},
+            "UseOther": {"Type": "Pass", "Output": {"a": "{% $states.input.whatever.deep %}"}, "Next": "Token"},
+            "Token": {"Type": "Task", "Resource": "${Fetch}", "Arguments": {"token": "{% $states.context.Task.Token %}"}, "Next": "UseToken"},
+            "UseToken": {"Type": "Pass", "Output": "{% $states.input.anything %}", "Next": "Computed"},
+            "Computed": {"Type": "Pass", "Output": "{% $merge([$states.input, {\"x\": 1}]) %}", "Next": "UseComputed"},
+            "UseComputed": {"Type": "Pass", "Output": "{% $states.input.y %}", "End": true}
+        }
+    });
+    assert_eq!(
+        run(doc, order_input(), vec![payload_activity()]),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn jsonata_map_parallel_and_catch_outputs_are_followed() {
+    let items = object(
+        json!({"items": {"type": "array", "items": object(json!({"sku": {"type": "string"}}), &["sku"])}}),
+        &["items"],
+    );
+    let doc = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Each",
+        "States": {
+            "Each": {"Type": "Map", "Items": "{% $states.input.items %}",
+                "ItemSelector": {"s": "{% $states.context.Map.Item.Value.sku %}", "bad": "{% $states.context.Map.Item.Value.skew %}"},
+                "ItemProcessor": {"StartAt": "In", "States": {"In": {"Type": "Pass", "Output": {"sku": "{% $states.input.s %}", "x": "{% $states.input.t %}"}, "End": true}}},
+                "Output": {"all": "{% $states.result %}"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Failed"}],
+                "Next": "Both"},
+            "Both": {"Type": "Parallel", "Arguments": {"n": 1},
+                "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "Output": "{% $states.input.m %}", "End": true}}}],
+                "Next": "After"},
+            "After": {"Type": "Pass", "End": true},
+            "Failed": {"Type": "Pass", "Output": {"e": "{% $states.input.Error %}", "c": "{% $states.input.Cuase %}"}, "End": true}
+        }
+    });
+    assert_eq!(
+        run(doc, items, vec![]),
+        vec![
+            "State \"Each\": ItemSelector.bad \"{% $states.context.Map.Item.Value.skew %}\": no field \"skew\" in $states.context.Map.Item.Value (it has: sku)",
+            "State \"In\": Output.x \"{% $states.input.t %}\": no field \"t\" in the state input (it has: s, bad)",
+            "State \"B\": Output \"{% $states.input.m %}\": no field \"m\" in the state input (it has: n)",
+            "State \"Failed\": Output.c \"{% $states.input.Cuase %}\": no field \"Cuase\" in the state input (it has: Error, Cause)",
+        ]
     );
 }
 
@@ -1364,14 +1468,15 @@ fn the_corpus_integration_tasks_raise_no_false_alarms() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/asl-corpus");
     let mut found = Vec::new();
     let mut integration_tasks = 0;
+    let mut jsonata_documents = 0;
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let path = entry.path();
-        let Ok(machine) =
-            crate::asl::from_json(&std::fs::read_to_string(&path).unwrap_or_default())
-        else {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let Ok(machine) = crate::asl::from_json(&text) else {
             continue;
         };
         integration_tasks += count_integration_tasks(&machine.states);
+        jsonata_documents += usize::from(text.contains("{%"));
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         for problem in check(&machine, &json!({"type": "object"}), &BTreeMap::new()) {
             found.push(format!("{name}: {problem}"));
@@ -1380,6 +1485,12 @@ fn the_corpus_integration_tasks_raise_no_false_alarms() {
     assert!(
         integration_tasks > 300,
         "only {integration_tasks} known integration Tasks"
+    );
+    // The JSONata documents (whose $states.input/$states.result references are followed)
+    // raise nothing either.
+    assert!(
+        jsonata_documents >= 4,
+        "only {jsonata_documents} JSONata documents"
     );
     found.sort();
     assert_eq!(

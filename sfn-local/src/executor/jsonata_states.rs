@@ -48,13 +48,13 @@ impl Run<'_> {
     }
 
     /// A JSONata scope for state `name`.
-    pub(super) fn query(
+    pub(super) fn query<'q>(
         &self,
         name: &str,
-        states: StatesVar,
-        vars: &Map<String, Value>,
+        states: StatesVar<'q>,
+        vars: &'q Map<String, Value>,
         now: DateTime<Utc>,
-    ) -> Query {
+    ) -> Query<'q> {
         Query::new(name, states, vars, now, self.options.seed)
     }
 
@@ -128,7 +128,7 @@ impl Run<'_> {
     /// expression whose value must be a number.
     pub(super) fn numeric_jsonata(
         &self,
-        q: &Query,
+        q: &Query<'_>,
         value: &Option<Numeric>,
         field: &str,
     ) -> Result<Option<Numeric>, Failure> {

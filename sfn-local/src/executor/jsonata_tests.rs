@@ -143,6 +143,80 @@ async fn query_evaluation_errors_are_caught_by_states_all() {
     assert_eq!(outcome.output, Some(json!("States.QueryEvaluationError")));
 }
 
+/// The `type` and details of every event of `outcome`, in order.
+fn event_kinds(outcome: &Outcome) -> Vec<String> {
+    outcome
+        .events
+        .iter()
+        .map(|e| e.kind.as_str().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failed_expression_records_evaluation_failed_before_the_execution_fails() {
+    let outcome = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Output": {"x": "{% $states.input.a + 'b' %}"}, "End": true}
+        }}),
+        json!({"a": 1}),
+    )
+    .await;
+    assert_eq!(
+        event_kinds(&outcome),
+        vec![
+            "ExecutionStarted",
+            "PassStateEntered",
+            "EvaluationFailed",
+            "ExecutionFailed"
+        ]
+    );
+    let event = &outcome.events[2];
+    let json = event.to_json();
+    let details = &json["evaluationFailedEventDetails"];
+    assert_eq!(details["error"], "States.QueryEvaluationError");
+    assert_eq!(details["location"], "Output.x");
+    assert_eq!(details["state"], "P");
+    assert!(
+        details["cause"].as_str().unwrap().contains("T2002"),
+        "{details}"
+    );
+    assert_eq!(event.previous_event_id, outcome.events[1].id);
+}
+
+#[tokio::test]
+async fn a_caught_evaluation_failure_is_recorded_once_inside_a_map_too() {
+    let outcome = run(
+        json!({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                "Arguments": "{% $states.input.missing %}",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "M"}],
+                "Next": "M"},
+            "M": {"Type": "Map", "Items": "{% [1] %}",
+                "ItemProcessor": {"StartAt": "In", "States": {"In": {"Type": "Pass", "Output": "{% $nope.x %}", "End": true}}},
+                "End": true}
+        }}),
+        json!({}),
+    )
+    .await;
+    assert_eq!(outcome.status, Status::Failed);
+    let evaluations: Vec<(Value, Value)> = outcome
+        .events
+        .iter()
+        .filter(|e| e.kind.as_str() == "EvaluationFailed")
+        .map(|e| {
+            let d = e.details.clone().unwrap_or_default();
+            (d["state"].clone(), d["location"].clone())
+        })
+        .collect();
+    assert_eq!(
+        evaluations,
+        vec![
+            (json!("T"), json!("Arguments")),
+            (json!("In"), json!("Output"))
+        ]
+    );
+}
+
 #[tokio::test]
 async fn choice_conditions_pick_the_first_true_rule_with_its_output() {
     let doc = json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {

@@ -180,6 +180,25 @@ impl<'m> Run<'m> {
         Ok(())
     }
 
+    /// Records `EvaluationFailed` (error, cause, location, state) when `failure` is a
+    /// JSONata expression's failure not recorded yet, as Step Functions does before the
+    /// state's Retry, Catch or the execution's end.
+    fn record_evaluation(&self, path: &mut Path, failure: &mut Failure) -> Result<(), Failure> {
+        match failure.take_evaluation() {
+            Some(at) => self.record(
+                path,
+                EventType::EvaluationFailed,
+                Some(json!({
+                    "error": failure.error,
+                    "cause": failure.cause,
+                    "location": at.location,
+                    "state": at.state,
+                })),
+            ),
+            None => Ok(()),
+        }
+    }
+
     /// Runs the execution on `input`, whose compact JSON text is `input_text` (serialised
     /// once, for the size check, the started event and the first state's input).
     async fn execute(&self, input: Value, input_text: String) -> Outcome {
@@ -404,7 +423,13 @@ impl<'m> Run<'m> {
             State::Succeed(s) => self.succeed(name, s, &input, &entered, vars),
             State::Fail(f) => Err(self.fail(name, f, &input, &entered, vars)),
         };
-        let (flow, output) = result?;
+        let (flow, output) = match result {
+            Ok(done) => done,
+            Err(mut failure) => {
+                self.record_evaluation(path, &mut failure)?;
+                return Err(failure);
+            }
+        };
         let output_text = match (kept, moved_into) {
             (Some(text), None) => text,
             (Some(text), Some(member)) => {

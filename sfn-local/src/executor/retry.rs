@@ -50,19 +50,22 @@ impl Run<'_> {
             };
             match result {
                 Ok(v) => return Ok((Flow::after_state(state), v)),
-                Err(failure) => match self.retry_after(retry, &mut counts, &failure) {
-                    Some(delay) => {
-                        self.clock
-                            .sleep(delay, &mut path.offset, path.deadline)
-                            .await
-                            .map_err(|_| self.expired_failure(path))?;
-                        attempt += 1;
+                Err(mut failure) => {
+                    self.record_evaluation(path, &mut failure)?;
+                    match self.retry_after(retry, &mut counts, &failure) {
+                        Some(delay) => {
+                            self.clock
+                                .sleep(delay, &mut path.offset, path.deadline)
+                                .await
+                                .map_err(|_| self.expired_failure(path))?;
+                            attempt += 1;
+                        }
+                        None => {
+                            let now = self.now(path);
+                            return self.catch(name, state, failure, input, entered, now, vars);
+                        }
                     }
-                    None => {
-                        let now = self.now(path);
-                        return self.catch(name, state, failure, input, entered, now, vars);
-                    }
-                },
+                }
             }
         }
     }
