@@ -413,6 +413,12 @@ export class StepwiseStack extends Stack {
       );
       this.alarm(`${name} function throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1);
     }
+    for (const api of this.apis) {
+      // The jobs API's GET: errors are its own faults (a missing job is a 404 answer, not an error).
+      const fn = api.statusFunction;
+      this.alarm(`${api.node.id} status function errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1);
+      this.alarm(`${api.node.id} status function throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1);
+    }
     for (const [name, { activity }] of this.workers) {
       // Like a function's Errors: activities fail on purpose (e.g. Throttled, retried).
       this.alarm(`${name} activity failed`, activity.metricFailed({ period: Duration.minutes(5) }), settings.functionErrorsThreshold);

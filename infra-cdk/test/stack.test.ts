@@ -565,6 +565,18 @@ describe('alarms', () => {
     }
   });
 
+  it('per jobs API: its status function\'s errors (any) and throttles', () => {
+    const statusFunctions = resourcesOfType(json, 'AWS::Lambda::Function').filter(([, f]) => f.Properties.Handler === 'JobStatus');
+    assert.ok(statusFunctions.length >= 1, 'a status function');
+    for (const [id] of statusFunctions) {
+      for (const metric of ['Errors', 'Throttles']) {
+        const found = find('AWS/Lambda', metric, 'FunctionName', { Ref: id });
+        assert.equal(found.length, 1, `${id} ${metric}`);
+        assert.equal(found[0].Threshold, 1);
+      }
+    }
+  });
+
   it('each schedule\'s dead-letter queue is not empty', () => {
     const found = find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', { 'Fn::GetAtt': [queueId, 'QueueName'] });
     assert.equal(found.length, 1);
@@ -582,8 +594,10 @@ describe('alarms', () => {
         a.Namespace !== 'AWS/Lambda' &&
         !String(a.Dimensions?.[0]?.Value?.['Fn::GetAtt']?.[0] ?? '').includes('ScheduleDeadLetterQueue'),
     );
-    // Per state machine: failed, timed out, throttled; per function: errors, throttles.
-    assert.equal(alarms.length, MANIFEST.workflows.length * 3 + MANIFEST.activities.length * 2 + queues + declared.length);
+    // Per state machine: failed, timed out, throttled; per function (the activities' and
+    // each jobs API's status function): errors, throttles.
+    const apis = resourcesOfType(json, 'AWS::ApiGateway::RestApi').length;
+    assert.equal(alarms.length, MANIFEST.workflows.length * 3 + (MANIFEST.activities.length + apis) * 2 + queues + declared.length);
     for (const a of alarms) assert.equal(a.AlarmActions, undefined);
   });
 
@@ -740,8 +754,10 @@ describe('activity workers (activityWorkers)', () => {
 
   it('alarms: no function alarms for it; the Activity\'s failed, timed out and heartbeat timed out', () => {
     const alarms = resourcesOfType(W.json, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    // The other activities' functions and each jobs API's status function: errors, throttles.
     const lambda = alarms.filter((a) => a.Namespace === 'AWS/Lambda');
-    assert.equal(lambda.length, (MANIFEST.activities.length - 1) * 2);
+    const apis = resourcesOfType(W.json, 'AWS::ApiGateway::RestApi').length;
+    assert.equal(lambda.length, (MANIFEST.activities.length - 1 + apis) * 2);
     const onActivity = alarms.filter((a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'ActivityArn', Value: { Ref: activityId } }]));
     assert.deepEqual(
       onActivity.map((a) => [a.Namespace, a.MetricName, a.Threshold]).sort(),

@@ -27,8 +27,9 @@
 //! The resources are declared here ([`SALES_HISTORY`], [`IDEMPOTENCY`], [`DEAD_LETTERS`])
 //! and reached through the deployment's placeholders: [`SALES_HISTORY_TABLE`],
 //! [`IDEMPOTENCY_TABLE`], [`DEAD_LETTERS_QUEUE_URL`], [`LAKE_BUCKET`]. What starts it —
-//! an EventBridge rule on `carousel.products` / `carousel.product.sold` — is not declared
-//! yet: the builder has no event-rule trigger (see the README).
+//! an EventBridge rule on `carousel.products` / `carousel.product.sold`, with
+//! [`DEAD_LETTERS`] as its dead-letter queue — is declared with the workflow
+//! ([`Trigger::EventRule`]).
 
 use std::time::Duration;
 
