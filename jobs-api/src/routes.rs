@@ -4,7 +4,7 @@
 //! [`status::answer`], the code the status function runs in AWS). Every refusal is an
 //! [`ApiError`] body.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use regex_lite::Regex;
 use stepwise_group_images::GroupImagesInput;
 
 use crate::body;
@@ -82,9 +81,6 @@ impl IntoResponse for Failure {
     }
 }
 
-static JOB_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(JOB_ID_PATTERN).expect("the job id pattern compiles"));
-
 /// The routes, on `/group-images`.
 pub fn router(api: Arc<JobsApi>) -> Router {
     Router::new()
@@ -125,7 +121,7 @@ async fn start_job(api: &JobsApi, headers: &HeaderMap, bytes: &[u8]) -> Result<A
     let key = match headers.get(IDEMPOTENCY_HEADER) {
         None => None,
         Some(v) => match v.to_str() {
-            Ok(k) if JOB_ID.is_match(k) => Some(k.to_string()),
+            Ok(k) if crate::status::JOB_ID.is_match(k) => Some(k.to_string()),
             _ => {
                 return Err(Failure::new(
                     StatusCode::BAD_REQUEST,

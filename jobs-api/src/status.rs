@@ -48,7 +48,8 @@ pub struct Executions {
     pub state_machine_arn: String,
 }
 
-static JOB_ID: LazyLock<Regex> =
+/// A job id as the contract allows it ([`JOB_ID_PATTERN`]); the local routes use it too.
+pub(crate) static JOB_ID: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(JOB_ID_PATTERN).expect("the job id pattern compiles"));
 
 /// The execution ARN of `job` on `state_machine_arn`
