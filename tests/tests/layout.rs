@@ -10,7 +10,11 @@ use serde_json::Value;
 
 /// The rooms of `activities/`, by kind.
 const RUNTIME: &str = "stepwise-runtime";
-const SHARED: &[&str] = &["stepwise-embeddings", "stepwise-lake"];
+const SHARED: &[&str] = &[
+    "stepwise-embeddings",
+    "stepwise-lake",
+    "stepwise-lake-tables",
+];
 const PIPELINES: &[&str] = &[
     "stepwise-daily-sales-export",
     "stepwise-examples",
