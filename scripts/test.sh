@@ -23,7 +23,10 @@ step "Rust tests (cargo test)"
 cargo test --workspace --locked --no-fail-fast
 
 step "generated files are current (stepwise generate --check)"
-cargo build --locked -p stepwise-cli
+# The workspace's bins with the feature set `cargo test --workspace` resolved (the tests
+# crate enables aws-credential-types' hardcoded-credentials): fresh after the tests, where
+# `-p stepwise-cli` alone would rebuild the AWS SDK tree with another feature set.
+cargo build --locked --workspace --bins
 target/debug/stepwise generate --check
 
 step "stepwise serve: the stepfunctions-local style suite (boto3, AWS CLI)"
