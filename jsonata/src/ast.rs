@@ -215,4 +215,85 @@ impl Node {
             seeking: Vec::new(),
         }
     }
+
+    /// Calls `f` on every expression directly inside this one: the operands of its kind
+    /// ([`Kind::for_each_operand`]), then its annotations ([`Node::for_each_annotation`]).
+    /// The one traversal the static analyses ([`crate::Expression::free_variables`], the
+    /// bindings an evaluation reads) share.
+    pub(crate) fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Node)) {
+        self.kind.for_each_operand(&mut f);
+        self.for_each_annotation(&mut f);
+    }
+
+    /// Calls `f` on the expressions in this node's annotations: the filters of its
+    /// predicate and stages, then its group-by's keys and values.
+    pub(crate) fn for_each_annotation<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
+        for stage in self.predicate.iter().chain(&self.stages) {
+            if let Stage::Filter(n) = stage {
+                f(n);
+            }
+        }
+        for (k, v) in self.group.iter().flat_map(|g| g.iter()) {
+            f(k);
+            f(v);
+        }
+    }
+}
+
+impl Kind {
+    /// Calls `f` on the expressions this kind holds, in source order (path steps, operands,
+    /// arguments, a lambda's body, …); literals, names and `%` hold none.
+    pub(crate) fn for_each_operand<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
+        match self {
+            Kind::Path(items) | Kind::ArrayCons(items) | Kind::Block(items) => {
+                items.iter().for_each(&mut *f)
+            }
+            Kind::Binary(_, a, b) | Kind::Apply(a, b) => {
+                f(a);
+                f(b);
+            }
+            Kind::Neg(a) | Kind::Bind(_, a) => f(a),
+            Kind::ObjectCons(pairs) => {
+                for (k, v) in pairs.iter() {
+                    f(k);
+                    f(v);
+                }
+            }
+            Kind::Cond(c, a, b) => {
+                f(c);
+                f(a);
+                if let Some(b) = b {
+                    f(b);
+                }
+            }
+            Kind::Call(g, args) => {
+                f(g);
+                args.iter().for_each(&mut *f);
+            }
+            Kind::Partial(g, args) => {
+                f(g);
+                args.iter().flatten().for_each(&mut *f);
+            }
+            Kind::Lambda(def) => f(&def.body),
+            Kind::Transform(parts) => {
+                f(&parts.0);
+                f(&parts.1);
+                if let Some(d) = &parts.2 {
+                    f(d);
+                }
+            }
+            Kind::Sort(terms) => terms.iter().for_each(|(t, _)| f(t)),
+            Kind::Str(_)
+            | Kind::Num(_)
+            | Kind::Bool(_)
+            | Kind::Null
+            | Kind::Regex(_)
+            | Kind::Name(_)
+            | Kind::Var(_)
+            | Kind::Wildcard
+            | Kind::Descendant
+            | Kind::Parent(_)
+            | Kind::Placeholder => {}
+        }
+    }
 }

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ast::{Kind, Node, Stage};
+use crate::ast::{Kind, Node};
 
 /// What an expression reads of one binding.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,105 +64,33 @@ impl Reads {
     fn walk(&mut self, node: &Node) {
         match &node.kind {
             Kind::Var(name) => self.whole(name),
-            Kind::Path(steps) => {
-                let member_path = match (steps.first(), steps.get(1)) {
-                    (Some(first), Some(second)) => match (&first.kind, &second.kind) {
-                        (Kind::Var(name), Kind::Name(member))
-                            if unannotated(first) && !name.is_empty() =>
-                        {
-                            Some((name.clone(), member.clone()))
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                match member_path {
-                    Some((name, member)) => {
-                        self.member(&name, &member);
-                        for s in &steps[1..] {
-                            self.walk(s);
-                        }
-                    }
-                    None => {
-                        for s in steps {
-                            self.walk(s);
-                        }
-                    }
-                }
-            }
-            Kind::ArrayCons(items) | Kind::Block(items) => {
-                for s in items {
-                    self.walk(s);
-                }
-            }
-            Kind::Binary(_, a, b) | Kind::Apply(a, b) => {
-                self.walk(a);
-                self.walk(b);
-            }
-            Kind::Neg(a) | Kind::Bind(_, a) => self.walk(a),
-            Kind::ObjectCons(pairs) => {
-                for (k, v) in pairs.iter() {
-                    self.walk(k);
-                    self.walk(v);
-                }
-            }
-            Kind::Cond(c, a, b) => {
-                self.walk(c);
-                self.walk(a);
-                if let Some(b) = b {
-                    self.walk(b);
-                }
-            }
-            Kind::Call(f, args) => {
-                self.walk(f);
-                for a in args {
-                    self.walk(a);
-                }
-            }
-            Kind::Partial(f, args) => {
-                self.walk(f);
-                for a in args.iter().flatten() {
-                    self.walk(a);
-                }
-            }
-            Kind::Lambda(def) => self.walk(&def.body),
-            Kind::Transform(parts) => {
-                self.walk(&parts.0);
-                self.walk(&parts.1);
-                if let Some(d) = &parts.2 {
-                    self.walk(d);
-                }
-            }
-            Kind::Sort(terms) => {
-                for (t, _) in terms {
-                    self.walk(t);
-                }
-            }
             Kind::Parent(_) => self.everything = true,
-            Kind::Str(_)
-            | Kind::Num(_)
-            | Kind::Bool(_)
-            | Kind::Null
-            | Kind::Regex(_)
-            | Kind::Name(_)
-            | Kind::Wildcard
-            | Kind::Descendant
-            | Kind::Placeholder => {}
-        }
-        for stage in node.predicate.iter().chain(&node.stages) {
-            if let Stage::Filter(n) = stage {
-                self.walk(n);
-            }
-        }
-        if let Some(group) = &node.group {
-            for (k, v) in group.iter() {
-                self.walk(k);
-                self.walk(v);
-            }
+            Kind::Path(steps) => match member_path(steps) {
+                // `$name.member…`: only that member of the binding; the steps after the
+                // variable are read as usual.
+                Some((name, member)) => {
+                    self.member(name, member);
+                    steps[1..].iter().for_each(|s| self.walk(s));
+                    node.for_each_annotation(&mut |n| self.walk(n));
+                }
+                None => node.for_each_child(|n| self.walk(n)),
+            },
+            _ => node.for_each_child(|n| self.walk(n)),
         }
         if !node.seeking.is_empty() || node.ancestor.is_some() {
             self.everything = true;
         }
+    }
+}
+
+/// The binding and member a path starting `$name.member` reads (the variable step
+/// unannotated), if it starts so.
+fn member_path(steps: &[Node]) -> Option<(&str, &str)> {
+    match (&steps.first()?.kind, &steps.get(1)?.kind) {
+        (Kind::Var(name), Kind::Name(member)) if unannotated(&steps[0]) && !name.is_empty() => {
+            Some((&**name, &**member))
+        }
+        _ => None,
     }
 }
 

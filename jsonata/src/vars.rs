@@ -32,96 +32,25 @@ impl Expression {
 }
 
 fn walk(node: &Node, reads: &mut BTreeSet<String>, bound: &mut BTreeSet<String>) {
-    let go = |n: &Node, reads: &mut BTreeSet<String>, bound: &mut BTreeSet<String>| {
-        walk(n, reads, bound)
-    };
     match &node.kind {
         Kind::Var(name) => {
             reads.insert(name.to_string());
         }
-        Kind::Path(steps) | Kind::ArrayCons(steps) | Kind::Block(steps) => {
-            for s in steps {
-                go(s, reads, bound);
-            }
-        }
-        Kind::Binary(_, a, b) | Kind::Apply(a, b) => {
-            go(a, reads, bound);
-            go(b, reads, bound);
-        }
-        Kind::Neg(a) => go(a, reads, bound),
-        Kind::ObjectCons(pairs) => {
-            for (k, v) in pairs.iter() {
-                go(k, reads, bound);
-                go(v, reads, bound);
-            }
-        }
-        Kind::Cond(c, a, b) => {
-            go(c, reads, bound);
-            go(a, reads, bound);
-            if let Some(b) = b {
-                go(b, reads, bound);
-            }
-        }
-        Kind::Bind(name, value) => {
+        Kind::Bind(name, _) => {
             bound.insert(name.to_string());
-            go(value, reads, bound);
         }
-        Kind::Call(f, args) => {
-            go(f, reads, bound);
-            for a in args {
-                go(a, reads, bound);
-            }
-        }
-        Kind::Partial(f, args) => {
-            go(f, reads, bound);
-            for a in args.iter().flatten() {
-                go(a, reads, bound);
-            }
-        }
-        Kind::Lambda(def) => {
-            bound.extend(def.params.iter().cloned());
-            go(&def.body, reads, bound);
-        }
-        Kind::Transform(parts) => {
-            go(&parts.0, reads, bound);
-            go(&parts.1, reads, bound);
-            if let Some(d) = &parts.2 {
-                go(d, reads, bound);
-            }
-        }
-        Kind::Sort(terms) => {
-            for (t, _) in terms {
-                go(t, reads, bound);
-            }
-        }
-        Kind::Str(_)
-        | Kind::Num(_)
-        | Kind::Bool(_)
-        | Kind::Null
-        | Kind::Regex(_)
-        | Kind::Name(_)
-        | Kind::Wildcard
-        | Kind::Descendant
-        | Kind::Parent(_)
-        | Kind::Placeholder => {}
+        Kind::Lambda(def) => bound.extend(def.params.iter().cloned()),
+        _ => {}
     }
     for stage in node.predicate.iter().chain(&node.stages) {
-        match stage {
-            Stage::Filter(n) => go(n, reads, bound),
-            Stage::Index(name) => {
-                bound.insert(name.clone());
-            }
-        }
-    }
-    if let Some(group) = &node.group {
-        for (k, v) in group.iter() {
-            go(k, reads, bound);
-            go(v, reads, bound);
+        if let Stage::Index(name) = stage {
+            bound.insert(name.clone());
         }
     }
     for name in node.focus.iter().chain(&node.index) {
         bound.insert(name.to_string());
     }
+    node.for_each_child(|n| walk(n, reads, bound));
 }
 
 #[cfg(test)]
