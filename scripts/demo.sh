@@ -8,6 +8,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# No incremental compilation caches: a run from a clean clone gains nothing from them and
+# they took over 3 GB next to the ~100 test binaries (CI ran out of disk). Both commands
+# set this, so `make demo` and `make test` share their builds.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "Python tools (moto server) in .venv"
