@@ -15,6 +15,9 @@ pub mod sold_sync;
 pub mod vector_lake;
 pub mod world;
 
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -37,6 +40,30 @@ pub fn unique_id() -> String {
         .map(|d| d.as_micros() % 1_000_000_000)
         .unwrap_or_default();
     format!("{}-{micros}-{n}", std::process::id())
+}
+
+/// The debug `stepwise` binary (`target/debug/stepwise`), built once per test process.
+///
+/// Built as `cargo build --workspace --bins`: the feature set `cargo test --workspace`
+/// resolved, so after it this builds nothing. `-p stepwise-cli` alone resolves other
+/// features (the tests crate enables aws-credential-types' `hardcoded-credentials`) and
+/// rebuilt the AWS SDK crates under the running tests — minutes and a gigabyte of disk.
+///
+/// # Panics
+/// When cargo cannot build it: the tests that run it cannot pass without it.
+pub fn stepwise_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let root = workspace_root();
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--locked", "--workspace", "--bins"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the stepwise binary failed");
+        root.join("target/debug/stepwise")
+    })
+    .clone()
 }
 
 #[cfg(test)]

@@ -301,19 +301,9 @@ async fn a_workflow_reaches_its_provisioned_table_and_queue_through_substitution
     assert_eq!(bodies, ["s1"]);
 }
 
-/// The debug `stepwise` binary, built once per test process.
+/// The debug `stepwise` binary, with moto's environment.
 fn stepwise() -> std::process::Command {
-    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    let bin = BIN.get_or_init(|| {
-        let root = stepwise_tests::workspace_root();
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--locked", "-p", "stepwise-cli"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the stepwise binary failed");
-        root.join("target/debug/stepwise")
-    });
+    let bin = stepwise_tests::stepwise_bin();
     let mut cmd = std::process::Command::new(bin);
     cmd.envs(MotoServer::shared().env())
         .env("AWS_EC2_METADATA_DISABLED", "true")

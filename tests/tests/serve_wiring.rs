@@ -10,7 +10,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::Client;
@@ -20,18 +19,7 @@ use stepwise_tests::{ACCESS_KEY_ID, MotoServer, REGION, SECRET_ACCESS_KEY, uniqu
 
 /// The debug `stepwise` binary, built once per test process.
 fn stepwise() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let root = stepwise_tests::workspace_root();
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--locked", "-p", "stepwise-cli"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the stepwise binary failed");
-        root.join("target/debug/stepwise")
-    })
-    .clone()
+    stepwise_tests::stepwise_bin()
 }
 
 /// A child process killed when dropped.

@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -20,18 +20,7 @@ use stepwise_tests::{MotoServer, unique_id};
 
 /// The debug `stepwise` binary, built once per test process.
 fn stepwise() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let root = stepwise_tests::workspace_root();
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--locked", "-p", "stepwise-cli"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the stepwise binary failed");
-        root.join("target/debug/stepwise")
-    })
-    .clone()
+    stepwise_tests::stepwise_bin()
 }
 
 struct Job {
