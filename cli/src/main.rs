@@ -89,6 +89,13 @@ enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// The lake's Iceberg tables: `stepwise lake import --dataset smartgo_sales --from
+    /// s3://bucket/prefix --table-bucket NAME --namespace NAME` imports Hive-style objects
+    /// of earlier runs.
+    Lake {
+        #[command(subcommand)]
+        command: LakeCommand,
+    },
     /// Create the tables, queues and S3 Vectors indexes the workflows declare on the
     /// endpoints of the standard AWS environment (moto server locally) and print the
     /// definition substitutions that reach them, as JSON for `run --substitutions`.
@@ -117,6 +124,18 @@ enum Command {
     Token {
         #[command(flatten)]
         flags: commands::token::TokenFlags,
+    },
+}
+
+/// `stepwise lake` subcommands.
+#[derive(Debug, Subcommand)]
+enum LakeCommand {
+    /// Import the Hive-style Parquet objects under a prefix into a lake table: copied
+    /// under the table's location and appended in one snapshot; files already in the
+    /// table, or whose tenant and dates it already holds, are skipped.
+    Import {
+        #[command(flatten)]
+        flags: commands::lake::ImportFlags,
     },
 }
 
@@ -149,6 +168,9 @@ fn main() -> ExitCode {
         Command::Dlq {
             command: DlqCommand::Replay { flags },
         } => commands::dlq::replay(flags),
+        Command::Lake {
+            command: LakeCommand::Import { flags },
+        } => commands::lake::import(flags),
         Command::Activities { schema } => commands::activities::run(schema.as_deref()),
         Command::Progress { flags } => commands::progress::run(flags),
         Command::Similar { flags } => commands::similar::run(flags),

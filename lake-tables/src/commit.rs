@@ -22,9 +22,9 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use iceberg::io::FileIO;
 use iceberg::spec::{
-    DataFile, FormatVersion, MAIN_BRANCH, ManifestContentType, ManifestFile, ManifestList,
-    ManifestListWriter, ManifestWriterBuilder, Operation, Snapshot, SnapshotSummaryCollector,
-    Summary, TableMetadata,
+    DataFile, FormatVersion, Literal, MAIN_BRANCH, ManifestContentType, ManifestFile, ManifestList,
+    ManifestListWriter, ManifestWriterBuilder, Operation, PrimitiveLiteral, Snapshot,
+    SnapshotSummaryCollector, Summary, TableMetadata,
 };
 use iceberg::{Error as IcebergError, ErrorKind, MetadataLocation};
 use uuid::Uuid;
@@ -222,6 +222,80 @@ impl TableRef<'_> {
     }
 }
 
+impl TableRef<'_> {
+    /// The manifests of `current`'s current snapshot (none without a snapshot).
+    async fn current_manifests(
+        &self,
+        current: &Current,
+    ) -> Result<Vec<ManifestFile>, LakeTablesError> {
+        let metadata = &current.metadata;
+        let Some(snapshot) = metadata.current_snapshot() else {
+            return Ok(Vec::new());
+        };
+        let bytes = self
+            .file_io
+            .new_input(snapshot.manifest_list())
+            .map_err(LakeTablesError::iceberg(self.display()))?
+            .read()
+            .await
+            .map_err(LakeTablesError::iceberg(self.display()))?;
+        let list = ManifestList::parse_with_version(&bytes, metadata.format_version())
+            .map_err(LakeTablesError::iceberg(self.display()))?;
+        // Collected: the iterator is not `Send`, and callers await while walking it.
+        Ok(list.consume_entries().into_iter().collect())
+    }
+
+    /// The data files of `current`'s current snapshot: what a reader of the table reads.
+    pub async fn live_files(&self, current: &Current) -> Result<Vec<LiveFile>, LakeTablesError> {
+        let mut out = Vec::new();
+        for manifest_file in self.current_manifests(current).await? {
+            if manifest_file.content != ManifestContentType::Data {
+                continue;
+            }
+            let manifest = manifest_file
+                .load_manifest(self.file_io)
+                .await
+                .map_err(LakeTablesError::iceberg(self.display()))?;
+            for entry in manifest.entries().iter().filter(|e| e.is_alive()) {
+                let file = entry.data_file();
+                let (first_date, last_date) = date_bounds(self, file)?;
+                out.push(LiveFile {
+                    path: file.file_path().to_string(),
+                    tenant: partition_tenant(file),
+                    first_date,
+                    last_date,
+                    records: file.record_count(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A data file in a table's current snapshot ([`TableRef::live_files`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LiveFile {
+    /// Its `s3://` URI.
+    pub path: String,
+    /// Its tenant partition value.
+    pub tenant: Option<String>,
+    /// The first date of its rows.
+    pub first_date: NaiveDate,
+    /// The last date of its rows.
+    pub last_date: NaiveDate,
+    /// Its rows.
+    pub records: u64,
+}
+
+/// The tenant of a data file: the first partition field (`identity(tenant_id)`, see
+/// [`Dataset::partition_spec`]).
+pub(crate) fn partition_tenant(file: &DataFile) -> Option<String> {
+    match file.partition().fields().first() {
+        Some(Some(Literal::Primitive(PrimitiveLiteral::String(tenant)))) => Some(tenant.clone()),
+        _ => None,
+    }
+}
+
 /// The snapshot that carries `batch_id` among the main branch's ancestors (those the
 /// table still keeps).
 pub(crate) fn snapshot_with_batch(metadata: &TableMetadata, batch_id: &str) -> Option<i64> {
@@ -298,19 +372,8 @@ async fn produce(
     let mut manifests: Vec<ManifestFile> = Vec::new();
     let mut removed_files = 0usize;
     let mut removed_records = 0u64;
-    if let Some(snapshot) = metadata.current_snapshot() {
-        let bytes = table
-            .file_io
-            .new_input(snapshot.manifest_list())
-            .map_err(LakeTablesError::iceberg(table.display()))?
-            .read()
-            .await
-            .map_err(LakeTablesError::iceberg(table.display()))?;
-        let list = ManifestList::parse_with_version(&bytes, metadata.format_version())
-            .map_err(LakeTablesError::iceberg(table.display()))?;
-        // Collected first: the iterator is not `Send`, and the loop awaits.
-        let entries: Vec<ManifestFile> = list.consume_entries().into_iter().collect();
-        for manifest_file in entries {
+    if metadata.current_snapshot().is_some() {
+        for manifest_file in table.current_manifests(current).await? {
             let Some(date) = date else {
                 manifests.push(manifest_file);
                 continue;
@@ -527,7 +590,8 @@ fn check_date(
     })
 }
 
-fn date_bounds(
+/// The first and last date of `file`'s rows, from its manifest entry's bounds.
+pub(crate) fn date_bounds(
     table: &TableRef<'_>,
     file: &DataFile,
 ) -> Result<(NaiveDate, NaiveDate), LakeTablesError> {

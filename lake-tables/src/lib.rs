@@ -8,6 +8,8 @@
 //!   id-less columns.
 //! - [`LakeTables::append`]: one snapshot per batch, idempotent by the batch id in the
 //!   snapshot summary. [`LakeTables::replace_date`]: one snapshot replacing a date's files.
+//! - [`LakeTables::import_hive`]: the Hive-style objects of earlier runs imported as data
+//!   files (copied byte for byte, appended in one snapshot, nothing twice).
 //! - Commit conflicts are retried with jittered backoff ([`CommitRetry`]) and end as
 //!   [`LakeTablesError::CommitConflict`], whose [`ErrorClass`] is `Throttled`.
 //!
@@ -38,6 +40,7 @@ pub mod commit;
 mod config;
 pub mod datafile;
 mod error;
+mod import;
 pub mod schema;
 pub mod storage;
 mod tables;
@@ -45,5 +48,6 @@ mod tables;
 pub use commit::{CommitOutcome, CommitRetry};
 pub use config::{TablesConfig, data_file_name};
 pub use error::{ErrorClass, LakeTablesError};
+pub use import::{COPIES_IN_FLIGHT, ImportReport, ImportedFile, SkippedFile};
 pub use schema::{BATCH_ID_PROPERTY, Dataset, REPLACED_DATE_PROPERTY};
 pub use tables::{LakeTables, SnapshotInfo};

@@ -210,7 +210,7 @@ impl LakeTables {
         &self.s3
     }
 
-    fn table(&self, dataset: Dataset) -> TableRef<'_> {
+    pub(crate) fn table(&self, dataset: Dataset) -> TableRef<'_> {
         TableRef {
             s3tables: &self.s3tables,
             file_io: &self.file_io,

@@ -493,3 +493,190 @@ async fn concurrent_commits_all_land_once() {
     assert_eq!(table["current"]["count"], 1 + 2 + 3 + 4);
     assert_eq!(table["current"]["distinct_sale_ids"], 10);
 }
+
+/// Puts a Hive-style lake object (what the pipelines wrote before the tables) into the
+/// plain S3 bucket `bucket`.
+async fn put_hive(lake: &Lake, bucket: &str, key: &str, bytes: Vec<u8>) {
+    lake.tables
+        .s3()
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(bytes))
+        .send()
+        .await
+        .expect("put hive object");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hive_objects_are_imported_once_and_never_over_rows_the_table_holds() {
+    let lake = lake().await;
+    let bucket = "old-lake";
+    lake.tables
+        .s3()
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("bucket");
+    // What the export wrote for two tenants and two days, and a stray object.
+    let hive = "pricing-intelligence/smartgo_sales";
+    for (tenant, day, n) in [
+        ("acme", "2026-10-30", 3),
+        ("acme", "2026-11-02", 4),
+        ("globex", "2026-11-02", 5),
+    ] {
+        let (y, m) = (&day[..4], &day[5..7]);
+        let bytes = encode_partition(&sales("hive", tenant, day, n), date(day)).expect("encode");
+        put_hive(
+            &lake,
+            bucket,
+            &format!("{hive}/tenant_id={tenant}/year={y}/month={m}/{day}.parquet"),
+            bytes,
+        )
+        .await;
+    }
+    put_hive(
+        &lake,
+        bucket,
+        &format!("{hive}/_tmp/notes.parquet"),
+        b"not parquet".to_vec(),
+    )
+    .await;
+    // The pipeline already committed acme's 2026-11-02 to the table.
+    lake.tables
+        .ensure_table(Dataset::SmartgoSales)
+        .await
+        .expect("table");
+    let committed = lake
+        .sales_file(
+            "acme-1102",
+            &sales("new", "acme", "2026-11-02", 2),
+            "2026-11-02",
+        )
+        .await;
+    lake.tables
+        .replace_date(Dataset::SmartgoSales, date("2026-11-02"), &[committed])
+        .await
+        .expect("commit");
+
+    let source = format!("s3://{bucket}/{hive}");
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |done: usize, total: usize| seen.lock().expect("lock").push((done, total));
+    let dry = lake
+        .tables
+        .import_hive(Dataset::SmartgoSales, &source, true, &progress)
+        .await
+        .expect("dry run");
+    assert_eq!((dry.imported.len(), dry.rows, dry.committed), (2, 8, false));
+    assert_eq!(
+        lake.read_back(Dataset::SmartgoSales).await["current"]["count"],
+        2
+    );
+
+    let report = lake
+        .tables
+        .import_hive(Dataset::SmartgoSales, &source, false, &progress)
+        .await
+        .expect("import");
+    assert_eq!(report.found, 4);
+    assert!(report.committed);
+    assert_eq!(report.rows, 3 + 5);
+    let imported: Vec<(&str, &str, u64)> = report
+        .imported
+        .iter()
+        .map(|f| (f.tenant.as_str(), f.first_date.as_str(), f.rows))
+        .collect();
+    assert_eq!(
+        imported,
+        [("acme", "2026-10-30", 3), ("globex", "2026-11-02", 5)]
+    );
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(
+        report.skipped[0]
+            .source
+            .ends_with("tenant_id=acme/year=2026/month=11/2026-11-02.parquet")
+            && report.skipped[0]
+                .reason
+                .contains("already holds tenant acme's rows"),
+        "{:?}",
+        report.skipped
+    );
+    assert_eq!(report.refused.len(), 1, "{:?}", report.refused);
+    assert!(
+        report.refused[0].reason.contains("tenant_id="),
+        "{:?}",
+        report.refused
+    );
+    assert_eq!(seen.lock().expect("lock").last(), Some(&(2, 2)));
+    // Copied byte for byte.
+    for file in &report.imported {
+        let get = |uri: &str| {
+            let (b, k) = parse_s3_uri(uri).expect("uri");
+            let (b, k) = (b.to_string(), k.to_string());
+            let s3 = lake.tables.s3().clone();
+            async move {
+                s3.get_object()
+                    .bucket(b)
+                    .key(k)
+                    .send()
+                    .await
+                    .expect("get")
+                    .body
+                    .collect()
+                    .await
+                    .expect("body")
+                    .into_bytes()
+            }
+        };
+        assert_eq!(
+            get(&file.source).await,
+            get(&file.uri).await,
+            "{}",
+            file.uri
+        );
+    }
+
+    let table = lake.read_back(Dataset::SmartgoSales).await;
+    assert_eq!(table["current"]["count"], 2 + 3 + 5);
+    assert_eq!(table["current"]["distinct_sale_ids"], 10);
+    assert_eq!(
+        table["current"]["per_partition"],
+        json!({"acme/2026-10": 3, "acme/2026-11": 2, "globex/2026-11": 5})
+    );
+    assert_eq!(
+        batch_ids(&table)
+            .last()
+            .and_then(Value::as_str)
+            .map(|b| b.starts_with("hive-import-")),
+        Some(true)
+    );
+
+    // A re-run imports nothing: both copies are in the table.
+    let again = lake
+        .tables
+        .import_hive(Dataset::SmartgoSales, &source, false, &progress)
+        .await
+        .expect("re-run");
+    assert!(again.imported.is_empty() && !again.committed, "{again:?}");
+    assert_eq!(again.snapshot_id, report.snapshot_id);
+    assert_eq!(
+        again
+            .skipped
+            .iter()
+            .filter(|s| s.reason.starts_with("already imported"))
+            .count(),
+        2
+    );
+    assert_eq!(
+        lake.read_back(Dataset::SmartgoSales).await["current"]["count"],
+        10
+    );
+
+    let err = lake
+        .tables
+        .import_hive(Dataset::SmartgoSales, "old-lake/x", false, &progress)
+        .await
+        .expect_err("not an s3 uri");
+    assert!(err.to_string().contains("source"), "{err}");
+}

@@ -8,6 +8,7 @@ pub mod execution;
 pub mod fmt;
 pub mod generate;
 pub mod graph;
+pub mod lake;
 pub mod progress;
 pub mod provision;
 pub mod run;
