@@ -591,3 +591,80 @@ async fn with_lake_tables_the_day_is_one_snapshot_of_smartgo_sales_and_a_rerun_r
     // Time travel: the previous snapshot holds the first run's copy of the day.
     assert_eq!(table["previous"]["count"], 199);
 }
+
+/// `stepwise lake import` as an operator runs it on the export's Hive-style output
+/// (what deployments wrote before the tables): the day's files land in `smartgo_sales`
+/// byte for byte, once, and a second import adds nothing.
+#[tokio::test]
+async fn stepwise_lake_import_brings_a_hive_export_into_smartgo_sales_once() {
+    let setup = setup().await;
+    let outcome = run(
+        &setup,
+        setup.world.scheduled_input(SCHEDULED),
+        real_tasks(&setup),
+        "hive",
+    )
+    .await;
+    assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+    let hive = keys_under(&setup, "lake/smartgo_sales/").await;
+    assert_eq!(hive.len(), 2, "{hive:?}");
+
+    let id = unique_id();
+    let table_bucket = format!("import-{id}");
+    let source = format!("s3://{}/lake/smartgo_sales", setup.world.bucket);
+    let import = || {
+        let output = Command::new(stepwise_tests::stepwise_bin())
+            .args([
+                "lake",
+                "import",
+                "--dataset",
+                "smartgo_sales",
+                "--from",
+                &source,
+            ])
+            .args(["--table-bucket", &table_bucket, "--namespace", "imported"])
+            .envs(MotoServer::shared().env())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("stepwise runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert!(
+            output.status.success(),
+            "stepwise lake import failed:\n{stderr}"
+        );
+        let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+        (report, stderr)
+    };
+
+    let (report, stderr) = import();
+    assert_eq!(report["found"], 2, "{report}");
+    assert_eq!(
+        report["imported"].as_array().map(Vec::len),
+        Some(2),
+        "{report}"
+    );
+    assert_eq!(report["rows"], 199);
+    assert_eq!(report["committed"], true);
+    assert!(stderr.contains("2/2 files copied"), "{stderr}");
+    let location = report["metadata_location"]
+        .as_str()
+        .expect("metadata location");
+    let table = read_table(location, "export_date", &MotoServer::shared().endpoint());
+    assert_eq!(table["current"]["count"], 199);
+    assert_eq!(table["current"]["distinct_sale_ids"], 199);
+    assert_eq!(table["current"]["per_date"], json!({"2026-11-23": 199}));
+    assert_eq!(
+        table["current"]["per_partition"],
+        json!({"acme/2026-11": 119, "globex/2026-11": 80})
+    );
+    assert_eq!(table["current"]["embedding_lengths"], json!([1024]));
+
+    let (again, _) = import();
+    assert_eq!(again["imported"], json!([]), "{again}");
+    assert_eq!(again["committed"], false);
+    assert_eq!(again["skipped"].as_array().map(Vec::len), Some(2));
+    assert_eq!(again["snapshot_id"], report["snapshot_id"]);
+    // The sources are untouched.
+    assert_eq!(keys_under(&setup, "lake/smartgo_sales/").await, hive);
+}
