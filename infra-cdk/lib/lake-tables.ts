@@ -98,7 +98,9 @@ export function createLake(
             transform: f.transform,
           })),
         },
-        tableProperties: t.properties,
+        // The format version the Rust side creates tables with (a reserved property:
+        // Iceberg reads it at creation), then the declared properties.
+        tableProperties: { 'format-version': String(t.formatVersion), ...t.properties },
       },
       snapshotManagement: {
         status: 'enabled',

@@ -126,7 +126,8 @@ describe('the Iceberg tables', () => {
         p.IcebergMetadata.IcebergPartitionSpec.Fields.map((f: any) => f.Transform),
         ['identity', 'month'],
       );
-      assert.deepEqual(p.IcebergMetadata.TableProperties, declared.properties);
+      assert.deepEqual(p.IcebergMetadata.TableProperties, { 'format-version': String(declared.formatVersion), ...declared.properties });
+      assert.equal(p.IcebergMetadata.TableProperties['format-version'], '2');
       assert.ok('schema.name-mapping.default' in p.IcebergMetadata.TableProperties);
     });
 
