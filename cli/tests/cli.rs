@@ -125,9 +125,18 @@ fn generate_writes_then_check_detects_every_kind_of_drift() {
         "example-orders.input.example.json",
         "example-orders.mock-config.json",
         "manifest.json",
+        "lake-tables.json",
     ] {
         assert!(out.join(name).is_file(), "{name} not written");
     }
+    // The lake's tables for the deployment: both datasets with their Iceberg schemas.
+    let lake: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("lake-tables.json")).unwrap())
+            .unwrap();
+    assert_eq!(lake["namespace"], "lake");
+    assert_eq!(lake["tables"][0]["name"], "smartgo_sales");
+    assert_eq!(lake["tables"][1]["name"], "sales_history");
+    assert_eq!(lake["tables"][0]["schema"]["type"], "struct");
     stepwise()
         .args(["generate", "--check", "--out"])
         .arg(&out)

@@ -8,6 +8,9 @@
 //! not by ARN: the stack knows the bucket, table and parameter it created or was given,
 //! and turns each role into ARNs.
 //!
+//! The lake's Iceberg tables (S3 Tables) are the deployment's too: [`Resource::LakeTable`]
+//! names one table, [`Resource::LakeNamespace`] the table bucket and namespace holding them.
+//!
 //! A workflow also *declares* the resources it needs created for it — DynamoDB tables
 //! ([`TableSpec`]), SQS queues ([`QueueSpec`]) and S3 Vectors indexes
 //! ([`VectorIndexSpec`]) — by a logical kebab-case name (`sales-history`,
@@ -101,6 +104,30 @@ pub enum Resource {
     /// The account's default EventBridge event bus (e.g. `events:PutEvents` to re-put an
     /// event).
     EventBus,
+    /// One Iceberg table of the lake in the deployment's S3 table bucket (S3 Tables), by
+    /// its name in the lake's namespace (`smartgo_sales`, `sales_history`). Only
+    /// `s3tables:*` actions, granted on that table's ARN
+    /// (`arn:<partition>:s3tables:<region>:<account>:bucket/<bucket>/table/<id>`, IAM's
+    /// `Table` resource type): `s3tables:GetTable` and `s3tables:GetTableMetadataLocation`
+    /// (find the table, its warehouse location and current metadata file),
+    /// `s3tables:UpdateTableMetadataLocation` (commit a snapshot),
+    /// `s3tables:GetTableData` and `s3tables:PutTableData` (read and write the table's
+    /// data and metadata files through the S3 API of its warehouse location: `GetObject`,
+    /// `HeadObject`, `PutObject` and the multipart calls there are authorized by these two).
+    LakeTable {
+        /// The table's name in the namespace, as the lake names its dataset.
+        dataset: &'static str,
+    },
+    /// The deployment's S3 table bucket and the lake's namespace in it (IAM's
+    /// `TableBucket` resource type, the bucket's ARN
+    /// `arn:<partition>:s3tables:<region>:<account>:bucket/<bucket>`). Only `s3tables:*`
+    /// actions: `s3tables:GetTableBucket`, `s3tables:GetNamespace`,
+    /// `s3tables:ListNamespaces` and `s3tables:ListTables` (find the bucket, namespace and
+    /// tables by name), and — for code that creates what is missing —
+    /// `s3tables:CreateNamespace` and `s3tables:CreateTable` (both authorized on the
+    /// bucket). `s3tables:ListTableBuckets` has no resource type and is not grantable
+    /// here.
+    LakeNamespace,
 }
 
 /// A part of S3 storage with its own prefix.
@@ -350,6 +377,13 @@ mod tests {
                 json!({"kind": "vectorIndex", "index": "products"}),
             ),
             (Resource::EventBus, json!({"kind": "eventBus"})),
+            (
+                Resource::LakeTable {
+                    dataset: "smartgo_sales",
+                },
+                json!({"kind": "lakeTable", "dataset": "smartgo_sales"}),
+            ),
+            (Resource::LakeNamespace, json!({"kind": "lakeNamespace"})),
             (
                 Resource::Objects {
                     area: Area::Thumbnails,

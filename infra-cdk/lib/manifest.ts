@@ -27,7 +27,9 @@ export type Resource =
   | { kind: 'table'; table: string }
   | { kind: 'queue'; queue: string }
   | { kind: 'vectorIndex'; index: string }
-  | { kind: 'eventBus' };
+  | { kind: 'eventBus' }
+  | { kind: 'lakeTable'; dataset: string }
+  | { kind: 'lakeNamespace' };
 
 export type ResourceKind = Resource['kind'];
 
@@ -43,6 +45,8 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'queue',
   'vectorIndex',
   'eventBus',
+  'lakeTable',
+  'lakeNamespace',
 ];
 
 /** A key attribute of a declared table: its name and DynamoDB type. */
@@ -217,6 +221,53 @@ export interface Manifest {
   workflows: WorkflowSpec[];
   activities: ActivitySpec[];
   resources: Resources;
+  /** The lake's Iceberg tables (`lake-tables.json` next to manifest.json), when generated. */
+  lake?: LakeSpec;
+}
+
+/** The file `stepwise generate` writes next to manifest.json describing the lake's tables. */
+export const LAKE_FILE = 'lake-tables.json';
+
+/**
+ * One Iceberg schema field, as the Iceberg spec writes it (and CloudFormation's
+ * `IcebergSchemaV2` takes it): `type` is a primitive's name or a nested type's object
+ * (`{"type": "list", "element-id", "element", "element-required"}`).
+ */
+export interface IcebergField {
+  id: number;
+  name: string;
+  required: boolean;
+  type: string | Record<string, unknown>;
+}
+
+/** A partition field bound to the schema. */
+export interface IcebergPartitionField {
+  sourceId: number;
+  fieldId: number;
+  name: string;
+  transform: string;
+}
+
+/** One table of the lake (`lake-tables/src/deployment.rs`). */
+export interface LakeTableSpec {
+  name: string;
+  formatVersion: number;
+  schemaId: number;
+  fields: IcebergField[];
+  specId: number;
+  partitionFields: IcebergPartitionField[];
+  properties: Record<string, string>;
+  snapshotManagement: { minSnapshotsToKeep: number; maxSnapshotAgeHours: number; reason: string };
+  compaction: { enabled: boolean; targetFileSizeMb: number; reason: string };
+}
+
+/** The table bucket, its namespace and tables. */
+export interface LakeSpec {
+  /** The bucket's logical name; the stack names it `<namePrefix><tableBucket>` unless told. */
+  tableBucket: string;
+  unreferencedFileRemoval: { unreferencedDays: number; noncurrentDays: number; reason: string };
+  namespace: string;
+  tables: LakeTableSpec[];
 }
 
 /** A manifest that cannot be deployed; the message names the file and the field. */
@@ -252,10 +303,123 @@ export function loadManifest(dir: string): Manifest {
   return parseManifest(raw, dir, file);
 }
 
+/** Reads and checks `<dir>/lake-tables.json`; undefined when there is none. */
+export function loadLake(dir: string): LakeSpec | undefined {
+  const file = path.join(dir, LAKE_FILE);
+  if (!fs.existsSync(file)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ManifestError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseLake(raw, file);
+}
+
+// S3 Tables' names: table buckets 3-63 of a-z 0-9 -, namespaces and tables of a-z 0-9 _.
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const NAMESPACE_NAME = /^[a-z0-9][a-z0-9_]{1,61}[a-z0-9]$/;
+const TABLE_NAME = /^[a-z0-9][a-z0-9_]{0,253}[a-z0-9]?$/;
+
+/** Checks a parsed `lake-tables.json` (exported for tests). */
+export function parseLake(raw: unknown, where: string): LakeSpec {
+  const root = obj(raw, where);
+  const tableBucket = str(root.tableBucket, `${where}: tableBucket`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(tableBucket)) {
+    throw new ManifestError(`${where}: tableBucket "${tableBucket}" is not a table bucket name (a-z, 0-9, -)`);
+  }
+  const namespace = str(root.namespace, `${where}: namespace`);
+  if (!NAMESPACE_NAME.test(namespace)) {
+    throw new ManifestError(`${where}: namespace "${namespace}" is not an S3 Tables namespace (3-63 of a-z, 0-9, _)`);
+  }
+  const removal = obj(root.unreferencedFileRemoval, `${where}: unreferencedFileRemoval`);
+  const days = (v: unknown, at: string) => {
+    const n = int(v, at);
+    if (n < 1) throw new ManifestError(`${at}: ${n} days; S3 Tables needs at least 1`);
+    return n;
+  };
+  const unreferencedFileRemoval = {
+    unreferencedDays: days(removal.unreferencedDays, `${where}: unreferencedFileRemoval.unreferencedDays`),
+    noncurrentDays: days(removal.noncurrentDays, `${where}: unreferencedFileRemoval.noncurrentDays`),
+    reason: str(removal.reason, `${where}: unreferencedFileRemoval.reason`),
+  };
+  const tables = arr(root.tables, `${where}: tables`).map((t, i): LakeTableSpec => {
+    const at = `${where}: tables[${i}]`;
+    const o = obj(t, at);
+    const name = str(o.name, `${at}.name`);
+    if (!TABLE_NAME.test(name)) throw new ManifestError(`${at}.name: "${name}" is not an S3 Tables table name`);
+    const schema = obj(o.schema, `${at}.schema`);
+    if (schema.type !== 'struct') throw new ManifestError(`${at}.schema.type: expected "struct"`);
+    const fields = arr(schema.fields, `${at}.schema.fields`).map((f, j): IcebergField => {
+      const fa = `${at}.schema.fields[${j}]`;
+      const fo = obj(f, fa);
+      if (typeof fo.required !== 'boolean') throw new ManifestError(`${fa}.required: expected a boolean`);
+      const type = fo.type;
+      if (typeof type !== 'string' && (typeof type !== 'object' || type === null || Array.isArray(type))) {
+        throw new ManifestError(`${fa}.type: expected a type name or a nested type object`);
+      }
+      return { id: int(fo.id, `${fa}.id`), name: str(fo.name, `${fa}.name`), required: fo.required, type: type as IcebergField['type'] };
+    });
+    if (fields.length === 0) throw new ManifestError(`${at}.schema.fields is empty`);
+    const spec = obj(o.partitionSpec, `${at}.partitionSpec`);
+    const ids = new Set(fields.map((f) => f.id));
+    const partitionFields = arr(spec.fields, `${at}.partitionSpec.fields`).map((f, j): IcebergPartitionField => {
+      const fa = `${at}.partitionSpec.fields[${j}]`;
+      const fo = obj(f, fa);
+      const sourceId = int(fo['source-id'], `${fa}.source-id`);
+      if (!ids.has(sourceId)) throw new ManifestError(`${fa}.source-id: ${sourceId} is no field of the schema`);
+      return {
+        sourceId,
+        fieldId: int(fo['field-id'], `${fa}.field-id`),
+        name: str(fo.name, `${fa}.name`),
+        transform: str(fo.transform, `${fa}.transform`),
+      };
+    });
+    const properties: Record<string, string> = {};
+    for (const [k, v] of Object.entries(obj(o.properties, `${at}.properties`))) {
+      properties[k] = str(v, `${at}.properties.${k}`);
+    }
+    const snap = obj(o.snapshotManagement, `${at}.snapshotManagement`);
+    const compaction = obj(o.compaction, `${at}.compaction`);
+    if (typeof compaction.enabled !== 'boolean') throw new ManifestError(`${at}.compaction.enabled: expected a boolean`);
+    const size = int(compaction.targetFileSizeMb, `${at}.compaction.targetFileSizeMb`);
+    if (size < 64 || size > 512) {
+      throw new ManifestError(`${at}.compaction.targetFileSizeMb: ${size} is outside S3 Tables' 64 to 512`);
+    }
+    return {
+      name,
+      formatVersion: int(o.formatVersion, `${at}.formatVersion`),
+      schemaId: int(schema['schema-id'], `${at}.schema.schema-id`),
+      fields,
+      specId: int(spec['spec-id'], `${at}.partitionSpec.spec-id`),
+      partitionFields,
+      properties,
+      snapshotManagement: {
+        minSnapshotsToKeep: days(snap.minSnapshotsToKeep, `${at}.snapshotManagement.minSnapshotsToKeep`),
+        maxSnapshotAgeHours: days(snap.maxSnapshotAgeHours, `${at}.snapshotManagement.maxSnapshotAgeHours`),
+        reason: str(snap.reason, `${at}.snapshotManagement.reason`),
+      },
+      compaction: { enabled: compaction.enabled, targetFileSizeMb: size, reason: str(compaction.reason, `${at}.compaction.reason`) },
+    };
+  });
+  const seen = new Set<string>();
+  for (const t of tables) {
+    if (seen.has(t.name)) throw new ManifestError(`${where}: lake table "${t.name}" is listed twice`);
+    seen.add(t.name);
+  }
+  return { tableBucket, unreferencedFileRemoval, namespace, tables };
+}
+
+/** Whether `name` is a valid S3 table bucket name (3-63 of a-z, 0-9, -). */
+export function isTableBucketName(name: string): boolean {
+  return BUCKET_NAME.test(name);
+}
+
 /** Checks a parsed manifest (exported for tests). `where` names the source in messages. */
 export function parseManifest(raw: unknown, dir: string, where: string): Manifest {
   const root = obj(raw, where);
   const resources = parseResources(root.resources, `${where}: resources`);
+  const lake = loadLake(dir);
   const known = new Set<string>([...DEPLOYMENT_NAMES, ...resourcePlaceholders(resources).keys()]);
   const activities = arr(root.activities, `${where}: activities`).map((a, i) =>
     parseActivity(a, `${where}: activities[${i}]`),
@@ -295,10 +459,18 @@ export function parseManifest(raw: unknown, dir: string, where: string): Manifes
     if (missing) {
       throw new ManifestError(`${at}: ${JSON.stringify(r)} is not in "resources": nothing would create it`);
     }
+    if ((r.kind === 'lakeTable' || r.kind === 'lakeNamespace') && lake === undefined) {
+      throw new ManifestError(`${at}: ${JSON.stringify(r)} needs ${path.join(dir, LAKE_FILE)}, which does not exist: run \`stepwise generate\``);
+    }
+    if (r.kind === 'lakeTable' && !lake?.tables.some((t) => t.name === r.dataset)) {
+      throw new ManifestError(
+        `${at}: ${JSON.stringify(r)} names no table of ${LAKE_FILE} (tables: ${lake?.tables.map((t) => t.name).join(', ')})`,
+      );
+    }
   };
   for (const a of activities) a.permissions.forEach((p, i) => declared(p, `${where}: activity "${a.name}" permissions[${i}]`));
   for (const w of workflows) w.permissions.forEach((p, i) => declared(p, `${where}: workflow "${w.name}" permissions[${i}]`));
-  return { dir, workflows, activities, resources };
+  return { dir, workflows, activities, resources, lake };
 }
 
 const LOGICAL_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -579,6 +751,10 @@ function parseResource(raw: unknown, where: string): Resource {
       return { kind, queue: str(o.queue, `${where}.queue`) };
     case 'vectorIndex':
       return { kind, index: str(o.index, `${where}.index`) };
+    case 'lakeTable':
+      return { kind, dataset: str(o.dataset, `${where}.dataset`) };
+    case 'lakeNamespace':
+      return { kind };
     default:
       throw new ManifestError(
         `${where}.kind: unknown resource kind "${kind}" (known: ${RESOURCE_KINDS.join(', ')}); ` +

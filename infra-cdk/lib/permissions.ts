@@ -35,7 +35,24 @@ export interface ResourceScope {
   tableArns: Record<string, string>;
   queueArns: Record<string, string>;
   vectorIndexArns: Record<string, string>;
+  /** ARN of the lake's S3 table bucket (when `lake-tables.json` was generated). */
+  lakeTableBucketArn?: string;
+  /** ARNs of the lake's Iceberg tables, by table name. */
+  lakeTableArns: Record<string, string>;
 }
+
+/**
+ * S3 Tables actions authorized on a table (IAM's `Table` resource type): reading and
+ * committing its metadata, and its data through the S3 API of its warehouse location.
+ */
+const LAKE_TABLE_ACTIONS = /^s3tables:(GetTable|GetTableMetadataLocation|UpdateTableMetadataLocation|GetTableData|PutTableData|GetTableMaintenanceConfiguration|GetTableMaintenanceJobStatus|GetTableEncryption|GetTableStorageClass|GetTableRecordExpirationConfiguration)$/;
+
+/**
+ * S3 Tables actions authorized on the table bucket (IAM's `TableBucket` resource type)
+ * that a writer of the lake may need: finding the bucket, namespace and tables, and
+ * creating the namespace or a table when missing.
+ */
+const LAKE_NAMESPACE_ACTIONS = /^s3tables:(GetTableBucket|GetNamespace|ListNamespaces|ListTables|CreateNamespace|CreateTable|GetTableBucketMaintenanceConfiguration|GetTableBucketEncryption)$/;
 
 /** The account's default event bus. */
 export function defaultEventBusArn(scope: ResourceScope): string {
@@ -145,6 +162,15 @@ export function statementsFor(permission: Permission, scope: ResourceScope, wher
     case 'eventBus':
       only(/^events:/, 'an event bus');
       return [statement([defaultEventBusArn(scope)])];
+    case 'lakeTable':
+      only(LAKE_TABLE_ACTIONS, 'an S3 Tables table');
+      return [statement([declared(scope.lakeTableArns, r.dataset, 'lake table', where)])];
+    case 'lakeNamespace':
+      only(LAKE_NAMESPACE_ACTIONS, 'the S3 table bucket and namespace');
+      if (scope.lakeTableBucketArn === undefined) {
+        throw new ManifestError(`${where}: resource kind "lakeNamespace" but the stack has no table bucket (no lake-tables.json)`);
+      }
+      return [statement([scope.lakeTableBucketArn])];
     default: {
       // The manifest parser rejects unknown kinds; this keeps the switch exhaustive.
       const never: never = r;

@@ -56,6 +56,15 @@ export interface Settings {
    * of Lambda functions (names as in the manifest; checked against it by the stack).
    */
   activityWorkers: string[];
+  /** The lake's S3 table bucket name; undefined: `<namePrefix><tableBucket of lake-tables.json>`. */
+  lakeTableBucketName?: string;
+  /**
+   * Whether the stack also creates the account-level integration of S3 Tables with the
+   * AWS analytics services (the `s3tablescatalog` Glue catalog and the Lake Formation
+   * registration Athena reads the tables through). Off by default: there is one per
+   * account and region, and an account that enabled it in the console already has it.
+   */
+  lakeAnalyticsIntegration: boolean;
 }
 
 export const DEFAULTS = {
@@ -101,6 +110,8 @@ export const CONTEXT_KEYS = [
   'functionErrorsThreshold',
   'scheduleEnabled',
   'activityWorkers',
+  'lakeTableBucketName',
+  'lakeAnalyticsIntegration',
   // the jobs API (lib/jobs-api.ts reads these)
   'jobsApiUserPoolArn',
   'jobsApiRateLimit',
@@ -228,6 +239,17 @@ export function readSettings(lookup: Lookup): Settings {
 
   const activityWorkers = nameList(lookup('activityWorkers'), 'activityWorkers');
 
+  const lakeTableBucketName = text('lakeTableBucketName');
+  if (lakeTableBucketName !== undefined && !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(lakeTableBucketName)) {
+    throw new SettingsError(
+      `context "lakeTableBucketName": "${lakeTableBucketName}" is not an S3 table bucket name (3-63 of a-z, 0-9 and -, starting and ending with a letter or digit)`,
+    );
+  }
+  const integrationText = text('lakeAnalyticsIntegration') ?? 'false';
+  if (integrationText !== 'true' && integrationText !== 'false') {
+    throw new SettingsError(`context "lakeAnalyticsIntegration": "${integrationText}" is neither true nor false`);
+  }
+
   const dir = (key: string, fallback: string): string => path.resolve(REPO_ROOT, 'infra-cdk', text(key) ?? fallback);
 
   return {
@@ -259,6 +281,8 @@ export function readSettings(lookup: Lookup): Settings {
     functionErrorsThreshold: count('functionErrorsThreshold', DEFAULTS.functionErrorsThreshold, 1, 100000),
     scheduleEnabled: scheduleEnabledText === 'true',
     activityWorkers,
+    lakeTableBucketName,
+    lakeAnalyticsIntegration: integrationText === 'true',
   };
 }
 

@@ -55,6 +55,8 @@ import type {
 } from './manifest';
 import { DEPLOYMENT_NAMES, ManifestError, fillTemplate, placeholders, resourcePlaceholders } from './manifest';
 import type { ResourceScope } from './permissions';
+import type { Lake } from './lake-tables';
+import { createLake } from './lake-tables';
 import { mapRunExecutionArns, statementsFor } from './permissions';
 import type { Settings } from './settings';
 import { activityName, workerActivities, workerStatements } from './workers';
@@ -129,6 +131,8 @@ export class StepwiseStack extends Stack {
   readonly alarms: cloudwatch.Alarm[] = [];
   /** One per generated OpenAPI document (`*.openapi.json`), in file name order. */
   readonly apis: JobsApi[] = [];
+  /** The lake's S3 table bucket, namespace and Iceberg tables (from `lake-tables.json`). */
+  readonly lake?: Lake;
 
   constructor(scope: Construct, id: string, props: StepwiseStackProps) {
     super(scope, id, props);
@@ -241,6 +245,13 @@ export class StepwiseStack extends Stack {
       }
     }
     const vectorBucket = this.vectorBucket;
+    if (manifest.lake !== undefined) {
+      this.lake = createLake(this, manifest.lake, {
+        bucketName: settings.lakeTableBucketName ?? `${settings.namePrefix}${manifest.lake.tableBucket}`.toLowerCase(),
+        analyticsIntegration: settings.lakeAnalyticsIntegration,
+      });
+    }
+    const lake = this.lake;
     for (const [name, p] of resourcePlaceholders(manifest.resources)) {
       const value = (() => {
         switch (p.kind) {
@@ -294,6 +305,8 @@ export class StepwiseStack extends Stack {
       tableArns: Object.fromEntries([...this.tables].map(([n, t]) => [n, t.tableArn])),
       queueArns: Object.fromEntries([...this.queues].map(([n, q]) => [n, q.queueArn])),
       vectorIndexArns: Object.fromEntries([...this.vectorIndexes].map(([n, i]) => [n, i.attrIndexArn])),
+      lakeTableBucketArn: lake?.bucket.attrTableBucketArn,
+      lakeTableArns: Object.fromEntries([...(lake?.tables ?? [])].map(([n, t]) => [n, t.attrTableArn])),
     });
 
     // ---- functions -------------------------------------------------------------------
@@ -469,6 +482,24 @@ export class StepwiseStack extends Stack {
       new CfnOutput(this, `WorkerRoleArn${pascal(name)}`, {
         value: role.roleArn,
         description: `An ECS task role for a worker of ${name} (carries WorkerPolicyArn${pascal(name)})`,
+      });
+    }
+    if (lake !== undefined) {
+      new CfnOutput(this, 'LakeTableBucketArn', {
+        value: lake.bucket.attrTableBucketArn,
+        description: 'The lake\'s S3 table bucket: "lake_tables.table_bucket" in the SSM config',
+      });
+      new CfnOutput(this, 'LakeNamespaceName', {
+        value: lake.spec.namespace,
+        description: 'The namespace of the lake\'s tables: "lake_tables.namespace" in the SSM config',
+      });
+      new CfnOutput(this, 'LakeTablesConfig', {
+        value: Stack.of(this).toJsonString({ table_bucket: lake.bucket.attrTableBucketArn, namespace: lake.spec.namespace }),
+        description: 'Paste as "lake_tables" into the SSM config: WritePartition then commits to the Iceberg tables',
+      });
+      new CfnOutput(this, 'LakeAthenaCatalog', {
+        value: `s3tablescatalog/${lake.bucketName}`,
+        description: `Athena: SELECT ... FROM "s3tablescatalog/${lake.bucketName}"."${lake.spec.namespace}"."<table>" (after the Lake Formation step, infra-cdk/README.md)`,
       });
     }
     if (this.alarmTopic !== undefined) new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
@@ -872,6 +903,7 @@ const nagScope: ResourceScope = {
   tableArns: {},
   queueArns: {},
   vectorIndexArns: {},
+  lakeTableArns: {},
 };
 
 function attributeType(k: KeyAttr): dynamodb.AttributeType {

@@ -13,8 +13,8 @@
 #     real artifact.
 #  5. cfn-lint (pinned in scripts/requirements.txt, in .venv) on the template the CLI
 #     synthesizes, on the template of the fixture manifest (test/fixture.ts) and on
-#     the template with every Standard workflow's activity served by workers
-#     (test/synth-workers.ts):
+#     the template with every Standard workflow's activity served by workers and the
+#     lake's analytics integration on (test/synth-workers.ts):
 #     CloudFormation's resource specs, property values and the Step Functions
 #     definitions. W3005 (a DependsOn that a GetAtt already implies, which
 #     CDK emits for every role policy) is the one check skipped.

@@ -28,6 +28,7 @@ describe('cdk-nag AwsSolutions', () => {
       {},
       { alarmEmail: 'ops@example.com', configKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc-123', imagesBucket: 'photos' },
       everyActivityAsWorker,
+      { lakeAnalyticsIntegration: 'true' },
     ]) {
       const { app, stack } = buildApp({ artifactDir: X86, ...context }, tempDir('nag'));
       const assembly = app.synth(); // cdk-nag 3 is a validation plugin: a finding throws here

@@ -88,6 +88,10 @@ function expectedResources(p: Permission, workflow?: string, context: { imagesBu
       return [`\${${named('AWS::S3Vectors::Index', `VectorIndex${pascal(r.index)}`)[0]}.IndexArn}`];
     case 'eventBus':
       return [`${arnHead('events')}:event-bus/default`];
+    case 'lakeTable':
+      return [`\${${named('AWS::S3Tables::Table', `LakeTable${pascal(r.dataset)}`)[0]}.TableARN}`];
+    case 'lakeNamespace':
+      return [`\${${named('AWS::S3Tables::TableBucket', 'LakeTableBucket')[0]}.TableBucketARN}`];
   }
 }
 

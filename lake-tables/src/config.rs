@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TablesConfig {
-    /// The S3 table bucket's name (3-63 lowercase letters, digits and `-`); found by
-    /// name, created when missing.
-    #[schemars(length(min = 3, max = 63))]
+    /// The S3 table bucket: its name (3-63 lowercase letters, digits and `-`), found by
+    /// name and created when missing; or its ARN
+    /// (`arn:aws:s3tables:<region>:<account>:bucket/<name>`, a deployment's
+    /// `LakeTableBucketArn` stack output), used as it is and never created.
+    #[schemars(length(min = 3, max = 2048))]
     pub table_bucket: String,
     /// The namespace holding the tables (3-63 lowercase letters, digits and `_`).
     #[schemars(length(min = 3, max = 63))]
@@ -27,7 +29,9 @@ impl TablesConfig {
     /// # Errors
     /// [`crate::LakeTablesError::InvalidInput`] naming the field.
     pub fn check(&self) -> Result<(), crate::LakeTablesError> {
-        crate::tables::check_name("table_bucket", &self.table_bucket, '-')?;
+        if crate::tables::bucket_arn_name(&self.table_bucket)?.is_none() {
+            crate::tables::check_name("table_bucket", &self.table_bucket, '-')?;
+        }
         crate::tables::check_name("namespace", &self.namespace, '_')
     }
 }

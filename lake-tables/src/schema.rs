@@ -33,6 +33,9 @@ pub const BATCH_ID_PROPERTY: &str = "stepwise.batch-id";
 /// The snapshot summary property that names the date a `replace_date` snapshot replaced.
 pub const REPLACED_DATE_PROPERTY: &str = "stepwise.replaced-date";
 
+/// `smartgo_sales`, daily-sales-export's table (what its deployment permissions name).
+pub const SMARTGO_SALES_TABLE: &str = "smartgo_sales";
+
 /// One of the lake's tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dataset {
@@ -49,7 +52,7 @@ impl Dataset {
     /// The table's name in the namespace.
     pub fn table_name(self) -> &'static str {
         match self {
-            Dataset::SmartgoSales => "smartgo_sales",
+            Dataset::SmartgoSales => SMARTGO_SALES_TABLE,
             Dataset::SalesHistory => stepwise_lake::SALES_HISTORY_DATASET,
         }
     }

@@ -86,18 +86,58 @@ pub(crate) fn check_name(
     }
 }
 
+/// The table bucket's name when `bucket` is a table bucket ARN, `None` when it is not an
+/// ARN at all.
+///
+/// # Errors
+/// An ARN that is not a table bucket's.
+pub(crate) fn bucket_arn_name(bucket: &str) -> Result<Option<&str>, LakeTablesError> {
+    if !bucket.starts_with("arn:") {
+        return Ok(None);
+    }
+    let bad = || LakeTablesError::InvalidInput {
+        field: "table_bucket",
+        reason: format!(
+            "\"{bucket}\" is not a table bucket ARN (arn:<partition>:s3tables:<region>:<account>:bucket/<name>)"
+        ),
+    };
+    let parts: Vec<&str> = bucket.splitn(6, ':').collect();
+    let [_, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let name = resource.strip_prefix("bucket/").ok_or_else(bad)?;
+    if partition.is_empty()
+        || *service != "s3tables"
+        || region.is_empty()
+        || account.len() != 12
+        || !account.chars().all(|c| c.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    check_name("table_bucket", name, '-')?;
+    Ok(Some(name))
+}
+
 impl LakeTables {
     /// Finds or creates the table bucket `bucket` and the namespace `namespace` in it,
     /// on the endpoints of `config` (S3 Tables and S3: moto locally, AWS in production).
     ///
+    /// `bucket` is a name, looked up with `ListTableBuckets` and created when missing, or
+    /// a table bucket ARN (`arn:<partition>:s3tables:<region>:<account>:bucket/<name>`,
+    /// what a deployment configures): used as it is, never listed or created, so the
+    /// caller needs no account-wide `s3tables:ListTableBuckets` grant.
+    ///
     /// # Errors
-    /// A bad name ([`LakeTablesError::InvalidInput`]) or a failed AWS call.
+    /// A bad name or ARN ([`LakeTablesError::InvalidInput`]) or a failed AWS call.
     pub async fn ensure(
         config: &SdkConfig,
         bucket: &str,
         namespace: &str,
     ) -> Result<Self, LakeTablesError> {
-        check_name("table_bucket", bucket, '-')?;
+        let given_arn = bucket_arn_name(bucket)?;
+        if given_arn.is_none() {
+            check_name("table_bucket", bucket, '-')?;
+        }
         check_name("namespace", namespace, '_')?;
         let s3tables = aws_sdk_s3tables::Client::new(config);
         let s3 = aws_sdk_s3::Client::from_conf(
@@ -105,7 +145,10 @@ impl LakeTables {
                 .force_path_style(config.endpoint_url().is_some())
                 .build(),
         );
-        let bucket_arn = ensure_bucket(&s3tables, bucket).await?;
+        let bucket_arn = match given_arn {
+            Some(_) => bucket.to_string(),
+            None => ensure_bucket(&s3tables, bucket).await?,
+        };
         let factory = Arc::new(SdkS3StorageFactory::new(s3.clone()));
         let file_io = FileIOBuilder::new(factory.clone()).build();
         let catalog = S3TablesCatalogBuilder::default()
@@ -498,5 +541,24 @@ mod tests {
         );
         assert!(check_name("table_bucket", "-x-", '-').is_err());
         assert!(check_name("table_bucket", "ab", '-').is_err());
+    }
+
+    #[test]
+    fn a_table_bucket_arn_names_its_bucket() {
+        assert_eq!(
+            bucket_arn_name("arn:aws:s3tables:eu-west-1:123456789012:bucket/stepwise-lake")
+                .expect("arn"),
+            Some("stepwise-lake")
+        );
+        assert_eq!(bucket_arn_name("stepwise-lake").expect("name"), None);
+        for bad in [
+            "arn:aws:s3:eu-west-1:123456789012:bucket/stepwise-lake",
+            "arn:aws:s3tables:eu-west-1:123:bucket/stepwise-lake",
+            "arn:aws:s3tables:eu-west-1:123456789012:table/stepwise-lake",
+            "arn:aws:s3tables:eu-west-1:123456789012:bucket/Bad_Name",
+        ] {
+            let err = bucket_arn_name(bad).expect_err(bad);
+            assert!(err.to_string().starts_with("table_bucket"), "{err}");
+        }
     }
 }

@@ -19,6 +19,8 @@ const OWNED_SUFFIXES: &[&str] = &[
     ".openapi.json",
 ];
 const MANIFEST: &str = "manifest.json";
+/// The lake's tables for the deployment (`lake-tables/src/deployment.rs`).
+const LAKE_TABLES: &str = stepwise_lake_tables::deployment::FILE_NAME;
 
 /// Builds every workflow and writes (or, with `check`, compares) the generated files.
 pub fn run(check: bool, out: Option<PathBuf>) -> Result<ExitCode, CliError> {
@@ -47,6 +49,14 @@ pub fn run(check: bool, out: Option<PathBuf>) -> Result<ExitCode, CliError> {
             files.push(GeneratedFile {
                 name: stepwise_jobs_api::openapi::FILE_NAME.to_string(),
                 content: stepwise_jobs_api::openapi::generated_text(),
+            });
+            // The lake's table bucket, namespace and Iceberg tables (issue 20), from the
+            // lake's own schemas.
+            let lake = stepwise_lake_tables::deployment::generated_text()
+                .map_err(|e| CliError::Message(format!("the lake tables' declaration: {e}")))?;
+            files.push(GeneratedFile {
+                name: LAKE_TABLES.to_string(),
+                content: lake,
             });
             files.sort_by(|a, b| a.name.cmp(&b.name));
             files
@@ -125,7 +135,9 @@ fn compare(dir: &Path, files: &[GeneratedFile]) -> Result<Vec<Drift>, CliError> 
                 source,
             })?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let owned = name == MANIFEST || OWNED_SUFFIXES.iter().any(|s| name.ends_with(s));
+            let owned = name == MANIFEST
+                || name == LAKE_TABLES
+                || OWNED_SUFFIXES.iter().any(|s| name.ends_with(s));
             if owned && !expected.contains(name.as_str()) {
                 drift.push(Drift::Extra(entry.path()));
             }

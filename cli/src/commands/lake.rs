@@ -28,8 +28,9 @@ pub struct ImportFlags {
     /// `s3://lake/pricing-intelligence/smartgo_sales`).
     #[arg(long = "from", value_name = "S3_URI")]
     pub source: String,
-    /// The S3 table bucket (created when missing).
-    #[arg(long, value_name = "NAME")]
+    /// The S3 table bucket: its name (created when missing, as in local runs) or its
+    /// ARN (a deployment's `LakeTableBucketArn` output; used as it is).
+    #[arg(long, value_name = "NAME|ARN")]
     pub table_bucket: String,
     /// The namespace of the tables (created when missing).
     #[arg(long, value_name = "NAME")]

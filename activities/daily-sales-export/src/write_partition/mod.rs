@@ -224,6 +224,23 @@ impl ActivityDef for WritePartition {
                 resource: Resource::Objects { area: Area::Lake },
                 reason: "writes the Parquet partitions",
             },
+            Permission {
+                actions: &["s3tables:GetNamespace"],
+                resource: Resource::LakeNamespace,
+                reason: "with lake_tables: checks that the lake's namespace exists in the table bucket (the deployment creates both; given as an ARN the bucket is not listed)",
+            },
+            Permission {
+                actions: &[
+                    "s3tables:GetTable",
+                    "s3tables:UpdateTableMetadataLocation",
+                    "s3tables:GetTableData",
+                    "s3tables:PutTableData",
+                ],
+                resource: Resource::LakeTable {
+                    dataset: stepwise_lake_tables::SMARTGO_SALES_TABLE,
+                },
+                reason: "with lake_tables: finds smartgo_sales and its metadata file, reads its metadata and manifests and the files' footers and writes the day's Parquet files, manifests and metadata through the S3 API of its warehouse location, and commits the snapshot replacing the date",
+            },
         ],
     };
     const ERRORS: &'static [ErrorName] = &[];
