@@ -29,6 +29,11 @@ pub struct CompactionRequest {
     /// The day to compact, `YYYY-MM-DD` (instead of `scheduled_time`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// The lake's Iceberg tables: when given, the compaction commits the day's rows to
+    /// the `sales_history` table (one snapshot, batch `compaction-<day>`) instead of
+    /// writing Hive-style compacted objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lake_tables: Option<stepwise_lake_tables::TablesConfig>,
 }
 
 /// What `PlanCompaction` receives.
@@ -127,6 +132,9 @@ impl Activity for PlanCompaction {
         ctx: &Context,
     ) -> Result<PlanCompactionOutput, ActivityError> {
         let (day, cutoff) = compaction_day(&input.request)?;
+        if let Some(tables) = &input.request.lake_tables {
+            tables.check()?;
+        }
         let root = join_prefix(&input.lake_prefix, &format!("{SALES_HISTORY_DATASET}/"));
         let s3 = ctx.aws().s3().await;
         let mut pages = s3
@@ -179,6 +187,7 @@ mod tests {
         CompactionRequest {
             scheduled_time: scheduled.map(str::to_string),
             date: date.map(str::to_string),
+            lake_tables: None,
         }
     }
 
