@@ -8,7 +8,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use chrono::NaiveDate;
 use iceberg::io::{FileIO, FileIOBuilder};
-use iceberg::spec::{DataFile, Schema};
+use iceberg::spec::{DataFile, ManifestContentType, ManifestFile, ManifestList, Schema};
 use iceberg::{Catalog, CatalogBuilder, NamespaceIdent, TableCreation, TableIdent};
 use iceberg_catalog_s3tables::{S3TablesCatalog, S3TablesCatalogBuilder};
 
@@ -305,6 +305,50 @@ impl LakeTables {
             .collect();
         snapshots.sort_by_key(|s| s.sequence_number);
         Ok(snapshots)
+    }
+
+    /// The paths (`s3://…`) of the data files the table's current snapshot holds: what a
+    /// writer checks before adding rows the table may hold already (S3 Tables' warehouse
+    /// buckets cannot be listed). Reads the manifest list and every data manifest.
+    ///
+    /// # Errors
+    /// A failed call, or a table without metadata.
+    pub async fn live_data_files(&self, dataset: Dataset) -> Result<Vec<String>, LakeTablesError> {
+        let table = self.table(dataset);
+        let current = table.load().await?;
+        let Some(snapshot) = current.metadata.current_snapshot() else {
+            return Ok(Vec::new());
+        };
+        let failed = || LakeTablesError::iceberg(table.display());
+        let bytes = self
+            .file_io
+            .new_input(snapshot.manifest_list())
+            .map_err(failed())?
+            .read()
+            .await
+            .map_err(failed())?;
+        let list = ManifestList::parse_with_version(&bytes, current.metadata.format_version())
+            .map_err(failed())?;
+        // Collected first: the iterator is not `Send`, and the loop awaits.
+        let manifests: Vec<ManifestFile> = list.consume_entries().into_iter().collect();
+        let mut paths = Vec::new();
+        for manifest in manifests {
+            if manifest.content != ManifestContentType::Data {
+                continue;
+            }
+            let manifest = manifest
+                .load_manifest(&self.file_io)
+                .await
+                .map_err(failed())?;
+            paths.extend(
+                manifest
+                    .entries()
+                    .iter()
+                    .filter(|e| e.is_alive())
+                    .map(|e| e.file_path().to_string()),
+            );
+        }
+        Ok(paths)
     }
 
     /// The table's location (`s3://<warehouse bucket>`): S3 Tables keeps a table's files

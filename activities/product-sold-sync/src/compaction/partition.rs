@@ -315,8 +315,9 @@ impl Activity for CompactPartition {
 /// `CompactPartition` with `lake_tables`: merges the partition's staged sales that no
 /// committed compaction holds into the day's file under the table's `data/`, verifies it,
 /// and deletes nothing. When the day's batch is committed already it does nothing (the
-/// committed file is never rewritten); when nothing is left to merge it removes an
-/// uncommitted file of the day an earlier, interrupted run left.
+/// committed file is never rewritten). A file an interrupted run wrote and nobody committed
+/// stays out of the table (the commit takes only this run's files); S3 Tables'
+/// unreferenced-file removal deletes it.
 async fn stage_in_table(
     input: &CompactPartitionInput,
     config: &TablesConfig,
@@ -351,17 +352,8 @@ async fn stage_in_table(
             }
         }
     }
-    let (table_bucket, key) = table.object(&name)?;
     if rows.is_empty() {
-        table
-            .tables
-            .s3()
-            .delete_object()
-            .bucket(&table_bucket)
-            .key(&key)
-            .send()
-            .await
-            .activity_err("S3", "DeleteObject")?;
+        // Every staged sale is in the table already (a replay, or an earlier day's run).
         return Ok(out);
     }
     ctx.cancellation.check("writing the table's data file")?;

@@ -1,6 +1,8 @@
 //! `PlanCompaction`: the day to compact (the UTC day before the schedule fired, or the
 //! one asked for), its cutoff, and the `sales_history` partitions holding per-sale
-//! objects last modified before the cutoff. Reads only listings.
+//! objects last modified before the cutoff. Reads only listings; with `lake_tables` it
+//! also creates the `sales_history` table when missing (once, before the partitions'
+//! steps open it concurrently).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use stepwise_contract::ActivityDef;
 use stepwise_contract::deploy::Deployment;
 use stepwise_lake::{SALES_HISTORY_DATASET, join_prefix};
+use stepwise_lake_tables::{Dataset, LakeTables};
 use stepwise_runtime::aws::errors::SdkResultExt;
 use stepwise_runtime::{Activity, ActivityError, Context};
 
@@ -133,7 +136,10 @@ impl Activity for PlanCompaction {
     ) -> Result<PlanCompactionOutput, ActivityError> {
         let (day, cutoff) = compaction_day(&input.request)?;
         if let Some(tables) = &input.request.lake_tables {
+            // Created here, once, before the Map's partitions open it concurrently.
             tables.check()?;
+            let sdk = ctx.aws().config().await;
+            LakeTables::open(sdk, tables, Dataset::SalesHistory).await?;
         }
         let root = join_prefix(&input.lake_prefix, &format!("{SALES_HISTORY_DATASET}/"));
         let s3 = ctx.aws().s3().await;

@@ -7,9 +7,11 @@
 //! `compaction-<day>` ([`batch_id`]); its files are named
 //! `tenant_id=T/sold_date_month=YYYY-MM/compacted-<day>.parquet` under the table's
 //! `data/` ([`table_file_name`]), one per partition and day, so a re-run before the commit
-//! rewrites the same objects. A sale counts as committed when a compacted file of a
-//! committed day holds it: that is what `CompactPartition` skips and what
-//! `DeleteCommitted` requires before deleting a staged per-sale object.
+//! rewrites the same objects. A sale counts as committed when a data file of the table's
+//! current snapshot under the partition's directory holds it: that is what
+//! `CompactPartition` skips and what `DeleteCommitted` requires before deleting a staged
+//! per-sale object. (S3 Tables' warehouse buckets cannot be listed, and delete nothing:
+//! the committed files are found through the table's manifests.)
 
 use std::collections::BTreeSet;
 
@@ -139,48 +141,24 @@ impl SalesTable {
             .map_err(|e| ActivityError::permanent(format!("s3://{bucket}/{key}: {e}")))
     }
 
-    /// The compacted files under the partition's table directory: `(name, day)`.
-    async fn compacted_files(&self, dir: &str) -> Result<Vec<(String, String)>, ActivityError> {
-        let (bucket, prefix) = self.object(dir)?;
-        let mut pages = self
-            .tables
-            .s3()
-            .list_objects_v2()
-            .bucket(&bucket)
-            .prefix(&prefix)
-            .delimiter("/")
-            .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.activity_err("S3", "ListObjectsV2")?;
-            for object in page.contents() {
-                let Some(key) = object.key() else { continue };
-                let file = key.rsplit('/').next().unwrap_or(key);
-                if let Some(day) = file
-                    .strip_prefix(COMPACTED_PREFIX)
-                    .and_then(|f| f.strip_suffix(".parquet"))
-                {
-                    out.push((format!("{dir}{file}"), day.to_string()));
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The sales the committed compacted files of a partition hold.
+    /// The sales the table's data files of a partition hold (the files of its current
+    /// snapshot under the partition's directory).
     pub(crate) async fn committed_sales(
         &self,
         ctx: &Context,
         partition: &str,
     ) -> Result<BTreeSet<String>, ActivityError> {
-        let dir = table_dir(partition)?;
+        let dir = self.uri(&table_dir(partition)?);
         let mut sales = BTreeSet::new();
-        for (name, day) in self.compacted_files(&dir).await? {
-            if !self.committed_days.contains(&day) {
+        for uri in self.tables.live_data_files(Dataset::SalesHistory).await? {
+            let Some(name) = uri.strip_prefix(&dir) else {
+                continue;
+            };
+            if name.contains('/') {
                 continue;
             }
             ctx.cancellation.check("reading committed files")?;
+            let name = format!("{}{name}", table_dir(partition)?);
             sales.extend(self.read(&name).await?.into_iter().map(|r| r.sale_id));
         }
         Ok(sales)
