@@ -324,7 +324,7 @@ mod tests {
         let known = Substitutable::new(&resources);
         assert_eq!(
             known.list(),
-            "${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName}, ${LakeBucketName}, ${SalesHistoryTableName}, ${SalesHistoryTableArn}, ${DeadLettersQueueUrl}, ${DeadLettersQueueArn}"
+            "${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName}, ${LakeBucketName}, ${LakeTableBucketArn}, ${LakeNamespaceName}, ${SalesHistoryTableName}, ${SalesHistoryTableArn}, ${DeadLettersQueueUrl}, ${DeadLettersQueueArn}"
         );
         assert_eq!(
             known.fill("t=${SalesHistoryTableName} q=${DeadLettersQueueUrl} x=${Other}"),

@@ -95,15 +95,22 @@ pub enum DeploymentName {
     GroupImagesConfigParameter,
     /// The bucket of the analytics lake: `${LakeBucketName}`.
     LakeBucket,
+    /// The ARN of the lake's S3 table bucket (its Iceberg tables):
+    /// `${LakeTableBucketArn}`.
+    LakeTableBucket,
+    /// The namespace of the lake's Iceberg tables: `${LakeNamespaceName}`.
+    LakeNamespace,
 }
 
 impl DeploymentName {
     /// Every name a deployment substitutes.
-    pub const ALL: [DeploymentName; 4] = [
+    pub const ALL: [DeploymentName; 6] = [
         DeploymentName::ConfigParameter,
         DeploymentName::ProgressTable,
         DeploymentName::GroupImagesConfigParameter,
         DeploymentName::LakeBucket,
+        DeploymentName::LakeTableBucket,
+        DeploymentName::LakeNamespace,
     ];
 
     /// The name inside the placeholder.
@@ -113,6 +120,8 @@ impl DeploymentName {
             DeploymentName::ProgressTable => "ProgressTableName",
             DeploymentName::GroupImagesConfigParameter => "GroupImagesConfigParameterName",
             DeploymentName::LakeBucket => "LakeBucketName",
+            DeploymentName::LakeTableBucket => "LakeTableBucketArn",
+            DeploymentName::LakeNamespace => "LakeNamespaceName",
         }
     }
 
@@ -123,6 +132,8 @@ impl DeploymentName {
             DeploymentName::ProgressTable => "${ProgressTableName}",
             DeploymentName::GroupImagesConfigParameter => "${GroupImagesConfigParameterName}",
             DeploymentName::LakeBucket => "${LakeBucketName}",
+            DeploymentName::LakeTableBucket => "${LakeTableBucketArn}",
+            DeploymentName::LakeNamespace => "${LakeNamespaceName}",
         }
     }
 
@@ -133,6 +144,10 @@ impl DeploymentName {
             DeploymentName::ProgressTable => "stepwise-example-progress",
             DeploymentName::GroupImagesConfigParameter => "/stepwise/example/group-images/config",
             DeploymentName::LakeBucket => "stepwise-example-lake",
+            DeploymentName::LakeTableBucket => {
+                "arn:aws:s3tables:us-east-1:123456789012:bucket/stepwise-example-lake"
+            }
+            DeploymentName::LakeNamespace => "lake",
         }
     }
 }
@@ -910,7 +925,7 @@ mod tests {
             .reason("nightly");
         let p = problems(s);
         assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName}, ${LakeBucketName})"), "{p:?}");
+        assert!(p[0].contains("input at /table: unknown placeholder \"${ProgressTable}\" (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName}, ${LakeBucketName}, ${LakeTableBucketArn}, ${LakeNamespaceName})"), "{p:?}");
         assert!(p[1].contains("input at /when: \"<aws.scheduler.scheduled_time>\" is not a Scheduler context attribute"), "{p:?}");
     }
 

@@ -473,7 +473,7 @@ mod tests {
         );
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(
-            p[0].starts_with("workflow \"w\": State \"Write\": unknown placeholder \"${SalesTableName}\": it is neither an activity of the workflow nor a deployment name (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName}, ${LakeBucketName}, ${SalesHistoryTableName}, ${SalesHistoryTableArn})"),
+            p[0].starts_with("workflow \"w\": State \"Write\": unknown placeholder \"${SalesTableName}\": it is neither an activity of the workflow nor a deployment name (the deployment substitutes: ${ConfigParameterName}, ${ProgressTableName}, ${GroupImagesConfigParameterName}, ${LakeBucketName}, ${LakeTableBucketArn}, ${LakeNamespaceName}, ${SalesHistoryTableName}, ${SalesHistoryTableArn})"),
             "{p:?}"
         );
     }

@@ -155,6 +155,8 @@ export const DEPLOYMENT_NAMES = [
   'ProgressTableName',
   'GroupImagesConfigParameterName',
   'LakeBucketName',
+  'LakeTableBucketArn',
+  'LakeNamespaceName',
 ] as const;
 export type DeploymentName = (typeof DEPLOYMENT_NAMES)[number];
 

@@ -278,6 +278,11 @@ export class StepwiseStack extends Stack {
       this.substitutions[placeholder] = parameter;
     }
     this.substitutions.LakeBucketName = this.bucket.bucketName;
+    if (lake !== undefined) {
+      // The compaction schedule's `lake_tables`: it commits to the deployment's tables.
+      this.substitutions.LakeTableBucketArn = lake.bucket.attrTableBucketArn;
+      this.substitutions.LakeNamespaceName = lake.spec.namespace;
+    }
     this.substitutions.ProgressTableName = this.progressTable.tableName;
 
     const resourceScope = (stateMachineName?: string): ResourceScope => ({

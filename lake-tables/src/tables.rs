@@ -350,6 +350,23 @@ impl LakeTables {
         Ok(snapshots)
     }
 
+    /// The paths (`s3://…`) of the data files the table's current snapshot holds: what a
+    /// writer checks before adding rows the table may hold already (S3 Tables' warehouse
+    /// buckets cannot be listed). Reads the manifest list and every data manifest.
+    ///
+    /// # Errors
+    /// A failed call, or a table without metadata.
+    pub async fn live_data_files(&self, dataset: Dataset) -> Result<Vec<String>, LakeTablesError> {
+        let table = self.table(dataset);
+        let current = table.load().await?;
+        Ok(table
+            .live_files(&current)
+            .await?
+            .into_iter()
+            .map(|f| f.path)
+            .collect())
+    }
+
     /// The table's location (`s3://<warehouse bucket>`): S3 Tables keeps a table's files
     /// in its own warehouse bucket, so writers put the Parquet files under
     /// `<location>/data/` before committing them.

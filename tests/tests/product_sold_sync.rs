@@ -575,6 +575,17 @@ async fn dlq_replay_re_puts_the_events_to_the_bus_with_their_sale_ids() {
 }
 
 async fn compact(world: &SoldSyncWorld, date: &str, name: &str) -> Value {
+    let outcome = compact_with(world, json!({"date": date}), world.tasks(), name).await;
+    succeeded(&outcome);
+    outcome.output.unwrap()
+}
+
+async fn compact_with(
+    world: &SoldSyncWorld,
+    input: Value,
+    tasks: Arc<dyn TaskRunner>,
+    name: &str,
+) -> Outcome {
     let machine = world
         .machine(&statemachines::product_sold_sync_compaction::workflow())
         .expect("builds");
@@ -586,12 +597,9 @@ async fn compact(world: &SoldSyncWorld, date: &str, name: &str) -> Value {
         substitutions: world.substitutions(),
         ..sfn_local::Options::default()
     };
-    let tasks: Arc<dyn TaskRunner> = world.tasks();
-    let outcome = sfn_local::execute(&machine, json!({"date": date}), tasks, options)
+    sfn_local::execute(&machine, input, tasks, options)
         .await
-        .expect("starts");
-    succeeded(&outcome);
-    outcome.output.unwrap()
+        .expect("starts")
 }
 
 #[tokio::test]
@@ -702,6 +710,211 @@ async fn compaction_keeps_every_row_once_and_a_rerun_is_a_no_op() {
         tenants.into_iter().collect::<Vec<_>>(),
         vec!["acme", "globex"]
     );
+}
+
+/// The tasks with `state` failing on every attempt (a crash at that step).
+fn crashing(world: &SoldSyncWorld, state: &str) -> Arc<dyn TaskRunner> {
+    Arc::new(Faults::new(
+        world.tasks(),
+        [Fault::on(state)
+            .attempts(0..=u32::MAX)
+            .throw("Crashed", "the process died here")],
+    ))
+}
+
+/// The `sales_history` table's snapshots (Rust's view, for runs that failed).
+async fn history_snapshots(tables: &Value) -> Vec<stepwise_lake_tables::SnapshotInfo> {
+    let lake = stepwise_lake_tables::LakeTables::ensure(
+        &MotoServer::shared().sdk_config(),
+        tables["table_bucket"].as_str().unwrap(),
+        tables["namespace"].as_str().unwrap(),
+    )
+    .await
+    .expect("the table bucket");
+    lake.snapshots(stepwise_lake_tables::Dataset::SalesHistory)
+        .await
+        .expect("snapshots")
+}
+
+/// pyiceberg's view of `sales_history` after a run that committed (or found committed).
+fn sales_history(output: &Value) -> Value {
+    let location = output["commit"]["metadata_location"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no commit in {output}"));
+    stepwise_tests::iceberg::read_table(location, "sold_date", &MotoServer::shared().endpoint())
+}
+
+#[tokio::test]
+async fn with_lake_tables_the_compaction_commits_each_day_once_to_sales_history() {
+    let world = world().await;
+    let tables =
+        json!({"table_bucket": format!("e2e-sold-{}", unique_id()), "namespace": "sold_lake"});
+    let sales = [
+        ("acme", "2026-11-29"),
+        ("acme", "2026-10-31"),
+        ("globex", "2026-11-30"),
+    ];
+    let mut n = 0;
+    for (tenant, day) in sales {
+        for _ in 0..3 {
+            n += 1;
+            let e = event(
+                n,
+                tenant,
+                "P-1",
+                &format!("S-{n:03}"),
+                day,
+                n.is_multiple_of(2),
+            );
+            succeeded(&deliver(&world, &e, &format!("sale-{n}"), true).await);
+        }
+    }
+    let staged = world.keys(LAKE).await.unwrap();
+    assert_eq!(staged.len(), 9);
+    let replayed = (staged[0].clone(), world.object(&staged[0]).await.unwrap());
+    let today = chrono::Utc::now().date_naive();
+    let input = json!({"date": today.to_string(), "lake_tables": tables});
+
+    // A crash before the commit: the files are staged under the table, nothing is
+    // committed, nothing is deleted.
+    let crashed = compact_with(
+        &world,
+        input.clone(),
+        crashing(&world, "CommitCompaction"),
+        "crash-1",
+    )
+    .await;
+    assert_eq!(
+        crashed.failure.as_ref().map(|f| f.error.as_str()),
+        Some("Crashed"),
+        "{:?}",
+        crashed.failure
+    );
+    assert!(history_snapshots(&tables).await.is_empty());
+    assert_eq!(world.keys(LAKE).await.unwrap(), staged);
+
+    // A crash after the commit, before the deletes: the day is one snapshot.
+    let crashed = compact_with(
+        &world,
+        input.clone(),
+        crashing(&world, "DeleteCommitted"),
+        "crash-2",
+    )
+    .await;
+    assert_eq!(
+        crashed.failure.as_ref().map(|f| f.error.as_str()),
+        Some("Crashed")
+    );
+    assert_eq!(entered(&crashed, "CommitCompaction"), 1);
+    let snapshots = history_snapshots(&tables).await;
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    let batch = format!("compaction-{today}");
+    assert_eq!(snapshots[0].batch_id.as_deref(), Some(batch.as_str()));
+    assert_eq!(snapshots[0].total_records, Some(9));
+    assert_eq!(
+        world.keys(LAKE).await.unwrap(),
+        staged,
+        "nothing deleted yet"
+    );
+
+    // The re-run writes and commits nothing more, and deletes the staged objects.
+    let outcome = compact_with(&world, input.clone(), world.tasks(), "recover").await;
+    succeeded(&outcome);
+    let out = outcome.output.unwrap();
+    assert_eq!(out["commit"]["committed"], false, "{out}");
+    assert_eq!(out["commit"]["batch_id"], batch.as_str());
+    assert_eq!(out["commit"]["snapshot_id"], snapshots[0].snapshot_id);
+    assert_eq!(
+        out["staged"],
+        json!([{"file": null}, {"file": null}, {"file": null}])
+    );
+    let deleted: u64 = out["deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["deleted"].as_u64().unwrap())
+        .sum();
+    assert_eq!(deleted, 9);
+    assert!(world.keys(LAKE).await.unwrap().is_empty());
+    let table = sales_history(&out);
+    let current = &table["current"];
+    assert_eq!(current["count"], 9);
+    assert_eq!(current["distinct_sale_ids"], 9);
+    assert_eq!(
+        current["per_partition"],
+        json!({"acme/2026-10": 3, "acme/2026-11": 3, "globex/2026-11": 3})
+    );
+    assert_eq!(table["snapshots"].as_array().map(Vec::len), Some(1));
+    assert_eq!(table["snapshots"][0]["operation"], "append");
+    assert_eq!(
+        table["snapshots"][0]["properties"]["stepwise.batch-id"],
+        batch.as_str()
+    );
+
+    // A re-run of the same day: no new snapshot.
+    let outcome = compact_with(&world, input.clone(), world.tasks(), "rerun").await;
+    succeeded(&outcome);
+    let out = outcome.output.unwrap();
+    assert_eq!(out["commit"]["committed"], false);
+    assert_eq!(history_snapshots(&tables).await.len(), 1);
+
+    // The next day: a replay of a committed sale (its staged object again) and three new
+    // sales; only the new ones are appended, in one more snapshot.
+    world
+        .services
+        .aws
+        .s3()
+        .await
+        .put_object()
+        .bucket(&world.bucket)
+        .key(&replayed.0)
+        .body(replayed.1.into())
+        .send()
+        .await
+        .unwrap();
+    for (tenant, day) in [
+        ("globex", "2026-11-30"),
+        ("acme", "2026-12-01"),
+        ("acme", "2026-12-01"),
+    ] {
+        n += 1;
+        let e = event(n, tenant, "P-2", &format!("S-{n:03}"), day, true);
+        succeeded(&deliver(&world, &e, &format!("sale-{n}"), true).await);
+    }
+    let tomorrow = today + chrono::Duration::days(1);
+    let next = json!({"date": tomorrow.to_string(), "lake_tables": tables});
+    let outcome = compact_with(&world, next, world.tasks(), "next-day").await;
+    succeeded(&outcome);
+    let out = outcome.output.unwrap();
+    assert_eq!(out["commit"]["committed"], true, "{out}");
+    assert_eq!(
+        out["commit"]["added_files"], 2,
+        "globex/2026-11 and acme/2026-12: {out}"
+    );
+    assert!(
+        world.keys(LAKE).await.unwrap().is_empty(),
+        "the replayed object is deleted too"
+    );
+    let table = sales_history(&out);
+    assert_eq!(table["current"]["count"], 12, "the replayed sale once");
+    assert_eq!(table["current"]["distinct_sale_ids"], 12);
+    assert_eq!(
+        table["current"]["per_partition"],
+        json!({"acme/2026-10": 3, "acme/2026-11": 3, "acme/2026-12": 2, "globex/2026-11": 4})
+    );
+    let batches: Vec<&Value> = table["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["properties"]["stepwise.batch-id"])
+        .collect();
+    assert_eq!(
+        batches,
+        [&json!(batch), &json!(format!("compaction-{tomorrow}"))]
+    );
+    // Time travel: the previous snapshot holds the first day's rows.
+    assert_eq!(table["previous"]["count"], 9);
+    assert_eq!(table["previous"]["distinct_sale_ids"], 9);
 }
 
 #[tokio::test]

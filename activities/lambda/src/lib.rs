@@ -41,6 +41,8 @@ mod tests {
             "WriteLakeObject",
             "PlanCompaction",
             "CompactPartition",
+            "CommitCompaction",
+            "DeleteCommitted",
             "EnsureIndex",
             "PlanIngest",
             "IngestVectors",
@@ -49,6 +51,6 @@ mod tests {
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
-        assert_eq!(names.len(), 22, "{names:?}");
+        assert_eq!(names.len(), 24, "{names:?}");
     }
 }

@@ -8,12 +8,12 @@
 //! | [`item`] | the sales-history item and lake row of a sale, and their derived values |
 //! | [`prepare`] | `Prepare`: validation, the claim's values, the item and the row |
 //! | [`lake_object`] | `WriteLakeObject`: one sale's Parquet object at a deterministic key |
-//! | [`compaction`] | `PlanCompaction`, `CompactPartition`: the daily merge of per-sale objects |
+//! | [`compaction`] | `PlanCompaction`, `CompactPartition`, `CommitCompaction`, `DeleteCommitted`: the daily merge of per-sale objects, or their commit into the `sales_history` Iceberg table |
 //!
 //! The claim, the item's put, completing and releasing the claim and the dead-letter send
 //! are service integrations of the workflow (`statemachines::product_sold_sync`), not
 //! activities. This crate builds on `stepwise-runtime` and the shared `stepwise-lake`
-//! and `stepwise-embeddings`; it must not depend on another pipeline's crate.
+//! and `stepwise-embeddings` (and `stepwise-lake-tables` for the table commit); it must not depend on another pipeline's crate.
 
 pub mod compaction;
 pub mod event;
@@ -35,6 +35,8 @@ pub fn register(registry: Registry) -> Registry {
         .with(lake_object::WriteLakeObject)
         .with(compaction::PlanCompaction)
         .with(compaction::CompactPartition)
+        .with(compaction::CommitCompaction)
+        .with(compaction::DeleteCommitted)
 }
 
 /// A registry of this pipeline's activities alone (for its own tests).

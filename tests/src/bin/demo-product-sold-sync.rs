@@ -6,9 +6,13 @@
 //! generated Express workflow under sfn-local with the real activities, 16 at a time: 179
 //! sales, one malformed event, and 20 duplicates — 10 delivered again after the stream,
 //! 10 delivered at the same moment as their original. Then it runs the daily compaction
-//! and prints what happened. Artifacts in `target/demo/product-sold-sync/`: the lake's
-//! Parquet objects under their S3 keys (after compaction), `items.jsonl` (every
-//! sales-history item read back) and `dlq.jsonl` (the dead-letter queue's messages).
+//! with the lake's Iceberg tables (`lake_tables`): the day's staged per-sale objects are
+//! committed to `sales_history` as one snapshot and deleted; it prints the table's
+//! snapshots and pyiceberg's row counts. Artifacts in `target/demo/product-sold-sync/`:
+//! the table's compacted Parquet files under their keys in the table's warehouse,
+//! `items.jsonl` (every sales-history item read back) and `dlq.jsonl` (the dead-letter
+//! queue's messages); `target/demo/tables/sales_history.metadata.json` (the table's
+//! current metadata).
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -18,8 +22,11 @@ use std::time::Instant;
 use futures::{StreamExt, stream};
 use serde_json::{Value, json};
 use sfn_local::{Options, Status, TaskRunner};
+use stepwise_lake_tables::storage::parse_s3_uri;
+use stepwise_lake_tables::{Dataset, LakeTables};
 use stepwise_runtime::Services;
 use stepwise_runtime::aws::Aws;
+use stepwise_tests::iceberg::print_table;
 use stepwise_tests::sold_sync::{SoldSyncWorld, event};
 use stepwise_tests::{MotoServer, workspace_root};
 
@@ -31,6 +38,9 @@ const SALES: usize = 179;
 const MALFORMED: usize = 57;
 /// Deliveries in flight at once.
 const CONCURRENCY: usize = 16;
+/// The S3 table bucket and namespace of the lake's Iceberg tables (as the export's demo).
+const TABLE_BUCKET: &str = "stepwise-demo-lake-tables";
+const NAMESPACE: &str = "demo_lake";
 
 fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -190,7 +200,9 @@ async fn demo() -> Result<ExitCode, Error> {
         small.len()
     );
 
-    eprintln!("==> compacting (product-sold-sync-compaction, the objects written today)");
+    eprintln!(
+        "==> compacting (product-sold-sync-compaction with lake_tables: the objects written today into sales_history)"
+    );
     let compaction = world.machine(&statemachines::product_sold_sync_compaction::workflow())?;
     let today = chrono::Utc::now().date_naive().to_string();
     let options = Options {
@@ -200,51 +212,94 @@ async fn demo() -> Result<ExitCode, Error> {
         substitutions: world.substitutions(),
         ..Options::default()
     };
-    let outcome =
-        sfn_local::execute(&compaction, json!({"date": today}), tasks.clone(), options).await?;
+    let input = json!({
+        "date": today,
+        "lake_tables": {"table_bucket": TABLE_BUCKET, "namespace": NAMESPACE}
+    });
+    let outcome = sfn_local::execute(&compaction, input, tasks.clone(), options).await?;
     if outcome.status != Status::Succeeded {
         println!("compaction: {:?} {:?}", outcome.status, outcome.failure);
         return Ok(ExitCode::from(1));
     }
     let output = outcome.output.unwrap_or_default();
-    let results = output["compacted"].as_array().cloned().unwrap_or_default();
-    let merged: u64 = results.iter().filter_map(|r| r["merged"].as_u64()).sum();
+    let files: Vec<String> = output["staged"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["file"].as_str().map(str::to_string))
+        .collect();
+    let deleted: u64 = output["deleted"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["deleted"].as_u64())
+        .sum();
     println!(
-        "compaction: {} partitions, {merged} rows merged, {} per-sale objects deleted",
-        results.len(),
-        results
-            .iter()
-            .filter_map(|r| r["deleted"].as_u64())
-            .sum::<u64>()
+        "compaction: {} partitions committed as {} ({} files), {deleted} per-sale objects deleted, {} left",
+        files.len(),
+        text(&output["commit"]["batch_id"]),
+        output["commit"]["added_files"],
+        world.keys("pricing-intelligence/").await?.len()
     );
-    let keys = world.keys("pricing-intelligence/").await?;
-    for key in &keys {
-        let bytes = world.object(key).await?;
-        let path = out_dir.join(key);
+    let tables = LakeTables::ensure(&moto.sdk_config(), TABLE_BUCKET, NAMESPACE).await?;
+    let location = tables.table_location(Dataset::SalesHistory).await?;
+    for name in &files {
+        let uri = format!("{location}/data/{name}");
+        let (bucket, key) = parse_s3_uri(&uri).ok_or_else(|| format!("not an s3:// URI: {uri}"))?;
+        let bytes = tables
+            .s3()
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await?
+            .body
+            .collect()
+            .await?
+            .into_bytes();
+        let path = out_dir.join("sales_history").join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&path, &bytes)?;
         let rows = stepwise_lake::decode_sold(std::fs::File::open(&path)?)?.len();
-        println!(
-            "  s3://{}/{key}  rows {rows}  bytes {}",
-            world.bucket,
-            bytes.len()
-        );
+        println!("  {uri}  rows {rows}  bytes {}", bytes.len());
     }
+    let table = print_table(
+        &moto,
+        TABLE_BUCKET,
+        NAMESPACE,
+        Dataset::SalesHistory,
+        out_dir.parent().unwrap_or(&out_dir),
+    )
+    .await?;
+    let committed = table["current"]["count"].as_u64().unwrap_or_default();
+    let distinct = table["current"]["distinct_sale_ids"]
+        .as_u64()
+        .unwrap_or_default();
     let lines = |values: &[Value]| -> String { values.iter().map(|v| format!("{v}\n")).collect() };
     std::fs::write(out_dir.join("items.jsonl"), lines(&items))?;
     std::fs::write(out_dir.join("dlq.jsonl"), lines(&dlq))?;
     println!(
-        "artifacts: {} (Parquet under its S3 keys, items.jsonl, dlq.jsonl); {:.1} s in all",
+        "artifacts: {} (sales_history's Parquet files, items.jsonl, dlq.jsonl), ../tables/sales_history.metadata.json; {:.1} s in all",
         out_dir.display(),
         started.elapsed().as_secs_f64()
     );
-    let ok =
-        written == SALES && items.len() == SALES && rejected.len() == 1 && merged as usize == SALES;
+    let ok = written == SALES
+        && items.len() == SALES
+        && rejected.len() == 1
+        && committed as usize == SALES
+        && distinct as usize == SALES;
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A JSON value for a summary line: strings without their quotes.
+fn text(v: &Value) -> String {
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }

@@ -20,11 +20,11 @@ use local_bedrock::LocalBedrock;
 use serde_json::Value;
 use sfn_local::progress::ProgressDisplay;
 use sfn_local::{Options, RegistryTasks, Status, execute};
+use stepwise_lake_tables::Dataset;
 use stepwise_lake_tables::storage::parse_s3_uri;
-use stepwise_lake_tables::{Dataset, LakeTables};
 use stepwise_runtime::Services;
 use stepwise_runtime::aws::Aws;
-use stepwise_tests::iceberg::read_table;
+use stepwise_tests::iceberg::print_table;
 use stepwise_tests::world::World;
 use stepwise_tests::{MotoServer, workspace_root};
 
@@ -166,7 +166,14 @@ async fn demo() -> Result<ExitCode, Error> {
         }
         std::fs::write(&local, &bytes)?;
     }
-    print_table(&moto, &out_dir).await?;
+    print_table(
+        &moto,
+        TABLE_BUCKET,
+        NAMESPACE,
+        Dataset::SmartgoSales,
+        &out_dir,
+    )
+    .await?;
     let records = world.progress_records(&services, export_date).await?;
     println!("progress records (DynamoDB {TABLE}):");
     for r in &records {
@@ -190,49 +197,6 @@ async fn demo() -> Result<ExitCode, Error> {
     );
     println!("done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
-}
-
-/// Prints `smartgo_sales`' snapshots (from its metadata) and pyiceberg's row counts, and
-/// copies its current metadata JSON to `<out_dir>/tables/`.
-async fn print_table(moto: &MotoServer, out_dir: &Path) -> Result<(), Error> {
-    let tables = LakeTables::ensure(&moto.sdk_config(), TABLE_BUCKET, NAMESPACE).await?;
-    let dataset = Dataset::SmartgoSales;
-    let name = format!("{NAMESPACE}.{}", dataset.table_name());
-    println!("Iceberg table {name} (S3 table bucket {TABLE_BUCKET}):");
-    for s in tables.snapshots(dataset).await? {
-        println!(
-            "  snapshot {} {}{}  total rows {}",
-            s.snapshot_id,
-            s.operation,
-            s.replaced_date
-                .map(|d| format!(" (replaces {d})"))
-                .unwrap_or_default(),
-            s.total_records.map(|n| n.to_string()).unwrap_or_default()
-        );
-    }
-    let location = tables.metadata_location(dataset).await?;
-    let table = read_table(&location, dataset.date_column(), &moto.endpoint());
-    let current = &table["current"];
-    println!(
-        "  pyiceberg reads {} rows, {} distinct sale ids; per tenant/month {}",
-        current["count"], current["distinct_sale_ids"], current["per_partition"]
-    );
-    let (bucket, key) =
-        parse_s3_uri(&location).ok_or_else(|| format!("not an s3:// URI: {location}"))?;
-    let object = tables
-        .s3()
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await?;
-    let dir = out_dir.join("tables");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(
-        dir.join(format!("{}.metadata.json", dataset.table_name())),
-        object.body.collect().await?.into_bytes(),
-    )?;
-    Ok(())
 }
 
 /// A JSON value for a summary line: strings without their quotes.

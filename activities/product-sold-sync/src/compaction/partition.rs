@@ -1,6 +1,11 @@
 //! `CompactPartition`: merges one partition's per-sale objects from before the cutoff
 //! into `compacted-<day>.parquet`, verifies it by reading it back, then deletes them (see
 //! the [`super`] module for why a crash at any point loses and duplicates nothing).
+//!
+//! With `lake_tables` it writes the merged file under the `sales_history` table's
+//! location instead ([`super::table_file_name`]), holding the sales no committed
+//! compaction holds yet, and deletes nothing: `CommitCompaction` commits the files,
+//! `DeleteCommitted` then removes the staged objects.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,7 +23,10 @@ use stepwise_lake::{
 use stepwise_runtime::aws::errors::SdkResultExt;
 use stepwise_runtime::{Activity, ActivityError, Context};
 
-use super::{LIST_LAKE, is_sale_object};
+use stepwise_lake_tables::TablesConfig;
+
+use super::table::{SalesTable, table_file_name};
+use super::{LAKE_NAMESPACE, LIST_LAKE, READ_SALES_TABLE, WRITE_SALES_TABLE_DATA, is_sale_object};
 
 /// How many objects are read or deleted at once.
 pub const OBJECT_CONCURRENCY: usize = 16;
@@ -36,6 +44,10 @@ pub struct CompactPartitionInput {
     pub day: String,
     /// Per-sale objects last modified before this (RFC 3339) are merged.
     pub cutoff: String,
+    /// The lake's Iceberg tables: write the merged file under `sales_history`'s location
+    /// for `CommitCompaction`, and delete nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lake_tables: Option<TablesConfig>,
 }
 
 /// What one partition's compaction did.
@@ -55,6 +67,11 @@ pub struct CompactPartitionOutput {
     pub already_merged: u64,
     /// Per-sale objects deleted.
     pub deleted: u64,
+    /// With `lake_tables`: the file written for `CommitCompaction`, its name under the
+    /// table's `data/` (`null` when nothing is left to commit, and always without
+    /// `lake_tables`).
+    #[serde(default)]
+    pub table_file: Option<String>,
 }
 
 /// The `CompactPartition` activity.
@@ -73,6 +90,9 @@ impl ActivityDef for CompactPartition {
                 resource: Resource::Objects { area: Area::Lake },
                 reason: "reads per-sale and compacted objects, writes the compacted one, deletes merged per-sale objects",
             },
+            LAKE_NAMESPACE,
+            READ_SALES_TABLE,
+            WRITE_SALES_TABLE_DATA,
         ],
     };
     type Input = CompactPartitionInput;
@@ -83,7 +103,38 @@ fn in_partition(e: ActivityError, what: &str) -> ActivityError {
     ActivityError::new(e.name, format!("{what}: {}", e.cause))
 }
 
-async fn read_rows(
+/// Reads the per-sale objects `keys`.
+async fn read_all(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    keys: &[String],
+) -> Result<Vec<(String, Vec<SoldSale>)>, ActivityError> {
+    stream::iter(keys.iter().cloned())
+        .map(|key| async move {
+            let rows = read_rows(s3, bucket, &key).await?;
+            Ok::<_, ActivityError>((key, rows))
+        })
+        .buffer_unordered(OBJECT_CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+/// Encodes `rows` off the async runtime.
+async fn encode(rows: Vec<SoldSale>, what: &str) -> Result<Vec<u8>, ActivityError> {
+    tokio::task::spawn_blocking(move || encode_sold(&rows))
+        .await
+        .map_err(|e| ActivityError::permanent(format!("encoding {what}: {e}")))?
+        .map_err(|e| ActivityError::permanent(format!("encoding {what}: {e}")))
+}
+
+/// Whether `back` holds exactly the sales of `rows`, each once.
+fn same_sales(back: &[SoldSale], rows: &[SoldSale]) -> bool {
+    let got: BTreeSet<&str> = back.iter().map(|r| r.sale_id.as_str()).collect();
+    let expected: BTreeSet<&str> = rows.iter().map(|r| r.sale_id.as_str()).collect();
+    back.len() == rows.len() && got == expected
+}
+
+pub(crate) async fn read_rows(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
@@ -106,7 +157,7 @@ async fn read_rows(
 }
 
 /// The partition's objects: compacted keys, and per-sale keys from before `cutoff`.
-async fn list(
+pub(crate) async fn list(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     partition: &str,
@@ -167,6 +218,9 @@ impl Activity for CompactPartition {
                 input.partition
             )));
         }
+        if let Some(config) = &input.lake_tables {
+            return stage_in_table(&input, config, cutoff, ctx).await;
+        }
         let bucket = input.bucket.as_str();
         let s3 = ctx.aws().s3().await;
         let (compacted, small) = list(s3, bucket, &input.partition, cutoff).await?;
@@ -188,14 +242,7 @@ impl Activity for CompactPartition {
         let before = target_rows.len() as u64;
 
         // Per-sale objects: merged already, or to merge now.
-        let read: Vec<(String, Vec<SoldSale>)> = stream::iter(small.iter().cloned())
-            .map(|key| async move {
-                let rows = read_rows(s3, bucket, &key).await?;
-                Ok::<_, ActivityError>((key, rows))
-            })
-            .buffer_unordered(OBJECT_CONCURRENCY)
-            .try_collect()
-            .await?;
+        let read = read_all(s3, bucket, &small).await?;
         let mut already = 0u64;
         let mut merged = 0u64;
         for (_, rows) in &read {
@@ -215,14 +262,7 @@ impl Activity for CompactPartition {
         if merged > 0 {
             ctx.cancellation.check("writing the compacted object")?;
             let rows: Vec<SoldSale> = target_rows.values().cloned().collect();
-            let expected: BTreeSet<&str> = rows.iter().map(|r| r.sale_id.as_str()).collect();
-            let bytes = tokio::task::spawn_blocking({
-                let rows = rows.clone();
-                move || encode_sold(&rows)
-            })
-            .await
-            .map_err(|e| ActivityError::permanent(format!("encoding {target}: {e}")))?
-            .map_err(|e| ActivityError::permanent(format!("encoding {target}: {e}")))?;
+            let bytes = encode(rows.clone(), &target).await?;
             s3.put_object()
                 .bucket(bucket)
                 .key(&target)
@@ -234,12 +274,10 @@ impl Activity for CompactPartition {
                 .map_err(|e| in_partition(e, &format!("writing s3://{bucket}/{target}")))?;
             // Verify before deleting anything: the object as stored holds every row once.
             let back = read_rows(s3, bucket, &target).await?;
-            let got: BTreeSet<&str> = back.iter().map(|r| r.sale_id.as_str()).collect();
-            if back.len() != rows.len() || got != expected {
+            if !same_sales(&back, &rows) {
                 return Err(ActivityError::transient(format!(
-                    "s3://{bucket}/{target} reads back {} rows ({} sales), expected {}; nothing was deleted",
+                    "s3://{bucket}/{target} reads back {} rows, expected {}; nothing was deleted",
                     back.len(),
-                    got.len(),
                     rows.len()
                 )));
             }
@@ -269,6 +307,74 @@ impl Activity for CompactPartition {
             rows: before + merged,
             already_merged: already,
             deleted,
+            table_file: None,
         })
     }
+}
+
+/// `CompactPartition` with `lake_tables`: merges the partition's staged sales that no
+/// committed compaction holds into the day's file under the table's `data/`, verifies it,
+/// and deletes nothing. When the day's batch is committed already it does nothing (the
+/// committed file is never rewritten). A file an interrupted run wrote and nobody committed
+/// stays out of the table (the commit takes only this run's files); S3 Tables'
+/// unreferenced-file removal deletes it.
+async fn stage_in_table(
+    input: &CompactPartitionInput,
+    config: &TablesConfig,
+    cutoff: DateTime<Utc>,
+    ctx: &Context,
+) -> Result<CompactPartitionOutput, ActivityError> {
+    let name = table_file_name(&input.partition, &input.day)?;
+    let table = SalesTable::open(ctx, config).await?;
+    let mut out = CompactPartitionOutput {
+        partition: input.partition.clone(),
+        written: None,
+        merged: 0,
+        rows: 0,
+        already_merged: 0,
+        deleted: 0,
+        table_file: None,
+    };
+    if table.committed_days.contains(&input.day) {
+        return Ok(out);
+    }
+    let bucket = input.bucket.as_str();
+    let s3 = ctx.aws().s3().await;
+    let (_, small) = list(s3, bucket, &input.partition, cutoff).await?;
+    let committed = table.committed_sales(ctx, &input.partition).await?;
+    let mut rows: BTreeMap<String, SoldSale> = BTreeMap::new();
+    for (_, sales) in read_all(s3, bucket, &small).await? {
+        for row in sales {
+            if committed.contains(&row.sale_id) {
+                out.already_merged += 1;
+            } else {
+                rows.insert(row.sale_id.clone(), row);
+            }
+        }
+    }
+    if rows.is_empty() {
+        // Every staged sale is in the table already (a replay, or an earlier day's run).
+        return Ok(out);
+    }
+    ctx.cancellation.check("writing the table's data file")?;
+    let rows: Vec<SoldSale> = rows.into_values().collect();
+    let uri = table.uri(&name);
+    let bytes = encode(rows.clone(), &uri).await?;
+    table
+        .tables
+        .put_data_file(&table.location, &name, bytes)
+        .await?;
+    let back = table.read(&name).await?;
+    if !same_sales(&back, &rows) {
+        return Err(ActivityError::transient(format!(
+            "{uri} reads back {} rows, expected {}",
+            back.len(),
+            rows.len()
+        )));
+    }
+    out.merged = rows.len() as u64;
+    out.rows = out.merged;
+    out.written = Some(uri);
+    out.table_file = Some(name);
+    Ok(out)
 }

@@ -1,6 +1,8 @@
 //! `PlanCompaction`: the day to compact (the UTC day before the schedule fired, or the
 //! one asked for), its cutoff, and the `sales_history` partitions holding per-sale
-//! objects last modified before the cutoff. Reads only listings.
+//! objects last modified before the cutoff. Reads only listings; with `lake_tables` it
+//! also creates the `sales_history` table when missing (once, before the partitions'
+//! steps open it concurrently).
 
 use std::collections::BTreeMap;
 
@@ -10,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use stepwise_contract::ActivityDef;
 use stepwise_contract::deploy::Deployment;
 use stepwise_lake::{SALES_HISTORY_DATASET, join_prefix};
+use stepwise_lake_tables::{Dataset, LakeTables};
 use stepwise_runtime::aws::errors::SdkResultExt;
 use stepwise_runtime::{Activity, ActivityError, Context};
 
-use super::{LIST_LAKE, is_sale_object};
+use super::{LAKE_NAMESPACE, LIST_LAKE, READ_SALES_TABLE, is_sale_object};
 
 /// The most partitions one run plans (the Map's items travel through the state).
 pub const MAX_PARTITIONS: usize = 2000;
@@ -29,6 +32,11 @@ pub struct CompactionRequest {
     /// The day to compact, `YYYY-MM-DD` (instead of `scheduled_time`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// The lake's Iceberg tables: when given, the compaction commits the day's rows to
+    /// the `sales_history` table (one snapshot, batch `compaction-<day>`) instead of
+    /// writing Hive-style compacted objects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lake_tables: Option<stepwise_lake_tables::TablesConfig>,
 }
 
 /// What `PlanCompaction` receives.
@@ -77,7 +85,7 @@ impl ActivityDef for PlanCompaction {
     const DEPLOYMENT: Deployment = Deployment {
         memory_mb: 256,
         timeout_seconds: 120,
-        permissions: &[LIST_LAKE],
+        permissions: &[LIST_LAKE, LAKE_NAMESPACE, READ_SALES_TABLE],
     };
     type Input = PlanCompactionInput;
     type Output = PlanCompactionOutput;
@@ -127,6 +135,12 @@ impl Activity for PlanCompaction {
         ctx: &Context,
     ) -> Result<PlanCompactionOutput, ActivityError> {
         let (day, cutoff) = compaction_day(&input.request)?;
+        if let Some(tables) = &input.request.lake_tables {
+            // Created here, once, before the Map's partitions open it concurrently.
+            tables.check()?;
+            let sdk = ctx.aws().config().await;
+            LakeTables::open(sdk, tables, Dataset::SalesHistory).await?;
+        }
         let root = join_prefix(&input.lake_prefix, &format!("{SALES_HISTORY_DATASET}/"));
         let s3 = ctx.aws().s3().await;
         let mut pages = s3
@@ -179,6 +193,7 @@ mod tests {
         CompactionRequest {
             scheduled_time: scheduled.map(str::to_string),
             date: date.map(str::to_string),
+            lake_tables: None,
         }
     }
 
