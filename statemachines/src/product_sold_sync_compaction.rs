@@ -12,8 +12,10 @@
 //! With `lake_tables` in the input the day's rows are committed to the `sales_history`
 //! Iceberg table in one snapshot tagged `compaction-<day>` (idempotent: a re-run never
 //! appends the batch twice), and only then are the staged per-sale objects deleted. Only
-//! the compacted files' names (about 70 bytes each) travel from the Map to the commit,
-//! well under Step Functions' 256 KiB payload limit at the plan's 2000 partitions.
+//! the compacted files' names (about 70 bytes each) travel from the Map to the commit
+//! (Step Functions caps a state's input and output at 256 KiB). The state also holds the
+//! plan's partition list, so near the plan's 2000-partition cap the two together can
+//! approach the limit; sfn-local enforces it (`States.DataLimitExceeded`).
 //!
 //! Standard, scheduled at 00:30 UTC: it compacts the UTC day before (every per-sale
 //! object last modified before 00:00). Each partition's step verifies the merged file
