@@ -176,6 +176,45 @@ describe('S3 Tables grants', () => {
     assert.equal(statements.length, 2);
   });
 
+  it('the compaction\'s steps may read sales_history, stage and commit to it, and get the namespace: nothing on smartgo_sales', () => {
+    const [historyId] = tableNamed('sales_history');
+    const onHistory = { 'Fn::GetAtt': [historyId, 'TableARN'] };
+    const onBucket = { 'Fn::GetAtt': [bucketId, 'TableBucketARN'] };
+    const expected: Record<string, string[]> = {
+      PlanCompaction: ['s3tables:GetNamespace', 's3tables:GetTable', 's3tables:GetTableData'],
+      CompactPartition: ['s3tables:GetNamespace', 's3tables:GetTable', 's3tables:GetTableData', 's3tables:PutTableData'],
+      CommitCompaction: [
+        's3tables:GetNamespace',
+        's3tables:GetTable',
+        's3tables:GetTableData',
+        's3tables:PutTableData',
+        's3tables:UpdateTableMetadataLocation',
+      ],
+      DeleteCommitted: ['s3tables:GetNamespace', 's3tables:GetTable', 's3tables:GetTableData'],
+    };
+    for (const [activity, actions] of Object.entries(expected)) {
+      const role = roleIdOf(json.Resources[functionId(json, activity)].Properties.Role);
+      const statements = s3tablesStatements(role);
+      for (const st of statements) {
+        const on = JSON.stringify(resourcesOf(st));
+        assert.ok(on === JSON.stringify([onHistory]) || on === JSON.stringify([onBucket]), `${activity}: ${on}`);
+        if (on === JSON.stringify([onBucket])) assert.deepEqual(actionsOf(st), ['s3tables:GetNamespace'], activity);
+      }
+      assert.deepEqual([...new Set(statements.flatMap((st) => actionsOf(st)))].sort(), actions, activity);
+    }
+  });
+
+  it('the compaction schedule passes the deployment\'s table bucket ARN and namespace as lake_tables', () => {
+    const schedules = resourcesOfType(json, 'AWS::Scheduler::Schedule').filter(([, r]) =>
+      String(r.Properties.Description).startsWith('Starts product-sold-sync-compaction'),
+    );
+    assert.equal(schedules.length, 1);
+    const input = JSON.stringify(schedules[0][1].Properties.Target.Input);
+    assert.ok(input.includes('lake_tables'), input);
+    assert.ok(input.includes(JSON.stringify({ 'Fn::GetAtt': [bucketId, 'TableBucketARN'] })), input);
+    assert.ok(input.includes(JSON.stringify(`","namespace":"${LAKE?.namespace}"}}`).slice(1, -1)), input);
+  });
+
   it('no role gets an S3 Tables action on "*", a bucket wildcard or another stack\'s table', () => {
     for (const [roleId] of resourcesOfType(json, 'AWS::IAM::Role')) {
       for (const s of s3tablesStatements(roleId)) {
