@@ -423,18 +423,7 @@ async fn a_write_that_keeps_failing_is_dead_lettered_then_replayed_once() {
 
 /// The debug `stepwise` binary, built once per test process.
 fn stepwise() -> PathBuf {
-    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BIN.get_or_init(|| {
-        let root = workspace_root();
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--locked", "-p", "stepwise-cli"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the stepwise binary failed");
-        root.join("target/debug/stepwise")
-    })
-    .clone()
+    stepwise_tests::stepwise_bin()
 }
 
 /// `stepwise dlq replay` on the world's queue with its names, against moto.
