@@ -19,7 +19,9 @@ step "Python tools (moto server) in .venv"
 scripts/python-env.sh >/dev/null
 
 step "building (cargo build)"
-cargo build --locked -p stepwise-cli -p stepwise-tests --bin stepwise --bin demo --bin demo-group-images --bin demo-product-sold-sync --bin demo-vector-ingest --bin demo-jobs-api
+# The workspace's bins with the feature set `make test` builds them with, so the two commands
+# share one build (a `-p` selection resolves other features and rebuilds dependencies).
+cargo build --locked --workspace --bins
 
 step "generated state machines are current"
 target/debug/stepwise generate --check
