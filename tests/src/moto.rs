@@ -46,6 +46,14 @@ const LOG_TAIL: usize = 4000;
 /// where AWS sends the managing service's name or nothing (a customer's table: a table
 /// is created with none); `UpdateTableMetadataLocation` answers `namespace` as a string,
 /// where AWS sends a list (`["lake"]`).
+///
+/// And one of its Step Functions parser: the ASL preprocessor keeps its stack of
+/// query-language scopes in a class attribute shared by every parse, so one definition
+/// rejected inside a JSONata scope leaves that scope behind and every later JSONPath
+/// definition with `Parameters` or `ItemsPath` is refused ("Unsupported declaration in
+/// QueryLanguage=JSONPath block") for the rest of the process — which made the
+/// conformance suite's moto results depend on the order its tests ran in. Each parse
+/// gets its own stack.
 const BOOTSTRAP: &str = "\
 import os, sys, threading
 def _watch():
@@ -67,6 +75,12 @@ def _namespace_list(self):
     answer['namespace'] = [answer['namespace']]
     return status, headers, _json.dumps(answer)
 _s3tables_api.S3TablesResponse.update_table_metadata_location = _namespace_list
+import moto.stepfunctions.parser.asl.parse.preprocessor as _asl_preprocessor
+_preprocessor_init = _asl_preprocessor.Preprocessor.__init__
+def _own_scopes(self, *args, **kwargs):
+    _preprocessor_init(self, *args, **kwargs)
+    self._query_language_per_scope = []
+_asl_preprocessor.Preprocessor.__init__ = _own_scopes
 from moto.server import main
 sys.exit(main(sys.argv[1:]))
 ";

@@ -813,3 +813,46 @@ fn deviations_must_cite_the_docs_and_differ_from_moto() {
         "moto_deviation": "see https://docs.aws.amazon.com/x", "moto": {"status": "FAILED", "error": "B", "states": ["S"]}});
     assert!(parse_deviation(&ok).is_ok());
 }
+
+/// moto 5.2.5's ASL parser kept its query-language scopes in state shared by every
+/// parse: one JSONata definition it rejected left a JSONata scope behind, and from then
+/// on it refused every JSONPath definition with `Parameters` — so this suite's moto
+/// results depended on the order its tests ran in. The test servers' bootstrap
+/// (tests/src/moto.rs) gives each parse its own scopes; this keeps it so.
+#[tokio::test]
+async fn a_definition_moto_rejects_does_not_change_how_it_parses_the_next() {
+    let moto = MotoServer::start().expect("moto server");
+    moto.enable_asl_execution()
+        .unwrap_or_else(|e| panic!("switching on moto's ASL interpreter: {e}"));
+    let client = aws_sdk_sfn::Client::new(&moto.sdk_config());
+    let create = |definition: Value| {
+        let client = client.clone();
+        async move {
+            client
+                .create_state_machine()
+                .name(format!("scopes-{}", unique_id()))
+                .definition(definition.to_string())
+                .role_arn(ROLE_ARN)
+                .send()
+                .await
+        }
+    };
+    let jsonpath = json!({"StartAt": "A", "States": {"A": {
+        "Type": "Pass", "Parameters": {"a.$": "$.x"}, "End": true}}});
+    create(jsonpath.clone())
+        .await
+        .expect("a JSONPath definition");
+    // JSONPath's Parameters inside a JSONata state machine: rejected.
+    let refused = create(
+        json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {
+        "Type": "Pass", "Parameters": {"a": 1}, "End": true}}}),
+    )
+    .await;
+    assert!(
+        refused.is_err(),
+        "moto accepted Parameters in a JSONata state"
+    );
+    create(jsonpath)
+        .await
+        .expect("a JSONPath definition after a rejected JSONata one");
+}
