@@ -94,15 +94,7 @@ impl Lake {
         let location = self.tables.table_location(dataset).await.expect("location");
         let uri = format!("{location}/data/{name}.parquet");
         let (bucket, key) = parse_s3_uri(&uri).expect("uri");
-        self.tables
-            .s3()
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(ByteStream::from(bytes))
-            .send()
-            .await
-            .expect("put data file");
+        put_hive(self, bucket, key, bytes).await;
         uri
     }
 
@@ -494,8 +486,8 @@ async fn concurrent_commits_all_land_once() {
     assert_eq!(table["current"]["distinct_sale_ids"], 10);
 }
 
-/// Puts a Hive-style lake object (what the pipelines wrote before the tables) into the
-/// plain S3 bucket `bucket`.
+/// Puts an object: a data file under a table's location, or a Hive-style lake object
+/// (what the pipelines wrote before the tables) in a plain S3 bucket.
 async fn put_hive(lake: &Lake, bucket: &str, key: &str, bytes: Vec<u8>) {
     lake.tables
         .s3()
@@ -505,7 +497,7 @@ async fn put_hive(lake: &Lake, bucket: &str, key: &str, bytes: Vec<u8>) {
         .body(ByteStream::from(bytes))
         .send()
         .await
-        .expect("put hive object");
+        .expect("put object");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,11 +15,12 @@
 
 use std::collections::BTreeSet;
 
-use stepwise_lake::{COMPACTED_PREFIX, SoldSale, decode_sold};
+use stepwise_lake::{COMPACTED_PREFIX, SoldSale};
 use stepwise_lake_tables::storage::parse_s3_uri;
 use stepwise_lake_tables::{Dataset, LakeTables, TablesConfig};
-use stepwise_runtime::aws::errors::SdkResultExt;
 use stepwise_runtime::{ActivityError, Context};
+
+use super::partition::read_rows;
 
 /// The prefix of a compaction's batch id (`compaction-<day>`).
 pub const BATCH_PREFIX: &str = "compaction-";
@@ -122,23 +123,7 @@ impl SalesTable {
     /// Reads one of the table's files.
     pub(crate) async fn read(&self, name: &str) -> Result<Vec<SoldSale>, ActivityError> {
         let (bucket, key) = self.object(name)?;
-        let object = self
-            .tables
-            .s3()
-            .get_object()
-            .bucket(&bucket)
-            .key(&key)
-            .send()
-            .await
-            .activity_err("S3", "GetObject")?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| ActivityError::transient(format!("reading s3://{bucket}/{key}: {e}")))?
-            .into_bytes();
-        decode_sold(bytes)
-            .map_err(|e| ActivityError::permanent(format!("s3://{bucket}/{key}: {e}")))
+        read_rows(self.tables.s3(), &bucket, &key).await
     }
 
     /// The sales the table's data files of a partition hold (the files of its current
