@@ -1,6 +1,5 @@
-//! Callers' identity: ES256 JWTs. [`Verifier`] checks the signature, `exp`, the issuer
-//! and the audience, and takes the tenant from one claim (`custom:tenant` by default,
-//! as a Cognito user pool's custom attribute arrives); a token without it is refused.
+//! The local issuer's ES256 JWTs. [`Verifier`] checks a token of the local key against
+//! [`crate::claims::TokenRules`] (signature, `exp`, issuer, audience, tenant claim).
 //! [`LocalKey`] is the local issuer's P-256 key: `stepwise serve --jobs-api` verifies
 //! with it and `stepwise token --tenant T` signs with it. The key file holds the PKCS#8
 //! private key in base64; it is created (mode 0600) when missing. Which file: `--key`,
@@ -12,8 +11,11 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{Map, Value, json};
+
+pub use crate::claims::Unauthorized;
+use crate::claims::{TokenRules, bearer};
 
 /// The local issuer (`iss`).
 pub const LOCAL_ISSUER: &str = "stepwise-local";
@@ -47,11 +49,6 @@ pub enum KeyError {
     #[error("cannot sign the token: {0}")]
     Sign(String),
 }
-
-/// Why a request's token is refused (a 401).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Unauthorized(pub String);
 
 /// The key file `flag` or the environment names, else the default.
 pub fn key_path(flag: Option<PathBuf>) -> PathBuf {
@@ -190,17 +187,16 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 pub use crate::records::unix_now;
 
-/// Checks tokens: ES256 signature by one key, `exp`, `iss`, `aud`, and the tenant claim.
+/// Checks tokens of the local key: its ES256 signature and [`TokenRules`].
 #[derive(Clone)]
 pub struct Verifier {
     key: DecodingKey,
-    validation: Validation,
-    tenant_claim: String,
+    rules: TokenRules,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Verifier(tenant claim {})", self.tenant_claim)
+        write!(f, "Verifier(tenant claim {})", self.rules.tenant_claim)
     }
 }
 
@@ -208,44 +204,20 @@ impl Verifier {
     /// A verifier of `key`'s ES256 tokens for `issuer` and `audience`, the tenant in
     /// `tenant_claim`.
     pub fn new(key: DecodingKey, issuer: &str, audience: &str, tenant_claim: &str) -> Verifier {
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        validation.leeway = 5;
         Verifier {
             key,
-            validation,
-            tenant_claim: tenant_claim.to_string(),
+            rules: TokenRules::new(issuer, audience, tenant_claim),
         }
     }
 
     /// The tenant of the `Authorization: Bearer …` header's token.
     pub fn tenant(&self, authorization: Option<&str>) -> Result<String, Unauthorized> {
-        let header = authorization.ok_or_else(|| Unauthorized("no Authorization header".into()))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or_else(|| Unauthorized("the Authorization header is not a Bearer token".into()))?;
-        let data =
-            jsonwebtoken::decode::<Map<String, Value>>(token.trim(), &self.key, &self.validation)
-                .map_err(|e| Unauthorized(format!("the token is not valid: {e}")))?;
-        match data.claims.get(&self.tenant_claim) {
-            Some(Value::String(t)) if valid_tenant(t) => Ok(t.clone()),
-            Some(_) => Err(Unauthorized(format!(
-                "the token's \"{}\" claim is not a tenant id (1 to 128 characters, no \"/\")",
-                self.tenant_claim
-            ))),
-            None => Err(Unauthorized(format!(
-                "the token has no \"{}\" claim: no tenant",
-                self.tenant_claim
-            ))),
-        }
+        let token = bearer(authorization)?;
+        Ok(self
+            .rules
+            .verify(token, &self.key, Algorithm::ES256)?
+            .tenant)
     }
-}
-
-fn valid_tenant(t: &str) -> bool {
-    !t.trim().is_empty() && t.len() <= 128 && !t.contains('/') && t != "." && t != ".."
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! `bootstrap`: the one Lambda binary. Every activity's function deploys this same
 //! executable; the function's handler (`_HANDLER`, set by CDK to the activity name)
-//! chooses the activity. One handler is no activity: `JobStatus` serves the jobs API's
-//! GET (`stepwise_jobs_api::function`).
+//! chooses the activity. Two handlers are no activity: `JobStatus` serves the jobs API's
+//! GET (`stepwise_jobs_api::function`), `JwtAuthorizer` its Lambda authorizer
+//! (`stepwise_jobs_api::authorizer`).
 //!
 //! Init stays minimal for cold start: logging, the (lazy) shared services, the registry.
 //! It must not call AWS here — SDK clients are created on first use by `Aws`.
@@ -21,6 +22,17 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!(error = %e, "the status function failed");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if std::env::var(lambda::HANDLER_ENV)
+        .is_ok_and(|h| h.trim() == stepwise_jobs_api::authorizer::HANDLER)
+    {
+        return match Box::pin(stepwise_jobs_api::authorizer::serve()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "the authorizer failed");
                 ExitCode::FAILURE
             }
         };
