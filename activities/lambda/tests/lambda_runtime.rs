@@ -406,3 +406,44 @@ fn the_status_function_without_its_table_fails_at_init_naming_the_variable() {
     let log = bootstrap.output();
     assert!(log.contains("JOBS_TABLE"), "{log}");
 }
+
+#[test]
+fn bootstrap_serves_the_jobs_api_authorizer_for_its_handler() {
+    let cargo_lambda = cargo_lambda();
+    let emulator = Emulator::start(&cargo_lambda);
+    let _bootstrap = emulator.bootstrap_with(
+        "JwtAuthorizer",
+        &[
+            // Never reached: a token that is not a JWT is refused before any key fetch.
+            ("JWT_ISSUER", "http://127.0.0.1:9/issuer"),
+            ("JWT_AUDIENCE", "jobs-api"),
+        ],
+    );
+    // A refused token: the invocation fails with exactly "Unauthorized", which API
+    // Gateway answers with 401 (any other message is a 500).
+    let (status, body) = emulator.invoke(&json!({
+        "type": "TOKEN",
+        "authorizationToken": "Bearer not-a-jwt",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/group-images/j-1"
+    }));
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["errorMessage"], "Unauthorized", "{body}");
+    // Not an authorizer event: an error, but not a 401.
+    let (status, body) = emulator.invoke(&json!({"authorizationToken": "Bearer x"}));
+    assert_eq!(status, 500, "{body}");
+    let message = body["errorMessage"].as_str().unwrap_or_default();
+    assert!(message.contains("methodArn"), "{body}");
+}
+
+#[test]
+fn the_authorizer_without_its_issuer_fails_at_init_naming_the_variable() {
+    let cargo_lambda = cargo_lambda();
+    let emulator = Emulator::start(&cargo_lambda);
+    let mut bootstrap = emulator.bootstrap_with("JwtAuthorizer", &[("JWT_AUDIENCE", "jobs-api")]);
+    let status = bootstrap
+        .wait_exit(STEP_TIMEOUT)
+        .expect("bootstrap exits at init");
+    assert!(!status.success(), "{status}");
+    let log = bootstrap.output();
+    assert!(log.contains("JWT_ISSUER"), "{log}");
+}
