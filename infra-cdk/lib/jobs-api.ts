@@ -14,14 +14,19 @@
  *   is not found, like a missing one), else the execution (ACCEPTED before the workflow
  *   writes the record), and once SUCCEEDED the groups, failed images and a presigned
  *   result URL; the same code as the local server's GET.
- * - Request validation from the generated component schemas (models), a Cognito user
- *   pool authorizer (a pool created here by default, or yours), stage throttling, access
- *   logs in JSON, execution logs and X-Ray.
+ * - Request validation from the generated component schemas (models), an authorizer,
+ *   stage throttling, access logs in JSON, execution logs and X-Ray. The authorizer is a
+ *   Cognito user pool's (a pool created here by default, or yours), or — for any other
+ *   OpenID Connect issuer (`jobsApiJwtIssuer`, `jobsApiJwtAudience`) — a Lambda token
+ *   authorizer running the artifact's `JwtAuthorizer` handler
+ *   (stepwise_jobs_api::authorizer): it verifies the token with the issuer's published
+ *   keys and hands the integrations the tenant as `$context.authorizer.tenant`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -87,16 +92,35 @@ export function loadApis(dir: string): ApiSpec[] {
     });
 }
 
+/** An OpenID Connect issuer whose tokens a Lambda authorizer verifies. */
+export interface JwtIssuer {
+  /** The tokens' `iss`, an https URL; its discovery document names the keys. */
+  issuer: string;
+  /** The tokens' `aud`. */
+  audience: string;
+  /** The issuer's JWKS URL, when it has no discovery document. */
+  jwksUrl?: string;
+}
+
 /** The API context parameters. */
 export interface ApiSettings {
   /** An existing Cognito user pool (its issuer); undefined: the stack creates one. */
   userPoolArn?: string;
+  /** Another issuer: a Lambda authorizer instead of the Cognito one. */
+  jwt?: JwtIssuer;
   /** Rate (requests/s) and burst of the stage's throttling. */
   rateLimit: number;
   burstLimit: number;
 }
 
-export const API_CONTEXT_KEYS = ['jobsApiUserPoolArn', 'jobsApiRateLimit', 'jobsApiBurstLimit'] as const;
+export const API_CONTEXT_KEYS = [
+  'jobsApiUserPoolArn',
+  'jobsApiJwtIssuer',
+  'jobsApiJwtAudience',
+  'jobsApiJwksUrl',
+  'jobsApiRateLimit',
+  'jobsApiBurstLimit',
+] as const;
 
 export function readApiSettings(lookup: (key: string) => unknown): ApiSettings {
   const text = (key: string): string | undefined => {
@@ -116,7 +140,36 @@ export function readApiSettings(lookup: (key: string) => unknown): ApiSettings {
   if (userPoolArn !== undefined && !/^arn:aws[a-z-]*:cognito-idp:[a-z0-9-]+:\d{12}:userpool\/[\w-]+$/.test(userPoolArn)) {
     throw new SettingsError(`context "jobsApiUserPoolArn": "${userPoolArn}" is not a Cognito user pool ARN`);
   }
-  return { userPoolArn, rateLimit: count('jobsApiRateLimit', 50), burstLimit: count('jobsApiBurstLimit', 100) };
+  const url = (key: string): string | undefined => {
+    const s = text(key);
+    if (s === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(s);
+    } catch {
+      throw new SettingsError(`context "${key}": "${s}" is not a URL`);
+    }
+    if (parsed.protocol !== 'https:') throw new SettingsError(`context "${key}": "${s}" is not an https URL`);
+    return s;
+  };
+  const issuer = url('jobsApiJwtIssuer');
+  const audience = text('jobsApiJwtAudience');
+  const jwksUrl = url('jobsApiJwksUrl');
+  let jwt: JwtIssuer | undefined;
+  if (issuer !== undefined) {
+    if (userPoolArn !== undefined) {
+      throw new SettingsError('context "jobsApiJwtIssuer" and "jobsApiUserPoolArn" exclude each other: choose one issuer');
+    }
+    if (audience === undefined) {
+      throw new SettingsError('context "jobsApiJwtAudience" is required with "jobsApiJwtIssuer" (the tokens\' "aud")');
+    }
+    jwt = { issuer, audience, ...(jwksUrl === undefined ? {} : { jwksUrl }) };
+  } else if (audience !== undefined || jwksUrl !== undefined) {
+    throw new SettingsError(
+      `context "${audience !== undefined ? 'jobsApiJwtAudience' : 'jobsApiJwksUrl'}" needs "jobsApiJwtIssuer" (without it the API uses Cognito)`,
+    );
+  }
+  return { userPoolArn, jwt, rateLimit: count('jobsApiRateLimit', 50), burstLimit: count('jobsApiBurstLimit', 100) };
 }
 
 /** An OpenAPI 3.0 schema as an API Gateway model (JSON Schema draft 4): `nullable` dropped. */
@@ -151,7 +204,12 @@ export interface JobsApiProps {
 /** The jobs API of one generated OpenAPI document (see the module documentation). */
 export class JobsApi extends Construct {
   readonly api: apigw.RestApi;
-  readonly userPool: cognito.IUserPool;
+  /** The Cognito user pool whose tokens are accepted; undefined with another issuer. */
+  readonly userPool?: cognito.IUserPool;
+  /** The Lambda authorizer of another issuer; undefined with Cognito. */
+  readonly authorizerFunction?: lambda.Function;
+  /** The authorizer's faults per 5 minutes (it could not decide: the issuer's keys unreadable). */
+  readonly authorizerFaults?: cloudwatch.IMetric;
   readonly userPoolClient?: cognito.UserPoolClient;
   readonly models: Record<string, apigw.Model> = {};
   readonly accessLogs: logs.LogGroup;
@@ -160,10 +218,66 @@ export class JobsApi extends Construct {
   constructor(scope: Construct, id: string, props: JobsApiProps) {
     super(scope, id);
     const { spec, stateMachine, table, settings } = props;
+    const stack = Stack.of(this);
     const claim = spec.tenantClaim;
-    const quietClaim = `$!context.authorizer.claims['${claim}']`;
-
-    if (settings.userPoolArn) {
+    let authorizer!: apigw.IAuthorizer;
+    let authorizationType!: apigw.AuthorizationType;
+    // Where the integrations find the verified tenant: a Cognito authorizer's claims, or
+    // the Lambda authorizer's context key (jobs-api/src/authorizer.rs, TENANT_CONTEXT_KEY).
+    let quietClaim!: string;
+    let statusTenantKey!: string;
+    if (settings.jwt) {
+      const jwt = settings.jwt;
+      const authorizerLogs = new logs.LogGroup(this, 'AuthorizerLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+      const authorizerRole = new iam.Role(this, 'AuthorizerRole', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `The jobs API's authorizer: verifies tokens of ${jwt.issuer}; no AWS access`,
+      });
+      authorizerRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [authorizerLogs.logGroupArn] }),
+      );
+      this.authorizerFunction = new lambda.Function(this, 'AuthorizerFunction', {
+        description: `The jobs API's token authorizer (${jwt.issuer})`,
+        runtime: lambda.Runtime.PROVIDED_AL2023,
+        architecture: props.function.architecture,
+        code: props.function.code,
+        // bootstrap serves the authorizer for this handler (activities/lambda/src/bin/bootstrap.rs).
+        handler: 'JwtAuthorizer',
+        memorySize: 128,
+        timeout: Duration.seconds(10),
+        environment: {
+          RUST_LOG: props.function.logLevel,
+          JWT_ISSUER: jwt.issuer,
+          JWT_AUDIENCE: jwt.audience,
+          TENANT_CLAIM: claim,
+          ...(jwt.jwksUrl === undefined ? {} : { JWKS_URL: jwt.jwksUrl }),
+        },
+        tracing: lambda.Tracing.ACTIVE,
+        logGroup: authorizerLogs,
+        role: authorizerRole,
+      });
+      // Logged by stepwise_jobs_api::authorizer::serve when it cannot decide (a 500).
+      this.authorizerFaults = new logs.MetricFilter(this, 'AuthorizerFaults', {
+        logGroup: authorizerLogs,
+        filterPattern: logs.FilterPattern.literal('"cannot decide"'),
+        metricNamespace: 'Stepwise',
+        metricName: `${pascal(spec.workflow)}ApiAuthorizerFaults`,
+        metricValue: '1',
+      }).metric({ period: Duration.minutes(5), statistic: 'Sum' });
+      authorizer = new apigw.TokenAuthorizer(this, 'Authorizer', {
+        handler: this.authorizerFunction,
+        identitySource: 'method.request.header.Authorization',
+        // The answer allows the whole stage, so one verification serves a token's POSTs and GETs.
+        resultsCacheTtl: Duration.minutes(5),
+      });
+      authorizationType = apigw.AuthorizationType.CUSTOM;
+      quietClaim = '$!context.authorizer.tenant';
+      statusTenantKey = 'tenant';
+      Validations.of(authorizerRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support only Resource "*"',
+      });
+    } else if (settings.userPoolArn) {
       this.userPool = cognito.UserPool.fromUserPoolArn(this, 'UserPool', settings.userPoolArn);
     } else {
       const pool = new cognito.UserPool(this, 'UserPool', {
@@ -188,10 +302,16 @@ export class JobsApi extends Construct {
         idTokenValidity: Duration.minutes(60),
       });
     }
-    const authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
-      cognitoUserPools: [this.userPool],
-      identitySource: 'method.request.header.Authorization',
-    });
+    // Assigned in exactly one branch: the Lambda authorizer above, or Cognito here.
+    if (this.userPool) {
+      authorizer = new apigw.CognitoUserPoolsAuthorizer(this, 'Authorizer', {
+        cognitoUserPools: [this.userPool],
+        identitySource: 'method.request.header.Authorization',
+      });
+      authorizationType = apigw.AuthorizationType.COGNITO;
+      quietClaim = `$!context.authorizer.claims['${claim}']`;
+      statusTenantKey = claim;
+    }
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
     this.api = new apigw.RestApi(this, 'Api', {
@@ -210,7 +330,6 @@ export class JobsApi extends Construct {
       endpointTypes: [apigw.EndpointType.REGIONAL],
     });
     // API Gateway writes access and execution logs with the account-level role it is given.
-    const stack = Stack.of(this);
     const logRole = new iam.Role(this, 'CloudWatchRole', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       description: "API Gateway's account-level role: writes the APIs' access and execution logs",
@@ -316,9 +435,9 @@ export class JobsApi extends Construct {
     });
     const collection = this.api.root.resourceForPath(spec.collection);
     const errorResponse = (statusCode: string) => ({ statusCode, responseModels: { 'application/json': errorModel } });
-    collection.addMethod('POST', start, {
+    const postMethod = collection.addMethod('POST', start, {
       authorizer,
-      authorizationType: apigw.AuthorizationType.COGNITO,
+      authorizationType,
       requestValidator: validator,
       requestModels: { 'application/json': this.models.JobRequest },
       requestParameters: { [`method.request.header.${header}`]: false },
@@ -371,7 +490,8 @@ export class JobsApi extends Construct {
         JOBS_TABLE: table.tableName,
         RESULTS_BUCKET: props.results.bucket.bucketName,
         STATE_MACHINE_ARN: stateMachine.stateMachineArn,
-        TENANT_CLAIM: claim,
+        // The claim (Cognito) or the Lambda authorizer's context key carrying the tenant.
+        TENANT_CLAIM: statusTenantKey,
         PRESIGN_SECONDS: '900',
       },
       tracing: lambda.Tracing.ACTIVE,
@@ -379,9 +499,9 @@ export class JobsApi extends Construct {
       role: statusRole,
     });
     const read = new apigw.LambdaIntegration(this.statusFunction, { proxy: true });
-    collection.addResource('{jobId}').addMethod('GET', read, {
+    const getMethod = collection.addResource('{jobId}').addMethod('GET', read, {
       authorizer,
-      authorizationType: apigw.AuthorizationType.COGNITO,
+      authorizationType,
       requestValidator: validator,
       requestParameters: { 'method.request.path.jobId': true },
       operationName: spec.document.paths[`${spec.collection}/{jobId}`].get.operationId,
@@ -395,6 +515,11 @@ export class JobsApi extends Construct {
 
     // ---- cdk-nag -----------------------------------------------------------------------
     const ack = (scope: Construct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
+    if (settings.jwt) {
+      for (const method of [postMethod, getMethod]) {
+        ack(method, 'AwsSolutions-COG4', `the callers' issuer is not Cognito (${settings.jwt.issuer}): a Lambda token authorizer verifies its tokens against the issuer's published keys`);
+      }
+    }
     ack(this.api, 'AwsSolutions-APIG3', 'a regional API behind Cognito with stage throttling; attach a WAF web ACL per account policy');
     ack(
       logRole,

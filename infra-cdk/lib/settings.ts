@@ -114,6 +114,9 @@ export const CONTEXT_KEYS = [
   'lakeAnalyticsIntegration',
   // the jobs API (lib/jobs-api.ts reads these)
   'jobsApiUserPoolArn',
+  'jobsApiJwtIssuer',
+  'jobsApiJwtAudience',
+  'jobsApiJwksUrl',
   'jobsApiRateLimit',
   'jobsApiBurstLimit',
 ] as const;

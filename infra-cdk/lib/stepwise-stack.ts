@@ -436,6 +436,13 @@ export class StepwiseStack extends Stack {
       const fn = api.statusFunction;
       this.alarm(`${api.node.id} status function errors`, fn.metricErrors({ period: Duration.minutes(5) }), 1);
       this.alarm(`${api.node.id} status function throttles`, fn.metricThrottles({ period: Duration.minutes(5) }), 1);
+      // The Lambda authorizer (another issuer): a refused token fails its invocation (that
+      // is how API Gateway answers 401), so its Errors metric counts bad tokens. The alarm
+      // is on its own faults (the issuer's keys unreachable: every request answered 500).
+      if (api.authorizerFaults) {
+        this.alarm(`${api.node.id} authorizer faults`, api.authorizerFaults, 1);
+        this.alarm(`${api.node.id} authorizer throttles`, api.authorizerFunction!.metricThrottles({ period: Duration.minutes(5) }), 1);
+      }
     }
     for (const [name, { activity }] of this.workers) {
       // Like a function's Errors: activities fail on purpose (e.g. Throttled, retried).

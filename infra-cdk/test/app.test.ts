@@ -29,6 +29,7 @@ describe('cdk-nag AwsSolutions', () => {
       { alarmEmail: 'ops@example.com', configKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc-123', imagesBucket: 'photos' },
       everyActivityAsWorker,
       { lakeAnalyticsIntegration: 'true' },
+      { jobsApiJwtIssuer: 'https://login.example.com/', jobsApiJwtAudience: 'jobs-api' },
     ]) {
       const { app, stack } = buildApp({ artifactDir: X86, ...context }, tempDir('nag'));
       const assembly = app.synth(); // cdk-nag 3 is a validation plugin: a finding throws here

@@ -920,4 +920,71 @@ describe('jobs API (generated *.openapi.json)', () => {
     assert.deepEqual(their.Properties.ProviderARNs, [arn]);
     assert.throws(() => synth({ jobsApiUserPoolArn: 'not-an-arn' }), /jobsApiUserPoolArn/);
   });
+
+  it('another OIDC issuer: a Lambda token authorizer from the artifact, the tenant from its context', () => {
+    const issuer = 'https://login.example.com/tenant-x/';
+    const other = synth({ jobsApiJwtIssuer: issuer, jobsApiJwtAudience: 'jobs-api' });
+    assert.equal(resourcesOfType(other.json, 'AWS::Cognito::UserPool').length, 0, 'no user pool');
+    const authorizers = resourcesOfType(other.json, 'AWS::ApiGateway::Authorizer');
+    assert.equal(authorizers.length, 1);
+    const authorizer = authorizers[0][1].Properties;
+    assert.equal(authorizer.Type, 'TOKEN');
+    assert.equal(authorizer.IdentitySource, 'method.request.header.Authorization');
+    assert.equal(authorizer.AuthorizerResultTtlInSeconds, 300);
+    const fns = resourcesOfType(other.json, 'AWS::Lambda::Function').filter(([, r]) => r.Properties.Handler === 'JwtAuthorizer');
+    assert.equal(fns.length, 1, 'one authorizer function');
+    const [fnId, fn] = fns[0];
+    assert.match(text(authorizer.AuthorizerUri), new RegExp(fnId));
+    assert.equal(fn.Properties.Runtime, 'provided.al2023');
+    const env = fn.Properties.Environment.Variables;
+    assert.equal(env.JWT_ISSUER, issuer);
+    assert.equal(env.JWT_AUDIENCE, 'jobs-api');
+    assert.equal(env.TENANT_CLAIM, 'custom:tenant');
+    assert.equal(env.JWKS_URL, undefined, 'discovered from the issuer');
+    // The same artifact as the activities; a role that may only write its logs (and traces).
+    const activity = resourcesOfType(other.json, 'AWS::Lambda::Function').find(([, r]) => r.Properties.Handler === 'ClusterImages');
+    assert.deepEqual(fn.Properties.Code, activity![1].Properties.Code);
+    const actions = roleStatements(other.json, roleIdOf(fn.Properties.Role)).flatMap(actionsOf).sort();
+    assert.deepEqual(actions, ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // Both methods behind it; the POST's template reads the tenant from its context only.
+    const methods = resourcesOfType(other.json, 'AWS::ApiGateway::Method').filter(([id]) => id.startsWith('ApiGroupImages'));
+    const post = methods.find(([, r]) => r.Properties.HttpMethod === 'POST')![1].Properties;
+    const get = methods.find(([, r]) => r.Properties.HttpMethod === 'GET')![1].Properties;
+    for (const m of [post, get]) {
+      assert.equal(m.AuthorizationType, 'CUSTOM');
+      assert.deepEqual(m.AuthorizerId, { Ref: authorizers[0][0] });
+    }
+    const vtl = text(template(post));
+    assert.match(vtl, /#set\(\$tenant = \\"\$!context\.authorizer\.tenant\\"\)/);
+    assert.doesNotMatch(vtl, /claims/);
+    // The status function finds the tenant under the authorizer's context key.
+    const status = resourcesOfType(other.json, 'AWS::Lambda::Function').find(([, r]) => r.Properties.Handler === 'JobStatus')!;
+    assert.equal(status[1].Properties.Environment.Variables.TENANT_CLAIM, 'tenant');
+    // Its faults (cannot read the keys), not refused tokens, raise an alarm.
+    const [, filter] = resourcesOfType(other.json, 'AWS::Logs::MetricFilter')[0];
+    assert.equal(filter.Properties.FilterPattern, '"cannot decide"');
+    const metric = filter.Properties.MetricTransformations[0];
+    const alarms = resourcesOfType(other.json, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties);
+    assert.equal(alarms.filter((a) => a.MetricName === metric.MetricName && a.Namespace === metric.MetricNamespace).length, 1);
+    // A named key set is passed on.
+    const named = synth({ jobsApiJwtIssuer: issuer, jobsApiJwtAudience: 'a', jobsApiJwksUrl: 'https://login.example.com/keys' });
+    const namedFn = resourcesOfType(named.json, 'AWS::Lambda::Function').find(([, r]) => r.Properties.Handler === 'JwtAuthorizer')!;
+    assert.equal(namedFn[1].Properties.Environment.Variables.JWKS_URL, 'https://login.example.com/keys');
+  });
+
+  it('refuses an issuer setting that cannot work, naming the parameter', () => {
+    assert.throws(() => synth({ jobsApiJwtIssuer: 'http://login.example.com', jobsApiJwtAudience: 'a' }), /jobsApiJwtIssuer.*https/);
+    assert.throws(() => synth({ jobsApiJwtIssuer: 'not a url', jobsApiJwtAudience: 'a' }), /jobsApiJwtIssuer.*not a URL/);
+    assert.throws(() => synth({ jobsApiJwtIssuer: 'https://login.example.com' }), /jobsApiJwtAudience.*required/);
+    assert.throws(() => synth({ jobsApiJwtAudience: 'a' }), /jobsApiJwtAudience.*needs "jobsApiJwtIssuer"/);
+    assert.throws(
+      () =>
+        synth({
+          jobsApiJwtIssuer: 'https://login.example.com',
+          jobsApiJwtAudience: 'a',
+          jobsApiUserPoolArn: 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc',
+        }),
+      /exclude each other/,
+    );
+  });
 });
