@@ -187,6 +187,14 @@ export function modelSchema(schema: any): any {
   return { $schema: 'http://json-schema.org/draft-04/schema#', ...convert(schema) };
 }
 
+/**
+ * VTL that writes `expr` as the inside of a JSON string. `$util.escapeJavaScript` escapes
+ * `'` as `\'`, which JSON does not allow (an image URI or a tenant with an apostrophe
+ * would make the StartExecution request invalid), so that one escape is undone — the
+ * workaround AWS documents for Step Functions integrations.
+ */
+const jsonString = (expr: string) => `$util.escapeJavaScript(${expr}).replaceAll("\\\\'", "'")`;
+
 const pascal = (name: string) => name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 
 export interface JobsApiProps {
@@ -398,8 +406,8 @@ export class JobsApi extends Construct {
       `#set($threshold = "$!input.path('$.threshold')")`,
       '{',
       `  "stateMachineArn": "${stateMachine.stateMachineArn}",`,
-      `  "name": "$util.escapeJavaScript($job)",`,
-      `  "input": "{\\"tenant_id\\": \\"$util.escapeJavaScript($util.escapeJavaScript($tenant))\\", \\"job_id\\": \\"$util.escapeJavaScript($util.escapeJavaScript($job))\\", \\"images\\": $util.escapeJavaScript($input.json('$.images'))#if($threshold != ""), \\"threshold\\": $threshold#end}"`,
+      `  "name": "${jsonString('$job')}",`,
+      `  "input": "{\\"tenant_id\\": \\"${jsonString(jsonString('$tenant'))}\\", \\"job_id\\": \\"${jsonString(jsonString('$job'))}\\", \\"images\\": ${jsonString("$input.json('$.images')")}#if($threshold != ""), \\"threshold\\": $threshold#end}"`,
       '}',
     ].join('\n');
     const accepted = [
@@ -412,7 +420,7 @@ export class JobsApi extends Construct {
       `#if($type.contains("InvalidName") && $message.contains("no tenant claim"))#set($context.responseOverride.status = 401){"error": "Unauthorized", "message": "the token has no \\"${claim}\\" claim: no tenant"}`,
       `#elseif($type.contains("InvalidName")){"error": "InvalidRequest", "message": "the ${header} header must match ${spec.jobIdPattern.replace(/\\/g, '\\\\')}"}`,
       `#elseif($type.contains("ExecutionAlreadyExists"))#set($context.responseOverride.status = 409){"error": "Conflict", "message": "this ${header} is already used; choose another"}`,
-      `#else{"error": "InvalidRequest", "message": "$util.escapeJavaScript($input.path('$.message'))"}#end`,
+      `#else{"error": "InvalidRequest", "message": "${jsonString("$input.path('$.message')")}"}#end`,
     ].join('\n');
     const start = new apigw.AwsIntegration({
       service: 'states',

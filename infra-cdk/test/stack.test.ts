@@ -827,7 +827,7 @@ describe('jobs API (generated *.openapi.json)', () => {
     assert.match(vtl, /#set\(\$tenant = \\"\$!context\.authorizer\.claims\['custom:tenant'\]\\"\)/);
     assert.match(vtl, /\$context\.requestId/);
     assert.match(vtl, /header\.get\('Idempotency-Key'\)/);
-    assert.match(vtl, /\\"name\\": \\"\$util\.escapeJavaScript\(\$job\)\\"/);
+    assert.match(vtl, /\\"name\\": \\"\$util\.escapeJavaScript\(\$job\)\.replaceAll/);
     // The body gives only images and threshold; no tenant from it or a header.
     assert.doesNotMatch(vtl, /\$input\.json\('\$'\)/);
     assert.doesNotMatch(vtl, /input\.path\('\$\.tenant/);
