@@ -93,6 +93,11 @@ describe('cdk synth (the real CLI, offline, no credentials)', () => {
     assert.equal(status.status, 1, status.output);
     assert.match(status.output, /JOBS_TABLE/, status.output);
     assert.doesNotMatch(status.output, /is not an activity/, status.output);
+    // The Lambda authorizer (another OIDC issuer): known, its issuer checked first.
+    const authorizer = start('JwtAuthorizer');
+    assert.equal(authorizer.status, 1, authorizer.output);
+    assert.match(authorizer.output, /JWT_ISSUER/, authorizer.output);
+    assert.doesNotMatch(authorizer.output, /is not an activity/, authorizer.output);
     const unknown = start('NoSuchActivity');
     assert.match(unknown.output, /handler "NoSuchActivity" is not an activity/, unknown.output);
   });
