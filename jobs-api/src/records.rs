@@ -1,8 +1,8 @@
-//! The job records in the jobs table (`pk = TENANT#<tenant>`, `sk = JOB#<job>`), as the
-//! API sees them: the ACCEPTED record a POST writes (only when none exists: that makes
-//! an `Idempotency-Key` return the same job), the record a GET reads (always under the
-//! caller's tenant, so another tenant's job is simply not there), and the status built
-//! from it, with the groups and a presigned URL of the result once SUCCEEDED.
+//! The job records in the jobs table (`pk = TENANT#<tenant>`, `sk = JOB#<job>`, written
+//! by the workflow from its first state on), as the API sees them: the record a GET
+//! reads (always under the caller's tenant, so another tenant's job is simply not
+//! there), and the status built from it, with the groups and a presigned URL of the
+//! result once SUCCEEDED.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,9 +12,6 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use stepwise_group_images::cluster_images::GroupImagesResult;
 
 use crate::contract::{JobError, JobState, JobStatus, Progress};
-
-/// How long a job record is kept after its last write (as the workflow's TTL).
-pub const RECORD_TTL_SECONDS: i64 = 30 * 24 * 3600;
 
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
@@ -53,15 +50,6 @@ pub struct JobStore {
     pub presign_ttl: Duration,
 }
 
-/// What [`JobStore::accept`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Accepted {
-    /// A new record: start the job.
-    New,
-    /// The tenant already has this job: answer with it, start nothing.
-    Existing,
-}
-
 fn key(tenant: &str, job: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
         (
@@ -73,66 +61,6 @@ fn key(tenant: &str, job: &str) -> HashMap<String, AttributeValue> {
 }
 
 impl JobStore {
-    /// Writes the ACCEPTED record of `tenant`'s `job` unless it exists.
-    pub async fn accept(
-        &self,
-        tenant: &str,
-        job: &str,
-        total: usize,
-    ) -> Result<Accepted, StoreError> {
-        let now = unix_now();
-        let mut item = key(tenant, job);
-        item.insert("job_id".into(), AttributeValue::S(job.into()));
-        item.insert("status".into(), AttributeValue::S("ACCEPTED".into()));
-        item.insert("total".into(), AttributeValue::N(total.to_string()));
-        item.insert("done".into(), AttributeValue::N("0".into()));
-        item.insert("accepted_at".into(), AttributeValue::N(now.to_string()));
-        item.insert(
-            "expires_at".into(),
-            AttributeValue::N((now + RECORD_TTL_SECONDS).to_string()),
-        );
-        let put = self
-            .dynamodb
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(Accepted::New),
-            Err(e) => {
-                let service = e.as_service_error();
-                if service.is_some_and(|s| s.is_conditional_check_failed_exception()) {
-                    Ok(Accepted::Existing)
-                } else {
-                    Err(failed("PutItem on the jobs table")(
-                        aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
-                    ))
-                }
-            }
-        }
-    }
-
-    /// Removes a record whose job could not start.
-    pub async fn forget(&self, tenant: &str, job: &str) -> Result<(), StoreError> {
-        self.dynamodb
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(tenant, job)))
-            .condition_expression("#s = :accepted")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":accepted", AttributeValue::S("ACCEPTED".into()))
-            .send()
-            .await
-            .map_err(|e| {
-                failed("DeleteItem on the jobs table")(
-                    aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
-                )
-            })?;
-        Ok(())
-    }
-
     /// `tenant`'s record of `job`, if it has one.
     pub async fn get(
         &self,

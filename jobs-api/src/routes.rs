@@ -1,8 +1,14 @@
 //! The routes: `POST /group-images` (verify the token, take a token from the tenant's
-//! bucket, check the body, write the ACCEPTED record, start the workflow execution named
-//! after the job) and `GET /group-images/{jobId}` (verify, limit, then
-//! [`status::answer`], the code the status function runs in AWS). Every refusal is an
-//! [`ApiError`] body.
+//! bucket, check the body, start the workflow execution named after the job — one
+//! StartExecution, as the deployed API's integration does) and
+//! `GET /group-images/{jobId}` (verify, limit, then [`status::answer`], the code the
+//! status function runs in AWS). Every refusal is an [`ApiError`] body.
+//!
+//! The POST writes no record: a job is ACCEPTED from the moment its execution exists
+//! ([`status::answer`] falls back to DescribeExecution until the workflow's first state
+//! records RUNNING), and an Idempotency-Key is the execution name, so StartExecution's
+//! own rule decides a retry exactly as in AWS: the same key and body while the job runs
+//! answer with that job; another body, another tenant or a finished job → 409.
 
 use std::sync::Arc;
 
@@ -20,7 +26,7 @@ use crate::contract::{
 };
 use crate::jwt::Verifier;
 use crate::limit::Limiter;
-use crate::records::{self, JobStore};
+use crate::records::JobStore;
 use crate::status::{self, Executions};
 
 /// The API's state.
@@ -139,15 +145,6 @@ async fn start_job(api: &JobsApi, headers: &HeaderMap, bytes: &[u8]) -> Result<A
         status: JobState::Accepted,
         status_url: format!("{JOBS_PATH}/{job_id}"),
     };
-    match api
-        .store
-        .accept(&tenant, &job_id, request.images.len())
-        .await
-        .map_err(Failure::internal)?
-    {
-        records::Accepted::Existing => return Ok(accepted),
-        records::Accepted::New => {}
-    }
     let input = GroupImagesInput {
         tenant_id: tenant.clone(),
         job_id: job_id.clone(),
@@ -169,9 +166,6 @@ async fn start_job(api: &JobsApi, headers: &HeaderMap, bytes: &[u8]) -> Result<A
             let conflict = e
                 .as_service_error()
                 .is_some_and(|s| s.is_execution_already_exists());
-            if let Err(forget) = api.store.forget(&tenant, &job_id).await {
-                tracing::warn!(%forget, job_id, "the record of a job that did not start stays");
-            }
             if conflict {
                 Err(Failure::new(
                     StatusCode::CONFLICT,

@@ -156,8 +156,10 @@ pub async fn lookup(
         return Ok(None);
     }
     match store.get(tenant, job).await? {
-        Some(item) => store.status(job, &item).await.map(Some),
-        None => executions.status(tenant, job).await,
+        Some(item) if item.contains_key("status") => store.status(job, &item).await.map(Some),
+        // No record yet, or only its key: moto's UpdateItem creates the item before it
+        // applies the update (DynamoDB's is atomic), and a GET can read it in between.
+        _ => executions.status(tenant, job).await,
     }
 }
 
