@@ -3,8 +3,8 @@
 //! one run:
 //!
 //! * **accepted**: 100 POSTs, one after another, each a 10-photo job that really starts
-//!   (token check, body validation, the ACCEPTED record's conditional PutItem,
-//!   StartExecution) while the earlier ones run: thumbnails, embeddings, clustering;
+//!   (token check, body validation, StartExecution) while the earlier ones run:
+//!   thumbnails, embeddings, clustering;
 //! * **refused** (baseline): 100 POSTs with a body the schema refuses (token check and
 //!   validation only, nothing written or started), in the same conditions.
 //!
