@@ -7,7 +7,10 @@
 //!   SDK at the same concurrency — per sale the claim's conditional PutItem, the item's
 //!   PutItem, the object's PutObject (Prepare's values and the Parquet bytes computed by
 //!   the same functions), the claim's UpdateItem; per duplicate the failed claim and its
-//!   GetItem — the ceiling moto allows any client.
+//!   GetItem — the ceiling moto allows any client. The requests are the workflow's own,
+//!   attribute for attribute (the claim's owner is an execution ARN, its event and sale
+//!   ids, the completion time, the object's content type), so moto does the same work
+//!   for both; `scripts/count_moto_requests.py` counts them from a moto recording.
 //!
 //! Each run gets fresh tables and bucket and is checked (900 items, 900 objects). Reported:
 //! events/s, p50/p95 latency per event, the integration calls' time inside the SDK

@@ -295,7 +295,13 @@ impl<'m> Run<'m> {
             status,
             output,
             failure,
-            events: self.history.events(),
+            // The history is this execution's alone unless a caller reads it live (then
+            // it stays whole for that caller).
+            events: if Arc::strong_count(&self.history) == 1 {
+                self.history.take_events()
+            } else {
+                self.history.events()
+            },
             execution_arn: self.execution_arn.clone(),
         }
     }
