@@ -383,6 +383,13 @@ impl History {
             .clone()
     }
 
+    /// Every history event, moved out: the history is left empty. For the owner of a
+    /// history nobody else reads (an execution's end), where [`History::events`] would
+    /// copy every payload's text.
+    pub fn take_events(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// The number of events so far.
     pub fn len(&self) -> usize {
         self.events.lock().unwrap_or_else(|p| p.into_inner()).len()

@@ -287,6 +287,73 @@ pub fn text_with_member(object: &Value, name: &str, member_text: &str) -> Option
     String::from_utf8(out).ok()
 }
 
+/// Whether `a` and `b` serialise to the same JSON text: the same members in the same
+/// order, the same numbers written the same way (`1` is not `1.0`, `0.0` is not `-0.0`).
+/// A walk over the two values, much cheaper than writing either (no number formatting).
+pub fn same_text(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => {
+            x == y && x.as_f64().map(f64::to_bits) == y.as_f64().map(f64::to_bits)
+        }
+        (Value::String(x), Value::String(y)) => x == y,
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_text(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_text(va, vb))
+        }
+        _ => false,
+    }
+}
+
+/// The JSON text of a state's `output` when its `input`'s text is `input_text`, written
+/// without serialising again what the state passed on unchanged:
+///
+/// * `output` is `input` (ResultPath `null`, a Succeed, …): `input_text`;
+/// * `output` is the object `input` with members added at its end (ResultPath `$.new`,
+///   which appends a member the input did not have): `input_text` with the new members'
+///   text spliced in before its closing brace;
+/// * otherwise `output` serialised.
+///
+/// The result is always exactly [`json_text`]`(output)`: members keep their order (the
+/// maps preserve insertion order), and a value is reused only where [`same_text`] holds.
+pub fn derived_text(output: &Value, input: &Value, input_text: &str) -> String {
+    if same_text(output, input) {
+        return input_text.to_string();
+    }
+    if let (Value::Object(out), Value::Object(inp)) = (output, input)
+        && out.len() > inp.len()
+        && let Some(head) = input_text.strip_suffix('}')
+        && out
+            .iter()
+            .zip(inp)
+            .all(|((ka, va), (kb, vb))| ka == kb && same_text(va, vb))
+    {
+        let mut text = Vec::with_capacity(input_text.len() + 64);
+        text.extend_from_slice(head.as_bytes());
+        for (i, (key, value)) in out.iter().enumerate().skip(inp.len()) {
+            if i > 0 {
+                text.push(b',');
+            }
+            let written = serde_json::to_writer(&mut text, key).and_then(|()| {
+                text.push(b':');
+                serde_json::to_writer(&mut text, value)
+            });
+            if written.is_err() {
+                return json_text(output);
+            }
+        }
+        text.push(b'}');
+        return String::from_utf8(text).unwrap_or_else(|_| json_text(output));
+    }
+    json_text(output)
+}
+
 /// The top-level key of a payload template that copies the whole input (`"k.$": "$"`;
 /// the last one when there are several), if any.
 /// `None` when another key of the template fills the same member (`"x"` beside `"x.$"`).
@@ -336,11 +403,6 @@ pub fn apply_result_path(
             Ok(out)
         }
     }
-}
-
-/// Fails with `States.DataLimitExceeded` when `value` serialises to more than the limit.
-pub fn check_size(value: &Value, what: &str, state: &str) -> Result<(), Failure> {
-    check_len(serialized_len(value), what, state)
 }
 
 /// Fails with `States.DataLimitExceeded` when a payload of `size` bytes is over the limit.
@@ -498,11 +560,50 @@ mod tests {
             serialized_len(&json!({"a": [1, "x"]})),
             r#"{"a":[1,"x"]}"#.len()
         );
-        let big = json!("x".repeat(PAYLOAD_LIMIT));
+        let big = json_text(&json!("x".repeat(PAYLOAD_LIMIT)));
         assert_eq!(
-            check_size(&big, "output", "S").unwrap_err().error,
+            check_len(big.len(), "output", "S").unwrap_err().error,
             "States.DataLimitExceeded"
         );
-        assert!(check_size(&json!("x".repeat(PAYLOAD_LIMIT - 2)), "output", "S").is_ok());
+        let fits = json_text(&json!("x".repeat(PAYLOAD_LIMIT - 2)));
+        assert!(check_len(fits.len(), "output", "S").is_ok());
+    }
+
+    #[test]
+    fn derived_text_is_the_outputs_own_text() {
+        let input = json!({"event": {"n": [1, 2.5, -0.0, "x"]}, "id": "e-1"});
+        let text = json_text(&input);
+        let mut appended = input.clone();
+        appended["prepared"] = json!({"a": [0.1, null, true]});
+        appended["outcome"] = json!("claimed");
+        let mut replaced = input.clone();
+        replaced["id"] = json!("e-2");
+        let mut reordered = Map::new();
+        reordered.insert("id".into(), json!("e-1"));
+        reordered.insert("event".into(), input["event"].clone());
+        let cases = [
+            input.clone(),
+            appended,
+            replaced,
+            Value::Object(reordered),
+            json!({"event": {"n": [1, 2.5, 0.0, "x"]}, "id": "e-1"}),
+            json!({"event": {"n": [1.0, 2.5, -0.0, "x"]}, "id": "e-1"}),
+            json!({"event": {"n": [1, 2.5, -0.0, "x"]}}),
+            json!([input.clone()]),
+            Value::Null,
+        ];
+        for output in cases {
+            assert_eq!(
+                derived_text(&output, &input, &text),
+                json_text(&output),
+                "{output}"
+            );
+        }
+        let empty = json!({});
+        let grown = json!({"x": 1});
+        assert_eq!(derived_text(&grown, &empty, "{}"), r#"{"x":1}"#);
+        assert!(same_text(&input, &input.clone()));
+        assert!(!same_text(&json!(0.0), &json!(-0.0)));
+        assert!(!same_text(&json!(1), &json!(1.0)));
     }
 }

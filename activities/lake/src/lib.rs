@@ -22,7 +22,8 @@ pub use encode::{
 pub use keys::{join_prefix, partition_key};
 pub use sold::{
     COMPACTED_PREFIX, SALES_HISTORY_DATASET, SoldError, SoldSale, compacted_object_key,
-    decode_sold, encode_sold, sale_object_key, sales_history_partition, sold_batch, sold_schema,
+    decode_sold, encode_sale_object, encode_sold, sale_object_key, sale_object_properties,
+    sales_history_partition, sold_batch, sold_schema,
 };
 
 /// One sale, as read from the SmartGo database and written to the manifest (one JSON

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use stepwise_contract::ActivityDef;
 use stepwise_contract::deploy::{Area, Deployment, Permission, Resource};
-use stepwise_lake::{PARQUET_CONTENT_TYPE, SoldSale, encode_sold, sale_object_key};
+use stepwise_lake::{PARQUET_CONTENT_TYPE, SoldSale, encode_sale_object, sale_object_key};
 use stepwise_runtime::aws::errors::SdkResultExt;
 use stepwise_runtime::{Activity, ActivityError, Context};
 
@@ -72,7 +72,7 @@ pub fn encode_object(input: &WriteLakeObjectInput) -> Result<(String, Vec<u8>), 
         ))
     })?;
     let key = sale_object_key(&input.lake_prefix, &row.tenant_id, day, &row.sale_id);
-    let bytes = encode_sold(std::slice::from_ref(row))
+    let bytes = encode_sale_object(row)
         .map_err(|e| ActivityError::invalid_input(format!("field \"row\": {e}")))?;
     Ok((key, bytes))
 }

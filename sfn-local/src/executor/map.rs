@@ -776,7 +776,7 @@ impl Run<'_> {
             .run_scope(&processor.states, from, iteration_input, None, path, vars)
             .await
         {
-            Ok(v) => {
+            Ok((v, _)) => {
                 self.record(
                     path,
                     EventType::MapIterationSucceeded,

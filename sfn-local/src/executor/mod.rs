@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use crate::clock::{Clock, EXPRESS_MAX_DURATION};
 use crate::failure::Failure;
 use crate::history::{EventType, History, StateType};
-use crate::io::{Cache, check_len, json_text, text_with_member, whole_input_key};
+use crate::io::{Cache, check_len, derived_text, json_text, text_with_member, whole_input_key};
 use crate::tasks::TaskRunner;
 
 mod api;
@@ -227,23 +227,23 @@ impl<'m> Run<'m> {
     }
 
     /// Runs the machine's top scope from the state `start`, within the execution's
-    /// lifetime.
+    /// lifetime; gives its output and the output's JSON text.
     async fn run_from(
         &self,
         start: &str,
         input: Value,
         path: &mut Path,
         vars: &mut Map<String, Value>,
-    ) -> Result<Value, Failure> {
+    ) -> Result<(Value, String), Failure> {
         let run = self.run_scope(&self.machine.states, start, input, None, path, vars);
         self.within_lifetime(run).await
     }
 
     /// Runs `run` (the top scope) within the execution's lifetime.
-    async fn within_lifetime(
+    async fn within_lifetime<T>(
         &self,
-        run: BoxFuture<'_, Result<Value, Failure>>,
-    ) -> Result<Value, Failure> {
+        run: BoxFuture<'_, Result<T, Failure>>,
+    ) -> Result<T, Failure> {
         if self.clock.is_virtual() {
             run.await
         } else {
@@ -255,20 +255,20 @@ impl<'m> Run<'m> {
     }
 
     /// Ends the execution: its final event and its outcome, from the result of its top
-    /// scope on `path`.
-    fn conclude(&self, path: &Path, result: Result<Value, Failure>) -> Outcome {
+    /// scope on `path` (the output and its JSON text).
+    fn conclude(&self, path: &Path, result: Result<(Value, String), Failure>) -> Outcome {
         let result = match result {
             Ok(_) if self.clock.expired(path.offset) => Err(self.timeout_failure()),
             r => r,
         };
         let now = self.now(path);
         let (status, output, failure) = match result {
-            Ok(output) => {
+            Ok((output, output_text)) => {
                 self.history.record_final(
                     path.prev,
                     now,
                     EventType::ExecutionSucceeded,
-                    Some(json!({"output": output.to_string()})),
+                    Some(json!({"output": output_text})),
                 );
                 (Status::Succeeded, Some(output), None)
             }
@@ -295,13 +295,20 @@ impl<'m> Run<'m> {
             status,
             output,
             failure,
-            events: self.history.events(),
+            // The history is this execution's alone unless a caller reads it live (then
+            // it stays whole for that caller).
+            events: if Arc::strong_count(&self.history) == 1 {
+                self.history.take_events()
+            } else {
+                self.history.events()
+            },
             execution_arn: self.execution_arn.clone(),
         }
     }
 
     /// Runs a scope (the machine, a branch, a processor) from `start` to its end;
-    /// `input_text` is the input's JSON text when the caller has it.
+    /// `input_text` is the input's JSON text when the caller has it. Gives the scope's
+    /// output and its JSON text.
     fn run_scope<'a>(
         &'a self,
         states: &'a States,
@@ -310,7 +317,7 @@ impl<'m> Run<'m> {
         input_text: Option<String>,
         path: &'a mut Path,
         vars: &'a mut Map<String, Value>,
-    ) -> BoxFuture<'a, Result<Value, Failure>> {
+    ) -> BoxFuture<'a, Result<(Value, String), Failure>> {
         Box::pin(async move {
             let mut current = start.to_string();
             let mut value = input;
@@ -333,7 +340,7 @@ impl<'m> Run<'m> {
                     return Err(self.expired_failure(path));
                 }
                 match flow {
-                    Flow::End => return Ok(output),
+                    Flow::End => return Ok((output, output_text)),
                     Flow::Next(next) => {
                         current = next;
                         value = output;
@@ -377,15 +384,11 @@ impl<'m> Run<'m> {
             }
             _ => None,
         };
-        let (recorded, kept) = if passes_input || moved_into.is_some() {
-            (input_text.clone(), Some(input_text))
-        } else {
-            (input_text, None)
-        };
+        // The text is kept for the output's (see `derived_text`) and a Parallel's branches.
         self.record(
             path,
             EventType::StateEntered(kind),
-            Some(json!({"name": name, "input": recorded})),
+            Some(json!({"name": name, "input": input_text.clone()})),
         )?;
         if let Some(p) = &self.options.progress {
             p.state_entered(name);
@@ -393,6 +396,9 @@ impl<'m> Run<'m> {
         let entered = self.now(path).to_rfc3339_opts(SecondsFormat::Millis, true);
         check_len(input_len, "input", name)?;
         let now = self.now(path);
+        // Whether `input` was moved into the output (then it is `Null` below).
+        let mut taken = false;
+        let mut input = input;
         let result = match state {
             State::Pass(s) if jsonata => self.pass_jsonata(name, s, &input, &entered, now, vars),
             State::Choice(c) if jsonata => {
@@ -409,16 +415,23 @@ impl<'m> Run<'m> {
                 Err(self.fail_jsonata(name, f, &input, &entered, now, vars))
             }
             State::Pass(s) if Self::moves_input(s) => {
+                taken = true;
+                let input = std::mem::take(&mut input);
                 self.pass_moving_input(name, s, input, input_len, &entered, vars)
             }
             State::Pass(s) => self.pass(name, s, &input, &entered, vars),
             State::Task(_) | State::Parallel(_) | State::Map(_) => {
-                self.with_retries(name, state, &input, &entered, path, vars)
+                self.with_retries(name, state, &input, &input_text, &entered, path, vars)
                     .await
             }
-            State::Choice(c) => self
-                .choice(name, c, &input, &entered, vars)
-                .map(|(flow, out)| (flow, out.unwrap_or(input))),
+            State::Choice(c) => match self.choice(name, c, &input, &entered, vars) {
+                Ok((flow, Some(out))) => Ok((flow, out)),
+                Ok((flow, None)) => {
+                    taken = true;
+                    Ok((flow, std::mem::take(&mut input)))
+                }
+                Err(f) => Err(f),
+            },
             State::Wait(w) => self.wait(name, w, &input, &entered, path, vars).await,
             State::Succeed(s) => self.succeed(name, s, &input, &entered, vars),
             State::Fail(f) => Err(self.fail(name, f, &input, &entered, vars)),
@@ -430,12 +443,14 @@ impl<'m> Run<'m> {
                 return Err(failure);
             }
         };
-        let output_text = match (kept, moved_into) {
-            (Some(text), None) => text,
-            (Some(text), Some(member)) => {
-                text_with_member(&output, member, &text).unwrap_or_else(|| json_text(&output))
-            }
-            (None, _) => json_text(&output),
+        let output_text = if passes_input {
+            input_text
+        } else if let Some(member) = moved_into {
+            text_with_member(&output, member, &input_text).unwrap_or_else(|| json_text(&output))
+        } else if taken {
+            json_text(&output)
+        } else {
+            derived_text(&output, &input, &input_text)
         };
         check_len(output_text.len(), "output", name)?;
         self.record(

@@ -13,13 +13,15 @@ use crate::history::EventType;
 use crate::redrive::{Done, branch_scope, state_key};
 
 impl Run<'_> {
-    /// One attempt (number `attempt`, 0-based: `$$.State.RetryCount`) of Parallel state `name`.
+    /// One attempt (number `attempt`, 0-based: `$$.State.RetryCount`) of Parallel state `name`
+    /// on `input`, whose JSON text is `input_text`.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn parallel_attempt(
         &self,
         name: &str,
         p: &ParallelState,
         input: &Value,
+        input_text: &str,
         entered: &str,
         attempt: u32,
         path: &mut Path,
@@ -36,6 +38,11 @@ impl Run<'_> {
             self.prepare(step, &p.input_path, p.parameters.as_ref(), input, vars)?
         };
         let branch_input = prep.payload();
+        // The branches' input is the state's own when neither InputPath nor Parameters
+        // (Arguments) changed it: its text is known, each branch's first state reuses it.
+        let branch_text = (prep.parameters.is_none()
+            && matches!(prep.effective, std::borrow::Cow::Borrowed(_)))
+        .then_some(input_text);
         self.record(path, EventType::ParallelStateStarted, None)?;
         // A redrive resumes only the branches that did not succeed (see `crate::redrive`).
         let resuming = std::mem::take(&mut path.resuming);
@@ -53,6 +60,7 @@ impl Run<'_> {
             let mut from = b.start_at.clone();
             let scope = key.as_ref().map(|k| branch_scope(k, i));
             let mut prior = None;
+            let mut text = branch_text.map(str::to_string);
             if let (Some(j), Some(scope)) = (journal, &scope) {
                 branch_path.scope = scope.clone();
                 if resuming {
@@ -60,6 +68,7 @@ impl Run<'_> {
                     if let Some(entry) = j.take_prior_entry(scope) {
                         branch_path.resuming = true;
                         (from, input, branch_vars) = (entry.state, entry.input, entry.vars);
+                        text = None;
                     }
                 }
             }
@@ -72,11 +81,12 @@ impl Run<'_> {
                         &b.states,
                         &from,
                         input,
-                        None,
+                        text,
                         &mut branch_path,
                         &mut branch_vars,
                     )
-                    .await?;
+                    .await?
+                    .0;
                 if let (Some(j), Some(scope)) = (journal, &scope) {
                     j.succeeded(
                         scope,

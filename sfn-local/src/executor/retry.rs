@@ -20,11 +20,14 @@ const MAX_BACKOFF_SECONDS: f64 = 31_622_400.0;
 impl Run<'_> {
     /// Runs a Task, Parallel or Map state: attempts until one succeeds or no Retry rule
     /// applies any more (waiting the backoff between attempts), then the Catch rules.
+    /// `input_text` is `input`'s JSON text.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn with_retries(
         &self,
         name: &str,
         state: &State,
         input: &Value,
+        input_text: &str,
         entered: &str,
         path: &mut Path,
         vars: &mut Map<String, Value>,
@@ -39,7 +42,7 @@ impl Run<'_> {
                         .await
                 }
                 State::Parallel(p) => {
-                    self.parallel_attempt(name, p, input, entered, attempt, path, vars)
+                    self.parallel_attempt(name, p, input, input_text, entered, attempt, path, vars)
                         .await
                 }
                 State::Map(m) => {

@@ -14,7 +14,7 @@ use super::{Path, Run, WAIT_FOR_TASK_TOKEN, base_resource};
 use crate::callbacks::{Callbacks, PendingTask};
 use crate::failure::Failure;
 use crate::history::EventType;
-use crate::io::{Env, check_size};
+use crate::io::{Env, check_len, json_text};
 use crate::nested::Pattern;
 use crate::tasks::TaskRequest;
 
@@ -57,6 +57,8 @@ pub(super) struct Work<'a> {
     pub token: String,
     /// The effective input (after InputPath and Parameters).
     pub input: Value,
+    /// Its JSON text (written once: the size check and `TaskScheduled` share it).
+    pub input_text: String,
     pub attempt: u32,
     pub limits: Limits,
 }
@@ -132,7 +134,8 @@ impl Run<'_> {
         } else {
             self.prepare(step, &t.input_path, t.parameters.as_ref(), input, vars)?
         };
-        check_size(prep.payload(), "input (after Parameters)", name)?;
+        let input_text = json_text(prep.payload());
+        check_len(input_text.len(), "input (after Parameters)", name)?;
         let numbers = if jsonata {
             self.task_numbers(name, t, input, &prep.ctx, vars, self.now(path))?
         } else {
@@ -160,6 +163,7 @@ impl Run<'_> {
             resource: &t.resource,
             token,
             input: params,
+            input_text,
             attempt,
             limits,
         };
@@ -194,12 +198,14 @@ impl Run<'_> {
         };
         match result {
             Ok(result) => {
+                let result_text = json_text(&result);
+                let result_len = result_text.len();
                 self.record(
                     path,
                     kinds.succeeded,
-                    details(json!({"output": result.to_string()})),
+                    details(json!({"output": result_text})),
                 )?;
-                check_size(&result, "task result", name)?;
+                check_len(result_len, "task result", name)?;
                 if jsonata {
                     let now = self.now(path);
                     return self.finish_jsonata(
@@ -309,7 +315,7 @@ impl Run<'_> {
         self.record(
             path,
             EventType::TaskSubmitted,
-            Some(json!({"resourceType": resource_type, "resource": resource, "output": answer.to_string()})),
+            Some(json!({"resourceType": resource_type, "resource": resource, "output": json_text(&answer)})),
         )?;
         self.wait_for_callback(registration, started, work.limits, path)
             .await
@@ -322,7 +328,7 @@ impl Run<'_> {
             "resourceType": resource_type,
             "resource": resource,
             "region": "us-east-1",
-            "parameters": work.input.to_string(),
+            "parameters": work.input_text.clone(),
         });
         work.limits.describe(&mut details);
         self.record(path, EventType::TaskScheduled, Some(details))

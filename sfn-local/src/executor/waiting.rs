@@ -116,7 +116,7 @@ impl Run<'_> {
         queue: &ActivityQueue,
         path: &mut Path,
     ) -> Result<Value, Failure> {
-        let mut details = json!({"resource": work.resource, "input": work.input.to_string()});
+        let mut details = json!({"resource": work.resource, "input": work.input_text.clone()});
         work.limits.describe(&mut details);
         self.record(path, EventType::ActivityScheduled, Some(details))?;
         let mut registration = self.options.callbacks.register(PendingTask {
