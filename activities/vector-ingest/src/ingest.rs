@@ -117,6 +117,11 @@ pub struct Timings {
     pub put_ms: u64,
     /// Waiting to start a request within the rate share.
     pub paced_ms: u64,
+    /// From the call's start to its first `PutVectors` request (the resume point's read,
+    /// the download, the first batch's decode and the first wait for the rate share);
+    /// the whole call when it sent none.
+    #[serde(default)]
+    pub first_put_ms: u64,
     /// The whole call.
     pub total_ms: u64,
 }
@@ -255,6 +260,11 @@ impl Activity for IngestVectors {
                 decode_ms: decode.as_millis() as u64,
                 put_ms: sent.put.as_millis() as u64,
                 paced_ms: sent.paced.as_millis() as u64,
+                first_put_ms: sent
+                    .first_put
+                    .unwrap_or_else(Instant::now)
+                    .duration_since(started)
+                    .as_millis() as u64,
                 total_ms: started.elapsed().as_millis() as u64,
             },
         })
@@ -372,6 +382,8 @@ struct Sent {
     put: Duration,
     /// Time spent waiting for the rate share.
     paced: Duration,
+    /// When the first request started.
+    first_put: Option<Instant>,
     /// The first failure.
     error: Option<ActivityError>,
 }
@@ -391,6 +403,7 @@ async fn send_batches(
         requests: 0,
         put: Duration::ZERO,
         paced: Duration::ZERO,
+        first_put: None,
         error: None,
     };
     // Batches in row order: (first row, rows, written yet).
@@ -421,6 +434,7 @@ async fn send_batches(
             let rows = batch.vectors.len() as u64;
             order.push_back((batch.first_row, rows, false));
             sent.requests += 1;
+            sent.first_put.get_or_insert_with(Instant::now);
             // Each request runs as its own task, so requests progress while this loop
             // waits for the reader or the rate share.
             in_flight.push(tokio::spawn(put(
