@@ -13,7 +13,9 @@
 //!    when `vectors_per_second` is given (PlanIngest's share of the job's budget for one
 //!    object) — sizes and spaces them with [`crate::pace`] so that no one-second window
 //!    holds more than that share (batches then hold at most `batch_size` vectors, fewer
-//!    when the share is not a whole number of them). The orchestrator owns the overall
+//!    when the share is not a whole number of them); the first request waits one
+//!    interval after the call began, so a call that follows another on the same Map
+//!    slot (the next object, or a retry) cannot crowd the previous one's last requests. The orchestrator owns the overall
 //!    rate through the Map's MaxConcurrency; since every object stays within its share
 //!    in every window, the concurrent objects stay within the budget without sharing
 //!    memory (in AWS each runs in its own Lambda instance). There is no retry loop here.
@@ -214,7 +216,7 @@ impl Activity for IngestVectors {
         });
 
         let client = ctx.aws().s3vectors().await;
-        let sent = send_batches(client, &input, pacing, resumed_from, rx, ctx).await;
+        let sent = send_batches(client, &input, pacing, resumed_from, rx, ctx, started).await;
         let read = reader.await.map_err(|e| {
             ActivityError::permanent(format!("the Parquet reader thread failed: {e}"))
         })?;
@@ -397,6 +399,7 @@ async fn send_batches(
     resumed_from: u64,
     mut rx: mpsc::Receiver<VectorBatch>,
     ctx: &Context,
+    began: Instant,
 ) -> Sent {
     let mut sent = Sent {
         committed: resumed_from,
@@ -409,7 +412,9 @@ async fn send_batches(
     // Batches in row order: (first row, rows, written yet).
     let mut order: VecDeque<(u64, u64, bool)> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
-    let mut pacer = pacing.map(Pacer::new);
+    // The call's start counts as a start (see crate::pace): its first request waits one
+    // interval after `began`, whatever the call before it on this Map slot last sent.
+    let mut pacer = pacing.map(|p| Pacer::new(p, tokio::time::Instant::from_std(began)));
     let mut open = true;
     loop {
         while open && sent.error.is_none() && in_flight.len() < input.concurrency as usize {
