@@ -9,7 +9,9 @@
 //!   second, 429 beyond). The job's budget is the default 2,500 vectors/s. Reported:
 //!   vectors/s end to end and over the writing span, the vectors the endpoint stored in
 //!   each second, requests refused with 429 (answered by the state machine's backoff),
-//!   and where IngestVectors' time went. Baselines (not runnable here): the replaced
+//!   where IngestVectors' time went, and the vector-seconds the sustained span lost
+//!   against the limit, attributed to 429s and their recovery, gaps between objects,
+//!   the end tail and writing slots below their share ([`Loss`]). Baselines (not runnable here): the replaced
 //!   system's measured ~100 vectors/s and the index's documented 2,500/s. Targets: at
 //!   least 2,000 vectors/s sustained, no second above 2,500.
 //! - **Memory**: IngestVectors on one ~100 MB Parquet object in a child process (this
