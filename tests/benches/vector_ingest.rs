@@ -11,9 +11,10 @@
 //!   each second, requests refused with 429 (answered by the state machine's backoff),
 //!   where IngestVectors' time went, and the vector-seconds the sustained span lost
 //!   against the limit, attributed to 429s and their recovery, gaps between objects,
-//!   the end tail and writing slots below their share ([`Loss`]). Baselines (not runnable here): the replaced
-//!   system's measured ~100 vectors/s and the index's documented 2,500/s. Targets: at
-//!   least 2,000 vectors/s sustained, no second above 2,500.
+//!   the end tail and writing slots below their share ([`Loss`]). Baselines (not
+//!   runnable here): the replaced system's measured ~100 vectors/s and the index's
+//!   documented 2,500/s. Targets: at least 2,000 vectors/s sustained, no second above
+//!   2,500.
 //! - **Memory**: IngestVectors on one ~100 MB Parquet object in a child process (this
 //!   binary run again), its peak resident set as the child's own VmHWM (wait4(2)'s
 //!   ru_maxrss is printed beside it but includes the parent's peak: see
