@@ -2,8 +2,12 @@
 //! it, answered with the service's JSON or error shapes; and [`LocalS3Vectors`], the
 //! endpoint in-process on a free loopback port.
 //!
-//! Every request is counted, then delayed by the configured latency, then handled on a
-//! blocking thread (parsing a 500-vector body and an exact k-NN scan are CPU work).
+//! Every request is counted when it has arrived (its body received), then delayed by the
+//! configured latency, then handled on a blocking thread (parsing a 500-vector body and an
+//! exact k-NN scan are CPU work). A write counts against the index's write limits, and in
+//! the written-per-second counters, at its request's arrival, as the service counts it:
+//! the delay and the blocking thread's queueing, which vary with the machine's load, do
+//! not move a write into another second (see [`crate::throttle`]).
 //! Requests are not authenticated (the SDK signs them; nothing checks the signature).
 
 use std::future::Future;
@@ -103,14 +107,21 @@ impl Shared {
         self.store.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Rate limit (and, for PutVectors, fault injection) before a write.
-    fn before_write(&self, index: &str, vectors: u32, inject: bool) -> Result<(), ApiError> {
+    /// Rate limit (and, for PutVectors, fault injection) before a write whose request
+    /// arrived at `arrived`; the moment the write counts at.
+    fn before_write(
+        &self,
+        index: &str,
+        vectors: u32,
+        inject: bool,
+        arrived: Instant,
+    ) -> Result<Instant, ApiError> {
         if inject && let Some(err) = self.faults.next() {
             self.counters.fault();
             return Err(err);
         }
         self.limiter
-            .admit(index, vectors, Instant::now())
+            .admit(index, vectors, arrived)
             .inspect_err(|_| self.counters.throttled())
     }
 }
@@ -162,6 +173,7 @@ async fn dispatch(
         ))
         .into_response();
     };
+    let arrived = Instant::now();
     shared.counters.request(operation);
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
@@ -176,7 +188,7 @@ async fn dispatch(
         }
     };
     let worker = shared.clone();
-    match tokio::task::spawn_blocking(move || handle(&worker, operation, &body)).await {
+    match tokio::task::spawn_blocking(move || handle(&worker, operation, &body, arrived)).await {
         Ok(Ok(json)) => (
             [
                 (
@@ -212,8 +224,13 @@ fn to_json(value: impl Serialize) -> Result<Vec<u8>, ApiError> {
         .map_err(|e| ApiError::internal(format!("could not encode the response: {e}")))
 }
 
-/// One request: parse, act, encode.
-fn handle(shared: &Shared, operation: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+/// One request that arrived at `arrived`: parse, act, encode.
+fn handle(
+    shared: &Shared,
+    operation: &str,
+    body: &[u8],
+    arrived: Instant,
+) -> Result<Vec<u8>, ApiError> {
     match operation {
         "CreateVectorBucket" => {
             let arn = shared
@@ -254,10 +271,12 @@ fn handle(shared: &Shared, operation: &str, body: &[u8]) -> Result<Vec<u8>, ApiE
         }
         "PutVectors" => {
             let request = parse::<PutVectorsRequest>(body)?;
-            let written = shared
-                .write()
-                .put_vectors(request, &mut |index, n| shared.before_write(index, n, true))?;
-            shared.counters.written(u64::from(written), Instant::now());
+            let mut counted_at = arrived;
+            let written = shared.write().put_vectors(request, &mut |index, n| {
+                counted_at = shared.before_write(index, n, true, arrived)?;
+                Ok(())
+            })?;
+            shared.counters.written(u64::from(written), counted_at);
             to_json(json!({}))
         }
         "GetVectors" => {
@@ -275,7 +294,7 @@ fn handle(shared: &Shared, operation: &str, body: &[u8]) -> Result<Vec<u8>, ApiE
         "DeleteVectors" => {
             let request = parse::<DeleteVectorsRequest>(body)?;
             let deleted = shared.write().delete_vectors(&request, &mut |index, n| {
-                shared.before_write(index, n, false)
+                shared.before_write(index, n, false, arrived).map(|_| ())
             })?;
             shared.counters.deleted(u64::from(deleted));
             to_json(json!({}))

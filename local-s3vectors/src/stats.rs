@@ -105,7 +105,8 @@ pub struct Stats {
     /// PutVectors requests failed by fault injection.
     pub faults_injected: u64,
     /// Vectors stored in each whole second since the endpoint started (index 0 is the
-    /// first second).
+    /// first second), by the second their request arrived — the moment the write limits
+    /// count them at, so no entry exceeds the vectors-per-second limit.
     pub written_per_second: Vec<u64>,
 }
 

@@ -13,7 +13,9 @@
 //!    when `vectors_per_second` is given (PlanIngest's share of the job's budget for one
 //!    object) — sizes and spaces them with [`crate::pace`] so that no one-second window
 //!    holds more than that share (batches then hold at most `batch_size` vectors, fewer
-//!    when the share is not a whole number of them). The orchestrator owns the overall
+//!    when the share is not a whole number of them); the first request waits one
+//!    interval after the call began, so a call that follows another on the same Map
+//!    slot (the next object, or a retry) cannot crowd the previous one's last requests. The orchestrator owns the overall
 //!    rate through the Map's MaxConcurrency; since every object stays within its share
 //!    in every window, the concurrent objects stay within the budget without sharing
 //!    memory (in AWS each runs in its own Lambda instance). There is no retry loop here.
@@ -117,6 +119,11 @@ pub struct Timings {
     pub put_ms: u64,
     /// Waiting to start a request within the rate share.
     pub paced_ms: u64,
+    /// From the call's start to its first `PutVectors` request (the resume point's read,
+    /// the download, the first batch's decode and the first wait for the rate share);
+    /// the whole call when it sent none.
+    #[serde(default)]
+    pub first_put_ms: u64,
     /// The whole call.
     pub total_ms: u64,
 }
@@ -209,7 +216,7 @@ impl Activity for IngestVectors {
         });
 
         let client = ctx.aws().s3vectors().await;
-        let sent = send_batches(client, &input, pacing, resumed_from, rx, ctx).await;
+        let sent = send_batches(client, &input, pacing, resumed_from, rx, ctx, started).await;
         let read = reader.await.map_err(|e| {
             ActivityError::permanent(format!("the Parquet reader thread failed: {e}"))
         })?;
@@ -255,6 +262,11 @@ impl Activity for IngestVectors {
                 decode_ms: decode.as_millis() as u64,
                 put_ms: sent.put.as_millis() as u64,
                 paced_ms: sent.paced.as_millis() as u64,
+                first_put_ms: sent
+                    .first_put
+                    .unwrap_or_else(Instant::now)
+                    .duration_since(started)
+                    .as_millis() as u64,
                 total_ms: started.elapsed().as_millis() as u64,
             },
         })
@@ -372,6 +384,8 @@ struct Sent {
     put: Duration,
     /// Time spent waiting for the rate share.
     paced: Duration,
+    /// When the first request started.
+    first_put: Option<Instant>,
     /// The first failure.
     error: Option<ActivityError>,
 }
@@ -385,18 +399,22 @@ async fn send_batches(
     resumed_from: u64,
     mut rx: mpsc::Receiver<VectorBatch>,
     ctx: &Context,
+    began: Instant,
 ) -> Sent {
     let mut sent = Sent {
         committed: resumed_from,
         requests: 0,
         put: Duration::ZERO,
         paced: Duration::ZERO,
+        first_put: None,
         error: None,
     };
     // Batches in row order: (first row, rows, written yet).
     let mut order: VecDeque<(u64, u64, bool)> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
-    let mut pacer = pacing.map(Pacer::new);
+    // The call's start counts as a start (see crate::pace): its first request waits one
+    // interval after `began`, whatever the call before it on this Map slot last sent.
+    let mut pacer = pacing.map(|p| Pacer::new(p, tokio::time::Instant::from_std(began)));
     let mut open = true;
     loop {
         while open && sent.error.is_none() && in_flight.len() < input.concurrency as usize {
@@ -421,6 +439,7 @@ async fn send_batches(
             let rows = batch.vectors.len() as u64;
             order.push_back((batch.first_row, rows, false));
             sent.requests += 1;
+            sent.first_put.get_or_insert_with(Instant::now);
             // Each request runs as its own task, so requests progress while this loop
             // waits for the reader or the rate share.
             in_flight.push(tokio::spawn(put(

@@ -18,6 +18,18 @@
 //! one interval after the previous one, not after a fixed schedule), so any window of
 //! [`WINDOW_WITH_SLACK`] holds at most `k` starts.
 //!
+//! That bounds one call. The Map starts a new object (or the Retry a new attempt of the
+//! same object) as soon as a call ends, and a call's last requests started up to one
+//! interval before it ended; a new call that started its first request at once could put
+//! a window at `k + 1` batches for that slot, and four slots at once over the budget.
+//! So a call's own start counts as a start: its first request waits one interval after
+//! the call began ([`Pacer::new`]), overlapping the download and decode that come first.
+//! Any `max_concurrency` calls in flight can be laid out on `max_concurrency` chains
+//! where each call begins after the previous one on its chain ended (the Map starts one
+//! only when one ends), so every chain's starts are at least one interval apart across
+//! calls too, and the bound holds across objects and retries — without the calls
+//! knowing of each other, as in AWS.
+//!
 //! The index counts a request when it arrives, not when it starts; arrival delays vary
 //! (upload, the service's own queueing). `k` starts are spread over 1.1 s rather than
 //! 1 s, so a one-second window of *arrivals* still holds at most `k` batches while the
@@ -60,29 +72,27 @@ impl Pacing {
     }
 }
 
-/// When the next request may start: one interval after the previous start, or now.
+/// When the next request may start: one interval after the previous start.
 #[derive(Debug)]
 pub struct Pacer {
     interval: Duration,
-    last: Option<Instant>,
+    last: Instant,
 }
 
 impl Pacer {
-    /// A pacer whose first request may start at once.
-    pub fn new(pacing: Pacing) -> Pacer {
+    /// A pacer for a call that began at `began`: its first request may start one interval
+    /// after that (see the [module docs](self)).
+    pub fn new(pacing: Pacing, began: Instant) -> Pacer {
         Pacer {
             interval: pacing.interval,
-            last: None,
+            last: began,
         }
     }
 
     /// Records a start at the earliest time allowed at or after `now` and returns it.
     pub fn next_start(&mut self, now: Instant) -> Instant {
-        let at = match self.last {
-            Some(last) => now.max(last + self.interval),
-            None => now,
-        };
-        self.last = Some(at);
+        let at = now.max(self.last + self.interval);
+        self.last = at;
         at
     }
 }
@@ -95,8 +105,13 @@ mod tests {
     /// at the given request times (requests ready at those times).
     fn busiest_window(pacing: Pacing, ready: &[Duration], window: Duration) -> u64 {
         let t0 = Instant::now();
-        let mut pacer = Pacer::new(pacing);
+        let mut pacer = Pacer::new(pacing, t0);
         let starts: Vec<Instant> = ready.iter().map(|r| pacer.next_start(t0 + *r)).collect();
+        most_in_a_window(&starts, window) * u64::from(pacing.batch_size)
+    }
+
+    /// The most of `starts` in any window of `window`.
+    fn most_in_a_window(starts: &[Instant], window: Duration) -> u64 {
         starts
             .iter()
             .map(|s| {
@@ -107,7 +122,43 @@ mod tests {
             })
             .max()
             .unwrap_or(0)
-            * u64::from(pacing.batch_size)
+    }
+
+    #[test]
+    fn the_first_request_waits_one_interval_after_the_call_began() {
+        let pacing = Pacing::new(625, 500);
+        let began = Instant::now();
+        let mut pacer = Pacer::new(pacing, began);
+        // Ready at once (nothing to download): held to one interval after the start.
+        assert_eq!(pacer.next_start(began), began + pacing.interval);
+        // Ready later than that (a long download): not held at all.
+        let mut pacer = Pacer::new(pacing, began);
+        let late = began + Duration::from_secs(2);
+        assert_eq!(pacer.next_start(late), late);
+    }
+
+    #[test]
+    fn calls_one_after_another_on_a_slot_stay_within_the_share() {
+        // One Map slot: a call is cut short (a 429, or its object ends) right after its
+        // last start, and the next call (a retry, or the next object) begins at once with
+        // its first batch ready — the case where a pacer that started at once put three
+        // batches of 312 into one window.
+        let pacing = Pacing::new(625, 500);
+        let t0 = Instant::now();
+        let mut starts = Vec::new();
+        let mut began = t0;
+        for call in 0..6u32 {
+            let mut pacer = Pacer::new(pacing, began);
+            for _ in 0..=(call % 3) {
+                starts.push(pacer.next_start(began));
+            }
+            // The call ends a moment after its last start; the next begins then.
+            began = *starts.last().expect("a start") + Duration::from_millis(1);
+        }
+        let busiest = most_in_a_window(&starts, WINDOW_WITH_SLACK) * u64::from(pacing.batch_size);
+        assert!(busiest <= 625, "{busiest} vectors in one window");
+        // Four slots like this one together stay within the budget of 2,500.
+        assert!(4 * busiest <= 2_500);
     }
 
     #[test]
