@@ -48,6 +48,8 @@ pub fn unique_id() -> String {
 /// resolved, so after it this builds nothing. `-p stepwise-cli` alone resolves other
 /// features (the tests crate enables aws-credential-types' `hardcoded-credentials`) and
 /// rebuilt the AWS SDK crates under the running tests — minutes and a gigabyte of disk.
+/// Without the variables `cargo test` sets for the test process, so it is the same build
+/// as the test command's.
 ///
 /// # Panics
 /// When cargo cannot build it: the tests that run it cannot pass without it.
@@ -55,11 +57,31 @@ pub fn stepwise_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let root = workspace_root();
-        let status = Command::new(env!("CARGO"))
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
             .args(["build", "--locked", "--workspace", "--bins"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
+            .current_dir(&root);
+        // Not the variables `cargo test` gives this process: ring's build script reruns when
+        // CARGO_MANIFEST_DIR changes, so with them this build compiled ring, parquet and
+        // iceberg again, and the test command's own `cargo build --workspace --bins` (no
+        // such variables) compiled them back.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let set_by_cargo_test = matches!(
+                name.as_ref(),
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_TARGET_TMPDIR"
+            ) || name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_BIN_EXE_");
+            if set_by_cargo_test {
+                cargo.env_remove(name.as_ref());
+            }
+        }
+        let status = cargo.status().expect("cargo runs");
         assert!(status.success(), "building the stepwise binary failed");
         root.join("target/debug/stepwise")
     })
