@@ -102,7 +102,7 @@ export interface JwtIssuer {
   jwksUrl?: string;
 }
 
-/** The API context parameters. */
+/** The API context parameters (listed with every other key in settings.ts CONTEXT_KEYS). */
 export interface ApiSettings {
   /** An existing Cognito user pool (its issuer); undefined: the stack creates one. */
   userPoolArn?: string;
@@ -112,15 +112,6 @@ export interface ApiSettings {
   rateLimit: number;
   burstLimit: number;
 }
-
-export const API_CONTEXT_KEYS = [
-  'jobsApiUserPoolArn',
-  'jobsApiJwtIssuer',
-  'jobsApiJwtAudience',
-  'jobsApiJwksUrl',
-  'jobsApiRateLimit',
-  'jobsApiBurstLimit',
-] as const;
 
 export function readApiSettings(lookup: (key: string) => unknown): ApiSettings {
   const text = (key: string): string | undefined => {

@@ -342,14 +342,7 @@ fn bootstrap_serves_an_activity_on_the_lambda_runtime_api() {
 
 #[test]
 fn an_unknown_handler_fails_at_init_listing_the_activities() {
-    let cargo_lambda = cargo_lambda();
-    let emulator = Emulator::start(&cargo_lambda);
-    let mut bootstrap = emulator.bootstrap("PriceLin");
-    let status = bootstrap
-        .wait_exit(STEP_TIMEOUT)
-        .expect("bootstrap exits at init");
-    assert!(!status.success(), "{status}");
-    let log = bootstrap.output();
+    let log = init_failure_log("PriceLin", &[]);
     assert!(
         log.contains("handler \\\"PriceLin\\\" is not an activity (known: "),
         "{log}"
@@ -394,16 +387,21 @@ fn bootstrap_serves_the_jobs_api_status_function_for_its_handler() {
     assert_eq!(answer["error"], "Unauthorized", "{answer}");
 }
 
-#[test]
-fn the_status_function_without_its_table_fails_at_init_naming_the_variable() {
+/// The log of `bootstrap` serving `handler` with `vars`, which must fail at init.
+fn init_failure_log(handler: &str, vars: &[(&str, &str)]) -> String {
     let cargo_lambda = cargo_lambda();
     let emulator = Emulator::start(&cargo_lambda);
-    let mut bootstrap = emulator.bootstrap("JobStatus");
+    let mut bootstrap = emulator.bootstrap_with(handler, vars);
     let status = bootstrap
         .wait_exit(STEP_TIMEOUT)
         .expect("bootstrap exits at init");
     assert!(!status.success(), "{status}");
-    let log = bootstrap.output();
+    bootstrap.output()
+}
+
+#[test]
+fn the_status_function_without_its_table_fails_at_init_naming_the_variable() {
+    let log = init_failure_log("JobStatus", &[]);
     assert!(log.contains("JOBS_TABLE"), "{log}");
 }
 
@@ -437,13 +435,6 @@ fn bootstrap_serves_the_jobs_api_authorizer_for_its_handler() {
 
 #[test]
 fn the_authorizer_without_its_issuer_fails_at_init_naming_the_variable() {
-    let cargo_lambda = cargo_lambda();
-    let emulator = Emulator::start(&cargo_lambda);
-    let mut bootstrap = emulator.bootstrap_with("JwtAuthorizer", &[("JWT_AUDIENCE", "jobs-api")]);
-    let status = bootstrap
-        .wait_exit(STEP_TIMEOUT)
-        .expect("bootstrap exits at init");
-    assert!(!status.success(), "{status}");
-    let log = bootstrap.output();
+    let log = init_failure_log("JwtAuthorizer", &[("JWT_AUDIENCE", "jobs-api")]);
     assert!(log.contains("JWT_ISSUER"), "{log}");
 }

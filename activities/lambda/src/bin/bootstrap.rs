@@ -9,38 +9,38 @@
 
 use std::process::ExitCode;
 
+use stepwise_jobs_api as jobs;
 use stepwise_runtime::{Services, lambda, logging};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     logging::init();
-    if std::env::var(lambda::HANDLER_ENV)
-        .is_ok_and(|h| h.trim() == stepwise_jobs_api::function::HANDLER)
-    {
-        // Boxed: the two servers' futures inline would overflow the layout query depth.
-        return match Box::pin(stepwise_jobs_api::function::serve()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!(error = %e, "the status function failed");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if std::env::var(lambda::HANDLER_ENV)
-        .is_ok_and(|h| h.trim() == stepwise_jobs_api::authorizer::HANDLER)
-    {
-        return match Box::pin(stepwise_jobs_api::authorizer::serve()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!(error = %e, "the authorizer failed");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    match lambda::serve(stepwise_lambda::all(), Services::shared()).await {
+    let handler = std::env::var(lambda::HANDLER_ENV).unwrap_or_default();
+    // Boxed: the servers' futures inline would overflow the layout query depth.
+    let (what, served) = match handler.trim() {
+        h if h == jobs::function::HANDLER => (
+            "the status function",
+            Box::pin(jobs::function::serve())
+                .await
+                .map_err(|e| e.to_string()),
+        ),
+        h if h == jobs::authorizer::HANDLER => (
+            "the authorizer",
+            Box::pin(jobs::authorizer::serve())
+                .await
+                .map_err(|e| e.to_string()),
+        ),
+        _ => (
+            "bootstrap",
+            lambda::serve(stepwise_lambda::all(), Services::shared())
+                .await
+                .map_err(|e| e.to_string()),
+        ),
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "bootstrap failed");
+        Err(error) => {
+            tracing::error!(%error, "{what} failed");
             ExitCode::FAILURE
         }
     }
