@@ -40,5 +40,12 @@ scripts/serve-python-test.sh target/debug/stepwise
 step "cross-check with npm asl-validator"
 scripts/asl-validator-check.sh target/debug/stepwise
 
-step "infra-cdk: build the Lambda artifact, synth offline, template assertions, cdk-nag"
-infra-cdk/scripts/test.sh
+step "infra-cdk: synth offline, template assertions, cdk-nag"
+# The CDK tests need a working bootstrap, not the deployable one: they get the workspace's
+# debug build (built above with the bins), staged in a directory of its own so that a
+# deploy, which reads target/lambda/bootstrap (infra-cdk/scripts/build-functions.sh,
+# release, fat LTO: ~14 minutes here), never uploads it.
+rm -rf target/lambda-test
+mkdir -p target/lambda-test/bootstrap
+cp target/debug/bootstrap target/lambda-test/bootstrap/bootstrap
+infra-cdk/scripts/test.sh --artifact-dir target/lambda-test/bootstrap

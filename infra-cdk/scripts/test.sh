@@ -8,6 +8,11 @@
 #     --release), unless target/lambda/bootstrap/bootstrap is newer than every source it
 #     is built from (activities/, contract/, Cargo.toml, Cargo.lock). A fresh clone builds
 #     it (10-15 minutes on two cores); later runs reuse it.
+#     `--artifact-dir DIR` tests a `bootstrap` built some other way instead (the project's
+#     scripts/test.sh passes the workspace's debug build, staged in target/lambda-test/
+#     so that a deploy, which reads target/lambda/bootstrap, never picks it up): the tests
+#     only need a working bootstrap, and fat LTO costs CI ~14 minutes. Deploys build with
+#     build-functions.sh (release).
 #  4. node's test runner on test/*.test.ts: template assertions on the real generated
 #     manifest, cdk-nag, failure modes, and `cdk synth` through the real CLI with the
 #     real artifact.
@@ -21,6 +26,22 @@
 set -euo pipefail
 infra=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 root=$(cd "$infra/.." && pwd)
+
+artifact_dir=""
+case "${1:-}" in
+  "") ;;
+  --artifact-dir)
+    if [ "$#" -ne 2 ] || [ ! -x "$2/bootstrap" ]; then
+      echo "usage: $0 [--artifact-dir DIR] (DIR holds an executable named bootstrap and nothing else the stack should upload)" >&2
+      exit 2
+    fi
+    artifact_dir=$(cd "$2" && pwd)
+    ;;
+  *)
+    echo "usage: $0 [--artifact-dir DIR]" >&2
+    exit 2
+    ;;
+esac
 cd "$infra"
 
 step() { printf '\n==> infra-cdk: %s\n' "$*"; }
@@ -36,16 +57,24 @@ step "type check (tsc --noEmit)"
 node_modules/.bin/tsc --noEmit -p .
 
 step "Lambda artifact (cargo lambda)"
-artifact="$root/target/lambda/bootstrap/bootstrap"
-newer=""
-if [ -x "$artifact" ]; then
-  newer=$(find "$root/activities" "$root/contract" "$root/Cargo.toml" "$root/Cargo.lock" -newer "$artifact" -type f -print -quit)
-fi
-if [ -x "$artifact" ] && [ -z "$newer" ]; then
-  echo "target/lambda/bootstrap/bootstrap is newer than its sources: not rebuilt"
+synth_context=()
+if [ -n "$artifact_dir" ]; then
+  echo "testing the bootstrap in $artifact_dir (not built here; deploys use scripts/build-functions.sh)"
+  # Read by test/cli.test.ts; the linted synth below gets the same directory.
+  export STEPWISE_TEST_ARTIFACT_DIR="$artifact_dir"
+  synth_context=(-c "artifactDir=$artifact_dir")
 else
-  [ -n "$newer" ] && echo "rebuilding: $newer is newer than target/lambda/bootstrap/bootstrap"
-  scripts/build-functions.sh
+  artifact="$root/target/lambda/bootstrap/bootstrap"
+  newer=""
+  if [ -x "$artifact" ]; then
+    newer=$(find "$root/activities" "$root/contract" "$root/Cargo.toml" "$root/Cargo.lock" -newer "$artifact" -type f -print -quit)
+  fi
+  if [ -x "$artifact" ] && [ -z "$newer" ]; then
+    echo "target/lambda/bootstrap/bootstrap is newer than its sources: not rebuilt"
+  else
+    [ -n "$newer" ] && echo "rebuilding: $newer is newer than target/lambda/bootstrap/bootstrap"
+    scripts/build-functions.sh
+  fi
 fi
 
 step "tests (node --test)"
@@ -55,7 +84,7 @@ step "CloudFormation linter (cfn-lint) on the synthesized template"
 venv_bin=$("$root/scripts/python-env.sh")
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-node_modules/.bin/cdk synth --no-notices -q -o "$out" >/dev/null
+node_modules/.bin/cdk synth --no-notices -q -o "$out" "${synth_context[@]}" >/dev/null
 "$venv_bin/cfn-lint" --ignore-checks W3005 -- "$out"/*.template.json
 echo "cfn-lint: no findings"
 

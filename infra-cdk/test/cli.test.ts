@@ -1,6 +1,8 @@
 /**
  * The real CLI: `cdk synth` of the app with the real artifact (target/lambda/bootstrap,
- * built by infra-cdk/scripts/build-functions.sh), no AWS credentials and no network.
+ * built by infra-cdk/scripts/build-functions.sh, or the directory in
+ * STEPWISE_TEST_ARTIFACT_DIR — `scripts/test.sh --artifact-dir`), no AWS credentials and
+ * no network.
  */
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +14,11 @@ import { MANIFEST, tempDir } from './helpers';
 
 const INFRA = path.join(REPO_ROOT, 'infra-cdk');
 const CDK = path.join(INFRA, 'node_modules', '.bin', 'cdk');
-const ARTIFACT = path.join(REPO_ROOT, 'target', 'lambda', 'bootstrap', 'bootstrap');
+/** The directory under test: a `bootstrap` built elsewhere, or the default artifact's. */
+const ARTIFACT_DIR = process.env.STEPWISE_TEST_ARTIFACT_DIR || path.join(REPO_ROOT, 'target', 'lambda', 'bootstrap');
+const ARTIFACT = path.join(ARTIFACT_DIR, 'bootstrap');
+/** Context naming that directory when it is not the app's default. */
+const ARTIFACT_CONTEXT = process.env.STEPWISE_TEST_ARTIFACT_DIR ? ['-c', `artifactDir=${ARTIFACT_DIR}`] : [];
 
 /** The environment without AWS credentials or settings, with every proxy pointing at a closed port. */
 function offlineEnv(): NodeJS.ProcessEnv {
@@ -52,7 +58,7 @@ describe('cdk synth (the real CLI, offline, no credentials)', () => {
       fs.existsSync(ARTIFACT),
       `${ARTIFACT} is missing: build it with infra-cdk/scripts/build-functions.sh (infra-cdk/scripts/test.sh does)`,
     );
-    const run = cdkSynth([]);
+    const run = cdkSynth(ARTIFACT_CONTEXT);
     assert.equal(run.status, 0, `cdk synth failed:\n${run.stdout}\n${run.stderr}`);
     const template = JSON.parse(fs.readFileSync(path.join(run.out, 'Stepwise.template.json'), 'utf8'));
     const machine = fs.readFileSync(ARTIFACT).readUInt16LE(18);
