@@ -15,7 +15,10 @@
 //!    holds more than that share (batches then hold at most `batch_size` vectors, fewer
 //!    when the share is not a whole number of them); the first request waits one
 //!    interval after the call began, so a call that follows another on the same Map
-//!    slot (the next object, or a retry) cannot crowd the previous one's last requests. The orchestrator owns the overall
+//!    slot (the next object, or a retry) cannot crowd the previous one's last requests.
+//!    The spacing applies when a request *leaves*, after the SDK has serialised and
+//!    signed it ([`crate::paced_http`]), so the time those take under load does not move
+//!    requests closer together at the index. The orchestrator owns the overall
 //!    rate through the Map's MaxConcurrency; since every object stays within its share
 //!    in every window, the concurrent objects stay within the budget without sharing
 //!    memory (in AWS each runs in its own Lambda instance). There is no retry loop here.
@@ -54,6 +57,7 @@ use tokio::sync::mpsc;
 
 use crate::limits::{MAX_DIMENSION, MAX_VECTORS_PER_PUT};
 use crate::pace::{Pacer, Pacing};
+use crate::paced_http::{Gate, LEAD, PacedHttpClient, default_http_client};
 use crate::parquet_source::{PartitionReader, SourceError, VectorBatch};
 use crate::progress::store::{self, ProgressLocation};
 use crate::target::VectorTarget;
@@ -115,13 +119,15 @@ pub struct Timings {
     pub download_ms: u64,
     /// Decoding Parquet and building the requests (on the reader thread).
     pub decode_ms: u64,
-    /// `PutVectors` requests, summed over requests (they overlap).
+    /// `PutVectors` requests from leaving to their answer, summed over requests (they
+    /// overlap).
     pub put_ms: u64,
-    /// Waiting to start a request within the rate share.
+    /// Waiting for the rate share: before asking the SDK for a request, and with the
+    /// request built, before it is sent (summed over requests).
     pub paced_ms: u64,
-    /// From the call's start to its first `PutVectors` request (the resume point's read,
-    /// the download, the first batch's decode and the first wait for the rate share);
-    /// the whole call when it sent none.
+    /// From the call's start to its first `PutVectors` request leaving (the resume
+    /// point's read, the download, the first batch's decode and the first wait for the
+    /// rate share); the whole call when it sent none.
     #[serde(default)]
     pub first_put_ms: u64,
     /// The whole call.
@@ -380,18 +386,19 @@ struct Sent {
     committed: u64,
     /// Requests sent.
     requests: u64,
-    /// Request time, summed.
+    /// Request time (from leaving to the answer), summed.
     put: Duration,
     /// Time spent waiting for the rate share.
     paced: Duration,
-    /// When the first request started.
+    /// When the first request left.
     first_put: Option<Instant>,
     /// The first failure.
     error: Option<ActivityError>,
 }
 
 /// Sends the batches from `rx`, up to `input.concurrency` at once, spaced to the rate
-/// share; stops at the first failure or cancellation, letting the requests in flight end.
+/// share; stops at the first failure or cancellation, letting the requests already sent
+/// end (those still held for their slot are not sent).
 async fn send_batches(
     client: &aws_sdk_s3vectors::Client,
     input: &IngestVectorsInput,
@@ -412,9 +419,14 @@ async fn send_batches(
     // Batches in row order: (first row, rows, written yet).
     let mut order: VecDeque<(u64, u64, bool)> = VecDeque::new();
     let mut in_flight = FuturesUnordered::new();
-    // The call's start counts as a start (see crate::pace): its first request waits one
+    // The call's start counts as a start (see crate::pace): its first request leaves one
     // interval after `began`, whatever the call before it on this Map slot last sent.
-    let mut pacer = pacing.map(|p| Pacer::new(p, tokio::time::Instant::from_std(began)));
+    let began = tokio::time::Instant::from_std(began);
+    let gate = Gate::new(pacing, began);
+    let client = paced_client(client, &gate);
+    // The same schedule, to ask for each request `LEAD` before its slot: it is built and
+    // signed by then, and no more than that is built ahead.
+    let mut ahead = pacing.map(|p| (Pacer::new(p, began), LEAD.min(p.interval)));
     let mut open = true;
     loop {
         while open && sent.error.is_none() && in_flight.len() < input.concurrency as usize {
@@ -422,24 +434,25 @@ async fn send_batches(
                 sent.error = Some(ActivityError::transient(
                     "stopped before the invocation's deadline",
                 ));
+                gate.close();
                 break;
             }
             let Some(batch) = rx.recv().await else {
                 open = false;
                 break;
             };
-            if let Some(pacer) = pacer.as_mut() {
+            if let Some((pacer, lead)) = ahead.as_mut() {
                 let now = tokio::time::Instant::now();
-                let due = pacer.next_start(now);
-                if due > now {
-                    sent.paced += due - now;
-                    tokio::time::sleep_until(due).await;
+                let slot = pacer.next_start(now);
+                let ask = slot.checked_sub(*lead).unwrap_or(slot);
+                if ask > now {
+                    sent.paced += ask - now;
+                    tokio::time::sleep_until(ask).await;
                 }
             }
             let rows = batch.vectors.len() as u64;
             order.push_back((batch.first_row, rows, false));
             sent.requests += 1;
-            sent.first_put.get_or_insert_with(Instant::now);
             // Each request runs as its own task, so requests progress while this loop
             // waits for the reader or the rate share.
             in_flight.push(tokio::spawn(put(
@@ -473,6 +486,8 @@ async fn send_batches(
                 }
             }
             Err(e) => {
+                // The requests still held for their slot are not sent.
+                gate.close();
                 if sent.error.is_none() {
                     sent.error = Some(e);
                 }
@@ -481,7 +496,28 @@ async fn send_batches(
     }
     // Dropping the receiver stops the reader thread at its next batch.
     drop(rx);
+    // The requests' time includes their hold at the gate: that is pacing.
+    let held = gate.held();
+    sent.paced += held;
+    sent.put = sent.put.saturating_sub(held);
+    sent.first_put = gate.first_passed();
     sent
+}
+
+/// `client` with its requests passing `gate` (its own HTTP client, or the SDK's default
+/// one, underneath).
+fn paced_client(
+    client: &aws_sdk_s3vectors::Client,
+    gate: &std::sync::Arc<Gate>,
+) -> aws_sdk_s3vectors::Client {
+    let config = client.config();
+    let inner = config.http_client().unwrap_or_else(default_http_client);
+    aws_sdk_s3vectors::Client::from_conf(
+        config
+            .to_builder()
+            .http_client(PacedHttpClient::new(inner, gate.clone()))
+            .build(),
+    )
 }
 
 /// One `PutVectors` request; the batch's first row, how long it took, and its outcome.

@@ -11,6 +11,7 @@
 //! | [`request`] | the workflow's input |
 //! | [`similar`] | `SimilarProducts`: nearest neighbours of a sale's vector (`QueryVectors`) |
 //! | [`pace`] | sizing and spacing one object's batches within its rate share |
+//! | [`paced_http`] | holding each built request until its slot, just before it is sent |
 //! | [`parquet_source`] | streaming a lake partition as `PutVectors` batches |
 //! | [`metadata`] | each vector's filterable and non-filterable metadata |
 //! | [`limits`] | S3 Vectors' documented limits, cited |
@@ -24,6 +25,7 @@ pub mod ingest;
 pub mod limits;
 pub mod metadata;
 pub mod pace;
+pub mod paced_http;
 pub mod parquet_source;
 pub mod plan;
 pub mod progress;

@@ -30,12 +30,16 @@
 //! calls too, and the bound holds across objects and retries — without the calls
 //! knowing of each other, as in AWS.
 //!
-//! The index counts a request when it arrives, not when it starts; arrival delays vary
-//! (upload, the service's own queueing). `k` starts are spread over 1.1 s rather than
-//! 1 s, so a one-second window of *arrivals* still holds at most `k` batches while the
-//! delays of an object's requests differ by less than 0.1 s. The cost is that an object
-//! writes at `share / 1.1` (about 91 % of its share); a larger delay spread can still
-//! meet the index's 429, which the workflow's Retry answers with backoff.
+//! The index counts a request when it arrives, not when it starts; arrival delays vary.
+//! A start here is the moment a request *leaves*: [`crate::paced_http`] holds each
+//! request, built and signed, until its start, so the SDK's serialising and signing
+//! (tens of milliseconds for a batch of 1024-d vectors, more on a loaded machine) are
+//! not part of the delay. What remains is the upload and the service's own queueing.
+//! `k` starts are spread over 1.1 s rather than 1 s, so a one-second window of
+//! *arrivals* still holds at most `k` batches while the delays of an object's requests
+//! differ by less than 0.1 s. The cost is that an object writes at `share / 1.1` (about
+//! 91 % of its share); a larger delay spread can still meet the index's 429, which the
+//! workflow's Retry answers with backoff.
 
 use std::time::Duration;
 
