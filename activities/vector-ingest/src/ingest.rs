@@ -119,8 +119,9 @@ pub struct Timings {
     pub download_ms: u64,
     /// Decoding Parquet and building the requests (on the reader thread).
     pub decode_ms: u64,
-    /// `PutVectors` requests from leaving to their answer, summed over requests (they
-    /// overlap).
+    /// `PutVectors` requests from being asked for to their answer (building, signing,
+    /// sending, the service), less their hold for the rate share (in `paced_ms`), summed
+    /// over requests (they overlap).
     pub put_ms: u64,
     /// Waiting for the rate share: before asking the SDK for a request, and with the
     /// request built, before it is sent (summed over requests).
@@ -386,7 +387,7 @@ struct Sent {
     committed: u64,
     /// Requests sent.
     requests: u64,
-    /// Request time (from leaving to the answer), summed.
+    /// Request time (asked for to answered, less the hold at the gate), summed.
     put: Duration,
     /// Time spent waiting for the rate share.
     paced: Duration,
@@ -452,7 +453,6 @@ async fn send_batches(
             }
             let rows = batch.vectors.len() as u64;
             order.push_back((batch.first_row, rows, false));
-            sent.requests += 1;
             // Each request runs as its own task, so requests progress while this loop
             // waits for the reader or the rate share.
             in_flight.push(tokio::spawn(put(
@@ -501,6 +501,7 @@ async fn send_batches(
     sent.paced += held;
     sent.put = sent.put.saturating_sub(held);
     sent.first_put = gate.first_passed();
+    sent.requests = gate.passed();
     sent
 }
 

@@ -57,6 +57,8 @@ struct GateState {
     held: Duration,
     /// When the first request passed.
     first: Option<std::time::Instant>,
+    /// Requests passed (sent).
+    passed: u64,
 }
 
 impl Gate {
@@ -68,6 +70,7 @@ impl Gate {
                 pacer: pacing.map(|p| Pacer::new(p, began)),
                 held: Duration::ZERO,
                 first: None,
+                passed: 0,
             }),
             closed: watch::Sender::new(false),
         })
@@ -99,9 +102,9 @@ impl Gate {
         if *self.closed.borrow() {
             return false;
         }
-        self.state()
-            .first
-            .get_or_insert_with(std::time::Instant::now);
+        let mut state = self.state();
+        state.first.get_or_insert_with(std::time::Instant::now);
+        state.passed += 1;
         true
     }
 
@@ -118,6 +121,11 @@ impl Gate {
     /// When the first request passed.
     pub fn first_passed(&self) -> Option<std::time::Instant> {
         self.state().first
+    }
+
+    /// How many requests passed (were sent).
+    pub fn passed(&self) -> u64 {
+        self.state().passed
     }
 }
 
@@ -200,21 +208,21 @@ mod tests {
         let pacing = quick();
         let began = Instant::now();
         let gate = Gate::new(Some(pacing), began);
-        let mut passed = vec![began];
-        for _ in 0..3 {
+        // The k-th request passes no earlier than k intervals after the call began (the
+        // slots are exact; a wake-up may come a moment after its slot, so two wake-ups
+        // can be a little closer than one interval).
+        for k in 1..=3u32 {
             assert!(gate.pass().await);
-            passed.push(Instant::now());
-        }
-        for pair in passed.windows(2) {
+            let at = Instant::now() - began;
             assert!(
-                pair[1] - pair[0] >= pacing.interval,
-                "{:?} apart, the interval is {:?}",
-                pair[1] - pair[0],
-                pacing.interval
+                at >= k * pacing.interval,
+                "request {k} passed after {at:?}, its slot is {:?}",
+                k * pacing.interval
             );
         }
         assert!(gate.held() >= 2 * pacing.interval, "{:?}", gate.held());
         assert!(gate.first_passed().is_some());
+        assert_eq!(gate.passed(), 3);
     }
 
     #[tokio::test]
@@ -236,6 +244,7 @@ mod tests {
         );
         assert!(!gate.pass().await);
         assert!(gate.first_passed().is_none());
+        assert_eq!(gate.passed(), 0);
     }
 
     #[tokio::test]
