@@ -69,9 +69,9 @@ async fn prepared() -> Job {
         .expect("partition");
     }
     // One object at a time: the two objects' RecordIngestProgress both ADD to the run's
-    // progress item, and moto applies concurrent transactions on one item without a lock
-    // (one run in CI read `objects_done` 2 with `vectors_done` 25 of 50 — an ADD lost
-    // between the two). DynamoDB serialises them; the counts are what this test checks.
+    // progress item, and moto has no lock around concurrent transactions on one item (one
+    // run in CI read `objects_done` 2 with `vectors_done` 25 of 50, most likely an ADD
+    // lost between the two). DynamoDB serialises them; the counts are what this test checks.
     let input = json!({
         "source": {"bucket": bucket, "prefix": "lake/"},
         "target": {"vector_bucket": vector_bucket, "index": "sales"},
